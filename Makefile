@@ -1,0 +1,43 @@
+# Two entry points for a fresh Debian machine: `make demo` and `make test`.
+# Both install what they need: a venv always, Debian packages when run as root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CACHE := .cache
+
+.PHONY: demo test test-fast test-e2e bench deps venv oracle clean
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Debian packages the tests use (one per line in tools/debian-packages.txt); only as root.
+deps:
+	@tools/install-debian-packages.sh tools/debian-packages.txt
+
+# Debian's ignition 2.14 unpacked into .cache/ignition: the test oracle.
+oracle: deps
+	@tools/get-oracle.sh $(CACHE)/ignition
+
+demo: venv
+	@$(PY) tools/demo.py
+
+test: deps oracle venv
+	$(PY) -m pytest -q
+
+test-fast: venv
+	$(PY) -m pytest -q -m 'not e2e and not slow'
+
+test-e2e: deps oracle venv
+	$(PY) -m pytest -q -m e2e
+
+bench: deps oracle venv
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) $(CACHE) build *.egg-info

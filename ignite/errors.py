@@ -1,0 +1,130 @@
+"""One error type per kind of failure, each carrying the context a person needs.
+
+Every error ignite raises on purpose derives from IgniteError; the CLI turns them
+into one readable message and an exit code, never a traceback.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ignite.config.report import Report
+
+
+class IgniteError(Exception):
+    """Base of every expected failure. `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UsageError(IgniteError):
+    """The command line or the environment is wrong (exit 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(IgniteError):
+    """A config was rejected. `report` lists every error and warning found."""
+
+    def __init__(self, message: str, report: Report | None = None, source: str = ""):
+        self.message = message
+        self.report = report
+        self.source = source
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        if self.report is None or not self.report.errors():
+            return f"{where}{self.message}"
+        first = self.report.errors()[0]
+        more = len(self.report.errors()) - 1
+        tail = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        return f"{where}{self.message}: {first.describe()}{tail}"
+
+
+class FetchError(IgniteError):
+    """A resource could not be fetched. `kind` classifies the failure:
+    dns, connect, tls, http, timeout, hash, decompress, scheme, notfound, io."""
+
+    def __init__(self, url: str, kind: str, detail: str):
+        self.url = url
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"{redact_url(url)}: {kind}: {detail}")
+
+
+class CommandError(IgniteError):
+    """An external command failed."""
+
+    def __init__(self, argv: list[str], returncode: int, stderr: str):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+        tail = stderr.strip().splitlines()[-1] if stderr.strip() else "no error output"
+        super().__init__(f"{argv[0]} failed with exit code {returncode}: {tail} (command: {' '.join(argv)})")
+
+
+class ToolMissingError(IgniteError):
+    """An external tool ignite needs is not installed."""
+
+    def __init__(self, tool: str):
+        self.tool = tool
+        super().__init__(f"required tool {tool!r} is not installed or not on PATH")
+
+
+class DeviceError(IgniteError):
+    """A block device is missing, busy, or cannot satisfy the config."""
+
+    def __init__(self, device: str, detail: str, json_path: str = ""):
+        self.device = device
+        self.detail = detail
+        self.json_path = json_path
+        at = f" (at {json_path})" if json_path else ""
+        super().__init__(f"{device}: {detail}{at}")
+
+
+class RootEscapeError(IgniteError):
+    """A path in the target root would resolve outside of it."""
+
+    def __init__(self, path: str, root: str, detail: str = "resolves outside the target root"):
+        self.path = path
+        self.root = root
+        super().__init__(f"{path}: {detail} {root}")
+
+
+class NodeError(IgniteError):
+    """A file, directory or link could not be created as the config says."""
+
+    def __init__(self, path: str, detail: str, json_path: str = ""):
+        self.path = path
+        self.detail = detail
+        self.json_path = json_path
+        at = f" (at {json_path})" if json_path else ""
+        super().__init__(f"{path}: {detail}{at}")
+
+
+class ProviderError(IgniteError):
+    """A platform's config channel failed (as opposed to "there is no config")."""
+
+    def __init__(self, platform: str, detail: str):
+        self.platform = platform
+        super().__init__(f"platform {platform}: {detail}")
+
+
+class StageError(IgniteError):
+    """A stage failed; wraps the cause with the stage name for the boot console."""
+
+    def __init__(self, stage: str, cause: BaseException):
+        self.stage = stage
+        self.cause = cause
+        super().__init__(f"stage {stage} failed: {cause}")
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    host = rest.split("@", 1)[1]
+    return f"{scheme}://***@{host}"
+

@@ -1,0 +1,76 @@
+"""The one runner for external commands: argv in, logged, stderr captured, typed errors out.
+
+Never a shell. Tools are named by their logical name (see `tools.py`), so a distribution
+can swap them in one place. subprocess rather than `sh`: at boot every stage is its own
+process, and `sh` costs ~86 ms to import and ~9 ms a call against ~1 ms here.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ignite.errors import CommandError, ToolMissingError
+from ignite.system.tools import tool
+
+log = logging.getLogger("ignite.run")
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(
+    name: str,
+    *args: str,
+    input: str | bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> Completed:
+    """Runs tool `name` with `args`. Raises CommandError on a non-zero exit when `check`.
+
+    `input` is never logged (it may be a key or a password hash)."""
+    argv = [tool(name), *map(str, args)]
+    log.info("running %s", " ".join(argv))
+    full_env = None
+    if env is not None:
+        full_env = {**os.environ, **env}
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        proc = subprocess.run(
+            argv,
+            input=data,
+            stdin=None if data is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=full_env,
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise ToolMissingError(argv[0]) from None
+    except subprocess.TimeoutExpired as exc:
+        stderr = (exc.stderr or b"").decode(errors="replace")
+        raise CommandError(argv, -1, f"timed out after {timeout} s. {stderr}") from None
+    result = Completed(
+        tuple(argv),
+        proc.returncode,
+        proc.stdout.decode(errors="replace"),
+        proc.stderr.decode(errors="replace"),
+    )
+    if check and proc.returncode != 0:
+        log.error("%s failed (exit %d): %s", argv[0], proc.returncode, result.stderr.strip())
+        raise CommandError(argv, proc.returncode, result.stderr)
+    return result
+
+
+def available(name: str) -> bool:
+    """Whether tool `name` can be found on PATH."""
+    from shutil import which
+
+    return which(tool(name)) is not None

@@ -1,0 +1,41 @@
+"""The external tools ignite runs, named once so that a distribution can change them.
+
+Each can be overridden with an environment variable IGNITE_TOOL_<NAME> (upper case,
+dashes and dots as underscores), e.g. IGNITE_TOOL_SGDISK=/opt/bin/sgdisk.
+"""
+from __future__ import annotations
+
+import os
+
+TOOLS: dict[str, str] = {
+    "blkid": "blkid",
+    "blockdev": "blockdev",
+    "chroot": "chroot",
+    "clevis": "clevis",
+    "cryptsetup": "cryptsetup",
+    "groupadd": "groupadd",
+    "groupdel": "groupdel",
+    "groupmod": "groupmod",
+    "mdadm": "mdadm",
+    "mkfs.btrfs": "mkfs.btrfs",
+    "mkfs.ext4": "mkfs.ext4",
+    "mkfs.vfat": "mkfs.vfat",
+    "mkfs.xfs": "mkfs.xfs",
+    "mkswap": "mkswap",
+    "mount": "mount",
+    "partx": "partx",
+    "sgdisk": "sgdisk",
+    "systemctl": "systemctl",
+    "udevadm": "udevadm",
+    "umount": "umount",
+    "useradd": "useradd",
+    "userdel": "userdel",
+    "usermod": "usermod",
+    "wipefs": "wipefs",
+}
+
+
+def tool(name: str) -> str:
+    """The executable for a logical tool name."""
+    override = os.environ.get("IGNITE_TOOL_" + name.upper().replace("-", "_").replace(".", "_"))
+    return override or TOOLS[name]
