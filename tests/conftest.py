@@ -1,0 +1,45 @@
+"""Fixtures shared by every test area. Area-specific ones live next to their tests."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ORACLE_DIR = REPO / ".cache" / "ignition"
+ORACLE_VALIDATE = ORACLE_DIR / "usr" / "bin" / "ignition-validate"
+ORACLE_IGNITION = ORACLE_DIR / "usr" / "lib" / "dracut" / "modules.d" / "30ignition" / "ignition"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def oracle_validate() -> Path:
+    """Debian's ignition-validate 2.14 (`make oracle` unpacks it)."""
+    if not ORACLE_VALIDATE.exists():
+        pytest.skip("Debian's ignition-validate is not unpacked (run `make oracle`)")
+    return ORACLE_VALIDATE
+
+
+@pytest.fixture(scope="session")
+def oracle_ignition() -> Path:
+    """Debian's ignition 2.14 binary, which runs stages outside an initramfs."""
+    if not ORACLE_IGNITION.exists():
+        pytest.skip("Debian's ignition binary is not unpacked (run `make oracle`)")
+    return ORACLE_IGNITION
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+
+
+def require_tools(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"missing tools: {', '.join(missing)}")
