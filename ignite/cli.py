@@ -1,0 +1,363 @@
+"""The `ignite` command line: argument parsing only; each command imports what it needs
+when it runs, so `ignite validate` does not pay for the stages and vice versa.
+
+Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error.
+
+`ignite translate` policy: the translated config is always written (stdout or -o), and
+every field the target version cannot express is reported on stderr, one line each. If
+there is any such field the exit code is 1, so a script never mistakes a lossy
+translation for an equivalent one.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ignite import __version__
+from ignite.errors import IgniteError, UsageError
+
+log = logging.getLogger("ignite")
+
+NEWEST = "3.6.0"
+EXPERIMENTAL = "3.7.0-experimental"
+TRANSLATE_TARGETS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", EXPERIMENTAL)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage itself; we want one code path for messages."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Accepted before and after the command; SUPPRESS keeps a subcommand's default from
+    # overwriting a flag given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log what is done to stderr")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="debug logging; tracebacks for bugs")
+
+    parser = _Parser(
+        prog="ignite",
+        description="First-boot provisioning in the spirit of CoreOS Ignition.",
+        parents=[common],
+        epilog="Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error.",
+    )
+    parser.add_argument("--version", action="version", version=f"ignite {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="check configs and list every error and warning",
+        description="Check Ignition configs (every spec version) and print every error and "
+        "warning as FILE:LINE:COL: error|warning: message (at $.json.path). "
+        "Exit 0 if all are valid, 1 if any is invalid, 2 if a file cannot be read.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="config file, or - for stdin")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "translate",
+        parents=[common],
+        help="upgrade (or downgrade) a config to another spec version",
+        description="Translate a config of any version to spec VERSION (default: the newest, "
+        f"{NEWEST}) and print it as JSON. Every field the target cannot express is reported on "
+        "stderr; the output is still written, and the exit code is then 1.",
+    )
+    p.add_argument("file", metavar="FILE", help="config file, or - for stdin")
+    p.add_argument("--to", dest="target", default=NEWEST, metavar="VERSION",
+                   help=f"target spec version: {', '.join(TRANSLATE_TARGETS)} (default: {NEWEST})")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--allow-experimental", action="store_true", help=f"allow --to {EXPERIMENTAL}")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run one boot stage (as the dracut units do)",
+        description="Run one boot stage. Defaults are the initramfs ones.",
+    )
+    p.add_argument("--stage", required=True, help="fetch-offline, fetch, kargs, disks, mount, files or umount")
+    p.add_argument("--platform", help="platform id (default: ignition.platform.id from the kernel command line)")
+    p.add_argument("--root", type=Path, default=Path("/sysroot"), help="target root (default: /sysroot)")
+    p.add_argument("--config-cache", type=Path, default=Path("/run/ignition.json"),
+                   help="rendered config cache (default: /run/ignition.json)")
+    p.add_argument("--state-file", type=Path, default=Path("/run/ignition/state"),
+                   help="state shared between stages (default: /run/ignition/state)")
+    p.add_argument("--neednet", type=Path, default=Path("/run/ignition/neednet"),
+                   help="flag file written when the config needs network (default: /run/ignition/neednet)")
+    p.add_argument("--cmdline", type=Path, default=Path("/proc/cmdline"),
+                   help="kernel command line to read (default: /proc/cmdline)")
+    p.add_argument("--config", type=Path, help="config file for --platform file")
+    p.add_argument("--fetch-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="how long to wait for the user config (default: 120)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "apply",
+        parents=[common],
+        help="run every stage in one process against a directory root and image files",
+        description="Apply a config to a directory root (image builds, demos, tests). Devices the "
+        "config names can be mapped to image files or loop devices with --device-map.",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG")
+    p.add_argument("--root", type=Path, required=True, help="target root directory")
+    p.add_argument("--device-map", action="append", default=[], metavar="CFGDEV=IMAGE_OR_DEV",
+                   help="use IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)")
+    p.set_defaults(func=cmd_apply)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        _setup_logging(getattr(args, "verbose", False), getattr(args, "debug", False))
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return args.func(args)
+    except IgniteError as e:
+        print(f"ignite: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("ignite: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # noqa: BLE001 - the last line of defence: report a bug, not a traceback
+        print(f"ignite: internal error (this is a bug): {type(e).__name__}: {e}"
+              + ("" if debug else " (run with --debug for the traceback)"), file=sys.stderr)
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        return 70
+
+
+def _setup_logging(verbose: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(stream=sys.stderr, level=level, format="ignite: %(message)s")
+
+
+# --- input ---------------------------------------------------------------------------
+
+def read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{name}: is a directory, not a config file") from None
+    except OSError as e:
+        raise UsageError(f"{name}: cannot read: {e.strerror or e}") from None
+
+
+def display_name(name: str) -> str:
+    return "<stdin>" if name == "-" else name
+
+
+# --- validate ------------------------------------------------------------------------
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ignite.config.report import format_path
+
+    worst = 0
+    results = []
+    for name in args.files:
+        shown = display_name(name)
+        try:
+            data = read_input(name)
+        except UsageError as e:
+            results.append({"file": shown, "valid": False, "io_error": str(e), "entries": []})
+            worst = 2
+            print(f"ignite: {e}", file=sys.stderr)
+            continue
+        entries, valid = validate_bytes(data, shown)
+        results.append({"file": shown, "valid": valid, "entries": entries})
+        if not valid:
+            worst = max(worst, 1)
+        if args.format == "text":
+            for e in entries:
+                print(format_entry(shown, e, format_path))
+    if args.format == "json":
+        import json
+
+        print(json.dumps(results, indent=2))
+    return worst
+
+
+def validate_bytes(data: bytes, source: str) -> tuple[list[dict[str, Any]], bool]:
+    """Every report entry as a JSON-friendly dict, and the verdict."""
+    from ignite.config.parse import parse_report
+    from ignite.errors import ConfigError
+
+    try:
+        result = parse_report(data, source=source)
+    except ConfigError as e:
+        return _entries_of(e.report, e.message), False
+    report = getattr(result, "report", None)
+    message = _top_message(result)
+    entries = _entries_of(report, message if getattr(result, "config", None) is None else None)
+    valid = getattr(result, "config", None) is not None and not (report is not None and report.is_fatal)
+    if not valid and not any(e["kind"] == "error" for e in entries):
+        entries.append(_entry("error", message or "config is not valid"))
+    return entries, valid
+
+
+def _top_message(result: Any) -> str | None:
+    for attr in ("error", "message", "error_message"):
+        value = getattr(result, attr, None)
+        if value:
+            return str(value)
+    return None
+
+
+def _entries_of(report: Any, message: str | None) -> list[dict[str, Any]]:
+    out = []
+    for e in getattr(report, "entries", None) or []:
+        out.append(_entry(e.kind, e.message, e.path, e.line, e.column))
+    if message and not any(e["message"] == message for e in out) and not any(
+        e["kind"] == "error" for e in out
+    ):
+        out.append(_entry("error", message))
+    return out
+
+
+def _entry(kind: str, message: str, path: tuple = (), line: int | None = None,
+           column: int | None = None) -> dict[str, Any]:
+    return {"kind": kind, "message": message, "path": list(path), "line": line, "column": column}
+
+
+def format_entry(shown: str, e: dict[str, Any], format_path: Any) -> str:
+    at = f" (at {format_path(tuple(e['path']))})" if e["path"] else ""
+    if e["line"] is not None:
+        col = e["column"] if e["column"] is not None else 1
+        return f"{shown}:{e['line']}:{col}: {e['kind']}: {e['message']}{at}"
+    return f"{shown}: {e['kind']}: {e['message']}{at}"
+
+
+# --- translate -----------------------------------------------------------------------
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    import json
+
+    target = args.target
+    if target == "3.4.0-experimental":
+        raise UsageError("3.4.0-experimental is what Ignition 2.14 called 3.4.0; use --to 3.4.0")
+    if target not in TRANSLATE_TARGETS:
+        raise UsageError(f"unknown target version {target!r}; choose one of {', '.join(TRANSLATE_TARGETS)}")
+    if target == EXPERIMENTAL and not args.allow_experimental:
+        raise UsageError(f"--to {EXPERIMENTAL} needs --allow-experimental")
+
+    shown = display_name(args.file)
+    data = read_input(args.file)
+    out, problems = translate_bytes(data, shown, target)
+    text = json.dumps(out, indent=2) + "\n"
+    if args.output:
+        _write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    for p in problems:
+        print(f"{shown}: cannot be represented in {target}: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def translate_bytes(data: bytes, source: str, target: str) -> tuple[dict[str, Any], list[str]]:
+    """The config as a `target` JSON dict, and every field that target cannot express."""
+    from ignite.config import codec
+    from ignite.config.parse import parse
+
+    config = parse(data, source=source)
+    problems: list[str] = []
+    if codec.legacy_fields(config):
+        from ignite.config.translate.legacy import describe_legacy
+
+        problems.extend(str(p) for p in describe_legacy(config))
+    out = codec.to_json(config, legacy=False)
+    out.setdefault("ignition", {})["version"] = NEWEST
+    if target in (NEWEST, EXPERIMENTAL):
+        out["ignition"]["version"] = target
+        return _ignition_first(out), problems
+    from ignite.config.translate.v3 import downgrade
+
+    down, lost = downgrade(out, target)
+    problems.extend(str(p) for p in lost)
+    return _ignition_first(down), problems
+
+
+def _ignition_first(cfg: dict[str, Any]) -> dict[str, Any]:
+    return {"ignition": cfg.get("ignition", {}), **{k: v for k, v in cfg.items() if k != "ignition"}}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write: {e.strerror or e}") from None
+
+
+# --- run / apply -----------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ignite.stages import StageContext, run_stage
+
+    ctx = StageContext(
+        stage=args.stage,
+        root=args.root,
+        platform=args.platform,
+        config_cache=args.config_cache,
+        state_file=args.state_file,
+        neednet_file=args.neednet,
+        cmdline_file=args.cmdline,
+        config_file=args.config,
+        fetch_timeout=args.fetch_timeout,
+    )
+    log.info("stage %s: root %s", args.stage, args.root)
+    run_stage(ctx)
+    return 0
+
+
+def parse_device_map(items: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        cfgdev, sep, target = item.partition("=")
+        if not sep or not cfgdev or not target:
+            raise UsageError(f"--device-map {item!r}: expected CFGDEV=IMAGE_OR_DEV")
+        if cfgdev in mapping:
+            raise UsageError(f"--device-map: {cfgdev} is mapped twice")
+        mapping[cfgdev] = target
+    return mapping
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    device_map = parse_device_map(args.device_map)
+    if not args.config.is_file():
+        raise UsageError(f"{args.config}: no such config file")
+    try:
+        from ignite.apply import apply
+    except ModuleNotFoundError as e:
+        if e.name != "ignite.apply":
+            raise
+        raise UsageError("ignite apply is not available in this build yet (ignite.apply is missing)") from None
+    apply(args.config, args.root, device_map)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
