@@ -29,6 +29,16 @@ class FetchSettings:
     http_proxy: str | None = None
     https_proxy: str | None = None
     no_proxy: tuple[str, ...] = ()
+    # Retry backoff (Ignition: 200 ms doubling to 5 s), with full jitter.
+    retry_initial: float = 0.2
+    retry_max: float = 5.0
+    # Endpoints and credentials the platform provides (tests point them at 127.0.0.1).
+    s3_endpoint: str | None = None  # e.g. http://127.0.0.1:5000; default: AWS, by region
+    gs_endpoint: str = "https://storage.googleapis.com"
+    aws_region: str | None = None
+    aws_credentials: tuple[str, str, str | None] | None = None  # key id, secret, session token
+    gs_token: str | None = None  # OAuth bearer token of a GCE service account
+    oem_dir: str = "/usr/share/oem"
 
     @classmethod
     def from_config(cls, config: Config, *, offline: bool = False) -> FetchSettings:
@@ -37,7 +47,20 @@ class FetchSettings:
         return settings_from_config(config, offline=offline)
 
 
-def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings = FetchSettings()) -> None:
-    from ignite.resource.fetch import fetch as _fetch
+def fetch(
+    resource: Resource, dest: BinaryIO, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False
+) -> None:
+    """`exact_hash_case`: compare the hash as referenced configs do (lowercase hex string)."""
+    # Not "resource.fetch": a submodule of that name would shadow this function.
+    from ignite.resource.pipeline import fetch as _fetch
 
-    _fetch(resource, dest, settings)
+    _fetch(resource, dest, settings, exact_hash_case=exact_hash_case)
+
+
+def fetch_bytes(resource: Resource, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False) -> bytes:
+    """The whole resource in memory: for configs and CAs, which are small."""
+    import io
+
+    buf = io.BytesIO()
+    fetch(resource, buf, settings, exact_hash_case=exact_hash_case)
+    return buf.getvalue()

@@ -1,0 +1,49 @@
+"""Streaming decompression of fetched bytes, in constant memory."""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+
+from ignite.errors import FetchError
+
+# Output per inflate call: bounds memory even for a gzip bomb.
+_OUT_CHUNK = 1 << 20
+
+
+def decompress(chunks: Iterable[bytes], compression: str | None, url: str) -> Iterator[bytes]:
+    if not compression:
+        yield from chunks
+        return
+    if compression != "gzip":
+        raise FetchError(url, "decompress", f"unsupported compression {compression!r}")
+    yield from _gunzip(chunks, url)
+
+
+def _gunzip(chunks: Iterable[bytes], url: str) -> Iterator[bytes]:
+    """gzip, several members allowed (as Go's gzip reader allows)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    seen_any = False
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                seen_any = True
+                if inflater.eof:
+                    # The next member starts right after the previous one's trailer.
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out = inflater.decompress(data, _OUT_CHUNK)
+                if out:
+                    yield out
+                if inflater.unconsumed_tail:
+                    data = inflater.unconsumed_tail
+                else:
+                    data = inflater.unused_data if inflater.eof else b""
+        if not seen_any:
+            raise FetchError(url, "decompress", "gzip: empty input")
+        tail = inflater.flush()
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise FetchError(url, "decompress", "gzip: unexpected end of data (truncated)")
+    except zlib.error as exc:
+        raise FetchError(url, "decompress", f"gzip: corrupt data: {exc}") from None

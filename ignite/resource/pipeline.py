@@ -1,0 +1,72 @@
+"""The one fetch pipeline (module name: `fetch` would shadow `ignite.resource.fetch`): scheme reader → decompress → verify → destination."""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from ignite.errors import FetchError, redact_url
+from ignite.resource.decompress import decompress
+from ignite.resource.verify import Verifier
+
+if TYPE_CHECKING:
+    from ignite.config.model import Resource
+    from ignite.resource import FetchSettings
+
+log = logging.getLogger("ignite.fetch")
+
+# scheme → module with `stream(url, resource, settings) -> Iterator[bytes]`, imported on use.
+_READERS = {
+    "data": "ignite.resource.data",
+    "http": "ignite.resource.http",
+    "https": "ignite.resource.http",
+    "tftp": "ignite.resource.tftp",
+    "s3": "ignite.resource.s3",
+    "arn": "ignite.resource.s3",
+    "gs": "ignite.resource.gs",
+    "oem": "ignite.resource.oem",
+}
+NETWORK_FREE = frozenset({"", "data", "oem"})
+
+
+def scheme_of(url: str) -> str:
+    """The URL's scheme, lowercase; "" for a bare path (which fetches zero bytes)."""
+    head, colon, _ = url.partition(":")
+    if not colon or not head or not (head[0].isalpha() and all(c.isalnum() or c in "+-." for c in head)):
+        return ""
+    return head.lower()
+
+
+def needs_network(url: str | None) -> bool:
+    return url is not None and scheme_of(url) not in NETWORK_FREE
+
+
+def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_hash_case: bool = False) -> None:
+    url = resource.source
+    if url is None:
+        raise FetchError("", "scheme", "source is required")
+    scheme = scheme_of(url)
+    if scheme == "":
+        return  # "" (and a bare path on the command line) is zero bytes; no hash is checked
+    if scheme not in _READERS:
+        raise FetchError(url, "scheme", f"unsupported source scheme {scheme!r}")
+    if settings.offline and scheme not in NETWORK_FREE:
+        raise FetchError(url, "neednet", "resource requires networking")
+    if resource.compression and scheme in ("s3", "arn"):
+        raise FetchError(url, "scheme", "compression is not supported with that scheme")
+    verifier = None
+    if resource.verification.hash is not None:
+        verifier = Verifier(resource.verification.hash, url, exact_case=exact_hash_case)
+    for chunk in decompress(_reader(scheme)(url, resource, settings), resource.compression, url):
+        if verifier is not None:
+            verifier.update(chunk)
+        dest.write(chunk)
+    if verifier is not None:
+        verifier.check()
+    if scheme != "data":
+        log.info("fetched %s", redact_url(url))
+
+
+def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
+    return importlib.import_module(_READERS[scheme]).stream

@@ -1,0 +1,52 @@
+"""FetchSettings from what a config says: timeouts, proxy, and its CAs (fetched here)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING
+
+from ignite.errors import FetchError
+
+if TYPE_CHECKING:
+    from ignite.config.model import Config, Resource
+    from ignite.resource import FetchSettings
+
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.S)
+DEFAULT_RESPONSE_HEADERS = 10.0
+
+
+def settings_from_config(config: Config, *, offline: bool = False, base: FetchSettings | None = None) -> FetchSettings:
+    """`base` keeps what the platform set (endpoints, credentials); the config sets the rest.
+
+    CAs are fetched with the settings in force before them, as upstream does."""
+    from ignite.resource import FetchSettings
+
+    ign = config.ignition
+    current = dataclasses.replace(base or FetchSettings(), offline=offline)
+    headers = ign.timeouts.http_response_headers
+    total = ign.timeouts.http_total
+    proxy = ign.proxy
+    current = dataclasses.replace(
+        current,
+        http_response_headers=DEFAULT_RESPONSE_HEADERS if headers is None else (float(headers) or None),
+        http_total=None if not total else float(total),
+        http_proxy=proxy.http_proxy or None,
+        https_proxy=proxy.https_proxy or None,
+        no_proxy=tuple(proxy.no_proxy),
+    )
+    cas = tuple(fetch_ca(ca, current) for ca in ign.security.tls.certificate_authorities)
+    return dataclasses.replace(current, certificate_authorities=cas)
+
+
+def fetch_ca(resource: Resource, settings: FetchSettings) -> bytes:
+    """A CA bundle: one or more PEM CERTIFICATE blocks, verified like any resource."""
+    from ignite.resource import fetch_bytes
+
+    data = fetch_bytes(resource, settings)
+    check_pem(data, resource.source or "")
+    return data
+
+
+def check_pem(data: bytes, url: str) -> None:
+    if not _PEM_CERT.search(data):
+        raise FetchError(url, "tls", "unable to decode PEM block: no CERTIFICATE found")
