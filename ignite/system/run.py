@@ -33,12 +33,15 @@ def run(
     check: bool = True,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    redact: Sequence[str] = (),
 ) -> Completed:
     """Runs tool `name` with `args`. Raises CommandError on a non-zero exit when `check`.
 
-    `input` is never logged (it may be a key or a password hash)."""
+    `input` is never logged (it may be a key or a password hash); nor are the arguments
+    listed in `redact` (a password hash on the command line), in logs and errors alike."""
     argv = [tool(name), *map(str, args)]
-    log.info("running %s", " ".join(argv))
+    shown = [("***" if a in redact else a) for a in argv] if redact else argv
+    log.info("running %s", " ".join(shown))
     full_env = None
     if env is not None:
         full_env = {**os.environ, **env}
@@ -56,7 +59,7 @@ def run(
         raise ToolMissingError(argv[0]) from None
     except subprocess.TimeoutExpired as exc:
         stderr = (exc.stderr or b"").decode(errors="replace")
-        raise CommandError(argv, -1, f"timed out after {timeout} s. {stderr}") from None
+        raise CommandError(shown, -1, f"timed out after {timeout} s. {stderr}") from None
     result = Completed(
         tuple(argv),
         proc.returncode,
@@ -65,7 +68,7 @@ def run(
     )
     if check and proc.returncode != 0:
         log.error("%s failed (exit %d): %s", argv[0], proc.returncode, result.stderr.strip())
-        raise CommandError(argv, proc.returncode, result.stderr)
+        raise CommandError(shown, proc.returncode, result.stderr)
     return result
 
 
