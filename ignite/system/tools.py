@@ -16,6 +16,10 @@ TOOLS: dict[str, str] = {
     "groupadd": "groupadd",
     "groupdel": "groupdel",
     "groupmod": "groupmod",
+    "is-live-image": "is-live-image",
+    # the distribution hook that persists kernelArguments (dracut/30ignite ships one)
+    "kargs-helper": "ignite-kargs-helper",
+    "losetup": "losetup",
     "mdadm": "mdadm",
     "mkfs.btrfs": "mkfs.btrfs",
     "mkfs.ext4": "mkfs.ext4",
@@ -24,6 +28,7 @@ TOOLS: dict[str, str] = {
     "mkswap": "mkswap",
     "mount": "mount",
     "partx": "partx",
+    "setfiles": "setfiles",
     "sgdisk": "sgdisk",
     "systemctl": "systemctl",
     "udevadm": "udevadm",
