@@ -1,0 +1,104 @@
+"""Ignition's retry policy (200 ms doubling to a 5 s cap, no attempt limit) with full
+jitter, so a fleet booting at once does not hammer one server in lockstep, bounded by
+a deadline so that nothing waits forever unnoticed."""
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ignite.errors import FetchError, redact_url
+
+log = logging.getLogger("ignite.fetch")
+T = TypeVar("T")
+
+
+class Deadline:
+    """A point in monotonic time, or none (wait forever, as upstream without httpTotal)."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else max(0.0, self.at - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def cap(self, timeout: float | None) -> float | None:
+        """`timeout`, shortened to what is left of the deadline."""
+        left = self.remaining()
+        if left is None:
+            return timeout
+        return left if timeout is None else min(timeout, left)
+
+
+class Retryable(Exception):
+    """Raised by an attempt that may succeed if tried again; wraps the FetchError to
+    report if the deadline ends the retries, and an optional server-requested delay."""
+
+    def __init__(self, error: FetchError, retry_after: float | None = None):
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def with_retries(
+    attempt: Callable[[Deadline], T],
+    url: str,
+    deadline: Deadline,
+    *,
+    initial: float = 0.2,
+    cap: float = 5.0,
+    max_attempts: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Calls `attempt(deadline)` until it returns; on Retryable waits a full-jitter
+    backoff (or the server's Retry-After, if longer) and tries again."""
+    ceiling = initial
+    number = 0
+    while True:
+        number += 1
+        try:
+            return attempt(deadline)
+        except Retryable as failure:
+            error = failure.error
+            if max_attempts is not None and number >= max_attempts:
+                raise FetchError(error.url, error.kind, f"{error.detail} (gave up after {number} attempts)") from None
+            delay = random.uniform(0, ceiling)
+            if failure.retry_after is not None:
+                delay = max(delay, failure.retry_after)
+            left = deadline.remaining()
+            if left is not None and delay >= left:
+                raise FetchError(
+                    error.url,
+                    "timeout",
+                    f"unable to fetch resource in time ({deadline.seconds:g} s, {number} attempts); last error: "
+                    f"{error.kind}: {error.detail}",
+                ) from None
+            log.warning(
+                "fetch %s failed (attempt %d): %s: %s; retrying in %.2f s",
+                redact_url(url), number, error.kind, error.detail, delay,
+            )
+            sleep(delay)
+            ceiling = min(cap, ceiling * 2)

@@ -1,0 +1,145 @@
+"""Real servers on 127.0.0.1 for the fetch tests: HTTP(S) with scripted faults, TFTP, S3."""
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `truncate_to`: send only that many body bytes, then close."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # before the status line: a slow server
+    truncate_to: int | None = None
+    drop: bool = False  # close the connection without answering
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Server:
+    """Routes map a path to a list of replies, used in order; the last one repeats.
+    A route may also be a callable(Seen) -> Reply."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, port: int = 0):
+        self.routes: dict[str, list[Reply] | Callable[[Seen], Reply]] = {}
+        self.seen: list[Seen] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.scheme = "https" if tls else "http"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
+
+    def route(self, path: str, *replies: Reply) -> None:
+        self.routes[path] = list(replies)
+
+    def hits(self, path: str) -> int:
+        return sum(1 for s in self.seen if s.path == path)
+
+    def next_reply(self, seen: Seen) -> Reply:
+        route = self.routes.get(seen.path.split("?")[0]) or self.routes.get(seen.path)
+        if route is None:
+            return Reply(404, b"no such route")
+        if callable(route):
+            return route(seen)
+        return route.pop(0) if len(route) > 1 else route[0]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            seen = Seen(self.command, self.path, dict(self.headers.items()), body)
+            server.seen.append(seen)
+            reply = server.next_reply(seen)
+            if reply.delay:
+                time.sleep(reply.delay)
+            if reply.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.truncate_to is not None:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            if reply.truncate_to is not None:
+                self.wfile.write(reply.body[: reply.truncate_to])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.wfile.write(reply.body)
+
+        do_GET = do_PUT = do_POST = do_HEAD = _any
+
+    return Handler
+
+
+@pytest.fixture
+def http_server() -> Iterator[Server]:
+    server = Server()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def ca():
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_server(ca) -> Iterator[Server]:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    server = Server(tls=context)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def free_port() -> int:
+    """A port nothing listens on (connection refused), for a while at least."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
