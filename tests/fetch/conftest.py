@@ -143,3 +143,42 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class TftpServer:
+    """A tftpy server on 127.0.0.1 serving `root`, in a thread."""
+
+    def __init__(self, root: str, port: int = 0):
+        import tftpy
+
+        self.server = tftpy.TftpServer(root)
+        self.thread = threading.Thread(
+            target=self.server.listen, kwargs={"listenip": "127.0.0.1", "listenport": port, "timeout": 0.2}, daemon=True
+        )
+        self.thread.start()
+        if not self.server.is_running.wait(5):
+            raise RuntimeError("tftp server did not start")
+        self.port = self.server.listenport
+
+    def close(self) -> None:
+        self.server.stop(now=True)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def tftp_server(tmp_path) -> Iterator[TftpServer]:
+    pytest.importorskip("tftpy")
+    root = tmp_path / "tftproot"
+    root.mkdir()
+    server = TftpServer(str(root))
+    server.root = root  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,64 @@
+"""tftp://host[:port]/path, octet mode, with retries (tftpy imported only here).
+
+The transfer is spooled (memory, then a temporary file past 8 MiB) so that a failed
+attempt can be retried whole before a single byte reaches the destination."""
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from ignite.errors import FetchError
+from ignite.resource.retry import Deadline, Retryable, with_retries
+
+if TYPE_CHECKING:
+    from ignite.config.model import Resource
+    from ignite.resource import FetchSettings
+
+DEFAULT_PORT = 69
+PACKET_TIMEOUT = 2.0  # seconds without a packet before tftpy retransmits
+PACKET_RETRIES = 3
+# Without a deadline, TFTP (unlike HTTP upstream) still gives up: UDP gives no "refused".
+ATTEMPTS_WITHOUT_DEADLINE = 8
+CHUNK = 1 << 20
+
+
+def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[bytes]:
+    import tftpy
+
+    logging.getLogger("tftpy").setLevel(logging.WARNING)
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise FetchError(url, "scheme", "tftp URL has no host")
+    host, port = parts.hostname, parts.port or DEFAULT_PORT
+    path = unquote(parts.path).lstrip("/")
+
+    def attempt(deadline: Deadline) -> tempfile.SpooledTemporaryFile:
+        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+        try:
+            left = deadline.remaining()
+            # tftpy waits `timeout` once per retransmission: keep all of them inside the deadline.
+            timeout = PACKET_TIMEOUT if left is None else max(0.1, min(PACKET_TIMEOUT, left / (PACKET_RETRIES + 1)))
+            tftpy.TftpClient(host, port).download(path, spool, timeout=timeout, retries=PACKET_RETRIES)
+        except tftpy.TftpShared.TftpFileNotFoundError:
+            spool.close()
+            raise FetchError(url, "notfound", "resource not found (TFTP: file not found)") from None
+        except tftpy.TftpShared.TftpTimeout as exc:
+            spool.close()
+            raise Retryable(FetchError(url, "timeout", f"TFTP: {exc}")) from None
+        except (tftpy.TftpShared.TftpException, OSError) as exc:
+            spool.close()
+            raise Retryable(FetchError(url, "connect", f"TFTP: {exc}")) from None
+        return spool
+
+    deadline = Deadline(settings.http_total)
+    spool = with_retries(
+        attempt, url, deadline, initial=settings.retry_initial, cap=settings.retry_max,
+        max_attempts=None if deadline.at is not None else ATTEMPTS_WITHOUT_DEADLINE,
+    )
+    with spool:
+        spool.seek(0)
+        while chunk := spool.read(CHUNK):
+            yield chunk
