@@ -1,0 +1,84 @@
+"""Where a config's device path is on this machine: waits for it, follows `ignite apply`'s
+device map, and knows the partition node names of a disk."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+
+from ignite.errors import DeviceError
+from ignite.system import udev
+
+_PART_SUFFIX = re.compile(r"^p?(\d+)$")
+_BY_LINK = re.compile(r"^/dev/disk/by-(partlabel|label|uuid|partuuid)/(.+)$")
+_BLKID_KEY = {"partlabel": "PART_ENTRY_NAME", "label": "LABEL", "uuid": "UUID", "partuuid": "PART_ENTRY_UUID"}
+
+
+def partition_node(disk: str, number: int) -> str:
+    """`/dev/loop0` + 2 → `/dev/loop0p2`; `/dev/vda` + 2 → `/dev/vda2`."""
+    return f"{disk}{'p' if disk[-1].isdigit() else ''}{number}"
+
+
+def split_partition(node: str) -> tuple[str, int] | None:
+    """(disk node, number) of a partition node the kernel knows, else None."""
+    name = os.path.basename(node)
+    sysdir = f"/sys/class/block/{name}"
+    try:
+        number = int(open(f"{sysdir}/partition").read())
+    except OSError:
+        return None
+    parent = os.path.basename(os.path.dirname(os.path.realpath(sysdir)))
+    return f"/dev/{parent}", number
+
+
+class Devices:
+    """Resolves config device paths. With a device map (`ignite apply`), a mapped disk's
+    partitions follow it, and by-label/by-partlabel/by-uuid links are found by probing
+    the mapped disks when no udev makes them."""
+
+    def __init__(self, device_map: Mapping[str, str] | None = None, timeout: float | None = None):
+        self.device_map = dict(device_map or {})
+        self.timeout = udev.DEFAULT_TIMEOUT if timeout is None else timeout
+
+    def mapped(self, path: str) -> str:
+        if path in self.device_map:
+            return self.device_map[path]
+        for disk, target in self.device_map.items():
+            if path.startswith(disk) and (m := _PART_SUFFIX.match(path[len(disk):])):
+                return partition_node(target, int(m.group(1)))
+        return path
+
+    def resolve(self, path: str, timeout: float | None = None) -> str:
+        """The device node for `path`, waiting for it to appear; DeviceError naming it if not."""
+        target = self.mapped(path)
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        delay = 0.01
+        while True:
+            real = os.path.realpath(target)
+            if os.path.exists(real):
+                return real
+            if self.device_map and (found := self._probe_link(target)):
+                return found
+            if time.monotonic() >= deadline:
+                shown = path if target == path else f"{path} (mapped to {target})"
+                raise DeviceError(shown, f"device did not appear within {limit:g} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def _probe_link(self, path: str) -> str | None:
+        match = _BY_LINK.match(path)
+        if not match:
+            return None
+        from ignite.system import blkid, mounts
+
+        key, wanted = _BLKID_KEY[match.group(1)], match.group(2)
+        for disk in self.device_map.values():
+            if not disk.startswith("/dev/"):
+                continue
+            for node in [disk, *mounts.partition_nodes(disk).values()]:
+                values = blkid.export(node)
+                if values.get(key, "").lower() == wanted.lower() if "UUID" in key else values.get(key) == wanted:
+                    return node
+        return None

@@ -1,0 +1,261 @@
+"""Partitions on GPT disks: Ignition's decision table, planned whole for every disk
+before any table is written.
+
+Sizes are in the disk's logical sectors. A plan is computed against the current table
+(or an empty one for `wipeTable`) with one `sgdisk --pretend` run; only when every
+disk's plan is valid does anything get written, one sgdisk call per disk."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ignite.config.model import Disk, Partition
+from ignite.errors import DeviceError
+from ignite.stages.disks_devices import partition_node
+from ignite.system import mounts, partx, sgdisk, udev
+
+log = logging.getLogger("ignite.disks")
+MIB = 1024 * 1024
+
+
+@dataclass
+class Wanted:
+    """A configured partition with its sizes in sectors (None = not given)."""
+
+    index: int  # position in the config, for error paths
+    number: int
+    start: int | None
+    size: int | None
+    label: str | None
+    type_guid: str | None
+    guid: str | None
+    should_exist: bool
+    wipe_entry: bool
+    resize: bool
+
+
+@dataclass
+class DiskPlan:
+    device: str  # as the config names it
+    node: str  # the resolved block device (or image file)
+    index: int
+    wipe_table: bool = False
+    deletes: list[int] = field(default_factory=list)
+    creates: list[Wanted] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def ops(self) -> list[str]:
+        ops = [f"--delete={n}" for n in self.deletes]
+        for part in self.creates:
+            ops.append(f"--new={part.number}:{part.start or 0}:+{part.size or 0}")
+            if part.label is not None:
+                ops.append(f"--change-name={part.number}:{part.label}")
+            if part.type_guid:
+                ops.append(f"--typecode={part.number}:{part.type_guid}")
+            if part.guid:
+                ops.append(f"--partition-guid={part.number}:{part.guid}")
+        return ops
+
+    @property
+    def touched(self) -> set[int]:
+        return set(self.deletes) | {p.number for p in self.creates}
+
+
+def _sectors(mib: int | None, legacy_sectors: int | None, sector_size: int) -> int | None:
+    if legacy_sectors is not None:
+        return legacy_sectors * 512 // sector_size
+    if mib is None:
+        return None
+    return mib * (MIB // sector_size)
+
+
+def _wanted(index: int, part: Partition, sector_size: int) -> Wanted:
+    return Wanted(
+        index=index,
+        number=part.number,
+        start=_sectors(part.start_mib, part.start_sectors, sector_size),
+        size=_sectors(part.size_mib, part.size_sectors, sector_size),
+        label=part.label,
+        type_guid=part.type_guid,
+        guid=part.guid,
+        should_exist=part.should_exist is not False,
+        wipe_entry=part.wipe_partition_entry is True,
+        resize=part.resize is True,
+    )
+
+
+def _mismatch(have: sgdisk.PartitionInfo, want: Wanted, with_size: bool = True) -> str | None:
+    if want.start is not None and want.start != have.start:
+        return f"starting sector did not match (specified {want.start}, got {have.start})"
+    if with_size and want.size is not None and want.size != have.size:
+        return f"size did not match (specified {want.size}, got {have.size})"
+    if want.guid and want.guid.lower() != have.guid.lower():
+        return f"GUID did not match (specified {want.guid!r}, got {have.guid!r})"
+    if want.type_guid and want.type_guid.lower() != have.type_guid.lower():
+        return f"type GUID did not match (specified {want.type_guid!r}, got {have.type_guid!r})"
+    if want.label is not None and want.label != have.label:
+        return f"label did not match (specified {want.label!r}, got {have.label!r})"
+    return None
+
+
+def plan_disk(disk: Disk, index: int, node: str) -> DiskPlan:
+    """Decides every partition of `disk`; raises DeviceError naming the first one that
+    cannot be satisfied. Reads the disk, never writes it."""
+    plan = DiskPlan(disk.device, node, index, wipe_table=disk.wipe_table is True)
+    info = sgdisk.read(node)
+    existing = {} if plan.wipe_table else info.partitions
+    path = f"storage.disks.{index}"
+    # number-0 entries last, keeping their order (a stable sort, as upstream)
+    order = sorted(range(len(disk.partitions)), key=lambda i: disk.partitions[i].number == 0)
+    wanted = [_wanted(i, disk.partitions[i], info.sector_size) for i in order]
+    _assign_numbers(wanted, existing)
+    _resolve_dimensions(plan, wanted, existing)
+
+    should = {w.number for w in wanted if w.should_exist}
+    for want in wanted:
+        where = f"{path}.partitions.{want.index}"
+        have = existing.get(want.number)
+        if not want.should_exist and want.number in should:
+            continue
+        if have is None:
+            if want.should_exist:
+                plan.creates.append(want)
+            continue
+        if not want.should_exist:
+            if not want.wipe_entry:
+                raise DeviceError(disk.device, f"partition {want.number} exists but is specified as nonexistent "
+                                  "and wipePartitionEntry is false", where)
+            plan.deletes.append(want.number)
+            continue
+        reason = _mismatch(have, want)
+        if reason is None:
+            plan.kept.append(want.number)
+            plan.messages.append(f"partition {want.number} found with correct specifications")
+        elif want.wipe_entry:
+            plan.deletes.append(want.number)
+            plan.creates.append(want)
+        elif want.resize and _mismatch(have, want, with_size=False) is None:
+            plan.deletes.append(want.number)
+            plan.creates.append(Wanted(want.index, have.number, have.start, want.size, have.label,
+                                       have.type_guid, have.guid, True, False, True))
+        else:
+            raise DeviceError(disk.device, f"partition {want.number} didn't match: {reason} "
+                              "(set wipePartitionEntry to replace it, or resize to grow it)", where)
+    _check_not_in_use(plan, existing)
+    return plan
+
+
+def _assign_numbers(wanted: list[Wanted], existing: dict[int, sgdisk.PartitionInfo]) -> None:
+    """number 0 → the lowest number neither kept on the disk nor configured, in order."""
+    configured = {w.number for w in wanted if w.number}
+    used = {n for n in existing if n not in configured} | {w.number for w in wanted if w.number and w.should_exist}
+    for want in wanted:
+        if want.number == 0:
+            number = 1
+            while number in used:
+                number += 1
+            want.number = number
+            used.add(number)
+
+
+def _resolve_dimensions(plan: DiskPlan, wanted: list[Wanted], existing: dict[int, sgdisk.PartitionInfo]) -> None:
+    """Fills in where sgdisk would put each partition if all were (re)created: the
+    pretend run, which also rejects overlaps and sizes beyond the disk."""
+    ops = ["--clear"] if plan.wipe_table else []
+    for want in wanted:
+        have = existing.get(want.number)
+        if have is not None:
+            ops.append(f"--delete={want.number}")
+            if not want.wipe_entry:
+                want.start = have.start if want.start is None else want.start
+                want.size = have.size if want.size is None else want.size
+        if want.should_exist:
+            ops.append(f"--new={want.number}:{want.start or 0}:+{want.size or 0}")
+    inspect = [w.number for w in wanted if w.should_exist and (w.start == 0 or w.size == 0)]
+    if not any(w.should_exist for w in wanted) and not existing:
+        return
+    try:
+        dims = sgdisk.pretend(plan.node, ops, inspect)
+    except DeviceError as exc:
+        numbers = ", ".join(str(w.number) for w in wanted if w.should_exist)
+        raise DeviceError(plan.device, f"partitions {numbers} cannot be created as configured: {exc.detail}",
+                          f"storage.disks.{plan.index}.partitions") from None
+    for want in wanted:
+        if want.number in dims:
+            start, size = dims[want.number]
+            if want.start is not None:
+                want.start = start
+            if want.size is not None:
+                want.size = size
+
+
+def _check_not_in_use(plan: DiskPlan, existing: dict[int, sgdisk.PartitionInfo]) -> None:
+    import os
+
+    if not os.path.exists(plan.node) or not _is_block(plan.node):
+        return
+    mounted = mounts.mounted_devnums()
+    nodes = mounts.partition_nodes(plan.node)
+    busy = {n for n, node in nodes.items() if mounts.in_use(node, mounted)}
+    if not busy and mounts.in_use(plan.node, mounted) and (plan.touched or plan.wipe_table):
+        raise DeviceError(plan.device, f"refusing to operate on directly active disk {plan.node}")
+    if plan.wipe_table and busy:
+        raise DeviceError(plan.device, f"refusing to wipe active disk: partitions {sorted(busy)} are in use")
+    for number in sorted(plan.touched & busy):
+        raise DeviceError(plan.device, f"refusing to modify active partition {number} on {plan.node}")
+
+
+def _is_block(node: str) -> bool:
+    import os
+    import stat
+
+    return stat.S_ISBLK(os.stat(node).st_mode)
+
+
+def apply_disk(plan: DiskPlan) -> None:
+    """Writes the planned table in one sgdisk call, then tells the kernel."""
+    if plan.wipe_table:
+        log.info("wiping the partition table of %s", plan.device)
+        sgdisk.zap(plan.node)
+    ops = plan.ops()
+    if ops:
+        log.info("partitioning %s: %s", plan.device, " ".join(ops))
+        sgdisk.commit(plan.node, ops)
+    if (plan.wipe_table or ops) and _is_block(plan.node):
+        sync_kernel(plan.node)
+        udev.settle(plan.node)
+        verify_kernel(plan)
+
+
+def sync_kernel(disk: str) -> None:
+    """Makes the kernel's partitions of `disk` those of its table (partx: user-space
+    parsing, so this also works where the kernel has no partition parser)."""
+    table = sgdisk.read(disk).partitions
+    known = mounts.partition_nodes(disk)
+    scale = sgdisk.read(disk).sector_size // 512 if table else 1
+    for number in sorted(set(known) - set(table)):
+        partx.delete(disk, number)
+    for number, part in sorted(table.items()):
+        if number not in known:
+            partx.add(disk, number)
+        elif mounts.kernel_geometry(known[number]) != (part.start * scale, part.size * scale):
+            partx.update(disk, number)
+
+
+def verify_kernel(plan: DiskPlan) -> None:
+    """Deleted partitions are gone and every partition of the table has its node, with the
+    table's geometry, as upstream checks after settling."""
+    info = sgdisk.read(plan.node)
+    scale = info.sector_size // 512
+    known = mounts.partition_nodes(plan.node)
+    for number in plan.deletes:
+        if number not in info.partitions and number in known:
+            raise DeviceError(plan.device, f"partition {number} was deleted but {known[number]} still exists")
+    for number, part in info.partitions.items():
+        node = known.get(number)
+        if node is None:
+            raise DeviceError(plan.device, f"the kernel does not know partition {number} "
+                              f"({partition_node(plan.node, number)}) after partitioning")
+        if mounts.kernel_geometry(node) != (part.start * scale, part.size * scale):
+            raise DeviceError(plan.device, f"the kernel's view of partition {number} differs from the table")

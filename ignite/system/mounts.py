@@ -1,0 +1,64 @@
+"""mount/umount, and which block devices are in use (mounted or held)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ignite.system.run import run
+
+
+def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:
+    run("mount", "-o", ",".join(options), "-t", fstype, device, target)
+
+
+def umount(target: str) -> None:
+    run("umount", target)
+
+
+def mounted_devnums() -> set[str]:
+    """major:minor of every mounted device, from this namespace's mountinfo."""
+    with open("/proc/self/mountinfo") as info:
+        return {line.split()[2] for line in info if line.strip()}
+
+
+def is_mountpoint(path: str) -> bool:
+    with open("/proc/self/mountinfo") as info:
+        return any(line.split()[4] == path for line in info if line.strip())
+
+
+def _sys(node: str) -> Path:
+    return Path("/sys/class/block") / os.path.basename(os.path.realpath(node))
+
+
+def devnum(node: str) -> str:
+    st = os.stat(node)
+    return f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+
+
+def in_use(node: str, mounted: set[str] | None = None) -> bool:
+    """Mounted, or held by another device (RAID, device-mapper)."""
+    mounted = mounted_devnums() if mounted is None else mounted
+    if devnum(node) in mounted:
+        return True
+    holders = _sys(node) / "holders"
+    return holders.is_dir() and any(holders.iterdir())
+
+
+def partition_nodes(disk: str) -> dict[int, str]:
+    """{number: /dev node} of the partitions the kernel knows on `disk`."""
+    sysdir = _sys(disk)
+    found = {}
+    if not sysdir.is_dir():
+        return found
+    for child in sysdir.iterdir():
+        part = child / "partition"
+        if part.is_file():
+            found[int(part.read_text())] = f"/dev/{child.name}"
+    return found
+
+
+def kernel_geometry(node: str) -> tuple[int, int]:
+    """(start, size) of a partition in 512-byte sectors, as the kernel sees it."""
+    sysdir = _sys(node)
+    return int((sysdir / "start").read_text()), int((sysdir / "size").read_text())
