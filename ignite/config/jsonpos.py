@@ -1,0 +1,413 @@
+"""JSON from bytes as Go's encoding/json sees it, with positions found only when needed.
+
+`load(data)` returns the decoded value and a `Document` that can later say where a JSON
+path is in the text (line, column; both 1-based, columns count characters). The typical
+valid config pays for one `json.loads`; the position index is built by one scan of the
+text the first time a position is asked for.
+
+Go semantics reproduced (what Ignition accepts, checked against ignition-validate):
+- invalid UTF-8 is replaced by U+FFFD (inside strings that is accepted; elsewhere it is a
+  syntax error), and so are lone UTF-16 surrogates from `\\u` escapes;
+- a UTF-8 byte order mark, NaN/Infinity, control characters in strings are syntax errors;
+- nesting deeper than 10000 is an error (`exceeded max depth`);
+- duplicate keys: the later one wins, and when both values are objects they are merged
+  (Go decodes the second object into the struct the first filled). Each repeat is a
+  warning at its position.
+Syntax errors raise `JsonSyntaxError` with Go's wording and the position of the offending
+character (Go reports the byte after it).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ignite.config.report import JsonPath
+from ignite.config.structure import fold_key, merge_objects
+
+MAX_DEPTH = 10000  # Go's encoding/json limit
+INDEX_DEPTH = 48  # deeper nodes are never named by a report; their ancestors stand in
+
+
+class JsonSyntaxError(Exception):
+    def __init__(self, message: str, offset: int, line: int, column: int):
+        self.message = message
+        self.offset = offset
+        self.line = line
+        self.column = column
+        super().__init__(f"{message} (line {line} col {column})")
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    path: JsonPath  # of the repeated key, its parent's path + (key,)
+    line: int
+    column: int
+    merged: bool  # both values were objects, so they were merged
+
+    def message(self) -> str:
+        key = self.path[-1]
+        if self.merged:
+            return f"duplicate key {key!r}: the objects are merged, the later keys win"
+        return f"duplicate key {key!r}: the last value is used"
+
+
+class Document:
+    """The decoded text of a config, answering "where is this JSON path"."""
+
+    def __init__(self, text: str, has_duplicates: bool = False):
+        self.text = text
+        self.has_duplicates = has_duplicates
+        self._index: _Index | None = None
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        return _line_col(self.text, offset)
+
+    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
+        """Line and column of the value at `path` (of its key with key=True), or of the
+        deepest node of `path` that exists. Keys match exactly, else case-insensitively
+        (the last such key, as Go's decoder picks it)."""
+        index = self._get_index()
+        if not index.nodes:
+            return None
+        found: tuple[int, int] = index.nodes[()]
+        current: JsonPath = ()
+        exact = True
+        for element in path[:INDEX_DEPTH]:
+            if isinstance(element, str):
+                raw = element if current + (element,) in index.nodes else index.folded.get(current, {}).get(
+                    fold_key(element))
+                if raw is None:
+                    exact = False
+                    break
+                element = raw
+            child = current + (element,)
+            if child not in index.nodes:
+                exact = False
+                break
+            current = child
+            found = index.nodes[child]
+        offset = found[0] if key and exact and found[0] >= 0 else found[1]
+        return self.line_col(offset)
+
+    def duplicate_keys(self) -> list[DuplicateKey]:
+        if not self.has_duplicates:
+            return []
+        return self._get_index().duplicates
+
+    def _get_index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index()
+            try:
+                _Scanner(self.text, self._index).parse()
+            except JsonSyntaxError:
+                pass  # only for text that failed to load: the index up to the error is all there is
+        return self._index
+
+
+def load(data: bytes) -> tuple[Any, Document]:
+    """Decodes `data`; raises JsonSyntaxError for anything Go's decoder rejects."""
+    text = data.decode("utf-8", "replace")
+    duplicates = False
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict:
+        nonlocal duplicates
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            duplicates = True
+            obj = _object_from_pairs(pairs)
+        return obj
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, _ConstantError):
+        # Syntax errors get Go's wording and position from our own scanner; deep nesting
+        # (Python's recursion limit is lower than Go's 10000) and huge integer literals
+        # parse there too, iteratively.
+        scanner = _Scanner(text, None)
+        value = scanner.parse()
+        duplicates = scanner.saw_duplicates
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        value = _replace_surrogates(value)
+    return value, Document(text, duplicates)
+
+
+class _ConstantError(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        previous = obj.get(key)
+        if type(previous) is dict and type(value) is dict:
+            value = merge_objects(previous, value)
+        obj[key] = value
+    return obj
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """Lone surrogates (from `\\ud800`-style escapes) become U+FFFD, as in Go. Iterative:
+    the value may be nested 10000 deep."""
+    fix = _fix_surrogates
+    if isinstance(value, str):
+        return fix(value)
+    todo = [value]
+    while todo:
+        container = todo.pop()
+        if isinstance(container, list):
+            for i, item in enumerate(container):
+                if isinstance(item, str):
+                    container[i] = fix(item)
+                elif isinstance(item, (list, dict)):
+                    todo.append(item)
+        else:
+            items = list(container.items())
+            container.clear()
+            for key, item in items:
+                if isinstance(item, str):
+                    item = fix(item)
+                elif isinstance(item, (list, dict)):
+                    todo.append(item)
+                container[fix(key)] = item
+    return value
+
+
+def _fix_surrogates(s: str) -> str:
+    if s.isascii():
+        return s
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+class _Index:
+    """path -> (key offset or -1, value offset); the raw keys of each object by folded key;
+    the repeated keys."""
+
+    __slots__ = ("nodes", "folded", "duplicates")
+
+    def __init__(self) -> None:
+        self.nodes: dict[JsonPath, tuple[int, int]] = {}
+        self.folded: dict[JsonPath, dict[str, str]] = {}
+        self.duplicates: list[DuplicateKey] = []
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
+_scanstring = json.decoder.scanstring
+
+
+class _Frame:
+    __slots__ = ("is_object", "path", "pairs", "items", "key", "key_offset", "seen", "indexed")
+
+    def __init__(self, is_object: bool, path: JsonPath, indexed: bool):
+        self.is_object = is_object
+        self.path = path
+        self.pairs: list[tuple[str, Any]] = []
+        self.items: list[Any] = []
+        self.key = ""
+        self.key_offset = -1
+        self.seen: dict[str, Any] | None = {} if is_object else None
+        self.indexed = indexed
+
+
+class _Scanner:
+    """An iterative JSON parser: Go's grammar, messages and depth limit; optionally
+    records the position index."""
+
+    def __init__(self, text: str, index: _Index | None):
+        self.text = text
+        self.index = index
+        self.saw_duplicates = False
+
+    def fail(self, what: str, pos: int) -> JsonSyntaxError:
+        text = self.text
+        if pos >= len(text):
+            message = "unexpected end of JSON input"
+        else:
+            message = f"invalid character {_quote_char(text[pos])} {what}"
+            if pos == 0 and text[0] == "\ufeff":
+                message += " (the file starts with a UTF-8 byte order mark, which JSON does not allow)"
+        line, col = _line_col(text, pos)
+        return JsonSyntaxError(message, pos, line, col)
+
+    def parse(self) -> Any:
+        text, n, index = self.text, len(self.text), self.index
+        stack: list[_Frame] = []
+        pos = _WS.match(text, 0).end()
+        while True:
+            # A value starts at pos.
+            path = self._child_path(stack)
+            value_offset = pos
+            if pos >= n:
+                raise self.fail("", pos)
+            ch = text[pos]
+            complete = True
+            if ch == "{" or ch == "[":
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail("exceeded max depth", pos)
+                indexed = index is not None and path is not None
+                if indexed:
+                    self._record(stack, path, value_offset)
+                frame = _Frame(ch == "{", path if indexed else (), indexed)
+                stack.append(frame)
+                pos = _WS.match(text, pos + 1).end()
+                close = "}" if frame.is_object else "]"
+                if pos < n and text[pos] == close:
+                    pos += 1
+                    value = self._close(stack.pop())
+                elif frame.is_object:
+                    pos = self._key(frame, pos)
+                    complete = False
+                else:
+                    complete = False
+                if not complete:
+                    continue
+            elif ch == '"':
+                try:
+                    value, pos = _scanstring(text, pos + 1, True)
+                except json.JSONDecodeError as e:
+                    raise self._string_error(e) from None
+            elif ch == "-" or "0" <= ch <= "9":
+                m = _NUMBER.match(text, pos)
+                if m is None:
+                    raise self.fail("in numeric literal", pos + 1)
+                literal = m.group()
+                if m.group(1) or m.group(2):
+                    value = float(literal)
+                else:
+                    value = int(literal) if len(literal) <= 4000 else float(literal)
+                pos = m.end()
+            elif ch in _LITERALS:
+                word, value = _LITERALS[ch]
+                for i, expected in enumerate(word):
+                    if pos + i >= n:
+                        raise self.fail("", n)
+                    if text[pos + i] != expected:
+                        raise self.fail(f"in literal {word} (expecting {_quote_char(expected)})", pos + i)
+                pos += len(word)
+            else:
+                raise self.fail("looking for beginning of value", pos)
+            if index is not None and path is not None and ch not in "{[":
+                self._record(stack, path, value_offset)
+            # A value ended at pos: hand it to its container, closing containers as they end.
+            while True:
+                if not stack:
+                    pos = _WS.match(text, pos).end()
+                    if pos < n:
+                        raise self.fail("after top-level value", pos)
+                    return value
+                frame = stack[-1]
+                if frame.is_object:
+                    self._add_pair(frame, value)
+                else:
+                    frame.items.append(value)
+                pos = _WS.match(text, pos).end()
+                c = text[pos] if pos < n else ""
+                if c == ",":
+                    pos = _WS.match(text, pos + 1).end()
+                    if frame.is_object:
+                        pos = self._key(frame, pos)
+                    break
+                if c == ("}" if frame.is_object else "]"):
+                    pos += 1
+                    value = self._close(stack.pop())
+                    continue
+                raise self.fail("after object key:value pair" if frame.is_object else "after array element", pos)
+
+    def _key(self, frame: _Frame, pos: int) -> int:
+        text = self.text
+        if pos >= len(text) or text[pos] != '"':
+            raise self.fail("looking for beginning of object key string", pos)
+        try:
+            key, end = _scanstring(text, pos + 1, True)
+        except json.JSONDecodeError as e:
+            raise self._string_error(e) from None
+        frame.key, frame.key_offset = key, pos
+        end = _WS.match(text, end).end()
+        if end >= len(text) or text[end] != ":":
+            raise self.fail("after object key", end)
+        return _WS.match(text, end + 1).end()
+
+    def _child_path(self, stack: list[_Frame]) -> JsonPath | None:
+        if self.index is None:
+            return None
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if not frame.indexed or len(stack) >= INDEX_DEPTH:
+            return None
+        return frame.path + ((frame.key,) if frame.is_object else (len(frame.items),))
+
+    def _record(self, stack: list[_Frame], path: JsonPath, value_offset: int) -> None:
+        index = self.index
+        key_offset = -1
+        if stack and stack[-1].is_object:
+            frame = stack[-1]
+            key_offset = frame.key_offset
+            index.folded.setdefault(frame.path, {})[fold_key(frame.key)] = frame.key
+        index.nodes[path] = (key_offset, value_offset)
+
+    def _add_pair(self, frame: _Frame, value: Any) -> None:
+        key = frame.key
+        if key in frame.seen:
+            self.saw_duplicates = True
+            merged = type(frame.seen[key]) is dict and type(value) is dict
+            if self.index is not None and frame.indexed:
+                line, col = _line_col(self.text, frame.key_offset)
+                self.index.duplicates.append(DuplicateKey(frame.path + (key,), line, col, merged))
+        frame.seen[key] = value
+        frame.pairs.append((key, value))
+
+    def _close(self, frame: _Frame) -> Any:
+        if not frame.is_object:
+            return frame.items
+        if len(frame.seen) == len(frame.pairs):
+            return frame.seen
+        return _object_from_pairs(frame.pairs)
+
+    def _string_error(self, e: json.JSONDecodeError) -> JsonSyntaxError:
+        if e.msg.startswith("Unterminated string"):
+            return self.fail("", len(self.text))
+        if e.msg.startswith("Invalid control character"):
+            return self.fail("in string literal", e.pos)
+        # Invalid \escape / \uXXXX: e.pos is the backslash; Go names the character after it.
+        bad = e.pos + 1
+        if e.msg.startswith("Invalid \\uXXXX"):
+            bad = e.pos + 2
+            while bad < len(self.text) and self.text[bad] in "0123456789abcdefABCDEF":
+                bad += 1
+        return self.fail("in string escape code" if "XXXX" not in e.msg else r"in \u hexadecimal character escape",
+                         bad)
+
+
+def _quote_char(c: str) -> str:
+    """Go's quoteChar: the character as a Go rune literal (non-ASCII shown as Go shows the
+    first byte of its UTF-8 encoding, e.g. 'ï' for a byte order mark)."""
+    if c == "'":
+        return "'\\''"
+    if c == '"':
+        return "'\"'"
+    if not c.isascii():
+        first = c.encode("utf-8", "surrogatepass")[0]
+        c = chr(first) if c != "\ufffd" else c
+        return f"'{c}'"
+    if c.isprintable():
+        return f"'{c}'"
+    names = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\x00": "\\x00"}
+    return "'" + names.get(c, f"\\x{ord(c):02x}") + "'"

@@ -1,0 +1,128 @@
+"""bytes -> Config (newest spec): the one entry point for every config ignite reads.
+
+Pipeline: empty check; Ignition 0.x's pre-checks (gzip, cloud-config, scripts); JSON with
+positions (jsonpos); version (versions); then for 3.x the structural pass (structure,
+driven by schemas/<version>.json), the version's semantic rules (validate) and the
+upgrade to the newest spec (translate.v3); for v1/2.x the legacy chain
+(translate.legacy). A config is accepted whole or rejected with every error listed; each
+report entry gets the line and column of its JSON path in the original text.
+
+Heavy or optional parts are imported when reached, so a rejected or trivial config costs
+little, and nothing here imports jsonschema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ignite.config import jsonpos, versions
+from ignite.config.report import ERROR, Entry, Report
+from ignite.errors import ConfigError
+
+ERR_INVALID = "config is not valid"
+
+
+@dataclass(slots=True)
+class ParseResult:
+    config: Any  # ignite.config.model.Config, or None when rejected
+    report: Report
+    source_version: str | None = None
+    error: str | None = None  # the verdict when rejected: "config is not valid", "not a config (empty)", ...
+
+    @property
+    def valid(self) -> bool:
+        return self.config is not None
+
+
+def parse(data: bytes, *, source: str = "") -> Any:
+    """The config in `data` as the newest spec's model.Config; raises ConfigError (with the
+    full report) when it is rejected."""
+    result = parse_report(data, source=source)
+    if result.config is None:
+        raise ConfigError(result.error or ERR_INVALID, result.report, source)
+    return result.config
+
+
+def parse_report(data: bytes, *, source: str = "") -> ParseResult:
+    """Like parse(), but a rejection is a result too: for `ignite validate`."""
+    report = Report()
+    if not data:
+        return ParseResult(None, report, None, versions.ERR_EMPTY)
+    try:
+        raw = versions.precheck(data)
+    except versions.VersionError as e:
+        return ParseResult(None, report, None, e.message)
+    gzipped = raw is not data
+
+    try:
+        obj, doc = jsonpos.load(raw)
+    except jsonpos.JsonSyntaxError as e:
+        report.entries.append(Entry(ERROR, e.message, (), e.line, e.column))
+        return ParseResult(None, report, None, ERR_INVALID)
+
+    try:
+        version = versions.detect(obj)
+    except versions.VersionError as e:
+        if not e.fatal_entry:
+            return ParseResult(None, report, None, e.message)
+        report.error(e.message, e.path)
+        return _finish(None, report, doc, None, ERR_INVALID)
+
+    if gzipped and not versions.is_legacy(version):
+        # Only Ignition 0.x unpacked gzip; spec 3 Ignition reads the bytes as JSON and fails.
+        try:
+            jsonpos.load(data)
+        except jsonpos.JsonSyntaxError as e:
+            report.entries.append(Entry(ERROR, e.message, (), e.line, e.column))
+        return ParseResult(None, report, version, ERR_INVALID)
+
+    for dup in doc.duplicate_keys():
+        report.entries.append(Entry("warning", dup.message(), dup.path, dup.line, dup.column))
+
+    if versions.is_legacy(version):
+        from ignite.config.translate.legacy import upgrade_legacy
+
+        cfg, legacy_report = upgrade_legacy(obj, version)
+        report.extend(legacy_report)
+    else:
+        cfg = _parse_v3(obj, version, report)
+    if report.is_fatal or cfg is None:
+        return _finish(None, report, doc, version, ERR_INVALID)
+
+    from ignite.config.codec import config_from_json
+
+    return _finish(config_from_json(cfg), report, doc, version, None)
+
+
+def _parse_v3(obj: dict[str, Any], version: str, report: Report) -> dict[str, Any] | None:
+    from ignite.config import structure
+
+    cfg, structural = structure.normalize(obj, version)
+    if structural.is_fatal:
+        # Like Ignition, no semantic rules on a config whose types are wrong.
+        report.extend(structural)
+        return None
+    from ignite.config.validate import validate
+
+    report.extend(validate(cfg, version))
+    report.extend(structural)  # unused keys come last, as in Ignition's report
+    if report.is_fatal:
+        return None
+    from ignite.config.translate.v3 import upgrade
+
+    return upgrade(cfg, version)
+
+
+def _finish(config: Any, report: Report, doc: jsonpos.Document, version: str | None,
+            error: str | None) -> ParseResult:
+    report.entries = [_locate(entry, doc) for entry in report.entries]
+    return ParseResult(config, report, version, error)
+
+
+def _locate(entry: Entry, doc: jsonpos.Document) -> Entry:
+    if entry.line is not None:
+        return entry
+    position = doc.position(entry.path, key=entry.message.startswith("unused key "))
+    if position is None:
+        return entry
+    return replace(entry, line=position[0], column=position[1])

@@ -1,0 +1,211 @@
+"""The structural pass: decoded JSON + the version's schema -> a normalized config dict.
+
+`normalize(obj, version)` decodes like Go's encoding/json decodes into Ignition's types:
+- keys match field names exactly or, failing that, case-insensitively; when several keys
+  land on one field the later one wins, and two objects for one field are merged (Go
+  decodes the second into the struct the first filled);
+- JSON null means "absent" (the key is dropped); a null list element becomes the zero
+  value of the element type (`""`, `0`, `false`, `{}`), as Go's decoder makes it;
+- a key that is not exactly a field name is a warning `unused key <key>` at its path
+  (so `Version` is both used *and* warned about, as Ignition does);
+- every type mismatch is an error with its JSON path; all of them are listed (Go stops
+  at the first; the verdict is the same).
+
+The schemas (schemas/<version>.json, JSON Schema draft 2020-12) are interpreted at runtime
+in this subset, which every schema the engine loads must keep to:
+- `type`: one name or a list of names among object, array, string, integer, number,
+  boolean, null. `integer` means a JSON integer literal in int64 range (`420.0`, `1e3`,
+  `"420"` and `true` are type errors). Absent `type` accepts anything. `null` in a list
+  documents an optional field with no default; null is accepted for every field anyway.
+- `properties`: the known keys of an object, each with its subschema.
+- `additionalProperties: false`: other keys are dropped and warned about (Ignition
+  treats unknown keys as warnings). Without it, other keys are kept as they are.
+- `items`: the schema of every list element (one schema, not a tuple).
+- `$defs` at the top and `$ref: "#/$defs/<Name>"`; keywords next to a `$ref` override
+  the referenced ones (the generated 3.x schemas put `type` at the use site).
+Anything else (`enum`, `pattern`, `minimum`, `required`, `description`, ...) documents the
+schema for outside users and is ignored here: the semantic validator owns those rules and
+their exact messages.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ignite.config.report import JsonPath, Report
+from ignite.config.schemas import load_schema
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "integer", float: "number",
+               bool: "boolean", type(None): "null"}
+_ZERO = {"object": dict, "array": list, "string": str, "integer": int, "number": int, "boolean": bool}
+
+
+def fold_key(key: str) -> str:
+    """Go's case-insensitive match for field names: ASCII case folding plus the two
+    non-ASCII runes Go folds onto ASCII letters (KELVIN SIGN -> k, LONG S -> s)."""
+    if key.isascii():
+        return key.lower()
+    return "".join("k" if c == "\u212a" else "s" if c == "\u017f" else c.lower() if c.isascii() else c
+                   for c in key)
+
+
+class _Node:
+    """One compiled schema: what the walk needs, precomputed."""
+
+    __slots__ = ("types", "type_names", "integer", "props", "folded", "closed", "items", "zero")
+
+    def __init__(self) -> None:
+        self.types: tuple[type, ...] | None = None
+        self.type_names = ""
+        self.integer = False
+        self.props: dict[str, _Node] | None = None
+        self.folded: dict[str, str] = {}
+        self.closed = False
+        self.items: _Node | None = None
+        self.zero: Any = None
+
+
+def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _Node:
+    if depth > 64:
+        raise ValueError("schema nests deeper than 64 levels (a $ref cycle?)")
+    while "$ref" in schema:
+        ref = schema["$ref"]
+        if not ref.startswith("#/$defs/"):
+            raise ValueError(f"unsupported $ref {ref!r} (only #/$defs/<name>)")
+        target = defs[ref[len("#/$defs/"):]]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    node = _Node()
+    names = schema.get("type")
+    if names is not None:
+        names = [names] if isinstance(names, str) else list(names)
+        types: list[type] = []
+        for name in names:
+            types.extend(_PY_TYPES[name])
+        # bool is an int subclass in Python, never in JSON: the walk compares exact types.
+        node.types = tuple(dict.fromkeys(types))
+        node.type_names = " or ".join(n for n in names if n != "null")
+        node.integer = "integer" in names and "number" not in names
+        first = next((n for n in names if n != "null"), None)
+        node.zero = _ZERO.get(first, type(None))
+    if "properties" in schema:
+        node.props = {k: _compile(v, defs, depth + 1) for k, v in schema["properties"].items()}
+        for name in node.props:
+            node.folded[fold_key(name)] = name
+    node.closed = schema.get("additionalProperties") is False
+    if node.props is None and node.closed:
+        node.props = {}
+    if isinstance(schema.get("items"), dict):
+        node.items = _compile(schema["items"], defs, depth + 1)
+    return node
+
+
+@cache
+def compiled(version: str) -> _Node:
+    schema = load_schema(version)
+    return _compile(schema, schema.get("$defs", {}))
+
+
+def normalize(obj: Any, version: str) -> tuple[dict[str, Any], Report]:
+    """The normalized config dict of `obj` for `version`, and a report of type errors
+    and unused keys. When the report has errors the dict leaves out the bad values."""
+    report = Report()
+    out = _Walker(report).walk(obj, compiled(version), ())
+    return (out if isinstance(out, dict) else {}), report
+
+
+_BAD = object()
+
+
+class _Walker:
+    __slots__ = ("report",)
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def walk(self, value: Any, node: _Node, path: JsonPath) -> Any:
+        kind = type(value)
+        if node.types is not None and kind not in node.types:
+            self.report.error(f"cannot use {_describe(value)} as {node.type_names}", path)
+            return _BAD
+        if kind is int:
+            if node.integer and not INT64_MIN <= value <= INT64_MAX:
+                self.report.error(f"number {value} is out of range for a 64-bit integer", path)
+                return _BAD
+            return value
+        if kind is dict:
+            return self.walk_object(value, node, path) if node.props is not None else value
+        if kind is list:
+            return self.walk_list(value, node, path) if node.items is not None else value
+        return value
+
+    def walk_object(self, value: dict, node: _Node, path: JsonPath) -> dict:
+        props = node.props
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if key in props else node.folded.get(fold_key(key))
+            if name != key and (node.closed or name is not None):
+                self.report.warning(f"unused key {key}", path + (key,))
+            if name is None:
+                if not node.closed:
+                    out[key] = item
+                continue
+            if item is None:
+                out.pop(name, None)
+                continue
+            result = self.walk(item, props[name], path + (key,))
+            if result is _BAD:
+                continue
+            previous = out.get(name)
+            if type(previous) is dict and type(result) is dict:
+                result = merge_objects(previous, result)
+            out[name] = result
+        return out
+
+    def walk_list(self, value: list, node: _Node, path: JsonPath) -> list:
+        items = node.items
+        out = []
+        for i, item in enumerate(value):
+            if item is None:
+                item = items.zero() if items.zero is not None else None
+            result = self.walk(item, items, path + (i,))
+            if result is not _BAD:
+                out.append(result)
+        return out
+
+
+def merge_objects(first: dict, second: dict) -> dict:
+    """Go's decoding of a second object into the struct a first one filled: the second's
+    keys win, objects under the same key merge the same way, null clears."""
+    out = dict(first)
+    for key, value in second.items():
+        previous = out.get(key)
+        if type(previous) is dict and type(value) is dict:
+            out[key] = merge_objects(previous, value)
+        elif value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(value: Any) -> str:
+    name = _JSON_NAMES.get(type(value), type(value).__name__)
+    if type(value) in (int, float):
+        return f"number {value!r}"
+    if type(value) is str:
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if type(value) is bool:
+        return "true" if value else "false"
+    return name if name in ("null",) else f"an {name}" if name[0] in "aeiou" else f"a {name}"
