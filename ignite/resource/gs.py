@@ -1,0 +1,39 @@
+"""gs://bucket/object through the Cloud Storage JSON API; anonymous unless the GCP
+provider found a service-account token."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from ignite.errors import FetchError
+from ignite.resource.retry import Deadline
+
+if TYPE_CHECKING:
+    from ignite.config.model import Resource
+    from ignite.resource import FetchSettings
+
+ENDPOINT_ENV = "IGNITE_GS_ENDPOINT"
+
+
+def object_url(url: str, endpoint: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not parts.netloc or not name:
+        raise FetchError(url, "scheme", "a gs URL is gs://bucket/object")
+    return f"{endpoint.rstrip('/')}/storage/v1/b/{parts.netloc}/o/{quote(name, safe='')}?alt=media"
+
+
+def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[bytes]:
+    from ignite.resource.http import Client
+
+    target = object_url(url, os.environ.get(ENDPOINT_ENV) or settings.gs_endpoint)
+    headers = {"Authorization": f"Bearer {settings.gs_token}"} if settings.gs_token else {}
+    deadline = Deadline(settings.http_total)
+    with Client(settings) as client:
+        try:
+            response = client.get(target, headers, deadline)
+        except FetchError as exc:
+            raise FetchError(url, exc.kind, exc.detail) from None
+        yield from client.body(response, url, deadline)
