@@ -42,8 +42,10 @@ def oracle_verdicts() -> dict[str, dict[str, object]]:
 
 @pytest.fixture(scope="session")
 def ignite_validate():
-    if importlib.util.find_spec("ignite.config.parse") is None:
-        pytest.skip("ignite.config.parse (the parse pipeline) has not landed yet")
+    missing = [m for m in ("ignite.config.parse", "ignite.config.validate", "ignite.config.translate.v3")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"the parse pipeline has not fully landed yet: {', '.join(missing)} missing")
     from ignite.cli import validate_bytes
 
     return validate_bytes
