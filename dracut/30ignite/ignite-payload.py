@@ -1,0 +1,204 @@
+"""Copies ignite, its Python dependencies and the standard-library modules they use into
+an initramfs tree, precompiled so that nothing compiles at boot.
+
+Run by module-setup.sh with a Python that can import ignite and its dependencies (the
+build environment); the interpreter that will run in the initramfs is --target-python
+(Debian's /usr/bin/python3.X), whose own stdlib is what gets copied.
+
+The stdlib subset is the union of (a) what importing every ignite module and every
+dependency pulls into sys.modules and (b) every import statement in ignite's own code,
+including the lazy ones inside functions (modulefinder reads the bytecode). Packages are
+copied whole, since their submodules are often imported by name at run time.
+
+Prints the shared objects it installed, one a line, so that the caller can install the
+libraries they link to (dracut resolves those only for executables).
+"""
+from __future__ import annotations
+
+import argparse
+import compileall
+import importlib.metadata as metadata
+import modulefinder
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+# Never wanted at boot even if some import statement names them.
+EXCLUDED_STDLIB = {
+    "tkinter", "idlelib", "test", "lib2to3", "ensurepip", "pydoc_data", "turtledemo",
+    "distutils", "venv", "sqlite3", "dbm", "curses", "xmlrpc", "unittest", "pydoc",
+    "doctest", "pdb", "asyncio", "concurrent", "multiprocessing", "ctypes.test",
+    "lib-dynload", "site-packages", "dist-packages", "config-3.11-x86_64-linux-gnu",
+}
+# Always needed by the interpreter itself or by ignite's error paths.
+ALWAYS_STDLIB = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",
+                 "_collections_abc", "traceback", "linecache", "tokenize", "token"}
+
+
+def distribution_closure(names: list[str]) -> list[metadata.Distribution]:
+    """The installed distributions `names` need at run time (no extras, markers honoured)."""
+    from packaging.requirements import Requirement  # build-time only
+
+    seen: dict[str, metadata.Distribution] = {}
+    todo = list(names)
+    while todo:
+        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
+        if name in seen:
+            continue
+        dist = metadata.distribution(name)
+        seen[name] = dist
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            todo.append(req.name)
+    return list(seen.values())
+
+
+def top_level_names(dist: metadata.Distribution) -> set[str]:
+    names = set()
+    for f in dist.files or []:
+        part = f.parts[0]
+        if part.endswith((".dist-info", ".egg-info", ".pth")) or part in {"..", "__pycache__", "bin"}:
+            continue
+        names.add(part[:-3] if part.endswith(".py") else part)
+    return names
+
+
+def stdlib_modules(build_stdlib: Path, import_names: list[str], own_files: list[Path],
+                   search_path: list[str]) -> set[str]:
+    """Top-level stdlib module names used."""
+    # A fresh interpreter without site, as at boot: this script's own imports must not count.
+    probe = (f"import sys; sys.path[:0] = {search_path!r}\n"
+             f"for n in {import_names!r}:\n"
+             "    try: __import__(n)\n"
+             "    except Exception as e: print(f'ignite-payload: WARNING: {n} does not import: {e!r}', file=sys.stderr)\n"
+             "print(' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-S", "-c", probe], check=True, stdout=subprocess.PIPE, text=True)
+    found = {m.split(".")[0] for m in out.stdout.split()}
+    finder = modulefinder.ModuleFinder(excludes=sorted(EXCLUDED_STDLIB))
+    for path in own_files:
+        finder.run_script(str(path))
+    found |= {m.split(".")[0] for m in finder.modules}
+    builtin = set(sys.builtin_module_names)
+    used = set()
+    for name in found | ALWAYS_STDLIB:
+        if name in builtin or name in EXCLUDED_STDLIB:
+            continue
+        if (build_stdlib / name).is_dir() or (build_stdlib / f"{name}.py").exists() or \
+                list((build_stdlib / "lib-dynload").glob(f"{name}.cpython-*.so")):
+            used.add(name)
+    return used
+
+
+def copy_stdlib(names: set[str], target_stdlib: Path, dest: Path) -> list[Path]:
+    out = dest / target_stdlib.relative_to("/")
+    sos = []
+    for name in sorted(names):
+        src = target_stdlib / name
+        if src.is_dir():
+            shutil.copytree(src, out / name, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("test", "tests", "idle_test"))
+        elif src.with_suffix(".py").exists():
+            (out / "__pycache__").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src.with_suffix(".py"), out / f"{name}.py")
+        for so in (target_stdlib / "lib-dynload").glob(f"{name}.cpython-*.so"):
+            (out / "lib-dynload").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(so, out / "lib-dynload" / so.name)
+            sos.append(out / "lib-dynload" / so.name)
+    return sos
+
+
+def copy_site(dists: list[metadata.Distribution], dest: Path, site: str) -> list[Path]:
+    out = dest / site.lstrip("/")
+    out.mkdir(parents=True, exist_ok=True)
+    sos = []
+    for dist in dists:
+        base = Path(dist.locate_file(""))
+        for name in top_level_names(dist):
+            src = base / name
+            if not src.exists():
+                src = base / f"{name}.py"
+            if src.is_dir():
+                shutil.copytree(src, out / name, dirs_exist_ok=True, symlinks=False,
+                                ignore=shutil.ignore_patterns("__pycache__", "tests", "test"))
+            elif src.exists():
+                shutil.copy2(src, out / src.name)
+    sos += list(out.rglob("*.so"))
+    return sos
+
+
+def ignite_source_files(package_dir: Path) -> list[Path]:
+    return sorted(p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def copy_ignite(package_dir: Path, dest: Path, site: str) -> None:
+    out = dest / site.lstrip("/") / "ignite"
+    shutil.copytree(package_dir, out, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def compile_tree(target_python: str, tree: Path, strip_prefix: Path) -> None:
+    """Compile with the target interpreter, hash-based and unchecked: valid whatever the
+    file times in the initramfs are, and never rewritten at boot."""
+    subprocess.run(
+        [target_python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+         "-s", str(strip_prefix), "-p", "/", str(tree)],
+        check=True,
+    )
+
+
+def drop_exec_bits(tree: Path) -> None:
+    # Some stdlib scripts carry #!/usr/local/bin/python: dracut would chase that interpreter.
+    for p in tree.rglob("*.py"):
+        mode = p.stat().st_mode
+        if mode & 0o111:
+            p.chmod(mode & ~0o111)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dest", type=Path, required=True, help="the initramfs tree ($initdir)")
+    ap.add_argument("--target-python", default="/usr/bin/python3.11")
+    ap.add_argument("--site", default="/usr/lib/ignite/site")
+    ap.add_argument("--manifest", type=Path, help="write the stdlib module list here")
+    args = ap.parse_args()
+
+    target_stdlib = Path(subprocess.run(
+        [args.target_python, "-IS", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+        check=True, capture_output=True, text=True).stdout.strip())
+    build_stdlib = Path(sysconfig.get_paths()["stdlib"])
+
+    import ignite
+
+    package_dir = Path(ignite.__file__).parent
+    dists = distribution_closure(["ignite"])
+    dists = [d for d in dists if d.metadata["Name"].lower() != "ignite"]
+    dep_modules = sorted(n for d in dists for n in top_level_names(d) if not n.startswith("_"))
+    own_modules = sorted(m.name for m in pkgutil.walk_packages(ignite.__path__, prefix="ignite.")
+                         if m.name != "ignite.__main__")
+    search_path = [str(package_dir.parent)] + sorted({str(Path(d.locate_file(""))) for d in dists})
+    names = stdlib_modules(build_stdlib, ["ignite"] + own_modules + dep_modules,
+                           ignite_source_files(package_dir), search_path)
+
+    sos = copy_stdlib(names, target_stdlib, args.dest)
+    sos += copy_site(dists, args.dest, args.site)
+    copy_ignite(package_dir, args.dest, args.site)
+    for tree in (args.dest / target_stdlib.relative_to("/"), args.dest / args.site.lstrip("/")):
+        drop_exec_bits(tree)
+        compile_tree(args.target_python, tree, args.dest)
+    if args.manifest:
+        args.manifest.write_text("".join(f"{n}\n" for n in sorted(names)))
+    for so in sos:
+        print(so)
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    sys.exit(main())

@@ -1,0 +1,82 @@
+#!/bin/bash
+# dracut module for ignite: the program (Python, precompiled), the tools its stages run,
+# the first-boot generator, one unit per stage and the targets that gate them.
+#
+# Build-time settings (environment):
+#   IGNITE_BUILD_PYTHON   a Python that can import ignite and its dependencies
+#                         (default: the target Python, i.e. ignite installed system-wide)
+#   IGNITE_TARGET_PYTHON  the interpreter installed in the initramfs (default /usr/bin/python3.11;
+#                         never the `python3` on PATH, which may be a pyenv shim)
+
+check() {
+    # Only when asked for (dracut -a ignite, or a distribution module depending on it).
+    return 255
+}
+
+depends() {
+    echo systemd-initrd dracut-systemd udev-rules
+}
+
+installkernel() {
+    # fw_cfg for platform qemu; the block and filesystem drivers the disks stage may need.
+    instmods -o qemu_fw_cfg virtio_pci virtio_blk virtio_scsi \
+        ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 nls_utf8 \
+        md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt \
+        =crypto
+}
+
+_ignite_python_payload() {
+    local target_python=${IGNITE_TARGET_PYTHON:-/usr/bin/python3.11}
+    local build_python=${IGNITE_BUILD_PYTHON:-$target_python}
+    local sos
+    inst_binary "$target_python" || return 1
+    sos=$("$build_python" "$moddir/ignite-payload.py" --dest "$initdir" \
+        --target-python "$target_python" --site /usr/lib/ignite/site \
+        --manifest "${DRACUT_TMPDIR:-/tmp}/ignite-stdlib.txt") || return 1
+    # dracut resolves library dependencies only for executables; extension modules are 0644.
+    local lib
+    for lib in $(for so in $sos; do ldd "$so"; done | awk '/=> \//{print $3}' | sort -u); do
+        inst_library "$lib"
+    done
+    # pyudev finds libudev through ctypes.util.find_library, i.e. `ldconfig -p`.
+    inst_library /lib/x86_64-linux-gnu/libudev.so.1 2>/dev/null || inst_libdir_file 'libudev.so.*'
+    inst_multiple ldconfig
+    sed "s|@PYTHON@|$target_python|" "$moddir/ignite.py.in" > "$initdir/usr/bin/ignite"
+    chmod 0755 "$initdir/usr/bin/ignite"
+}
+
+install() {
+    _ignite_python_payload || { dfatal "ignite: cannot install Python and ignite"; exit 1; }
+
+    inst_multiple bash basename lsblk blkid blockdev mount umount modprobe udevadm systemctl \
+        journalctl sgdisk partx wipefs mkfs.ext4 mke2fs \
+        awk grep sed cut tr install mktemp readlink rmdir sync || return 1
+    inst_multiple -o mkfs.fat mkfs.vfat mkfs.xfs mkfs.btrfs mkswap mdadm cryptsetup dmsetup \
+        useradd usermod userdel groupadd groupmod groupdel chpasswd
+    [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf
+
+    inst_script "$moddir/ignite-generator" "$systemdutildir/system-generators/ignite-generator"
+    inst_script "$moddir/ignite-kargs-helper" /usr/sbin/ignite-kargs-helper
+    inst_script "$moddir/ignite-failure" /usr/libexec/ignite-failure
+    inst_script "$moddir/ignite-setup" /usr/libexec/ignite-setup
+    inst_script "$moddir/ignite-firstboot-complete" /usr/libexec/ignite-firstboot-complete
+    inst_simple "$moddir/99-xx-ignite-systemd-cryptsetup.rules" \
+        /usr/lib/udev/rules.d/99-xx-ignite-systemd-cryptsetup.rules
+    # No cracklib dictionaries in the initramfs: do not reject generated LUKS keys.
+    inst_simple "$moddir/ignite-luks.conf" /etc/security/pwquality.conf.d/ignite-luks.conf
+
+    local unit
+    for unit in ignite-complete.target ignite-subsequent.target ignite-diskful.target \
+        ignite-diskful-subsequent.target ignite-setup.service ignite-fetch-offline.service \
+        ignite-fetch.service ignite-kargs.service ignite-disks.service ignite-mount.service \
+        ignite-files.service ignite-remount-sysroot.service ignite-firstboot-complete.service \
+        ignite-failure.service; do
+        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit" || return 1
+    done
+    for unit in ignite-setup ignite-fetch-offline ignite-fetch ignite-kargs ignite-disks \
+        ignite-mount ignite-files; do
+        $SYSTEMCTL -q --root "$initdir" add-requires ignite-complete.target "$unit.service" || return 1
+    done
+    $SYSTEMCTL -q --root "$initdir" add-requires ignite-diskful.target ignite-remount-sysroot.service || return 1
+    $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-failure.service || return 1
+}

@@ -1,0 +1,21 @@
+#!/bin/bash
+# Test-only dracut module for the QEMU end-to-end boots: once the initramfs would switch
+# root (or once a stage failed), it writes the verdict and the ignite journal to the serial
+# console and powers the guest off.
+
+check() {
+    return 255
+}
+
+depends() {
+    echo ignite
+}
+
+install() {
+    inst_multiple journalctl cat date tail
+    inst_script "$moddir/ignite-e2e-report" /usr/libexec/ignite-e2e-report
+    inst_simple "$moddir/ignite-e2e-pass.service" "$systemdsystemunitdir/ignite-e2e-pass.service"
+    inst_simple "$moddir/ignite-e2e-fail.service" "$systemdsystemunitdir/ignite-e2e-fail.service"
+    $SYSTEMCTL -q --root "$initdir" add-wants initrd.target ignite-e2e-pass.service
+    $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-e2e-fail.service
+}
