@@ -37,6 +37,13 @@ TOOLS: dict[str, str] = {
     "userdel": "userdel",
     "usermod": "usermod",
     "wipefs": "wipefs",
+    # config channels of some platforms (ignite/providers)
+    "modprobe": "modprobe",
+    "vmware-rpctool": "vmware-rpctool",
+    "VBoxControl": "VBoxControl",
+    "vmur": "vmur",
+    "chccwdev": "chccwdev",
+    "cio_ignore": "cio_ignore",
 }
 
 
