@@ -1,0 +1,84 @@
+"""What a run leaves in the target for people and tools to read afterwards.
+
+- `/etc/.ignition-result.json`: the file upstream writes (tools such as Fedora CoreOS's
+  console messages read it): boot id, date, whether a user config was provided, and the
+  previous report if Ignition had already run on this system.
+- `/etc/ignite/report.json`: ignite's own: version, the config's sources and the hash of
+  the rendered config, every action taken (kind and path or name, never contents or
+  password hashes), and per-stage timings.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+RESULT_FILE = "/etc/.ignition-result.json"
+IGNITE_REPORT = "/etc/ignite/report.json"
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+ALREADY_RAN = (
+    "Ignition has already run on this system. Unexpected behavior may occur. "
+    "Ignition is not designed to run more than once per system."
+)
+
+
+@dataclass
+class ActionLog:
+    """Actions of one stage, in order, with timings."""
+
+    stage: str
+    started: float = field(default_factory=time.monotonic)
+    actions: list[dict[str, str]] = field(default_factory=list)
+
+    def record(self, action: str, target: str) -> None:
+        self.actions.append({"action": action, "target": target})
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 6)
+
+
+def result_json(
+    fetched_configs: list[dict[str, Any]] | None,
+    previous: bytes | None,
+    boot_id_file: Path = BOOT_ID,
+    now: datetime | None = None,
+) -> bytes:
+    """The result file's bytes: keys in upstream's order, 2-space indent, newline."""
+    result: dict[str, Any] = {
+        "provisioningBootID": boot_id_file.read_text().strip(),
+        "provisioningDate": rfc3339(now or datetime.now().astimezone()),
+        "userConfigProvided": any(c.get("kind") == "user" for c in fetched_configs or ()),
+    }
+    if previous is not None:
+        report = json.loads(previous)
+        if report is not None:
+            result["previousReport"] = report
+    return (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def rfc3339(moment: datetime) -> str:
+    """Go's time.RFC3339: seconds, `Z` for UTC, else ±hh:mm."""
+    text = moment.replace(microsecond=0).isoformat()
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return text
+
+
+def ignite_report(
+    *,
+    version: str,
+    config_sha256: str | None,
+    fetched_configs: list[dict[str, Any]] | None,
+    stage_timings: dict[str, float],
+    actions: list[dict[str, str]],
+) -> bytes:
+    report = {
+        "ignite": {"version": version},
+        "config": {"sha256": config_sha256, "sources": fetched_configs or []},
+        "stages": {name: {"seconds": secs} for name, secs in stage_timings.items()},
+        "actions": actions,
+    }
+    return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,389 @@
+"""storage.files, directories and links: planned (every path resolved, duplicates and
+owners checked) before anything is touched, then created in Ignition's order.
+
+Each entry commits in one atomic step, so that a killed run leaves either the old or the
+new node and a rerun (guided by the journal) ends with the tree one clean run makes:
+- a file's contents and appends are assembled in a temporary file next to the target,
+  owned and moded there, then renamed into place. Upstream appends in place with
+  O_APPEND; the result is the same bytes, but a file appended to gets a new inode.
+  Nothing is left behind when a resource fails its hash (upstream may leave a file
+  holding the contents without a failed append).
+- a symlink is created under a temporary name, lchowned, then renamed into place.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import shutil
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Union
+
+from ignite.errors import FetchError, NodeError
+
+if TYPE_CHECKING:
+    from ignite.config.model import Directory, File, Link, NodeGroup, NodeUser, Resource, Storage
+    from ignite.resource import FetchSettings
+    from ignite.root import Root
+    from ignite.stages.files_journal import Journal
+    from ignite.system.users import Accounts
+
+    Node = Union[File, Directory, Link]
+
+DEFAULT_FILE_MODE = 0o644
+DEFAULT_DIR_MODE = 0o755
+
+
+@dataclass(slots=True)
+class NodeEntry:
+    kind: str  # "file", "directory", "link"
+    key: str  # journal key and JSON path tail: "files.3"
+    path: str  # as the config says
+    host: str  # resolved, below the root
+    node: Node
+
+    @property
+    def json_path(self) -> str:
+        return "$.storage." + self.key
+
+    @property
+    def hard(self) -> bool:
+        return self.kind == "link" and bool(self.node.hard)  # type: ignore[union-attr]
+
+
+# --- plan -----------------------------------------------------------------------------
+
+
+def plan_nodes(storage: Storage, root: Root, filesystem: str | None = None) -> list[NodeEntry]:
+    """The entries on `filesystem` (None: the root) in creation order.
+
+    Directories, files, then symlinks, stably sorted by depth; hard links last in config
+    order so they may point at deeper files of the same run. Several entries with the
+    same config path (only legacy configs have them) are applied in config order; two
+    different paths that resolve to one place are an error, as upstream says."""
+    entries: list[NodeEntry] = []
+    hard: list[NodeEntry] = []
+    seen: dict[str, str] = {}
+    groups: tuple[tuple[str, str, tuple[Node, ...]], ...] = (
+        ("directory", "directories", storage.directories),
+        ("file", "files", storage.files),
+        ("link", "links", storage.links),
+    )
+    for kind, field, nodes in groups:
+        for index, node in enumerate(nodes):
+            if node.filesystem != filesystem and not (filesystem is None and node.filesystem == "root"):
+                continue
+            host = root.resolve(node.path)
+            other = seen.get(host)
+            if other is not None and posixpath.normpath(other) != posixpath.normpath(node.path):
+                raise NodeError(
+                    node.path,
+                    f"{kind} at {node.path} resolved to {host} after symlink chasing, "
+                    f"but another entry with path {other} also resolves there",
+                    f"$.storage.{field}.{index}",
+                )
+            seen[host] = node.path
+            entry = NodeEntry(kind, f"{field}.{index}", node.path, host, node)
+            (hard if entry.hard else entries).append(entry)
+    entries.sort(key=lambda e: e.host.count("/"))
+    return entries + hard
+
+
+def check_owners(entries: list[NodeEntry], accounts: Accounts, created_users: set[str], created_groups: set[str]) -> None:
+    """Owners named by name must exist in the target or be created by this config."""
+    for e in entries:
+        user, group = e.node.user, e.node.group
+        if user.id is None and user.name and user.name not in created_users and accounts.user(user.name) is None:
+            raise NodeError(e.path, f"failed to determine correct uid and gid: no such user {user.name!r}", e.json_path + ".user.name")
+        if group.id is None and group.name and group.name not in created_groups and accounts.group(group.name) is None:
+            raise NodeError(e.path, f"failed to determine correct uid and gid: no such group {group.name!r}", e.json_path + ".group.name")
+
+
+# --- act ------------------------------------------------------------------------------
+
+
+class NodeWriter:
+    """Creates planned entries in one root, recording what it did."""
+
+    def __init__(
+        self,
+        root: Root,
+        accounts: Accounts,
+        journal: Journal,
+        settings: FetchSettings,
+        record: Callable[[str, str], None],
+        journal_prefix: str = "",
+    ):
+        self.root = root
+        self.accounts = accounts
+        self.journal = journal
+        self.settings = settings
+        self.record = record
+        self.prefix = journal_prefix
+
+    def apply(self, entries: list[NodeEntry]) -> None:
+        for e in entries:
+            key = self.prefix + e.key
+            if self.journal.is_done(key):
+                continue
+            try:
+                self._apply(e, key)
+            except OSError as exc:
+                raise NodeError(e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path) from None
+            except FetchError as exc:
+                raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
+            self.journal.finish(key)
+
+    def _apply(self, e: NodeEntry, key: str) -> None:
+        self.root.guard(e.host)
+        if e.node.overwrite:
+            remove_all(e.host)
+            self.root.forget()
+        if e.kind == "file":
+            self._file(e, key)
+        elif e.kind == "directory":
+            self._directory(e)
+        elif e.hard:
+            self._hard_link(e)
+        else:
+            self._symlink(e)
+
+    # files
+
+    def _file(self, e: NodeEntry, key: str) -> None:
+        f: File = e.node  # type: ignore[assignment]
+        st = _lstat(e.host)
+        if st is not None:
+            if not stat.S_ISREG(st.st_mode):
+                raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
+            if self.journal.committed(key, e.host):
+                return
+            if f.contents.source is not None:
+                raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
+            if not f.append:
+                self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
+                self.record("set permissions", e.path)
+                return
+        resources = ([f.contents] if st is None and f.contents.source is not None else []) + list(f.append)
+        self.root.makedirs(posixpath.dirname(e.host))
+        tmp = temp_name(e.host)
+        self.root.guard(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                sink = _HashingWriter(out)
+                if st is not None:
+                    with open(e.host, "rb") as old:
+                        shutil.copyfileobj(old, sink)
+                for res in resources:
+                    self._fetch(res, sink)
+                if st is None:
+                    tst = os.fstat(out.fileno())
+                    uid, gid = self._owner(e, tst.st_uid, tst.st_gid)
+                    mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
+                else:
+                    uid, gid = self._owner(e, st.st_uid, st.st_gid)
+                    mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
+                out.flush()
+                os.fchown(out.fileno(), uid, gid)
+                os.fchmod(out.fileno(), mode)
+            self.journal.begin(key, sink.hexdigest())
+            self.root.guard(e.host)
+            os.rename(tmp, e.host)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        self.record("append to file" if st is not None else "write file", e.path)
+
+    def _fetch(self, resource: Resource, sink: BinaryIO) -> None:
+        from ignite.resource import fetch
+
+        fetch(resource, sink, self.settings)
+
+    # directories
+
+    def _directory(self, e: NodeEntry) -> None:
+        d: Directory = e.node  # type: ignore[assignment]
+        st = _lstat(e.host)
+        if st is None:
+            self.root.makedirs(e.host, DEFAULT_DIR_MODE)
+        elif not stat.S_ISDIR(st.st_mode):
+            raise NodeError(e.path, "A non-directory already exists and overwrite is false", e.json_path)
+        cur = os.stat(e.host)
+        uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
+        os.lchown(e.host, uid, gid)
+        if d.mode is not None:
+            os.chmod(e.host, d.mode)
+        self.record("create directory" if st is None else "set permissions", e.path)
+
+    # links
+
+    def _symlink(self, e: NodeEntry) -> None:
+        link: Link = e.node  # type: ignore[assignment]
+        target = link.target or ""
+        st = _lstat(e.host)
+        if st is not None:
+            if stat.S_ISLNK(st.st_mode):
+                existing = os.readlink(e.host)
+                if posixpath.normpath(existing) == posixpath.normpath(target):
+                    return
+                raise NodeError(
+                    e.path, f"a symlink exists at that path but points to {existing}, not {target} and overwrite is false", e.json_path
+                )
+            raise NodeError(e.path, "a non-symlink already exists at that path and overwrite is false", e.json_path)
+        self.root.makedirs(posixpath.dirname(e.host))
+        tmp = temp_name(e.host)
+        self.root.guard(tmp)
+        _unlink_quietly(tmp)
+        os.symlink(target, tmp)
+        try:
+            uid, gid = self._owner(e, *self._link_target_owner(e, target))
+            os.lchown(tmp, uid, gid)
+            self.root.guard(e.host)
+            os.rename(tmp, e.host)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        self.root.forget()
+        self.record("create symlink", e.path)
+
+    def _link_target_owner(self, e: NodeEntry, target: str) -> tuple[int, int]:
+        """Upstream stats the new link, so the kernel follows it from the initramfs: a
+        relative target lands in the root, an absolute one in the initramfs (which is not
+        the target system; ignite takes 0:0 there, as a dangling link gets upstream)."""
+        if target.startswith("/"):
+            return 0, 0
+        inner = self.root.inner(posixpath.dirname(e.host)) + "/" + target
+        try:
+            st = os.stat(self.root.host(self.root.resolve_dir(inner)))
+        except OSError:
+            return 0, 0
+        return st.st_uid, st.st_gid
+
+    def _hard_link(self, e: NodeEntry) -> None:
+        link: Link = e.node  # type: ignore[assignment]
+        target_host = self.root.resolve(link.target or "")
+        st = _lstat(e.host)
+        if st is not None:
+            tst = _lstat(target_host)
+            if tst is None:
+                raise NodeError(e.path, f"error creating hard link: target {link.target} does not exist", e.json_path)
+            if (st.st_dev, st.st_ino) != (tst.st_dev, tst.st_ino):
+                raise NodeError(e.path, "a file already exists at that path but is not the target and overwrite is false", e.json_path)
+            return
+        self.root.makedirs(posixpath.dirname(e.host))
+        self.root.guard(target_host)
+        self.root.guard(e.host)
+        try:
+            os.link(target_host, e.host, follow_symlinks=False)
+        except FileNotFoundError:
+            raise NodeError(e.path, f"hard link target {link.target} does not exist", e.json_path) from None
+        self.record("create hard link", e.path)
+
+    # owners and modes
+
+    def _owner(self, e: NodeEntry, default_uid: int, default_gid: int) -> tuple[int, int]:
+        return resolve_owner(self.accounts, e.node.user, e.node.group, default_uid, default_gid, e.path, e.json_path)
+
+    def _set_owner_mode(self, e: NodeEntry, host: str, mode: int | None, uid: int, gid: int) -> None:
+        uid, gid = self._owner(e, uid, gid)
+        os.lchown(host, uid, gid)
+        if mode is not None:
+            os.chmod(host, mode)
+
+
+def resolve_owner(
+    accounts: Accounts, user: NodeUser, group: NodeGroup, uid: int, gid: int, path: str, json_path: str
+) -> tuple[int, int]:
+    if user.id is not None:
+        uid = user.id
+    elif user.name:
+        account = accounts.user(user.name)
+        if account is None:
+            raise NodeError(path, f"failed to determine correct uid and gid: no such user {user.name!r}", json_path + ".user.name")
+        uid = account.uid
+    if group.id is not None:
+        gid = group.id
+    elif group.name:
+        found = accounts.group(group.name)
+        if found is None:
+            raise NodeError(path, f"failed to determine correct uid and gid: no such group {group.name!r}", json_path + ".group.name")
+        gid = found
+    return uid, gid
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+class _HashingWriter:
+    """Passes bytes on to a file while hashing them (the journal's proof of a commit)."""
+
+    def __init__(self, out: BinaryIO):
+        self._out = out
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        return self._out.write(data)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None) -> None:
+    """Replaces `host` (below `root`) with `data` in one rename; owner and mode are those
+    of `keep_from` when given (an existing file being extended), else 0:0 and `mode`."""
+    root.makedirs(posixpath.dirname(host))
+    tmp = temp_name(host)
+    root.guard(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            if keep_from is not None:
+                os.fchown(out.fileno(), keep_from.st_uid, keep_from.st_gid)
+                mode = stat.S_IMODE(keep_from.st_mode)
+            os.fchmod(out.fileno(), mode)
+        root.guard(host)
+        os.rename(tmp, host)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def temp_name(host: str) -> str:
+    """The same name for the same target on every run, so a killed run's leftover is
+    reused (and renamed away) by the rerun instead of staying behind."""
+    digest = hashlib.sha1(posixpath.basename(host).encode(errors="surrogateescape")).hexdigest()[:16]
+    return posixpath.join(posixpath.dirname(host), f".ignite-{digest}.tmp")
+
+
+def remove_all(host: str) -> None:
+    """`rm -rf`, never following a symlink."""
+    st = _lstat(host)
+    if st is None:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(host)
+    else:
+        os.unlink(host)
+
+
+def _lstat(host: str) -> os.stat_result | None:
+    try:
+        return os.lstat(host)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

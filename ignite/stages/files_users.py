@@ -1,0 +1,177 @@
+"""passwd.groups then passwd.users, with the shadow-utils tools against the target root,
+as upstream runs them; SSH keys written as the user into the file upstream uses.
+
+Crash safety: before creating a user, the journal notes whether the user and its home
+existed; a rerun that finds a half-created user removes it (and the home it made) and
+creates it again, rather than falling into the "modify an existing user" path.
+"""
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from ignite.errors import CommandError, NodeError
+from ignite.system import users as tools
+
+if TYPE_CHECKING:
+    from ignite.config.model import Passwd, PasswdUser
+    from ignite.root import Root
+    from ignite.stages.files_journal import Journal
+    from ignite.system.users import Accounts
+
+
+def authorized_keys_path(home: str) -> str:
+    fragment = os.environ.get("IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT", "true").lower()
+    if fragment in ("false", "0"):
+        return posixpath.join(home, ".ssh", "authorized_keys")
+    return posixpath.join(home, ".ssh", "authorized_keys.d", "ignition")
+
+
+class PasswdWriter:
+    def __init__(
+        self,
+        root: Root,
+        accounts: Accounts,
+        journal: Journal,
+        record: Callable[[str, str], None],
+        notated_dirs: list[str],
+    ):
+        self.root = root
+        self.rootp = Path(root.path)
+        self.accounts = accounts
+        self.journal = journal
+        self.record = record
+        self.notated_dirs = notated_dirs
+
+    def apply(self, passwd: Passwd) -> None:
+        for i, group in enumerate(passwd.groups):
+            key = f"passwd.groups.{i}"
+            if self.journal.is_done(key):
+                continue
+            exists = self.accounts.group(group.name) is not None
+            try:
+                if group.should_exist is False:
+                    if exists:
+                        tools.delete_group(self.rootp, group.name)
+                        self.record("delete group", group.name)
+                else:
+                    tools.ensure_group(self.rootp, group, exists)
+                    self.record("modify group" if exists else "add group", group.name)
+            except CommandError as exc:
+                raise NodeError(group.name, f"failed to create group: {exc}", f"$.{key}") from None
+            self.accounts.invalidate()
+            self.journal.finish(key)
+        for i, user in enumerate(passwd.users):
+            key = f"passwd.users.{i}"
+            if self.journal.is_done(key):
+                continue
+            try:
+                self._user(user, key)
+            except CommandError as exc:
+                raise NodeError(user.name, f"failed to create user: {exc}", f"$.{key}") from None
+            except OSError as exc:
+                raise NodeError(user.name, f"failed to configure user: {exc.strerror or exc}", f"$.{key}") from None
+            self.journal.finish(key)
+
+    def _user(self, user: PasswdUser, key: str) -> None:
+        exists = self.accounts.user(user.name) is not None
+        if user.should_exist is False:
+            if exists:
+                tools.delete_user(self.rootp, user.name)
+                self.accounts.invalidate()
+                self.record("delete user", user.name)
+            return
+        exists = self._before(user, key, exists)
+        tools.ensure_user(self.rootp, user, exists)
+        self.accounts.invalidate()
+        self.record("modify user" if exists else "add user", user.name)
+        account = self.accounts.user(user.name)
+        if account is None:
+            raise NodeError(user.name, "user not found in the target's passwd after creating it", f"$.{key}")
+        if not user.no_create_home:
+            self._chown_notated(account.home, account.uid, account.gid)
+        if user.password_hash is not None:
+            tools.set_password(self.rootp, user.name, user.password_hash)
+        if user.ssh_authorized_keys:
+            self._write_keys(user, account.home, account.uid, account.gid)
+
+    def _before(self, user: PasswdUser, key: str, exists: bool) -> bool:
+        """Whether the user existed before this stage first touched it (see module doc)."""
+        note = self.journal.notes.get(key)
+        home = user.home_dir or f"/home/{user.name}"
+        if note is None:
+            home_exists = os.path.lexists(self.root.resolve(home))
+            self.journal.note(key, json.dumps({"existed": exists, "home": home_exists}))
+            return exists
+        before = json.loads(note)
+        if exists and not before["existed"]:
+            if before["home"]:
+                tools.delete_user_keep_home(self.rootp, user.name)
+            else:
+                self._undo_user(user.name, home)
+            self.accounts.invalidate()
+        return bool(before["existed"])
+
+    def _undo_user(self, name: str, home: str) -> None:
+        tools.delete_user_keep_home(self.rootp, name)
+        host = self.root.resolve(home)
+        self.root.guard(host)
+        if os.path.isdir(host) and not os.path.islink(host):
+            shutil.rmtree(host)
+
+    def _chown_notated(self, home: str, uid: int, gid: int) -> None:
+        """Mount points the mount stage created below the home get the user's owner."""
+        for d in self.notated_dirs:
+            if d == home or d.startswith(home.rstrip("/") + "/"):
+                host = self.root.resolve(d)
+                self.root.guard(host)
+                os.chown(host, uid, gid)
+                os.chmod(host, 0o700)
+
+    def _write_keys(self, user: PasswdUser, home: str, uid: int, gid: int) -> None:
+        data = "\n".join(user.ssh_authorized_keys)
+        if not data.endswith("\n"):
+            data += "\n"
+        inner = authorized_keys_path(home)
+        host = self.root.resolve(inner)
+        self.root.guard(host)
+        with _as_user(uid, gid):
+            _mkdir_all(posixpath.dirname(host), 0o700)
+            self.root.guard(host)
+            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data.encode())
+        self.record("write ssh keys", inner)
+
+
+@contextmanager
+def _as_user(uid: int, gid: int) -> Iterator[None]:
+    """Effective ids of the user and umask 077 for the block, as upstream writes keys."""
+    old_mask = os.umask(0o077)
+    old_uid, old_gid = os.geteuid(), os.getegid()
+    switch = old_uid == 0  # not root (unit tests): write as ourselves
+    if switch:
+        os.setegid(gid)
+        os.seteuid(uid)
+    try:
+        yield
+    finally:
+        if switch:
+            os.seteuid(old_uid)
+            os.setegid(old_gid)
+        os.umask(old_mask)
+
+
+def _mkdir_all(path: str, mode: int) -> None:
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = posixpath.dirname(path)
+    for d in reversed(missing):
+        os.mkdir(d, mode)

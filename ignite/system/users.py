@@ -1,0 +1,173 @@
+"""Users and groups of a target root: lookups in its own databases (never the host's) and
+the shadow-utils tools run with `--root`, with the arguments Ignition passes.
+
+Lookups read `<root>/etc/passwd` and `<root>/etc/group`, and also `<root>/usr/lib/passwd`
+and `<root>/usr/lib/group` when the target's nsswitch.conf uses nss-altfiles (as Fedora
+CoreOS does): what upstream's chroot + getpwnam would see for local accounts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ignite.system.run import run
+
+if TYPE_CHECKING:
+    from ignite.config.model import PasswdGroup, PasswdUser
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+def _databases(root: Path, name: str) -> list[Path]:
+    paths = [root / "etc" / name]
+    try:
+        nss = (root / "etc" / "nsswitch.conf").read_text()
+    except (FileNotFoundError, NotADirectoryError):
+        nss = ""
+    if "altfiles" in nss:
+        paths.append(root / "usr" / "lib" / name)
+    return paths
+
+
+def _rows(root: Path, name: str) -> list[list[str]]:
+    rows = []
+    for db in _databases(root, name):
+        try:
+            text = db.read_text(errors="replace")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for line in text.splitlines():
+            if line and not line.startswith(("#", "+", "-")):
+                rows.append(line.split(":"))
+    return rows
+
+
+def lookup_user(root: Path, name: str) -> Account | None:
+    for row in _rows(root, "passwd"):
+        if len(row) >= 6 and row[0] == name and row[2].isdigit() and row[3].isdigit():
+            return Account(row[0], int(row[2]), int(row[3]), row[5])
+    return None
+
+
+def lookup_group(root: Path, name: str) -> int | None:
+    for row in _rows(root, "group"):
+        if len(row) >= 3 and row[0] == name and row[2].isdigit():
+            return int(row[2])
+    return None
+
+
+class Accounts:
+    """Cached lookups for one stage; `invalidate` after the databases change."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._users: dict[str, Account | None] = {}
+        self._groups: dict[str, int | None] = {}
+
+    def user(self, name: str) -> Account | None:
+        if name not in self._users:
+            self._users[name] = lookup_user(self.root, name)
+        return self._users[name]
+
+    def group(self, name: str) -> int | None:
+        if name not in self._groups:
+            self._groups[name] = lookup_group(self.root, name)
+        return self._groups[name]
+
+    def invalidate(self) -> None:
+        self._users.clear()
+        self._groups.clear()
+
+
+# --- the tools, with upstream's arguments --------------------------------------------
+
+
+def _secrets(password_hash: str | None) -> tuple[str, ...]:
+    return (password_hash,) if password_hash else ()
+
+
+def _password(value: str) -> str:
+    return value if value != "" else "*"
+
+
+def user_args(root: Path, user: PasswdUser, exists: bool) -> tuple[str, list[str]]:
+    """(tool, argv) creating or modifying `user` as upstream does."""
+    args = ["--root", str(root)]
+    if exists:
+        tool = "usermod"
+        if user.home_dir:
+            args += ["--home", user.home_dir, "--move-home"]
+    else:
+        tool = "useradd"
+        if user.home_dir:
+            args += ["--home-dir", user.home_dir]
+        args.append("--no-create-home" if user.no_create_home else "--create-home")
+        if user.no_user_group:
+            args.append("--no-user-group")
+        if user.system:
+            args.append("--system")
+        if user.no_log_init:
+            args.append("--no-log-init")
+    if user.password_hash is not None:
+        args += ["--password", _password(user.password_hash)]
+    elif not exists:
+        args += ["--password", "*"]
+    if user.uid is not None:
+        args += ["--uid", str(user.uid)]
+    if user.gecos:
+        args += ["--comment", user.gecos]
+    if user.primary_group:
+        args += ["--gid", user.primary_group]
+    if user.groups:
+        args += ["--groups", ",".join(user.groups)]
+    if user.shell:
+        args += ["--shell", user.shell]
+    args.append(user.name)
+    return tool, args
+
+
+def ensure_user(root: Path, user: PasswdUser, exists: bool) -> None:
+    tool, args = user_args(root, user, exists)
+    run(tool, *args, redact=_secrets(user.password_hash))
+
+
+def delete_user(root: Path, name: str) -> None:
+    run("userdel", "--remove", "--root", str(root), name)
+
+
+def delete_user_keep_home(root: Path, name: str) -> None:
+    run("userdel", "--root", str(root), name)
+
+
+def set_password(root: Path, name: str, password_hash: str) -> None:
+    run("usermod", "--root", str(root), "--password", _password(password_hash), name,
+        redact=_secrets(password_hash))
+
+
+def group_args(root: Path, group: PasswdGroup, exists: bool) -> tuple[str, list[str]]:
+    args = ["--root", str(root)]
+    if group.gid is not None:
+        args += ["--gid", str(group.gid)]
+    if group.password_hash:
+        args += ["--password", group.password_hash]
+    if exists:
+        return "groupmod", [*args, group.name]
+    if group.system:
+        args.append("--system")
+    return "groupadd", [*args, group.name]
+
+
+def ensure_group(root: Path, group: PasswdGroup, exists: bool) -> None:
+    tool, args = group_args(root, group, exists)
+    run(tool, *args, redact=_secrets(group.password_hash))
+
+
+def delete_group(root: Path, name: str) -> None:
+    run("groupdel", "--root", str(root), name)

@@ -1,0 +1,249 @@
+"""Helpers and fixtures of the files-stage tests (conftest.py imports the fixtures): fresh target roots, the stage run in-process or as
+`python -m ignite`, Debian's ignition 2.14 run on a twin root, tree manifests, and a
+real HTTP server on 127.0.0.1."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ORACLE = REPO / ".cache" / "ignition" / "usr" / "lib" / "dracut" / "modules.d" / "30ignition" / "ignition"
+
+PASSWD = """root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+bin:x:2:2:bin:/bin:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+"""
+GROUP = """root:x:0:
+daemon:x:1:
+bin:x:2:
+adm:x:4:
+wheel:x:10:
+users:x:100:
+nogroup:x:65534:
+"""
+SHADOW = """root:*:19000:0:99999:7:::
+daemon:*:19000:0:99999:7:::
+bin:*:19000:0:99999:7:::
+nobody:*:19000:0:99999:7:::
+"""
+GSHADOW = """root:*::
+daemon:*::
+bin:*::
+adm:*::
+wheel:*::
+users:*::
+nogroup:*::
+"""
+SELINUX = "SELINUX=disabled\nSELINUXTYPE=targeted\n"
+
+
+def make_root(path: Path) -> Path:
+    """A minimal target: account databases (never the host's) and what 2.14 needs."""
+    (path / "etc" / "selinux").mkdir(parents=True)
+    (path / "root").mkdir(mode=0o700)
+    for name, text, mode in (
+        ("passwd", PASSWD, 0o644),
+        ("group", GROUP, 0o644),
+        ("shadow", SHADOW, 0o640),
+        ("gshadow", GSHADOW, 0o640),
+    ):
+        p = path / "etc" / name
+        p.write_text(text)
+        p.chmod(mode)
+    (path / "etc" / "selinux" / "config").write_text(SELINUX)
+    return path
+
+
+def config_of(cfg: dict[str, Any]):
+    """A Config from a 3.x dict: through the config engine's parse() when it works here
+    (it also upgrades 3.0–3.5 and strips their special mode bits), else the codec."""
+    if have_parse():
+        from ignite.config.parse import parse
+
+        return parse(json.dumps(cfg).encode())
+    from ignite.config.codec import config_from_json
+
+    return config_from_json(copy.deepcopy(cfg))
+
+
+_PARSE_WORKS: list[bool] = []
+
+
+def have_parse() -> bool:
+    """Whether ignite.config.parse is there and complete (it lands in steps)."""
+    if not _PARSE_WORKS:
+        try:
+            from ignite.config.parse import parse
+
+            parse(b'{"ignition":{"version":"3.3.0"}}')
+            _PARSE_WORKS.append(True)
+        except ImportError:
+            _PARSE_WORKS.append(False)
+    return _PARSE_WORKS[0]
+
+
+def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None) -> None:
+    """The files stage in this process (raises what the stage raises)."""
+    from ignite.stages import StageContext, run_stage
+
+    work.mkdir(parents=True, exist_ok=True)
+    state_file = work / "state"
+    if state is not None:
+        state_file.write_text(json.dumps(state))
+    ctx = StageContext(stage="files", root=root, config_cache=work / "cache.json", state_file=state_file)
+    ctx.set_config(config_of(cfg))
+    run_stage(ctx)
+
+
+def run_ignite_process(cfg: dict[str, Any], root: Path, work: Path, **popen: Any) -> subprocess.Popen[bytes]:
+    """`python -m ignite run --stage files` on a cache written as the fetch stage would."""
+    from ignite.stages import StageContext
+    from ignite.stages.cache import save_config
+
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "cache.json"
+    if not cache.exists():
+        save_config(StageContext(stage="fetch", config_cache=cache), config_of(cfg))
+    argv = [sys.executable, "-m", "ignite", "run", "--stage", "files", "--root", str(root),
+            "--config-cache", str(cache), "--state-file", str(work / "state")]
+    return subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def run_oracle(cfg: dict[str, Any], root: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """Debian's ignition 2.14: stage fetch, then files, against `root`."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "cfg.ign").write_text(json.dumps(cfg))
+    bindir = work / "bin"
+    bindir.mkdir(exist_ok=True)
+    setfiles = bindir / "setfiles"
+    setfiles.write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    setfiles.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "IGNITION_CONFIG_FILE": str(work / "cfg.ign")}
+    common = ["-platform", "file", "-root", str(root), "-log-to-stdout",
+              "-config-cache", str(work / "oracle-cache.json"), "-state-file", str(work / "oracle-state")]
+    for stage in ("fetch", "files"):
+        done = subprocess.run([str(ORACLE), "-stage", stage, *common], env=env, cwd=work,
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            return done
+    return done
+
+
+# --- manifests ------------------------------------------------------------------------
+
+Manifest = dict[str, dict[str, Any]]
+
+
+def manifest(root: Path, skip: Callable[[str], bool] = lambda p: False) -> Manifest:
+    """path → type, mode, uid, gid, size, sha256 / link target, for the whole tree."""
+    out: Manifest = {}
+    base = str(root)
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in sorted(dirnames + filenames):
+            host = os.path.join(dirpath, name)
+            rel = host[len(base):]
+            if skip(rel):
+                continue
+            st = os.lstat(host)
+            row: dict[str, Any] = {"mode": oct(stat.S_IMODE(st.st_mode)), "uid": st.st_uid, "gid": st.st_gid}
+            if stat.S_ISLNK(st.st_mode):
+                row.update(type="link", target=os.readlink(host))
+            elif stat.S_ISDIR(st.st_mode):
+                row.update(type="dir")
+            elif stat.S_ISREG(st.st_mode):
+                data = Path(host).read_bytes()
+                row.update(type="file", size=len(data), sha256=hashlib.sha256(data).hexdigest())
+            else:
+                row.update(type="other")
+            out[rel] = row
+    return out
+
+
+def diff_manifests(ours: Manifest, theirs: Manifest) -> list[str]:
+    lines = []
+    for path in sorted(set(ours) | set(theirs)):
+        a, b = ours.get(path), theirs.get(path)
+        if a != b:
+            lines.append(f"{path}: ignite={a} ignition={b}")
+    return lines
+
+
+# --- a real HTTP server on 127.0.0.1 ---------------------------------------------------
+
+
+class Served:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.url = ""
+
+    def add(self, path: str, data: bytes) -> str:
+        self.files[path] = data
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def http_files() -> Iterator[Served]:
+    served = Served()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            data = served.files.get(self.path)
+            if data is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    served.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def work() -> Iterator[Path]:
+    """A scratch directory every user can traverse (pytest's tmp_path is 0700 for root
+    only, and SSH keys are written as the user, as upstream does)."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="ignite-files-test-", dir="/var/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def root(work: Path) -> Path:
+    return make_root(work / "root")
+
+
+def require_root_user() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (chown, useradd --root)")
