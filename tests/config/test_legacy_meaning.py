@@ -56,11 +56,21 @@ def test_nodes_on_a_non_root_filesystem_keep_it():
     assert storage.links[0].target == "/log"  # the target is not mapped, as in 2.x
 
 
-def test_a_declared_root_filesystem_shadows_the_implicit_one():
-    cfg = v22(storage={"filesystems": [{"name": "root", "mount": {"device": "/dev/sdb1", "format": "ext4"}}],
+def test_a_declared_root_filesystem_is_the_target_root():
+    cfg = v22(storage={"filesystems": [{"name": "root", "mount": {"device": "/dev/sdb1", "format": "ext4",
+                                                                  "wipeFilesystem": True}}],
+                       "files": [{"filesystem": "root", "path": "/x", "mode": 420}]})
+    out, report = upgrade_normalized(cfg, "2.2.0")
+    assert out["storage"]["filesystems"] == [{"device": "/dev/sdb1", "format": "ext4", "wipeFilesystem": True}]
+    assert "filesystem" not in out["storage"]["files"][0]
+    assert [e.path for e in report.warnings()][-1] == ("storage", "filesystems", 0, "name")
+
+
+def test_a_path_only_root_filesystem_is_the_target_root():
+    cfg = v22(storage={"filesystems": [{"name": "root", "path": "/mnt/root"}],
                        "files": [{"filesystem": "root", "path": "/x", "mode": 420}]})
     out = upgrade(cfg, "2.2.0")["storage"]
-    assert out["filesystems"][0]["name"] == "root" and out["files"][0]["filesystem"] == "root"
+    assert "filesystems" not in out and "filesystem" not in out["files"][0]
 
 
 def test_path_only_filesystem_is_an_error_not_a_silent_change():

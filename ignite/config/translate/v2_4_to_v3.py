@@ -17,7 +17,9 @@ refusals in translation.md §5.4 — we translate instead:
   other and so do the files stage and the unit writer;
 - `mount.create{force, options}` → `wipeFilesystem: force`, `options` += create options;
 - `enable` → `enabled` (an explicit `enabled: false` wins);
-- `oem://` sources are kept: the fetcher supports them.
+- `oem://` sources are kept: the fetcher supports them;
+- a filesystem named "root" is the target root (its device is still formatted if asked);
+  one given by path only, under another name, has no equivalent and is an error.
 """
 from __future__ import annotations
 
@@ -93,11 +95,18 @@ def _storage(storage: dict, networkd: dict, report: Report) -> dict:
     out: dict[str, Any] = {}
     _put(out, "disks", [_disk(d) for d in storage.get("disks", [])])
     _put(out, "raid", [_raid(r) for r in storage.get("raid", [])])
-    declared = {fs.get("name", "") for fs in storage.get("filesystems", [])}
     filesystems = []
     for i, fs in enumerate(storage.get("filesystems", [])):
+        name = fs.get("name", "")
+        if name == ROOT:
+            # nodes on "root" go to the target root, as ign-converter and Flatcar map them
+            report.warning('a filesystem named "root" is taken as the target root; nodes on it are written there',
+                           ("storage", "filesystems", i, "name"))
+            if "mount" in fs:
+                filesystems.append({k: v for k, v in _filesystem(fs).items() if k != "name"})
+            continue
         if "mount" not in fs:
-            report.error(f"filesystem {fs.get('name', '')!r}: a 2.x filesystem given by path only (an already "
+            report.error(f"filesystem {name!r}: a 2.x filesystem given by path only (an already "
                          "mounted directory in the initramfs) has no 3.x equivalent", ("storage", "filesystems", i))
             continue
         filesystems.append(_filesystem(fs))
@@ -105,7 +114,7 @@ def _storage(storage: dict, networkd: dict, report: Report) -> dict:
 
     def on(node: dict) -> str | None:
         name = node.get("filesystem", "")
-        return None if name == ROOT and ROOT not in declared else name
+        return None if name == ROOT else name
 
     files = [_file(f, on(f)) for f in storage.get("files", [])]
     files += _networkd_files(networkd)
