@@ -11,19 +11,26 @@ translation for an equivalent one.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING
 
 from ignite import __version__
 from ignite.errors import IgniteError, UsageError
 
-log = logging.getLogger("ignite")
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Sequence
 
 NEWEST = "3.6.0"
 EXPERIMENTAL = "3.7.0-experimental"
 TRANSLATE_TARGETS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", EXPERIMENTAL)
+
+
+def _path(text: str) -> Path:
+    # pathlib and logging are left out of `ignite validate`'s start-up; only run/apply need them.
+    from pathlib import Path
+
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,16 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--stage", required=True, help="fetch-offline, fetch, kargs, disks, mount, files or umount")
     p.add_argument("--platform", help="platform id (default: ignition.platform.id from the kernel command line)")
-    p.add_argument("--root", type=Path, default=Path("/sysroot"), help="target root (default: /sysroot)")
-    p.add_argument("--config-cache", type=Path, default=Path("/run/ignition.json"),
+    p.add_argument("--root", type=_path, default="/sysroot", help="target root (default: /sysroot)")
+    p.add_argument("--config-cache", type=_path, default="/run/ignition.json",
                    help="rendered config cache (default: /run/ignition.json)")
-    p.add_argument("--state-file", type=Path, default=Path("/run/ignition/state"),
+    p.add_argument("--state-file", type=_path, default="/run/ignition/state",
                    help="state shared between stages (default: /run/ignition/state)")
-    p.add_argument("--neednet", type=Path, default=Path("/run/ignition/neednet"),
+    p.add_argument("--neednet", type=_path, default="/run/ignition/neednet",
                    help="flag file written when the config needs network (default: /run/ignition/neednet)")
-    p.add_argument("--cmdline", type=Path, default=Path("/proc/cmdline"),
+    p.add_argument("--cmdline", type=_path, default="/proc/cmdline",
                    help="kernel command line to read (default: /proc/cmdline)")
-    p.add_argument("--config", type=Path, help="config file for --platform file")
+    p.add_argument("--config", type=_path, help="config file for --platform file")
     p.add_argument("--fetch-timeout", type=float, default=120.0, metavar="SECONDS",
                    help="how long to wait for the user config (default: 120)")
     p.set_defaults(func=cmd_run)
@@ -107,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply a config to a directory root (image builds, demos, tests). Devices the "
         "config names can be mapped to image files or loop devices with --device-map.",
     )
-    p.add_argument("config", type=Path, metavar="CONFIG")
-    p.add_argument("--root", type=Path, required=True, help="target root directory")
+    p.add_argument("config", type=_path, metavar="CONFIG")
+    p.add_argument("--root", type=_path, required=True, help="target root directory")
     p.add_argument("--device-map", action="append", default=[], metavar="CFGDEV=IMAGE_OR_DEV",
                    help="use IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)")
     p.set_defaults(func=cmd_apply)
@@ -121,7 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        _setup_logging(getattr(args, "verbose", False), getattr(args, "debug", False))
+        verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
+        if verbose or debug or args.command in ("run", "apply"):
+            _setup_logging(verbose, debug)
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
@@ -145,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _setup_logging(verbose: bool, debug: bool) -> None:
+    import logging
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="ignite: %(message)s")
 
@@ -155,7 +166,8 @@ def read_input(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
     try:
-        return Path(name).read_bytes()
+        with open(name, "rb") as f:
+            return f.read()
     except IsADirectoryError:
         raise UsageError(f"{name}: is a directory, not a config file") from None
     except OSError as e:
@@ -264,7 +276,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     out, problems = translate_bytes(data, shown, target)
     text = json.dumps(out, indent=2) + "\n"
     if args.output:
-        _write_atomically(Path(args.output), text)
+        _write_atomically(_path(args.output), text)
     else:
         sys.stdout.write(text)
     for p in problems:
@@ -304,7 +316,7 @@ def _write_atomically(path: Path, text: str) -> None:
     import tempfile
 
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(fd, "w") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -328,7 +340,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         config_file=args.config,
         fetch_timeout=args.fetch_timeout,
     )
-    log.info("stage %s: root %s", args.stage, args.root)
+    import logging
+
+    logging.getLogger("ignite").info("stage %s: root %s", args.stage, args.root)
     run_stage(ctx)
     return 0
 
