@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ignite import __version__
-from ignite.errors import IgniteError, UsageError
+from ignite.errors import ConfigError, IgniteError, UsageError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -211,37 +211,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def validate_bytes(data: bytes, source: str) -> tuple[list[dict[str, Any]], bool]:
     """Every report entry as a JSON-friendly dict, and the verdict."""
     from ignite.config.parse import parse_report
-    from ignite.errors import ConfigError
 
-    try:
-        result = parse_report(data, source=source)
-    except ConfigError as e:
-        return _entries_of(e.report, e.message), False
-    report = getattr(result, "report", None)
-    message = _top_message(result)
-    entries = _entries_of(report, message if getattr(result, "config", None) is None else None)
-    valid = getattr(result, "config", None) is not None and not (report is not None and report.is_fatal)
-    if not valid and not any(e["kind"] == "error" for e in entries):
-        entries.append(_entry("error", message or "config is not valid"))
-    return entries, valid
+    result = parse_report(data, source=source)
+    valid = result.config is not None
+    return _entries_of(result.report, None if valid else result.error), valid
 
 
-def _top_message(result: Any) -> str | None:
-    for attr in ("error", "message", "error_message"):
-        value = getattr(result, attr, None)
-        if value:
-            return str(value)
-    return None
-
-
-def _entries_of(report: Any, message: str | None) -> list[dict[str, Any]]:
-    out = []
-    for e in getattr(report, "entries", None) or []:
-        out.append(_entry(e.kind, e.message, e.path, e.line, e.column))
-    if message and not any(e["message"] == message for e in out) and not any(
-        e["kind"] == "error" for e in out
-    ):
-        out.append(_entry("error", message))
+def _entries_of(report: Any, verdict: str | None) -> list[dict[str, Any]]:
+    """The report's entries; a rejection without any error entry (empty input, unsupported
+    version) gets its verdict as the one error, as ignition-validate prints it."""
+    out = [_entry(e.kind, e.message, e.path, e.line, e.column) for e in (report.entries if report else [])]
+    if verdict and not any(e["kind"] == "error" for e in out):
+        out.append(_entry("error", verdict))
     return out
 
 
@@ -273,7 +254,19 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     shown = display_name(args.file)
     data = read_input(args.file)
-    out, problems = translate_bytes(data, shown, target)
+    try:
+        out, problems = translate_bytes(data, shown, target)
+    except ConfigError as e:
+        # Every error, as `ignite validate` shows them, rather than only the first.
+        from ignite.config.report import format_path
+
+        entries = _entries_of(e.report, e.message)
+        if not any(x["kind"] == "error" for x in entries):
+            raise
+        for x in entries:
+            print(format_entry(shown, x, format_path), file=sys.stderr)
+        print(f"ignite: {shown}: not translated: {e.message}", file=sys.stderr)
+        return 1
     text = json.dumps(out, indent=2) + "\n"
     if args.output:
         _write_atomically(_path(args.output), text)
