@@ -275,3 +275,27 @@ def test_gzipped_legacy_config_is_unpacked():
     result = parse_report(gzip.compress((REPO / "examples" / "legacy-2.2.ign").read_bytes()))
     assert result.config is not None, [e.describe() for e in result.report.entries]
     assert result.config.storage.disks[0].partitions[0].size_sectors == 1000000
+
+
+def test_node_paths_are_cleaned_as_2x_joined_them():
+    cfg = v22(storage={"files": [{"filesystem": "root", "path": "//etc/./a/../b/", "mode": 420}]},
+              networkd={"units": [{"name": "../x.network", "contents": "[Match]\nName=a\n"}]})
+    assert [f["path"] for f in upgrade(cfg, "2.2.0")["storage"]["files"]] == ["/etc/b", "/etc/systemd/x.network"]
+
+
+@pytest.mark.parametrize("version", ["1", "2.0.0"])
+def test_negative_numbers_in_unsigned_fields_are_rejected(version):
+    sections = {"storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "size": -2048}]}]},
+                "passwd": {"groups": [{"name": "g", "gid": -1}]}}
+    cfg = {"ignitionVersion": 1, **sections} if version == "1" else {"ignition": {"version": version}, **sections}
+    out, report = upgrade_normalized(cfg, version)
+    assert out == {}
+    assert [e.path for e in report.errors()] == [("storage", "disks", 0, "partitions", 0, "size"),
+                                                 ("passwd", "groups", 0, "gid")]
+
+
+def test_negative_partition_sizes_of_later_versions_fail_before_the_disk_is_touched():
+    cfg = {"ignition": {"version": "2.3.0"},
+           "storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "sizeMiB": -1}]}]}}
+    out, report = upgrade_normalized(cfg, "2.3.0")
+    assert out == {} and report.errors()[0].path == ("storage", "disks", 0, "partitions", 0, "sizeMiB")

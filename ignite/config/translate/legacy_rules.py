@@ -8,7 +8,7 @@ looked into further.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ignite.config.report import DEPRECATED, Report
 from ignite.config.translate.legacy_urls import INVALID_URL, hash_problem, scheme_of, url_problem
@@ -68,26 +68,62 @@ class _Checker:
         self.r.warning(message, path)
 
     def config(self, cfg: dict) -> None:
+        """In 0.x's order: the config-wide rules, then each section in its Go struct's field order."""
+        if self.v < (2, 1):
+            self.unsigned(cfg)
         if self.v >= (2, 0):
-            self.ignition(cfg.get("ignition", {}), ("ignition",))
+            self.filesystem_references(cfg.get("storage", {}))
+        sections: dict[str, Callable[[], None]] = {
+            "ignition": lambda: self.ignition(cfg.get("ignition", {}), ("ignition",)),
+            "storage": lambda: self.storage(cfg.get("storage", {})),
+            "systemd": lambda: self.each(cfg, ("systemd", "units"), self.unit),
+            "networkd": lambda: self.each(cfg, ("networkd", "units"), self.networkd_unit),
+            "passwd": lambda: self.each(cfg, ("passwd", "users"), self.user),
+        }
+        if self.v < (2, 0):
+            order = ("storage", "systemd", "networkd", "passwd")
+        elif self.v < (2, 1):
+            order = ("ignition", "storage", "systemd", "networkd", "passwd")
+        else:  # from 2.1 the types are generated from the JSON schema, fields sorted by name
+            order = ("ignition", "networkd", "passwd", "storage", "systemd")
+        for section in order:
+            sections[section]()
+
+    def unsigned(self, cfg: dict) -> None:
+        """v1 and 2.0 decoded these into unsigned Go types: a negative number did not decode."""
         storage = cfg.get("storage", {})
+        found: list[tuple[Any, Path]] = []
         for i, disk in enumerate(storage.get("disks", [])):
-            self.disk(disk, ("storage", "disks", i))
-        for i, raid in enumerate(storage.get("raid", [])):
-            self.raid(raid, ("storage", "raid", i))
+            for j, part in enumerate(disk.get("partitions", [])):
+                found += [(part.get(k), ("storage", "disks", i, "partitions", j, k)) for k in ("size", "start")]
+        files = [(("storage", "files", i), f) for i, f in enumerate(storage.get("files", []))]
         for i, fs in enumerate(storage.get("filesystems", [])):
-            self.filesystem(fs, ("storage", "filesystems", i))
-        for kind in ("files", "directories", "links"):
-            for i, node in enumerate(storage.get(kind, [])):
-                self.node(kind, node, ("storage", kind, i))
-        for i, unit in enumerate(cfg.get("systemd", {}).get("units", [])):
-            self.unit(unit, ("systemd", "units", i))
-        for i, unit in enumerate(cfg.get("networkd", {}).get("units", [])):
-            self.networkd_unit(unit, ("networkd", "units", i))
+            files += [(("storage", "filesystems", i, "files", j), f) for j, f in enumerate(fs.get("files", []))]
+        found += [(file.get("mode"), where + ("mode",)) for where, file in files]
         for i, user in enumerate(cfg.get("passwd", {}).get("users", [])):
-            self.user(user, ("passwd", "users", i))
-        if self.v >= (2, 0):
-            self.filesystem_references(storage)
+            found.append((user.get("create", {}).get("uid"), ("passwd", "users", i, "create", "uid")))
+        for i, group in enumerate(cfg.get("passwd", {}).get("groups", [])):
+            found.append((group.get("gid"), ("passwd", "groups", i, "gid")))
+        for value, path in found:
+            if value is not None and value < 0:
+                self.err(f"json: cannot unmarshal number {value} into an unsigned integer", path)
+
+    def storage(self, storage: dict) -> None:
+        lists: dict[str, Callable[[dict, Path], None]] = {
+            "disks": self.disk, "raid": self.raid, "filesystems": self.filesystem,
+            "files": lambda node, path: self.node("files", node, path),
+            "directories": lambda node, path: self.node("directories", node, path),
+            "links": lambda node, path: self.node("links", node, path),
+        }
+        order = ("disks", "raid", "filesystems", "files") if self.v < (2, 1) else \
+            ("directories", "disks", "files", "filesystems", "links", "raid")
+        for key in order:
+            self.each({"storage": storage}, ("storage", key), lists[key])
+
+    @staticmethod
+    def each(cfg: dict, where: tuple[str, str], check: Callable[[dict, Path], None]) -> None:
+        for i, item in enumerate(cfg.get(where[0], {}).get(where[1], [])):
+            check(item, where + (i,))
 
     # ignition section and resources
     def ignition(self, ign: dict, path: Path) -> None:
@@ -173,11 +209,16 @@ class _Checker:
     def partition(self, part: dict, path: Path) -> None:
         if self.v >= (2, 3):
             sectors = "size" in part or "start" in part
+            fatal = False
             if sectors and ("sizeMiB" in part or "startMiB" in part):
                 self.err("cannot mix MBs and sectors within a disk", path)
+                fatal = True
             if part.get("shouldExist") is False and (
                     "label" in part or part.get("typeGuid") or part.get("guid") or sectors):
                 self.err("shouldExist specified false with other options also specified", path)
+                fatal = True
+            if fatal:
+                return
             if "size" in part:
                 self.r.add(DEPRECATED, "size is deprecated; use sizeMB instead", path + ("size",))
             if "start" in part:
@@ -229,8 +270,8 @@ class _Checker:
                 if mount.get("options"):
                     self.err("cannot use both create object and mount-level options field", path + ("mount", "create"))
                 self.warn("the create object has been deprecated in favor of mount-level options", path + ("mount", "create"))
-        if self.v < (2, 1) and fatal:
-            return
+        if fatal:
+            return  # 0.x does not look into an object whose own check failed
         if "path" in fs and not _is_abs(fs["path"]):
             message = "path not absolute" if self.v < (2, 3) else \
                 f"filesystem {_go_quote(fs.get('name', ''))}: path not absolute"
@@ -243,6 +284,8 @@ class _Checker:
         formats = ("ext4", "btrfs", "xfs", "swap", "vfat") if self.v >= (2, 1) else ("ext4", "btrfs", "xfs")
         if fmt not in formats:
             self.err("invalid filesystem format", path + ("format",))
+            if self.v >= (2, 1):
+                return
         if not _is_abs(mount.get("device", "")):
             self.err("path not absolute", path + ("device",))
         label = mount.get("label")
@@ -269,17 +312,22 @@ class _Checker:
             self.err("no filesystem specified", path + ("filesystem",))
             if self.v < (2, 1):
                 return
+        owners = ("group", "user") if self.v >= (2, 1) else ()
+        for owner in owners[:1]:
+            self.owner(node, owner, path)
         if not _is_abs(node.get("path", "")):
             self.err("path not absolute", path + ("path",))
-        if self.v >= (2, 1):
-            for owner in ("user", "group"):
-                value = node.get(owner, {})
-                if "id" in value and value.get("name", "") != "":
-                    self.err("cannot set both id and name", path + (owner,))
+        for owner in owners[1:]:
+            self.owner(node, owner, path)
         if kind == "files":
             self.resource(node.get("contents", {}), path + ("contents",), file=True)
         if kind in ("files", "directories"):
             self.mode(node, path, warn_unset=self.v >= (2, 2))
+
+    def owner(self, node: dict, owner: str, path: Path) -> None:
+        value = node.get(owner, {})
+        if "id" in value and value.get("name", "") != "":
+            self.err("cannot set both id and name", path + (owner,))
 
     def mode(self, node: dict, path: Path, *, warn_unset: bool) -> None:
         if "mode" not in node:
@@ -291,13 +339,7 @@ class _Checker:
             self.err("illegal file mode", path + ("mode",))
 
     def filesystem_references(self, storage: dict) -> None:
-        names = {"root"}
-        for i, fs in enumerate(storage.get("filesystems", [])):
-            name = fs.get("name", "")
-            if self.v >= (2, 0) and name in names:
-                self.warn(f"Filesystem {_go_quote(name)} shadows exising filesystem definition",
-                          ("storage", "filesystems", i, "name"))
-            names.add(name)
+        names = {"root"} | {fs.get("name", "") for fs in storage.get("filesystems", [])}
         for kind, label in (("files", "File"), ("links", "Link"), ("directories", "Directory")):
             for i, node in enumerate(storage.get(kind, [])):
                 fs = node.get("filesystem", "")
@@ -305,6 +347,13 @@ class _Checker:
                     self.warn(f"{label} {_go_quote(node.get('path', ''))} references nonexistent filesystem "
                               f"{_go_quote(fs)}. (This is ok if it is defined in a referenced config)",
                               ("storage", kind, i, "filesystem"))
+        seen = {"root"}
+        for i, fs in enumerate(storage.get("filesystems", [])):
+            name = fs.get("name", "")
+            if name in seen:
+                self.warn(f"Filesystem {_go_quote(name)} shadows exising filesystem definition",
+                          ("storage", "filesystems", i, "name"))
+            seen.add(name)
 
     # systemd, networkd, passwd
     def unit(self, unit: dict, path: Path) -> None:

@@ -23,6 +23,7 @@ refusals in translation.md §5.4 — we translate instead:
 """
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from ignite.config.model import NEWEST_VERSION
@@ -93,7 +94,7 @@ def _ignition(ign: dict) -> dict:
 
 def _storage(storage: dict, networkd: dict, report: Report) -> dict:
     out: dict[str, Any] = {}
-    _put(out, "disks", [_disk(d) for d in storage.get("disks", [])])
+    _put(out, "disks", [_disk(d, ("storage", "disks", i), report) for i, d in enumerate(storage.get("disks", []))])
     _put(out, "raid", [_raid(r) for r in storage.get("raid", [])])
     filesystems = []
     for i, fs in enumerate(storage.get("filesystems", [])):
@@ -124,10 +125,17 @@ def _storage(storage: dict, networkd: dict, report: Report) -> dict:
     return out
 
 
-def _disk(disk: dict) -> dict:
+def _disk(disk: dict, path: tuple, report: Report) -> dict:
     out: dict[str, Any] = {"device": disk.get("device", "")}
     _put(out, "wipeTable", disk.get("wipeTable"))
-    _put(out, "partitions", [_partition(p) for p in disk.get("partitions", [])])
+    partitions = []
+    for i, part in enumerate(disk.get("partitions", [])):
+        for key in ("size", "start", "sizeMiB", "startMiB"):
+            if part.get(key, 0) < 0:
+                # 2.x passed it to sgdisk, which failed at boot; we fail before touching the disk
+                report.error(f"partition {key} may not be negative", path + ("partitions", i, key))
+        partitions.append(_partition(part))
+    _put(out, "partitions", partitions)
     return out
 
 
@@ -177,8 +185,14 @@ def _filesystem(fs: dict) -> dict:
     return out
 
 
+def clean_path(path: str) -> str:
+    """Go's path.Clean, which 2.x applied when it joined a node's path to its filesystem."""
+    cleaned = posixpath.normpath(path) if path else "."
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+
+
 def _node(node: dict, filesystem: str | None) -> dict:
-    out: dict[str, Any] = {"path": node.get("path", "")}
+    out: dict[str, Any] = {"path": clean_path(node.get("path", ""))}
     for owner in ("user", "group"):
         value: dict[str, Any] = {}
         if "id" in node.get(owner, {}):
@@ -233,7 +247,7 @@ def _networkd_files(networkd: dict) -> list[dict]:
 
 
 def _networkd_file(path: str, contents: str) -> dict:
-    return {"path": path, "overwrite": True, "mode": 0o644, "contents": {"source": data_url(contents)}}
+    return {"path": clean_path(path), "overwrite": True, "mode": 0o644, "contents": {"source": data_url(contents)}}
 
 
 def _unit(unit: dict) -> dict:
