@@ -26,7 +26,7 @@ def run(ctx: StageContext) -> None:
         return
     from ignite.stages import disks_filesystems, disks_luks, disks_partitions, disks_raid
 
-    devices = Devices(ctx.device_map)
+    devices = Devices(ctx.device_map, created=created_devices(storage))
     disk_plans = [disks_partitions.plan_disk(disk, i, devices.resolve(disk.device))
                   for i, disk in enumerate(storage.disks)]
     _precheck_filesystems(storage, disk_plans, devices)
@@ -42,6 +42,14 @@ def run(ctx: StageContext) -> None:
     fs_plans = [disks_filesystems.plan_filesystem(fs, i, devices.resolve(fs.device))
                 for i, fs in disks_filesystems.wanted(storage.filesystems)]
     disks_filesystems.apply_filesystems(fs_plans)
+
+
+def created_devices(storage: Storage) -> tuple[str, ...]:
+    """The device paths the config's RAID arrays and LUKS volumes make."""
+    from ignite.system.mdadm import array_path
+
+    return tuple([array_path(r.name) for r in storage.raid] + [f"/dev/mapper/{v.name}" for v in storage.luks]
+                 + [f"/dev/disk/by-id/dm-name-{v.name}" for v in storage.luks])
 
 
 def _precheck_filesystems(storage: Storage, disk_plans: list[DiskPlan], devices: Devices) -> None:

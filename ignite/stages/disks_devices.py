@@ -37,9 +37,13 @@ class Devices:
     partitions follow it, and by-label/by-partlabel/by-uuid links are found by probing
     the mapped disks when no udev makes them."""
 
-    def __init__(self, device_map: Mapping[str, str] | None = None, timeout: float | None = None):
+    def __init__(self, device_map: Mapping[str, str] | None = None, timeout: float | None = None,
+                 created: tuple[str, ...] = ()):
         self.device_map = dict(device_map or {})
         self.timeout = udev.DEFAULT_TIMEOUT if timeout is None else timeout
+        # With a device map only mapped devices (and the arrays and LUKS mappings the
+        # config itself creates) may be used: an image build never touches the host's disks.
+        self.created = set(created)
 
     def mapped(self, path: str) -> str:
         if path in self.device_map:
@@ -52,15 +56,19 @@ class Devices:
     def resolve(self, path: str, timeout: float | None = None) -> str:
         """The device node for `path`, waiting for it to appear; DeviceError naming it if not."""
         target = self.mapped(path)
+        if self.device_map and target == path and not _BY_LINK.match(path) and path not in self.created:
+            raise DeviceError(path, "not in the device map: refusing to use a device of this machine")
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         delay = 0.01
         while True:
-            real = os.path.realpath(target)
-            if os.path.exists(real):
-                return real
-            if self.device_map and (found := self._probe_link(target)):
-                return found
+            if self.device_map and _BY_LINK.match(target):
+                if found := self._probe_link(target):
+                    return found
+            else:
+                real = os.path.realpath(target)
+                if os.path.exists(real):
+                    return real
             if time.monotonic() >= deadline:
                 shown = path if target == path else f"{path} (mapped to {target})"
                 raise DeviceError(shown, f"device did not appear within {limit:g} s")

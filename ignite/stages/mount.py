@@ -37,7 +37,9 @@ def run(ctx: StageContext) -> None:
     from ignite.stages.disks_devices import Devices
     from ignite.system import mounts
 
-    devices = Devices(ctx.device_map)
+    from ignite.stages.disks import created_devices
+
+    devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))
     done: list[str] = []
     created: list[str] = []
     try:
