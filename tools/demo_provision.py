@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         if config.get("passwd"):
             config = {k: v for k, v in config.items() if k != "passwd"}
             skipped_parts.append("users and groups: useradd --root needs root")
+        if config.get("storage", {}).get("links"):
+            storage = {k: v for k, v in config["storage"].items() if k != "links"}
+            config = {**config, "storage": storage}
+            skipped_parts.append("links: a link is owned by root:root, which only root can set")
     cfg_file = work / "config.ign"
     cfg_file.write_text(json.dumps(config, indent=2))
     image = work / "disk.img"
