@@ -66,8 +66,8 @@ def lookup_group(root: Path, name: str) -> int | None:
 class Accounts:
     """Cached lookups for one stage; `invalidate` after the databases change."""
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
         self._users: dict[str, Account | None] = {}
         self._groups: dict[str, int | None] = {}
 

@@ -95,8 +95,9 @@ def have_parse() -> bool:
     return _PARSE_WORKS[0]
 
 
-def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None) -> None:
-    """The files stage in this process (raises what the stage raises)."""
+def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None, *, raw: bool = False) -> None:
+    """The files stage in this process (raises what the stage raises). `raw`: the config
+    as a cache holds it, not validated (what a later stage trusts)."""
     from ignite.stages import StageContext, run_stage
 
     work.mkdir(parents=True, exist_ok=True)
@@ -104,7 +105,12 @@ def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any
     if state is not None:
         state_file.write_text(json.dumps(state))
     ctx = StageContext(stage="files", root=root, config_cache=work / "cache.json", state_file=state_file)
-    ctx.set_config(config_of(cfg))
+    if raw:
+        from ignite.config.codec import config_from_json
+
+        ctx.set_config(config_from_json(copy.deepcopy(cfg)))
+    else:
+        ctx.set_config(config_of(cfg))
     run_stage(ctx)
 
 
