@@ -107,8 +107,8 @@ def test_2_4_to_3_worked_example():
         "storage": {
             "files": [{"path": "/etc/motd", "overwrite": True, "mode": 420,
                        "contents": {"source": "data:,hello%0A"}},
-                      # 2.x applied mode 0 to a file without one (§5.6 says 3.x would use 0644)
-                      {"path": "/etc/issue", "overwrite": False, "mode": 0,
+                      # appending without a mode, 2.x kept the file's mode
+                      {"path": "/etc/issue", "overwrite": False,
                        "append": [{"source": "data:,more%0A"}]}],
             "directories": [{"path": "/opt/app", "mode": 493}]},
         "systemd": {"units": [{"name": "app.service", "enabled": True, "contents": UNIT}]},

@@ -12,7 +12,8 @@ refusals in translation.md §5.4 — we translate instead:
   config's own files, as 2.x wrote them after the storage nodes;
 - user `create{}` becomes the flat user fields (as Flatcar does);
 - files: `overwrite` absent → true, `mode` absent → 0 (what 2.x applied), `append: true` →
-  `overwrite: false` + `append[]`; an empty source is an empty file (`data:,`);
+  `overwrite: false` + `append[]` (mode absent stays absent: 2.x kept the existing file's
+  mode when appending); an empty source is an empty file (`data:,`);
 - entries with the same path or unit name stay, in order: 2.x applied them one after the
   other and so do the files stage and the unit writer;
 - `mount.create{force, options}` → `wipeFilesystem: force`, `options` += create options;
@@ -210,10 +211,13 @@ def _file(file: dict, filesystem: str | None) -> dict:
     if file.get("append"):
         out["overwrite"] = False
         out["append"] = [resource]
+        # 2.x kept the existing file's mode when appending without one
+        if "mode" in file:
+            out["mode"] = file["mode"]
     else:
         out["overwrite"] = file.get("overwrite", True)
         out["contents"] = resource
-    out["mode"] = file.get("mode", 0)
+        out["mode"] = file.get("mode", 0)
     return out
 
 
