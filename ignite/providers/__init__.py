@@ -1,0 +1,58 @@
+"""Platform providers: where a platform keeps the user config, one module per platform.
+
+A provider module has
+    fetch(pctx: ProviderContext) -> bytes | None     None (or b"") = "no config": continue empty
+and optionally
+    init(pctx) -> FetchSettings    run by every fetch stage first (AWS: token, region, credentials)
+    status(pctx, stage, error)     after a stage (Packet phones home)
+Errors are ProviderError (or FetchError); in fetch-offline a network need is FetchError
+kind "neednet", raised before any I/O.
+
+Every network endpoint is a module constant that an environment variable
+IGNITE_ENDPOINT_<PLATFORM> overrides (tests point them at 127.0.0.1)."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from ignite.errors import UsageError
+
+if TYPE_CHECKING:
+    from ignite.resource import FetchSettings
+
+PLATFORMS = (
+    "akamai", "aliyun", "applehv", "aws", "azure", "azurestack", "brightbox", "cloudstack",
+    "digitalocean", "exoscale", "file", "gcp", "hetzner", "hyperv", "ibmcloud", "kubevirt",
+    "metal", "nutanix", "nvidiabluefield", "openstack", "oraclecloud", "packet", "powervs",
+    "proxmoxve", "qemu", "scaleway", "upcloud", "virtualbox", "vmware", "vultr", "zvm",
+)
+# Ignition 0.x / Container Linux / Flatcar ids.
+LEGACY = {
+    "ec2": "aws", "gce": "gcp", "pxe": "metal", "vagrant-virtualbox": "virtualbox",
+    "cloudsigma": "metal", "niftycloud": "metal", "rackspace": "metal", "rackspace-onmetal": "metal",
+    "vagrant": "metal", "interoute": "metal",
+}
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    platform: str
+    settings: FetchSettings  # for the provider's own fetches; http_total is the fetch timeout
+    config_file: str | None = None  # the `file` platform
+
+    @property
+    def offline(self) -> bool:
+        return self.settings.offline
+
+
+def canonical(platform: str) -> str:
+    return LEGACY.get(platform, platform)
+
+
+def get(platform: str) -> ModuleType:
+    name = canonical(platform)
+    if name not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}; platforms are: {', '.join(PLATFORMS)}")
+    return importlib.import_module(f"ignite.providers.{name}")

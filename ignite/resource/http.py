@@ -76,11 +76,12 @@ class Client:
         retry_statuses: frozenset[int] = frozenset(),
         ok_statuses: frozenset[int] = frozenset({200, 204}),
         max_attempts: int | None = None,
+        data: bytes | None = None,
     ) -> requests.Response:
         """A response with an ok status, its body not read yet. 404 → FetchError kind "notfound"."""
 
         def attempt(deadline: Deadline) -> requests.Response:
-            response = self._request_following_redirects(method, url, headers, deadline)
+            response = self._request_following_redirects(method, url, headers, deadline, data)
             status = response.status_code
             if status in ok_statuses:
                 return response
@@ -98,11 +99,11 @@ class Client:
         )
 
     def _request_following_redirects(
-        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline
+        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None
     ) -> requests.Response:
         current, sent = url, dict(headers)
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send(method, current, sent, deadline)
+            response = self._send(method, current, sent, deadline, data)
             if not response.is_redirect:
                 return response
             location = response.headers["Location"]
@@ -111,17 +112,19 @@ class Client:
             # Upstream drops every header, its defaults included, on a redirect.
             sent = {"Accept-Encoding": "identity"}
             if response.status_code == 303:
-                method = "GET"
+                method, data = "GET", None
         raise FetchError(url, "http", f"stopped after {MAX_REDIRECTS} redirects (last: {redact_url(current)})")
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline) -> requests.Response:
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None = None
+    ) -> requests.Response:
         settings = self.settings
         proxy = proxy_for(url, settings.http_proxy, settings.https_proxy, settings.no_proxy)
         scheme = url.split(":", 1)[0].lower()
         timeout = (deadline.cap(CONNECT_TIMEOUT), deadline.cap(settings.http_response_headers))
         try:
             return self.session.request(
-                method, url, headers=headers, stream=True, allow_redirects=False, timeout=timeout,
+                method, url, headers=headers, data=data, stream=True, allow_redirects=False, timeout=timeout,
                 proxies={scheme: proxy} if proxy else {},
             )
         except requests.RequestException as exc:

@@ -1,20 +1,38 @@
-"""The config cache between stages: written once by a fetch stage, read by the others.
+"""The config cache between stages, and the system base configs merged under it.
 
-Reading it needs neither jsonschema nor requests: the config in it was validated
-and rendered before it was written.
-"""
+Written once by a fetch stage (the rendered *user* config, mode 0600), read by the
+others as upstream does: full = merge(versionOnly, merge(systemBase, cachedUser)).
+Reading needs neither jsonschema nor requests: the cached config was validated and
+rendered before it was written, and base configs are parsed only when present."""
 from __future__ import annotations
 
 import json
+import logging
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ignite.config import codec
-from ignite.errors import ConfigError
+from ignite.errors import ConfigError, IgniteError
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
     from ignite.stages import StageContext
+
+log = logging.getLogger("ignite.stages")
+
+# Highest priority first (runtime.md §4.1), each overridable as upstream.
+SYSTEM_DIRS = (
+    ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
+    ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),
+    ("IGNITION_SYSTEM_CONFIG_DIR", "/usr/lib/ignition"),
+)
+NEWEST_VERSION = "3.6.0"
+STATE_KEYS = ("fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles")
+
+
+def system_dirs() -> list[Path]:
+    return [Path(os.environ.get(env) or default) for env, default in SYSTEM_DIRS]
 
 
 def load_config(ctx: StageContext) -> Config:
@@ -24,7 +42,87 @@ def load_config(ctx: StageContext) -> Config:
         raise ConfigError(f"no cached config at {ctx.config_cache}: did the fetch stages run?") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the cached config {ctx.config_cache}: {exc}") from None
-    return codec.config_from_json(data)
+    user = codec.config_from_json(data)
+    base = system_base_config(stage_platform(ctx))
+    return full_config(base, user)
+
+
+def full_config(base: Config | None, user: Config) -> Config:
+    """merge(versionOnly, merge(systemBase, user)), as upstream's engine builds it."""
+    if base is None:
+        return user
+    from ignite.config.merge import merge
+    from ignite.config.model import Config, Ignition
+
+    return merge(Config(ignition=Ignition(version=NEWEST_VERSION)), merge(base, user))
+
+
+def stage_platform(ctx: StageContext) -> str | None:
+    """--platform, else ignition.platform.id on the kernel command line (if readable)."""
+    if ctx.platform:
+        return ctx.platform
+    from ignite import cmdline
+
+    try:
+        return cmdline.platform_id(cmdline.values(cmdline.read(ctx.cmdline_file)))
+    except IgniteError:
+        return None
+
+
+def base_fragments(subdir: str) -> list[Path]:
+    """Union of the file names in `subdir` of the system dirs; for a name in several, the
+    highest-priority dir's file. Sorted by name (bytes order)."""
+    chosen: dict[str, Path] = {}
+    for directory in system_dirs():
+        folder = directory / subdir
+        try:
+            names = [entry.name for entry in os.scandir(folder) if not entry.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise ConfigError(f"cannot list {folder}: {exc.strerror}") from None
+        for name in names:
+            chosen.setdefault(name, folder / name)
+    return [chosen[name] for name in sorted(chosen, key=os.fsencode)]
+
+
+def system_base_config(platform: str | None) -> Config | None:
+    """base.d (errors are fatal) then base.platform.d/PLATFORM (errors only logged);
+    None when there is no base config at all."""
+    base = _merged(base_fragments("base.d"), fatal=True)
+    if platform:
+        from ignite.providers import canonical
+
+        extra = _merged(base_fragments(f"base.platform.d/{canonical(platform)}"), fatal=False)
+        if extra is not None:
+            from ignite.config.merge import merge
+
+            base = extra if base is None else merge(base, extra)
+    return base
+
+
+def _merged(paths: list[Path], *, fatal: bool) -> Config | None:
+    if not paths:
+        return None
+    from ignite.config.merge import merge
+    from ignite.config.model import Config
+    from ignite.config.parse import parse
+
+    result = Config()
+    try:
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cannot read base config {path}: {exc.strerror}") from None
+            result = merge(result, parse(data, source=str(path)))
+            log.info("fetched base config from %s", path)
+    except ConfigError as exc:
+        if fatal:
+            raise ConfigError(f"failed to acquire system base config: {exc}") from None
+        log.warning("no config at %s: %s; ignoring the platform base configs", paths[0].parent, exc)
+        return None
+    return result
 
 
 def save_config(ctx: StageContext, config: Config) -> None:
@@ -37,4 +135,27 @@ def save_config(ctx: StageContext, config: Config) -> None:
         json.dump(codec.to_json(config), out, separators=(",", ":"))
         out.flush()
         os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def record_fetched(ctx: StageContext, entries: list[dict[str, Any]]) -> None:
+    """state.fetchedConfigs += entries, keeping every other key (dir 0700, file 0600)."""
+    path = ctx.state_file
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        state = {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the state file {path}: {exc}") from None
+    if not isinstance(state, dict):
+        state = {}
+    state["fetchedConfigs"] = (state.get("fetchedConfigs") or []) + entries
+    for key in STATE_KEYS:  # upstream writes every key, null when empty
+        state.setdefault(key, None)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(state, out)
+        out.write("\n")
     os.replace(tmp, path)

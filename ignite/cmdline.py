@@ -1,0 +1,106 @@
+"""The kernel command line as Ignition reads it (shared by the fetch stages and the
+dracut generator).
+
+Split on whitespace; `key=value` split on the first `=`; a later occurrence wins;
+tokens without `=` are ignored by `values()` (but count for `flag()`, as the
+generator's parser sees a bare `ignition.firstboot` as true)."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from ignite.errors import UsageError
+
+log = logging.getLogger("ignite.cmdline")
+
+CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"
+DEFAULT_PATH = Path("/proc/cmdline")
+
+CONFIG_URL = ("ignition.config.url", "coreos.config.url")  # the legacy name is an alias
+CONFIG_DEVICE = "ignition.config.device"
+CONFIG_PATH = "ignition.config.path"
+PLATFORM = "ignition.platform.id"
+LEGACY_PLATFORM = ("flatcar.oem.id", "coreos.oem.id")
+# A finite budget for fetching the config (Go duration or seconds); ignite's own.
+FETCH_TIMEOUT = "ignition.fetch.timeout"
+FALSE_VALUES = frozenset({"", "0", "no", "off"})
+
+
+def read(path: Path | None = None) -> str:
+    """The command line from `path`, else $IGNITION_KERNEL_CMDLINE_PATH, else /proc/cmdline."""
+    if path is None or path == DEFAULT_PATH:
+        path = Path(os.environ.get(CMDLINE_PATH_ENV) or DEFAULT_PATH)
+    try:
+        return path.read_text(errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read the kernel command line {path}: {exc.strerror or exc}") from None
+
+
+def values(text: str) -> dict[str, str]:
+    """key → value for every `key=value` token with a non-empty value; later ones win."""
+    result: dict[str, str] = {}
+    for token in text.split():
+        key, eq, value = token.partition("=")
+        if not eq:
+            continue
+        if not value:
+            log.debug("ignoring empty kernel argument %s=", key)
+            continue
+        result[key] = value
+    return result
+
+
+def flag(text: str, key: str) -> bool:
+    """`key` present with a value not in {"", 0, no, off}; a bare `key` counts as true."""
+    found: str | None = None
+    for token in text.split():
+        name, eq, value = token.partition("=")
+        if name == key:
+            found = value if eq else token
+    return found is not None and found not in FALSE_VALUES
+
+
+def config_url(args: dict[str, str]) -> str | None:
+    for key in CONFIG_URL:
+        if key in args:
+            return args[key]
+    return None
+
+
+def platform_id(args: dict[str, str]) -> str | None:
+    """ignition.platform.id, else the legacy Flatcar/CoreOS OEM id (mapped by the registry)."""
+    if PLATFORM in args:
+        return args[PLATFORM]
+    for key in LEGACY_PLATFORM:
+        if key in args:
+            return args[key]
+    return None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `90`, `90s`, `2m`, `1m30s` (Go's duration syntax, or bare seconds)."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise UsageError(f"invalid duration {text!r} (use e.g. 90, 90s, 2m, 1m30s)")
+    return total
+
+
+def fetch_timeout(args: dict[str, str], default: float) -> float:
+    value = args.get(FETCH_TIMEOUT)
+    return default if value is None else parse_duration(value)

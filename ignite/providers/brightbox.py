@@ -1,0 +1,9 @@
+"""Brightbox: as OpenStack."""
+from __future__ import annotations
+
+from ignite.providers import ProviderContext
+from ignite.providers import openstack
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    return openstack.fetch(pctx, "brightbox")

@@ -1,0 +1,58 @@
+"""CloudStack: config drives config-2 / CONFIG-2 (/cloudstack/userdata/user_data.txt)
+raced with the metadata service on the DHCP server (SERVER_ADDRESS of a systemd-networkd
+lease). A missing file or 404 is no config; every source failing is no config too."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from ignite.errors import IgniteError
+from ignite.providers import ProviderContext
+from ignite.providers.common import http_get, require_network
+from ignite.providers.configdrive import from_label, race
+
+log = logging.getLogger("ignite.providers")
+LEASES_ENV = "IGNITE_NETIF_LEASES"
+LEASES = "/run/systemd/netif/leases"
+DRIVE_PATH = "/cloudstack/userdata/user_data.txt"
+ENDPOINT_ENV = "IGNITE_ENDPOINT_CLOUDSTACK"  # replaces http://<DHCP server>
+
+
+def dhcp_server(stop: threading.Event) -> str | None:
+    leases = Path(os.environ.get(LEASES_ENV, LEASES))
+    while not stop.is_set():
+        for lease in sorted(leases.glob("*")) if leases.is_dir() else ():
+            try:
+                for line in lease.read_text().splitlines():
+                    key, _, value = line.partition("=")
+                    if key.strip() == "SERVER_ADDRESS" and value.strip():
+                        return value.strip()
+            except OSError:
+                continue
+        stop.wait(0.5)
+    return None
+
+
+def _metadata(pctx: ProviderContext, stop: threading.Event) -> bytes | None:
+    base = os.environ.get(ENDPOINT_ENV)
+    if not base:
+        server = dhcp_server(stop)
+        if server is None:
+            return None
+        base = f"http://{server}"
+    return http_get(pctx, base.rstrip("/") + "/latest/user-data")
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    require_network(pctx, "cloudstack metadata service")
+    try:
+        return race("cloudstack", [
+            lambda stop: from_label("config-2", DRIVE_PATH, "cloudstack", None, stop),
+            lambda stop: from_label("CONFIG-2", DRIVE_PATH, "cloudstack", None, stop),
+            lambda stop: _metadata(pctx, stop),
+        ])
+    except IgniteError as exc:
+        log.warning("cloudstack: every source failed (%s); continuing without a config", exc)
+        return None

@@ -1,0 +1,107 @@
+"""Config drives and other local media: wait for a filesystem label, mount it read-only
+for one read, unmount (with retries, as upstream)."""
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from ignite.errors import IgniteError, ProviderError
+
+log = logging.getLogger("ignite.providers")
+BY_LABEL_ENV = "IGNITE_DISK_BY_LABEL"  # tests: a folder of symlinks to their loop devices
+UMOUNT_ATTEMPTS = 3
+
+
+def by_label_dir() -> Path:
+    return Path(os.environ.get(BY_LABEL_ENV, "/dev/disk/by-label"))
+
+
+def wait_for_label(label: str, timeout: float | None, stop: threading.Event | None = None) -> Path | None:
+    """/dev/disk/by-label/LABEL once it exists (polled each second); None on timeout or stop."""
+    device = by_label_dir() / label
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if device.exists():
+            return device
+        if (end is not None and time.monotonic() >= end) or (stop is not None and stop.is_set()):
+            return None
+        if stop is not None:
+            stop.wait(1.0)
+        else:
+            time.sleep(1.0)
+
+
+def read_file(device: Path, path: str, platform: str, fstype: str = "auto") -> bytes | None:
+    """The file at `path` on `device` (mounted read-only for the read); None when absent."""
+    from ignite.system.run import run
+
+    rel = posixpath.normpath("/" + path).lstrip("/")
+    with tempfile.TemporaryDirectory(prefix="ignite-drive-") as mnt:
+        try:
+            run("mount", "-o", "ro", "-t", fstype, str(device), mnt)
+        except IgniteError as exc:
+            raise ProviderError(platform, f"cannot mount {device}: {exc}") from None
+        try:
+            target = Path(mnt) / rel
+            try:
+                return target.read_bytes()
+            except FileNotFoundError:
+                log.info("%s: no %s on %s", platform, path, device)
+                return None
+            except OSError as exc:
+                raise ProviderError(platform, f"cannot read {path} on {device}: {exc.strerror}") from None
+        finally:
+            _umount(mnt, platform)
+
+
+def _umount(mnt: str, platform: str) -> None:
+    from ignite.system.run import run
+
+    for attempt in range(UMOUNT_ATTEMPTS):
+        try:
+            run("umount", mnt)
+            return
+        except IgniteError as exc:
+            if attempt == UMOUNT_ATTEMPTS - 1:
+                raise ProviderError(platform, f"cannot unmount {mnt}: {exc}") from None
+            time.sleep(0.2 * (attempt + 1))
+
+
+def from_label(label: str, path: str, platform: str, timeout: float | None, stop: threading.Event | None = None) -> bytes | None:
+    device = wait_for_label(label, timeout, stop)
+    if device is None:
+        return None
+    return read_file(device, path, platform)
+
+
+Source = Callable[[threading.Event], "bytes | None"]
+
+
+def race(platform: str, sources: list[Source]) -> bytes | None:
+    """The first source that returns without error wins (even with no data); the others are
+    told to stop. If every source fails, the last error is raised."""
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix=f"ignite-{platform}")
+    pending: set[Future[bytes | None]] = {pool.submit(source, stop) for source in sources}
+    error: BaseException | None = None
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                exc = future.exception()
+                if exc is None:
+                    return future.result()
+                error = exc
+                log.info("%s: one source failed: %s", platform, exc)
+        assert error is not None
+        raise error
+    finally:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,19 @@
+"""The `file` platform (tests, image builds): $IGNITION_CONFIG_FILE or ./config.ign.
+A read error (missing file included) is an error; an empty file is no config."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ignite.errors import ProviderError
+from ignite.providers import ProviderContext
+
+CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    path = Path(pctx.config_file or os.environ.get(CONFIG_FILE_ENV) or "config.ign")
+    try:
+        return path.read_bytes() or None
+    except OSError as exc:
+        raise ProviderError("file", f"cannot read the config file {path}: {exc.strerror or exc}") from None

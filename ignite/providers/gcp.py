@@ -1,0 +1,11 @@
+"""Google Cloud: the user-data attribute of the instance; 404 or empty is no config."""
+from __future__ import annotations
+
+from ignite.providers import ProviderContext
+from ignite.providers.common import endpoint, http_get
+
+ENDPOINT = "http://169.254.169.254"
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    return http_get(pctx, endpoint("gcp", ENDPOINT) + "/computeMetadata/v1/instance/attributes/user-data", {"Metadata-Flavor": "Google"}, empty_on_404=True)

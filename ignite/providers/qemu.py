@@ -1,0 +1,80 @@
+"""QEMU: the config in fw_cfg (x86_64, aarch64, …) or, on s390x and ppc64le, on the
+virtio block device with the serial "ignition"."""
+from __future__ import annotations
+
+import logging
+import os
+import platform as host
+import time
+from pathlib import Path
+
+from ignite.errors import IgniteError, ProviderError
+from ignite.providers import ProviderContext
+
+log = logging.getLogger("ignite.providers")
+FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # tests: a folder shaped like /sys/firmware/qemu_fw_cfg
+FW_CFG = "/sys/firmware/qemu_fw_cfg"
+ENTRY = "by_name/opt/com.coreos/config"
+BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"
+BLOCK_DEVICE = "/dev/disk/by-id/virtio-ignition"
+BLOCK_POLL, BLOCK_TIMEOUT = 5.0, 300.0
+READ_CHUNK = 1 << 20  # fw_cfg reads are slow per call: few, large reads
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    if host.machine() in ("s390x", "ppc64le") and BLOCK_DEVICE_ENV not in os.environ and FW_CFG_ENV not in os.environ:
+        return _from_block_device(Path(BLOCK_DEVICE))
+    if BLOCK_DEVICE_ENV in os.environ:
+        return _from_block_device(Path(os.environ[BLOCK_DEVICE_ENV]))
+    return _from_fw_cfg(Path(os.environ.get(FW_CFG_ENV, FW_CFG)))
+
+
+def _from_fw_cfg(root: Path) -> bytes | None:
+    if not root.exists():
+        _modprobe("qemu_fw_cfg")
+    entry = root / ENTRY
+    try:
+        size = int((entry / "size").read_text().strip())
+    except FileNotFoundError:
+        log.info("qemu: no config in fw_cfg (%s)", entry)
+        return None
+    except (OSError, ValueError) as exc:
+        raise ProviderError("qemu", f"cannot read the fw_cfg size of {entry}: {exc}") from None
+    if size > 1 << 20:
+        log.warning("qemu: the fw_cfg config is %d bytes; fw_cfg reads are slow, this may take a while", size)
+    data = bytearray()
+    try:
+        with (entry / "raw").open("rb", buffering=0) as raw:
+            while len(data) < size:
+                chunk = raw.read(min(READ_CHUNK, size - len(data)))
+                if not chunk:
+                    break
+                data += chunk
+    except OSError as exc:
+        raise ProviderError("qemu", f"cannot read {entry / 'raw'}: {exc.strerror}") from None
+    if len(data) != size:
+        raise ProviderError("qemu", f"fw_cfg config is truncated: read {len(data)} of {size} bytes")
+    return bytes(data) or None
+
+
+def _from_block_device(device: Path) -> bytes | None:
+    _modprobe("virtio_blk")
+    end = time.monotonic() + BLOCK_TIMEOUT
+    while not device.exists():
+        if time.monotonic() >= end:
+            raise ProviderError("qemu", f"config device {device} did not appear within {BLOCK_TIMEOUT:g} s")
+        time.sleep(BLOCK_POLL)
+    try:
+        data = device.read_bytes()
+    except OSError as exc:
+        raise ProviderError("qemu", f"cannot read {device}: {exc.strerror}") from None
+    return data.rstrip(b"\0") or None
+
+
+def _modprobe(module: str) -> None:
+    from ignite.system.run import run
+
+    try:
+        run("modprobe", module)
+    except IgniteError as exc:
+        log.warning("qemu: modprobe %s failed: %s", module, exc)

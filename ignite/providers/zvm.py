@@ -1,0 +1,48 @@
+"""IBM z/VM: the first spool file of type `ign` in the reader device 000c (vmur, chccwdev,
+cio_ignore, as upstream). No such file is no config."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ignite.errors import CommandError, IgniteError, ProviderError
+from ignite.providers import ProviderContext
+
+READER = "000c"
+
+
+def fetch(pctx: ProviderContext) -> bytes | None:
+    from ignite.system.run import run
+
+    try:
+        run("modprobe", "vmur")
+        try:
+            run("chccwdev", "-e", READER)
+        except CommandError:
+            run("cio_ignore", "-r", READER)
+            run("chccwdev", "-e", READER)
+        run("udevadm", "settle")
+        listing = run("vmur", "li").stdout
+    except IgniteError as exc:
+        raise ProviderError("zvm", f"cannot reach the reader device {READER}: {exc}") from None
+    spool = spool_file(listing)
+    if spool is None:
+        return None
+    spool_id, name = spool
+    with tempfile.TemporaryDirectory(prefix="ignite-zvm-") as tmp:
+        target = Path(tmp) / f"{name}.ign"
+        try:
+            run("vmur", "re", "-f", spool_id, str(target))
+            return target.read_bytes().replace(b"\0", b"") or None
+        except (IgniteError, OSError) as exc:
+            raise ProviderError("zvm", f"cannot read spool file {spool_id}: {exc}") from None
+
+
+def spool_file(listing: str) -> tuple[str, str] | None:
+    """(spool id, file name) of the first file whose type column is `ign`. `vmur li` prints
+    ORIGINID FILE CLASS RECORDS CPY HOLD DATE TIME NAME TYPE DIST."""
+    for line in listing.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 10 and cols[9] == "ign":
+            return cols[1], cols[8]
+    return None
