@@ -231,9 +231,10 @@ def apply_disk(plan: DiskPlan) -> None:
 def sync_kernel(disk: str) -> None:
     """Makes the kernel's partitions of `disk` those of its table (partx: user-space
     parsing, so this also works where the kernel has no partition parser)."""
-    table = sgdisk.read(disk).partitions
+    info = sgdisk.read(disk)
+    table = info.partitions
     known = mounts.partition_nodes(disk)
-    scale = sgdisk.read(disk).sector_size // 512 if table else 1
+    scale = info.sector_size // 512
     for number in sorted(set(known) - set(table)):
         partx.delete(disk, number)
     for number, part in sorted(table.items()):

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Full provisioning on loop devices, every stage its own process as at boot, against
+Debian's Ignition 2.14 in the same run.
+
+Reference config: one disk, four partitions, three filesystems (vfat, ext4 at /, xfs at
+/var), 100 files, 3 users, 5 units. ignite runs disks, mount, files, umount. Ignition
+2.14 cannot run its disks stage here (it waits for devices through systemd's D-Bus API,
+which these machines lack), so its disk is prepared by ignite untimed and only its mount,
+files and umount stages are timed: the ratio printed first compares ignite's whole run
+with that *part* of Ignition's (a bound against ignite), the second like with like.
+
+Usage: bench/disks_bench.py [--repeat N]   (needs root)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ORACLE = REPO / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
+PY = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
+DISK_MIB = 600
+
+
+def config(dev: str) -> dict:
+    return {
+        "ignition": {"version": "3.3.0"},
+        "storage": {
+            "disks": [{"device": dev, "wipeTable": True, "partitions": [
+                {"number": 1, "label": "esp", "sizeMiB": 32, "typeGuid": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},
+                {"number": 2, "label": "swap", "sizeMiB": 32},
+                {"number": 3, "label": "root", "sizeMiB": 200},
+                {"number": 4, "label": "var", "sizeMiB": 0}]}],
+            "filesystems": [
+                {"device": f"{dev}p1", "format": "vfat", "label": "ESP"},
+                {"device": f"{dev}p3", "format": "ext4", "label": "root", "path": "/"},
+                {"device": f"{dev}p4", "format": "xfs", "label": "var", "path": "/var"}],
+            "files": [{"path": f"/etc/bench/f{i:03}", "mode": 0o644, "contents": {"source": f"data:,file%20{i}"}}
+                      for i in range(100)],
+        },
+        "passwd": {"users": [{"name": f"user{i}", "sshAuthorizedKeys": [f"ssh-ed25519 AAAA{i} u{i}"]}
+                             for i in range(3)]},
+        "systemd": {"units": [{"name": f"bench{i}.service", "enabled": True,
+                               "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}
+                              for i in range(5)]},
+    }
+
+
+def seed(root: Path) -> None:
+    """What a real target has and both tools need: account files, SELinux disabled."""
+    (root / "etc/selinux").mkdir(parents=True, exist_ok=True)
+    (root / "etc/selinux/config").write_text("SELINUX=disabled\nSELINUXTYPE=targeted\n")
+    for name, text in {"passwd": "root:x:0:0:root:/root:/bin/sh\n", "group": "root:x:0:\n",
+                       "shadow": "root:*:19000:0:99999:7:::\n", "gshadow": "root:*::\n"}.items():
+        (root / "etc" / name).write_text(text)
+    (root / "home").mkdir(exist_ok=True)
+
+
+def sh(*argv: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+class Loop:
+    def __init__(self, work: Path):
+        self.image = work / "disk.img"
+        with open(self.image, "wb") as f:
+            f.truncate(DISK_MIB << 20)
+        self.dev = sh("losetup", "--find", "--show", str(self.image)).stdout.strip()
+
+    def close(self) -> None:
+        for line in reversed(open("/proc/self/mounts").read().splitlines()):
+            if line.startswith(self.dev):
+                subprocess.run(["umount", line.split()[1]], capture_output=True)
+        subprocess.run(["partx", "-d", self.dev], capture_output=True)
+        subprocess.run(["losetup", "-d", self.dev], capture_output=True)
+        self.image.unlink(missing_ok=True)
+
+
+def ignite_stage(stage: str, work: Path, root: Path, env: dict) -> float:
+    argv = [PY, "-m", "ignite", "run", "--stage", stage, "--root", str(root),
+            "--config-cache", str(work / "i-cache.json"), "--state-file", str(work / "i-state")]
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"ignite {stage} failed: {done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def oracle_stage(stage: str, cfg: Path, work: Path, root: Path) -> float:
+    env = {**os.environ, "PATH": f"{work / 'bin'}:{os.environ['PATH']}", "IGNITION_CONFIG_FILE": str(cfg)}
+    argv = [str(ORACLE), "-platform", "file", "-stage", stage, "-root", str(root), "-log-to-stdout",
+            "-config-cache", str(work / "o-cache.json"), "-state-file", str(work / "o-state")]
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"ignition {stage} failed: {done.stdout[-2000:]}{done.stderr[-1000:]}")
+    return time.perf_counter() - start
+
+
+def one_round(work: Path, env: dict) -> tuple[float, float, float]:
+    """(ignite all stages, ignite mount+files+umount, ignition mount+files+umount)."""
+    sys.path.insert(0, str(REPO))
+    from ignite.config.codec import config_from_json
+    from ignite.stages import StageContext
+    from ignite.stages.cache import save_config
+
+    results = []
+    for tool in ("ignite", "ignition"):
+        loop = Loop(work)
+        root = work / f"root-{tool}"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir()
+        for f in ("i-state", "o-state", "o-cache.json"):
+            (work / f).unlink(missing_ok=True)
+        try:
+            cfg = config(loop.dev)
+            save_config(StageContext(stage="fetch", config_cache=work / "i-cache.json"), config_from_json(cfg))
+            cfg_path = work / "cfg.ign"
+            cfg_path.write_text(json.dumps(cfg))
+            disks = ignite_stage("disks", work, root, env)  # for Ignition: untimed preparation
+            seed(root)  # Ignition's mount stage reads the root's SELinux config
+            if tool == "ignite":
+                t = {"disks": disks, "mount": ignite_stage("mount", work, root, env)}
+                seed(root)
+                t["files"] = ignite_stage("files", work, root, env)
+                t["umount"] = ignite_stage("umount", work, root, env)
+                results += [sum(t.values()), t["mount"] + t["files"] + t["umount"]]
+                print("ignite stages (ms):", {k: round(v * 1000) for k, v in t.items()})
+            else:
+                oracle_stage("fetch", cfg_path, work, root)
+                t = {"mount": oracle_stage("mount", cfg_path, work, root)}
+                seed(root)
+                t["files"] = oracle_stage("files", cfg_path, work, root)
+                t["umount"] = oracle_stage("umount", cfg_path, work, root)
+                results.append(sum(t.values()))
+                print("ignition stages (ms):", {k: round(v * 1000) for k, v in t.items()})
+        finally:
+            loop.close()
+    return results[0], results[1], results[2]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("disks bench: needs root (loop devices); skipped")
+        return 0
+    if not ORACLE.exists():
+        print(f"disks bench: {ORACLE} missing (tools/get-oracle.sh .cache/ignition); skipped")
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="ignite-disks-bench-", dir="/var/tmp"))
+    os.chmod(work, 0o755)
+    try:
+        (work / "bin").mkdir()
+        (work / "bin/setfiles").write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+        (work / "bin/setfiles").chmod(0o755)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        rounds = [one_round(work, env) for _ in range(args.repeat)]
+        full = min(r[0] for r in rounds)
+        part = min(r[1] for r in rounds)
+        theirs = min(r[2] for r in rounds)
+        print(f"ignite disks+mount+files+umount: {full*1000:.0f} ms; ignite mount+files+umount: {part*1000:.0f} ms; "
+              f"ignition 2.14 mount+files+umount: {theirs*1000:.0f} ms (its disks stage cannot run here)")
+        print(f"ratio, like with like (mount+files+umount): {part/theirs:.2f}x (target <= 1.00x)")
+        print(f"ratio, ignite whole run vs ignition without disks: {full/theirs:.2f}x "
+              "(ignite's disks stage includes sgdisk's two 1 s sleeps)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
