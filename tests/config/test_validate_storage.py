@@ -124,6 +124,9 @@ CASES = [
          [E(P + ".0", "shouldExist specified false with other options also specified")]),
     Case("partition-should-not-exist-alone-ok", "3.3.0", {"storage": {"disks": [{"device": "/dev/vdb", "partitions": [
         {"number": 3, "shouldExist": False, "wipePartitionEntry": True}]}]}}),
+    Case("delete-partition-while-creating-number-0", "3.3.0", {"storage": {"disks": [{"device": "/dev/vdb", "partitions": [
+        {"number": 1, "shouldExist": False}, {"label": "new", "sizeMiB": 0}]}]}},
+         [], "HEAD dropped 2.14's 'shouldExist is false … start or size 0' rule (upstream 76f869a4)"),
     Case("partition-needs-number-or-label", "3.0.0", {"storage": {"disks": [{"device": "/dev/vdb", "partitions": [
         {"sizeMiB": 10}]}]}},
          [E(P + ".0", "a partition number >= 1 or a label must be specified")]),
