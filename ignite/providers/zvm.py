@@ -33,16 +33,18 @@ def fetch(pctx: ProviderContext) -> bytes | None:
         target = Path(tmp) / f"{name}.ign"
         try:
             run("vmur", "re", "-f", spool_id, str(target))
-            return target.read_bytes().replace(b"\0", b"") or None
+            return target.read_bytes().strip(b"\0") or None
         except (IgniteError, OSError) as exc:
             raise ProviderError("zvm", f"cannot read spool file {spool_id}: {exc}") from None
 
 
 def spool_file(listing: str) -> tuple[str, str] | None:
-    """(spool id, file name) of the first file whose type column is `ign`. `vmur li` prints
-    ORIGINID FILE CLASS RECORDS CPY HOLD DATE TIME NAME TYPE DIST."""
-    for line in listing.splitlines()[1:]:
+    """(spool id, file name) of the first file whose type is `ign`. `vmur li` prints
+    ORIGINID FILE CLASS(2 words) RECORDS CPY HOLD DATE TIME NAME TYPE DIST."""
+    for line in listing.splitlines():
         cols = line.split()
-        if len(cols) >= 10 and cols[9] == "ign":
-            return cols[1], cols[8]
+        if len(cols) <= 1:
+            break
+        if len(cols) >= 11 and cols[10] == "ign":
+            return cols[1], cols[9]
     return None

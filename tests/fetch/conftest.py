@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import ssl
 import threading
 import time
@@ -10,6 +11,35 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+# Nothing in these tests may leave the machine: every connect/sendto to an address that is
+# not loopback (a cloud metadata address above all) fails before any packet is sent.
+_LOOPBACK = ("127.", "::1", "localhost")
+_guard = {"on": False, "blocked": []}
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _guard["on"] or event not in ("socket.connect", "socket.sendto"):
+        return
+    address = args[1] if event == "socket.connect" else args[-1]
+    if isinstance(address, tuple) and address and isinstance(address[0], str):
+        host = address[0]
+        if not host.startswith(_LOOPBACK):
+            _guard["blocked"].append(host)
+            raise PermissionError(f"test guard: connection to {host} blocked (tests stay on 127.0.0.1)")
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def network_guard() -> Iterator[list[str]]:
+    """Yields the hosts a test tried to reach outside loopback (the attempt itself failed)."""
+    _guard["on"], _guard["blocked"] = True, []
+    try:
+        yield _guard["blocked"]
+    finally:
+        _guard["on"] = False
 
 
 @dataclass
@@ -30,6 +60,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0
 
 
 class Server:
@@ -80,7 +111,7 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            seen = Seen(self.command, self.path, dict(self.headers.items()), body)
+            seen = Seen(self.command, self.path, dict(self.headers.items()), body, self.client_address[1])
             server.seen.append(seen)
             reply = server.next_reply(seen)
             if reply.delay:
