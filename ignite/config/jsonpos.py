@@ -18,6 +18,7 @@ character (Go reports the byte after it).
 """
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -106,9 +107,22 @@ class Document:
         return self._index
 
 
+def _go_replace(error: UnicodeError) -> tuple[str, int]:
+    # Go replaces every invalid byte on its own; Python's "replace" would make one
+    # U+FFFD of a whole broken sequence.
+    return "\ufffd" * (error.end - error.start), error.end
+
+
+codecs.register_error("ignite-go-replace", _go_replace)
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", "ignite-go-replace")
+
+
 def load(data: bytes) -> tuple[Any, Document]:
     """Decodes `data`; raises JsonSyntaxError for anything Go's decoder rejects."""
-    text = data.decode("utf-8", "replace")
+    text = decode(data)
     duplicates = False
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict:
@@ -125,7 +139,7 @@ def load(data: bytes) -> tuple[Any, Document]:
         # Syntax errors get Go's wording and position from our own scanner; deep nesting
         # (Python's recursion limit is lower than Go's 10000) and huge integer literals
         # parse there too, iteratively.
-        scanner = _Scanner(text, None)
+        scanner = _Scanner(text, None, data)
         value = scanner.parse()
         duplicates = scanner.saw_duplicates
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
@@ -230,9 +244,10 @@ class _Scanner:
     """An iterative JSON parser: Go's grammar, messages and depth limit; optionally
     records the position index."""
 
-    def __init__(self, text: str, index: _Index | None):
+    def __init__(self, text: str, index: _Index | None, data: bytes | None = None):
         self.text = text
         self.index = index
+        self.data = data  # the original bytes, to name an invalid byte in an error
         self.saw_duplicates = False
 
     def fail(self, what: str, pos: int) -> JsonSyntaxError:
@@ -240,7 +255,12 @@ class _Scanner:
         if pos >= len(text):
             message = "unexpected end of JSON input"
         else:
-            message = f"invalid character {_quote_char(text[pos])} {what}"
+            char = text[pos]
+            if char == "\ufffd" and self.data is not None:
+                original = self.data.decode("utf-8", "surrogateescape")[pos]  # same offsets: one char per bad byte
+                if "\udc80" <= original <= "\udcff":
+                    char = chr(ord(original) - 0xDC00)
+            message = f"invalid character {_quote_char(char)} {what}"
             if pos == 0 and text[0] == "\ufeff":
                 message += " (the file starts with a UTF-8 byte order mark, which JSON does not allow)"
         line, col = _line_col(text, pos)
@@ -404,8 +424,8 @@ def _quote_char(c: str) -> str:
     if c == '"':
         return "'\"'"
     if not c.isascii():
-        first = c.encode("utf-8", "surrogatepass")[0]
-        c = chr(first) if c != "\ufffd" else c
+        if ord(c) > 0xFF:
+            c = chr(c.encode("utf-8", "surrogatepass")[0])
         return f"'{c}'"
     if c.isprintable():
         return f"'{c}'"

@@ -63,7 +63,7 @@ def fold_key(key: str) -> str:
 class _Node:
     """One compiled schema: what the walk needs, precomputed."""
 
-    __slots__ = ("types", "type_names", "integer", "props", "folded", "closed", "items", "zero")
+    __slots__ = ("types", "type_names", "integer", "props", "folded", "closed", "items", "zero", "leaf")
 
     def __init__(self) -> None:
         self.types: tuple[type, ...] | None = None
@@ -74,6 +74,7 @@ class _Node:
         self.closed = False
         self.items: _Node | None = None
         self.zero: Any = None
+        self.leaf = False  # a typed scalar: no properties, no items
 
 
 def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _Node:
@@ -107,6 +108,8 @@ def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _N
         node.props = {}
     if isinstance(schema.get("items"), dict):
         node.items = _compile(schema["items"], defs, depth + 1)
+    node.leaf = node.types is not None and node.props is None and node.items is None \
+        and dict not in node.types and list not in node.types
     return node
 
 
@@ -152,23 +155,35 @@ class _Walker:
     def walk_object(self, value: dict, node: _Node, path: JsonPath) -> dict:
         props = node.props
         out: dict[str, Any] = {}
+        folded = False  # once a key matched only case-insensitively, later keys may repeat a field
         for key, item in value.items():
-            name = key if key in props else node.folded.get(fold_key(key))
-            if name != key and (node.closed or name is not None):
-                self.report.warning(f"unused key {key}", path + (key,))
-            if name is None:
-                if not node.closed:
-                    out[key] = item
-                continue
+            sub = props.get(key)
+            name = key
+            if sub is None:
+                name = node.folded.get(fold_key(key))
+                if node.closed or name is not None:
+                    self.report.warning(f"unused key {key}", path + (key,))
+                if name is None:
+                    if not node.closed:
+                        out[key] = item
+                    continue
+                sub = props[name]
+                folded = True
             if item is None:
                 out.pop(name, None)
                 continue
-            result = self.walk(item, props[name], path + (key,))
+            kind = type(item)
+            if sub.leaf and kind in sub.types and not folded and (
+                    kind is not int or INT64_MIN <= item <= INT64_MAX):
+                out[name] = item  # the common case, without a call
+                continue
+            result = self.walk(item, sub, path + (key,))
             if result is _BAD:
                 continue
-            previous = out.get(name)
-            if type(previous) is dict and type(result) is dict:
-                result = merge_objects(previous, result)
+            if folded:
+                previous = out.get(name)
+                if type(previous) is dict and type(result) is dict:
+                    result = merge_objects(previous, result)
             out[name] = result
         return out
 
