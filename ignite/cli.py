@@ -126,13 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        args = _quick_validate_args(argv)
+        if args is None:
+            parser = build_parser()
+            args = parser.parse_args(argv)
         verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
         if verbose or debug or args.command in ("run", "apply"):
             _setup_logging(verbose, debug)
         if args.command is None:
-            parser.print_help(sys.stderr)
+            parser.print_help(sys.stderr)  # type: ignore[possibly-undefined]
             return 2
         return args.func(args)
     except IgniteError as e:
@@ -151,6 +153,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             traceback.print_exc()
         return 70
+
+
+def _quick_validate_args(argv: list[str]) -> argparse.Namespace | None:
+    """The common `ignite validate [--format F] FILE...` without building the parser: argparse
+    pulls in shutil, bz2, lzma and locale for its help formatter, a quarter of validate's
+    start-up. Anything unusual (help, unknown options, errors) goes to argparse."""
+    if not argv or argv[0] != "validate":
+        return None
+    args = argparse.Namespace(command="validate", func=cmd_validate, format="text", files=[])
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg in ("-v", "--verbose"):
+            args.verbose = True
+        elif arg == "--debug":
+            args.debug = True
+        elif arg == "--format":
+            args.format = next(rest, None)
+        elif arg.startswith("--format="):
+            args.format = arg.partition("=")[2]
+        elif arg == "-" or not arg.startswith("-"):
+            args.files.append(arg)
+        else:
+            return None
+    if args.format not in ("text", "json") or not args.files:
+        return None
+    return args
 
 
 def _setup_logging(verbose: bool, debug: bool) -> None:

@@ -91,6 +91,20 @@ def test_verbose_before_or_after_the_command_is_kept():
     assert not hasattr(parser.parse_args(["validate", "x"]), "verbose")
 
 
+@pytest.mark.parametrize("argv", [
+    ["validate", "a.ign"], ["validate", "-", "b.ign", "--format", "json"], ["validate", "--format=text", "-v", "a"],
+    ["validate", "--debug", "--verbose", "a", "b"],
+])
+def test_quick_validate_parsing_equals_argparse(argv):
+    assert cli._quick_validate_args(argv) == cli.build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [["validate"], ["validate", "--help"], ["validate", "--format", "xml", "a"],
+                                  ["validate", "--bogus", "a"], ["validate", "--format"], ["translate", "a"], []])
+def test_quick_validate_parsing_leaves_the_unusual_to_argparse(argv):
+    assert cli._quick_validate_args(argv) is None
+
+
 def test_cli_import_is_light():
     """`ignite validate` must start fast: importing the CLI loads none of the heavy deps."""
     code = ("import sys, ignite.cli as c; c.build_parser(); "
