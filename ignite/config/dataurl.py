@@ -1,0 +1,323 @@
+"""RFC 2397 `data:` URLs, decoded with the rules and error texts of the Go decoder
+Ignition uses (vincent-petithory/dataurl): which media types and parameters it accepts
+decides whether a config is valid, so this follows its lexer rather than a lenient one.
+"""
+from __future__ import annotations
+
+from ignite.errors import ConfigError
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+_TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
+_URL_EXCLUDED = frozenset(' <>#"{}|\\^[]`')
+_BASE64_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=\n")
+_DISCRETE = ("text", "image", "audio", "video", "application", "message", "multipart")
+
+
+def _is_token(c: str) -> bool:
+    return c < "\x80" and not c.isspace() and c >= " " and c != "\x7f" and c not in _TSPECIALS
+
+
+def _is_url_char(c: str) -> bool:
+    return " " < c < "\x7f" and c not in _URL_EXCLUDED
+
+
+class _DataURLLexer:
+    """The lexer of Go's vincent-petithory/dataurl: a list of (kind, text) items."""
+
+    def __init__(self, text: str):
+        self.s = text
+        self.pos = 0
+        self.start = 0
+        self.items: list[tuple[str, str]] = []
+        self.base64 = False
+
+    def next(self) -> str:
+        if self.pos >= len(self.s):
+            return ""
+        c = self.s[self.pos]
+        self.pos += 1
+        return c
+
+    def emit(self, kind: str) -> None:
+        self.items.append((kind, self.s[self.start : self.pos]))
+        self.start = self.pos
+
+    def fail(self, message: str) -> list[tuple[str, str]]:
+        self.items.append(("error", message))
+        return self.items
+
+    def run(self) -> list[tuple[str, str]]:
+        if not self.s.startswith("data:"):
+            return self.fail("missing data prefix")
+        self.pos = 5
+        self.emit("prefix")
+        c = self.next()
+        if c in (";", ","):
+            self.pos -= 1
+            return self._after_params() if c == ";" else self._data()
+        if c == "":
+            return self.fail("missing comma before data")
+        if c in "xX" and self.next() == "-":
+            discrete = False
+        elif _is_token(c):
+            discrete = True
+        else:
+            return self.fail("invalid character after data prefix")
+        while True:
+            c = self.next()
+            if c == "/":
+                self.pos -= 1
+                if discrete and not self.s[self.start : self.pos].startswith(_DISCRETE):
+                    return self.fail("invalid media type")
+                break
+            if c == "":
+                return self.fail("missing media type slash")
+            if not _is_token(c):
+                return self.fail("invalid character for media type")
+        if self.pos > self.start:
+            self.emit("type")
+        self.next()
+        self.emit("sep")
+        while True:
+            c = self.next()
+            if c in (";", ","):
+                self.pos -= 1
+                break
+            if c == "":
+                return self.fail("incomplete media type")
+            if not _is_token(c):
+                return self.fail("invalid character for media subtype")
+        if self.pos > self.start:
+            self.emit("subtype")
+        c = self.next()
+        if c == ";":
+            self.pos -= 1
+            return self._after_params()
+        if c == ",":
+            self.pos -= 1
+            return self._data()
+        if c == "":
+            return self.fail("missing comma before data")
+        return self.fail("expected semicolon or comma")
+
+    def _after_params(self) -> list[tuple[str, str]]:
+        # at a ';' (parameter sequence) until the data comma
+        while True:
+            self.next()
+            self.emit("semicolon")
+            c = self.next()
+            if c in ("", "=", ","):
+                return self.fail("unterminated parameter sequence")
+            if not _is_token(c):
+                return self.fail("invalid character for parameter attribute")
+            self.pos -= 1
+            while True:
+                c = self.next()
+                if c == "=":
+                    self.pos -= 1
+                    break
+                if c == ",":
+                    self.pos -= 1
+                    if self.pos > self.start:
+                        value = self.s[self.start : self.pos]
+                        if value != "base64":
+                            return self.fail(f"expected base64, got {value}")
+                        self.base64 = True
+                        self.emit("base64")
+                    return self._data()
+                if c == "":
+                    return self.fail("unterminated parameter sequence")
+                if not _is_token(c):
+                    return self.fail("invalid character for parameter attribute")
+            if self.pos > self.start:
+                self.emit("attr")
+            self.next()
+            self.emit("equal")
+            c = self.next()
+            if c == '"':
+                self.emit("lquote")
+                while True:
+                    c = self.next()
+                    if c == "":
+                        return self.fail("unclosed quoted string")
+                    if c == "\\":
+                        c = self.next()
+                        if c == "":
+                            return self.fail("unclosed quoted string")
+                        if c >= "\x80":
+                            return self.fail("invalid escaped character")
+                        continue
+                    if c == '"':
+                        self.pos -= 1
+                        break
+                    if c >= "\x80":
+                        return self.fail("invalid character for parameter value")
+                if self.pos > self.start:
+                    self.emit("value")
+                self.next()
+                self.emit("rquote")
+            elif c == "":
+                return self.fail("missing comma before data")
+            elif _is_token(c):
+                while True:
+                    c = self.next()
+                    if c in (";", ","):
+                        self.pos -= 1
+                        break
+                    if c == "":
+                        return self.fail("missing comma before data")
+                    if not _is_token(c):
+                        return self.fail("invalid character for parameter value")
+                if self.pos > self.start:
+                    self.emit("value")
+            else:
+                return self.fail("invalid character for parameter value")
+            c = self.next()
+            if c == ",":
+                self.pos -= 1
+                return self._data()
+            if c == "":
+                return self.fail("missing comma before data")
+            if c != ";":
+                return self.fail("expected semicolon or comma")
+            self.pos -= 1
+
+    def _data(self) -> list[tuple[str, str]]:
+        self.next()
+        self.emit("comma")
+        allowed = _BASE64_CHARS.__contains__ if self.base64 else _is_url_char
+        while (c := self.next()) != "":
+            if not allowed(c):
+                return self.fail("invalid data character")
+        if self.pos > self.start:
+            self.emit("data")
+        self.emit("eof")
+        return self.items
+
+
+def _rfc2396_unescape(s: str) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c >= "\x80":
+            raise ConfigError("rfc2396: non-ASCII char detected")
+        if c == "%":
+            for k in (1, 2):
+                if i + k >= len(s):
+                    raise ConfigError("rfc2396: unexpected end of unescape sequence")
+                if s[i + k] not in _HEX:
+                    raise ConfigError("rfc2396: invalid char 0x25 in unescape sequence")
+            out.append(int(s[i + 1 : i + 3], 16))
+            i += 3
+            continue
+        out.append(ord(c))
+        i += 1
+    return bytes(out)
+
+
+_GO_ESCAPES = frozenset("abfnrtv\\\"")
+
+
+def _check_go_unquote(s: str) -> None:
+    """strconv.Unquote of a double-quoted parameter value: only its failure matters."""
+    if "\n" in s:
+        raise ConfigError("invalid syntax")
+    i = 0
+    while i < len(s):
+        if s[i] != "\\":
+            i += 1
+            continue
+        c = s[i + 1] if i + 1 < len(s) else ""
+        digits = {"x": 2, "u": 4, "U": 8}.get(c)
+        if c in _GO_ESCAPES and c:
+            i += 2
+        elif digits:
+            if not all(ch in _HEX for ch in s[i + 2 : i + 2 + digits]) or len(s) < i + 2 + digits:
+                raise ConfigError("invalid syntax")
+            i += 2 + digits
+        elif c and c in "01234567":
+            octal = s[i + 1 : i + 4]
+            if len(octal) < 3 or any(ch not in "01234567" for ch in octal) or int(octal, 8) > 255:
+                raise ConfigError("invalid syntax")
+            i += 4
+        else:
+            raise ConfigError("invalid syntax")
+
+
+def _go_base64_decode(s: str) -> bytes:
+    """base64.StdEncoding.DecodeString: padding required, CR/LF skipped, Go's error offsets."""
+    src = s.encode("latin-1")
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    out = bytearray()
+    si = 0
+    n = len(src)
+    while si < n:
+        quantum: list[int] = []
+        j = 0
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return bytes(out)
+                raise ConfigError(f"illegal base64 data at input byte {si - j}")
+            ch = src[si]
+            si += 1
+            if ch in (0x0A, 0x0D):
+                continue
+            idx = alphabet.find(bytes([ch]))
+            if idx >= 0:
+                quantum.append(idx)
+                j += 1
+                continue
+            if ch != 0x3D:
+                raise ConfigError(f"illegal base64 data at input byte {si - 1}")
+            if j in (0, 1):
+                raise ConfigError(f"illegal base64 data at input byte {si - 1}")
+            if j == 2:
+                while si < n and src[si] in (0x0A, 0x0D):
+                    si += 1
+                if si == n:
+                    raise ConfigError(f"illegal base64 data at input byte {n}")
+                if src[si] != 0x3D:
+                    raise ConfigError(f"illegal base64 data at input byte {si - 1}")
+                si += 1
+            while si < n and src[si] in (0x0A, 0x0D):
+                si += 1
+            value = 0
+            for k in range(4):
+                value = value << 6 | (quantum[k] if k < len(quantum) else 0)
+            out.extend(value.to_bytes(3, "big")[: j - 1])
+            if si < n:
+                raise ConfigError(f"illegal base64 data at input byte {si}")
+            return bytes(out)
+        value = quantum[0] << 18 | quantum[1] << 12 | quantum[2] << 6 | quantum[3]
+        out.extend(value.to_bytes(3, "big"))
+    return bytes(out)
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of an RFC 2397 `data:` URL, decoded as Ignition decodes them.
+
+    Raises ConfigError carrying the decoder's own message (e.g. `missing comma before data`)."""
+    data = b""
+    quoted = False
+    base64_data = False
+    for kind, text in _DataURLLexer(url).run():
+        if kind == "error":
+            raise ConfigError(text)
+        if kind == "lquote":
+            quoted = True
+        elif kind == "value":
+            if quoted:
+                _check_go_unquote(text)
+            else:
+                _rfc2396_unescape(text)
+            quoted = False
+        elif kind == "base64":
+            base64_data = True
+        elif kind == "data":
+            data = _go_base64_decode(text) if base64_data else _rfc2396_unescape(text)
+        elif kind == "eof":
+            break
+    return data
