@@ -12,7 +12,7 @@ depends() {
 }
 
 install() {
-    inst_multiple journalctl cat date tail
+    inst_multiple journalctl cat date tail findmnt lsblk find sha256sum
     inst_script "$moddir/ignite-e2e-report" /usr/libexec/ignite-e2e-report
     inst_simple "$moddir/ignite-e2e-pass.service" "$systemdsystemunitdir/ignite-e2e-pass.service"
     inst_simple "$moddir/ignite-e2e-fail.service" "$systemdsystemunitdir/ignite-e2e-fail.service"

@@ -1,0 +1,52 @@
+"""Fixtures for booting the ignite initramfs under QEMU (see qemu_guest.py). Other areas
+can use them too: put tests/e2e on sys.path, import qemu_guest, and call build_images()
+once and boot() per guest."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import sys
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from blockdev import LoopDevices, loopdevs  # noqa: E402,F401  (fixtures)
+import qemu_guest as qemu  # noqa: E402
+
+
+def _why_not() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root: tools/e2e/build.sh installs Debian packages (qemu, dracut, kernel)"
+    if shutil.which("apt-get") is None and shutil.which("qemu-system-x86_64") is None:
+        return "no apt-get to install qemu-system-x86 and dracut-core, and they are not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def e2e_images() -> qemu.Images:
+    """The cloud kernel and an initramfs with dracut/30ignite, built (or reused) once."""
+    why = _why_not()
+    if why:
+        pytest.skip(why)
+    return qemu.build_images()
+
+
+@pytest.fixture
+def guest_boot(e2e_images: qemu.Images, request: pytest.FixtureRequest) -> Callable[..., qemu.Boot]:
+    """boot(name_suffix, **Guest fields) -> Boot; the console log is kept in artifacts/e2e/."""
+    base = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+
+    def boot(suffix: str = "", **kwargs: object) -> qemu.Boot:
+        name = base + (f"-{suffix}" if suffix else "")
+        return qemu.boot(e2e_images, qemu.Guest(name=name, **kwargs))  # type: ignore[arg-type]
+
+    return boot
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
