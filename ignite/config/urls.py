@@ -64,7 +64,7 @@ def _unescape_query(s: str) -> str:
             out.append(int(s[i + 1 : i + 3], 16))
             i += 3
             continue
-        out.extend(b" " if c == "+" else c.encode())
+        out.extend(b" " if c == "+" else c.encode("utf-8", "surrogatepass"))
         i += 1
     return out.decode("utf-8", "replace")
 

@@ -131,3 +131,27 @@ def test_random_configs_match_ignition_validate(seed: int) -> None:
             mismatches.append((cfg, mine, theirs))
     assert compared > 20
     assert not mismatches, mismatches[0]
+
+
+VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental"]
+
+
+def test_random_configs_of_every_version_never_crash_validate_or_translate() -> None:
+    from ignite.config.translate.v3 import downgrade, upgrade
+    from ignite.config.validate import validate
+
+    rng = random.Random(42)
+    translated = 0
+    for _ in range(1500):
+        version = rng.choice(VERSIONS)
+        cfg = random_config(rng, version)
+        report = validate(cfg, version)
+        if report.is_fatal:
+            continue
+        newest = upgrade(cfg, version)
+        assert not validate(newest, newest["ignition"]["version"]).is_fatal
+        translated += 1
+        for target in VERSIONS[:7]:
+            lowered, _ = downgrade(newest, target)
+            assert not validate(lowered, target).is_fatal, (cfg, target, validate(lowered, target).errors())
+    assert translated > 25

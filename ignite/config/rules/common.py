@@ -85,6 +85,11 @@ def go_ext(path: str) -> str:
     return ""
 
 
+def byte_len(text: str) -> int:
+    """Length in UTF-8 bytes, as Go's len(); a lone surrogate counts as its 3-byte U+FFFD."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def check_path(path: str) -> str | None:
     if path == "":
         return ERR_NO_PATH
@@ -138,7 +143,7 @@ def _check_hash(ctx: Ctx, spec: str) -> str | None:
     sizes = {"sha512": 128, "sha256": 64} if ctx.minor >= 1 else {"sha512": 128}
     if function not in sizes:
         return ERR_HASH_FUNCTION
-    if len(digest.encode()) != sizes[function]:
+    if byte_len(digest) != sizes[function]:
         return ERR_HASH_SIZE
     return None
 

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from ignite.config import urls
-from ignite.config.rules.common import Ctx, check_guid, check_path, validate_resource
+from ignite.config.rules.common import Ctx, byte_len, check_guid, check_path, validate_resource
 
 ERR_DISK_DEVICE_REQUIRED = "disk device is required"
 ERR_NUMBERS_COLLIDE = "partition numbers collide"
@@ -94,7 +94,7 @@ def _validate_partition(ctx: Ctx, p: dict[str, Any], path: tuple) -> None:
     if p.get("number", 0) == 0 and label is None:
         ctx.error(ERR_NEED_LABEL_OR_NUMBER, path)
     if label is not None:
-        if len(label.encode()) > 36:
+        if byte_len(label) > 36:
             ctx.error(ERR_PART_LABEL_TOO_LONG, path + ("label",))
         elif ":" in label:
             ctx.error(ERR_PART_LABEL_COLON, path + ("label",))
@@ -184,7 +184,7 @@ def validate_luks(ctx: Ctx, luks: dict[str, Any], path: tuple) -> None:
     if "/" in luks.get("name", ""):
         ctx.error(ERR_LUKS_SLASH, path + ("name",))
     label = luks.get("label")
-    if label and len(label.encode()) > 47:
+    if label and byte_len(label) > 47:
         ctx.error(ERR_LUKS_LABEL, path + ("label",))
     device = luks.get("device")
     if not device:

@@ -5,6 +5,7 @@ from typing import Any
 
 from ignite.config.rules.common import (
     Ctx,
+    byte_len,
     check_id_or_name,
     check_mode,
     check_path,
@@ -137,7 +138,7 @@ def _check_fs_device(ctx: Ctx, fs: dict[str, Any]) -> str | None:
     if ctx.minor >= 7 and fs.get("format") == "virtiofs":
         if device == "":
             return ERR_NO_DEVICE
-        if len(device.encode()) > 36:
+        if byte_len(device) > 36:
             return ERR_VIRTIOFS_TAG
         return None
     return check_path(device)
@@ -171,7 +172,7 @@ def _check_fs_label(ctx: Ctx, fs: dict[str, Any]) -> str | None:
     if ctx.minor >= 7 and fmt == "virtiofs":
         return ERR_VIRTIOFS_LABEL
     limit = LABEL_LIMITS.get(fmt)
-    if limit is not None and len(label.encode()) > limit:
+    if limit is not None and byte_len(label) > limit:
         return f"filesystem labels cannot be longer than {limit} characters when using {fmt}"
     return None
 
