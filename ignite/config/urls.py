@@ -105,9 +105,10 @@ def _parse_authority(authority: str) -> str:
 
 def _split_scheme(raw: str) -> tuple[str, str]:
     for i, c in enumerate(raw):
-        if c in _ALNUM and not c.isdigit():
+        digit = "0" <= c <= "9"
+        if c in _ALNUM and not digit:
             continue
-        if c.isdigit() or c in "+-.":
+        if digit or c in "+-.":
             if i == 0:
                 return "", raw
             continue
