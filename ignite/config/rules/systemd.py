@@ -15,7 +15,7 @@ ERR_PATH_CONFLICTS_SYSTEMD = "path conflicts with systemd unit or dropin"
 
 UNIT_EXTENSIONS = frozenset({".service", ".socket", ".device", ".mount", ".automount", ".swap",
                              ".target", ".path", ".timer", ".snapshot", ".slice", ".scope"})
-_INSTANCE = re.compile(r"(.+?)@(.+?)\.service\Z", re.S)
+_INSTANCE = re.compile(r"(.+?)@(.+?)\.service\Z")
 SYSTEMD_DIR = "/etc/systemd/system/"
 
 
