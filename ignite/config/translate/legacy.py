@@ -45,12 +45,11 @@ def upgrade_normalized(cfg: dict[str, Any], version: str) -> tuple[dict[str, Any
     """The same, from a normalized config dict of `version`."""
     if version not in LEGACY_VERSIONS:
         raise ValueError(f"not a legacy config version: {version}")
-    report = Report()
-    if version == "1":
-        report.add(DEPRECATED, "config format deprecated")
-    report.extend(validate_legacy(cfg, version))
+    report = validate_legacy(cfg, version)
     if report.is_fatal:
         return {}, report
+    if version == "1":  # 0.x said so once the v1 config had parsed
+        report.add(DEPRECATED, "config format deprecated")
     upgraded = to_v2_4(cfg, version)
     newest = v2_4_to_v3.translate(upgraded, report)
     if report.is_fatal:

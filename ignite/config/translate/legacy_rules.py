@@ -7,6 +7,7 @@ looked into further.
 """
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any, Callable
 
@@ -379,9 +380,10 @@ class _Checker:
         try:
             options = parse_unit_contents(contents)
         except ConfigError as err:
-            self.err(err.message, path)
+            self.err(_bytes_as_0x(err.message), path)
             return True
-        if enabled and contents and not has_install_section(options):
+        # 0.x warned only when the unit had options at all
+        if enabled and options and not has_install_section(options):
             self.warn(f"unit {_go_quote(name)} is enabled, but has no install section so enable does nothing", path)
         return False
 
@@ -403,18 +405,40 @@ class _Checker:
 
 
 def _overlap(parts: list[dict], *, pointers: bool) -> bool:
-    """0.x's overlap test on sector extents (partitions at start 0 take the default and are skipped;
-    from 2.3, where size/start are optional, so are those without both)."""
+    """0.x's overlap test on sector extents. Partitions at start 0 take the default and are
+    skipped; from 2.3, where size/start are optional, so are those without both. Before 2.3
+    0.x compared partitions by value, so two identical entries never overlapped each other."""
     spans = []
     for p in parts:
         start, size = p.get("start", 0), p.get("size", 0)
         if start and (not pointers or "size" in p):
-            spans.append((start, start + size - 1 if size else start))
-    for i, (ps, pe) in enumerate(spans):
-        for j, (os_, oe) in enumerate(spans):
-            if i == j:
+            spans.append((p, start, start + size - 1 if size else start))
+    for i, (p, ps, pe) in enumerate(spans):
+        for j, (o, os_, oe) in enumerate(spans):
+            if i == j or (not pointers and _same_partition(p, o)):
                 continue
             if os_ <= ps <= oe or os_ <= pe <= oe or (ps < os_ and pe > oe):
                 return True
     return False
 
+
+def _same_partition(a: dict, b: dict) -> bool:
+    keys = ("label", "number", "size", "start", "typeGuid", "guid")
+    zero = {"label": "", "typeGuid": "", "guid": ""}
+    return all(a.get(k, zero.get(k, 0)) == b.get(k, zero.get(k, 0)) for k in keys)
+
+
+_GARBAGE = re.compile(r'^(invalid unit content: found garbage after section name .*: )("(?:[^"\\]|\\.)*")$')
+
+
+def _bytes_as_0x(message: str) -> str:
+    """The go-systemd of Ignition 0.x printed the garbage after a section name as a byte
+    list (`[106 117 110 107]`), not quoted."""
+    match = _GARBAGE.match(message)
+    if not match:
+        return message
+    try:
+        text = ast.literal_eval(match.group(2))
+    except (ValueError, SyntaxError):
+        return message
+    return match.group(1) + "[" + " ".join(str(b) for b in text.encode("utf-8", "surrogateescape")) + "]"
