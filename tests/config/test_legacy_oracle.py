@@ -55,3 +55,36 @@ def test_same_verdict_and_messages_as_ignition_0x(case):
         assert entries
         return
     assert entries == _oracle_entries(case)
+
+
+# Whole documents through the pipeline (version dispatch, structure, legacy rules), with
+# 0.x's verdict recorded the same way.
+RAW = [
+    ('{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/a","mode":"420"}]}}', False),
+    ('{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/a","mode":420.0}]}}', False),
+    ('{"ignition":{"version":"2.2.0"},"Storage":{"Files":[{"Filesystem":"root","PATH":"/a","mode":420}]}}', True),
+    ('{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/a","mode":null,"user":null}]}}', True),
+    ('{"ignition":{"version":"2.2.0"},"storage":null,"systemd":{"units":null}}', True),
+    ('{"ignition":{"version":"2.2.0"},"storage":{"files":[null]}}', False),
+    ('{"ignition":{"version":"2.2.0"},"storage":{"disks":[{"device":"/dev/a","partitions":[{"number":1,"size":99999999999999999999}]}]}}', False),
+    ('{"ignition":{"version":"2.3.0"},"storage":{"disks":[{"device":"/dev/a","partitions":[{"number":1,"label":null}]}]}}', True),
+    ('{"ignition":{"version":"2.1.0"},"passwd":{"users":[{"name":"a","passwordHash":null}]}}', True),
+    ('{"ignitionVersion":1,"storage":{"filesystems":[{"device":"/dev/a","format":"ext4","files":[{"path":"/x","contents":null}]}]}}', True),
+    ('{"ignitionVersion":1.0}', False),
+    ('{"ignitionVersion":"1"}', False),
+    ('{"ignitionVersion":1,"ignition":{"version":"2.0.0"}}', True),
+    ('{"ignition":{"version":"2.0.0"},"storage":{"files":[{"filesystem":"root","path":"/a","user":{"id":-5}}]}}', True),
+    ('{"ignition":{"version":"2.4.0-experimental"}}', False),
+    ('{"ignition":{"version":"2.5.0-experimental"}}', False),
+    ('{"ignition":{"version":"2.0.0"},"unknown":1,"storage":{"files":[{"filesystem":"root","path":"/a","Mode":420}]}}', True),
+    ('{"ignition":{"version":"2.2.0"},"systemd":{"units":[{"name":"a.service","enabled":"yes"}]}}', False),
+    ('{"ignition":{"version":"2.2.0"},"ignition":{"version":"2.1.0"}}', True),
+    ('{"ignition":{"version":"2.2.0","Version":"2.1.0"}}', True),
+]
+
+
+@pytest.mark.parametrize("text, valid", RAW)
+def test_whole_documents_get_0x_verdict(text, valid):
+    from ignite.config.parse import parse_report
+
+    assert (parse_report(text.encode()).config is not None) == valid
