@@ -19,6 +19,8 @@ from ignite.config.report import format_path  # noqa: E402
 from ignite.errors import IgniteError  # noqa: E402
 
 MAX_LINES = 20
+DOWN_TO = "3.3.0"
+OLD_ENOUGH = ("3.0.0", "3.1.0", "3.2.0", "3.3.0")
 
 
 def source_version(data: bytes) -> str:
@@ -35,21 +37,22 @@ def source_version(data: bytes) -> str:
 def inventory(cfg: dict) -> str:
     storage, passwd = cfg.get("storage", {}), cfg.get("passwd", {})
     counts = [
-        (len(storage.get("disks", [])), "disk"),
-        (sum(len(d.get("partitions", [])) for d in storage.get("disks", [])), "partition"),
-        (len(storage.get("raid", [])), "RAID array"),
-        (len(storage.get("luks", [])), "LUKS volume"),
-        (len(storage.get("filesystems", [])), "filesystem"),
-        (len(storage.get("files", [])), "file"),
-        (len(storage.get("directories", [])), "directory"),
-        (len(storage.get("links", [])), "link"),
-        (len(passwd.get("users", [])), "user"),
-        (len(passwd.get("groups", [])), "group"),
-        (len(cfg.get("systemd", {}).get("units", [])), "unit"),
-        (len(cfg.get("ignition", {}).get("config", {}).get("merge", [])), "config to merge"),
-        (len(cfg.get("kernelArguments", {}).get("shouldExist", [])), "kernel argument to ensure"),
+        (len(storage.get("disks", [])), "disk", "disks"),
+        (sum(len(d.get("partitions", [])) for d in storage.get("disks", [])), "partition", "partitions"),
+        (len(storage.get("raid", [])), "RAID array", "RAID arrays"),
+        (len(storage.get("luks", [])), "LUKS volume", "LUKS volumes"),
+        (len(storage.get("filesystems", [])), "filesystem", "filesystems"),
+        (len(storage.get("files", [])), "file", "files"),
+        (len(storage.get("directories", [])), "directory", "directories"),
+        (len(storage.get("links", [])), "link", "links"),
+        (len(passwd.get("users", [])), "user", "users"),
+        (len(passwd.get("groups", [])), "group", "groups"),
+        (len(cfg.get("systemd", {}).get("units", [])), "unit", "units"),
+        (len(cfg.get("ignition", {}).get("config", {}).get("merge", [])), "config to merge", "configs to merge"),
+        (len(cfg.get("kernelArguments", {}).get("shouldExist", [])), "kernel argument to ensure",
+         "kernel arguments to ensure"),
     ]
-    parts = [f"{n} {what}" + ("s" if n != 1 and not what.endswith("merge") else "") for n, what in counts if n]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
     return ", ".join(parts) or "nothing (a config that only names its version)"
 
 
@@ -72,6 +75,16 @@ def show(path: Path) -> bool:
     print(f"   translate → {NEWEST}: {inventory(out)}")
     for p in problems:
         print(f"     not expressible in {NEWEST}: {p}")
+    if source_version(data).startswith("3.") and source_version(data) not in OLD_ENOUGH:
+        try:
+            _, lost = translate_bytes(data, shown, DOWN_TO)
+        except IgniteError as e:
+            print(f"   translate → {DOWN_TO}: FAILED: {e}")
+            return False
+        print(f"   translate → {DOWN_TO} (what Ignition 2.14 reads): "
+              + ("nothing lost" if not lost else f"{len(lost)} field(s) not expressible"))
+        for p in lost:
+            print(f"     not expressible in {DOWN_TO}: {p}")
     text = json.dumps(out, indent=2).splitlines()
     for line in text[:MAX_LINES]:
         print("     │ " + line)
