@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ignite.config.report import JsonPath
@@ -40,12 +39,14 @@ class JsonSyntaxError(Exception):
         super().__init__(f"{message} (line {line} col {column})")
 
 
-@dataclass(frozen=True, slots=True)
 class DuplicateKey:
-    path: JsonPath  # of the repeated key, its parent's path + (key,)
-    line: int
-    column: int
-    merged: bool  # both values were objects, so they were merged
+    """A repeated key: its path (the parent's path + (key,)), position, and whether both
+    values were objects (so they were merged)."""
+
+    __slots__ = ("path", "line", "column", "merged")
+
+    def __init__(self, path: JsonPath, line: int, column: int, merged: bool):
+        self.path, self.line, self.column, self.merged = path, line, column, merged
 
     def message(self) -> str:
         key = self.path[-1]
@@ -142,7 +143,7 @@ def load(data: bytes) -> tuple[Any, Document]:
         scanner = _Scanner(text, None, data)
         value = scanner.parse()
         duplicates = scanner.saw_duplicates
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+    if "\\u" in text and _patterns().surrogate_escape.search(text):
         value = _replace_surrogates(value)
     return value, Document(text, duplicates)
 
@@ -163,9 +164,6 @@ def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict:
             value = merge_objects(previous, value)
         obj[key] = value
     return obj
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _replace_surrogates(value: Any) -> Any:
@@ -220,8 +218,25 @@ class _Index:
         self.duplicates: list[DuplicateKey] = []
 
 
-_WS = re.compile(r"[ \t\n\r]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+class _Patterns:
+    """Compiled on first use: the fast path of a valid config needs none of them."""
+
+    def __init__(self) -> None:
+        self.ws = re.compile(r"[ \t\n\r]*")
+        self.number = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+        self.surrogate_escape = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+_compiled: _Patterns | None = None
+
+
+def _patterns() -> _Patterns:
+    global _compiled
+    if _compiled is None:
+        _compiled = _Patterns()
+    return _compiled
+
+
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _scanstring = json.decoder.scanstring
 
@@ -248,6 +263,8 @@ class _Scanner:
         self.text = text
         self.index = index
         self.data = data  # the original bytes, to name an invalid byte in an error
+        patterns = _patterns()
+        self.ws, self.number = patterns.ws, patterns.number
         self.saw_duplicates = False
 
     def fail(self, what: str, pos: int) -> JsonSyntaxError:
@@ -269,7 +286,7 @@ class _Scanner:
     def parse(self) -> Any:
         text, n, index = self.text, len(self.text), self.index
         stack: list[_Frame] = []
-        pos = _WS.match(text, 0).end()
+        pos = self.ws.match(text, 0).end()
         while True:
             # A value starts at pos.
             path = self._child_path(stack)
@@ -286,7 +303,7 @@ class _Scanner:
                     self._record(stack, path, value_offset)
                 frame = _Frame(ch == "{", path if indexed else (), indexed)
                 stack.append(frame)
-                pos = _WS.match(text, pos + 1).end()
+                pos = self.ws.match(text, pos + 1).end()
                 close = "}" if frame.is_object else "]"
                 if pos < n and text[pos] == close:
                     pos += 1
@@ -304,7 +321,7 @@ class _Scanner:
                 except json.JSONDecodeError as e:
                     raise self._string_error(e) from None
             elif ch == "-" or "0" <= ch <= "9":
-                m = _NUMBER.match(text, pos)
+                m = self.number.match(text, pos)
                 if m is None:
                     raise self.fail("in numeric literal", pos + 1)
                 literal = m.group()
@@ -328,7 +345,7 @@ class _Scanner:
             # A value ended at pos: hand it to its container, closing containers as they end.
             while True:
                 if not stack:
-                    pos = _WS.match(text, pos).end()
+                    pos = self.ws.match(text, pos).end()
                     if pos < n:
                         raise self.fail("after top-level value", pos)
                     return value
@@ -337,10 +354,10 @@ class _Scanner:
                     self._add_pair(frame, value)
                 else:
                     frame.items.append(value)
-                pos = _WS.match(text, pos).end()
+                pos = self.ws.match(text, pos).end()
                 c = text[pos] if pos < n else ""
                 if c == ",":
-                    pos = _WS.match(text, pos + 1).end()
+                    pos = self.ws.match(text, pos + 1).end()
                     if frame.is_object:
                         pos = self._key(frame, pos)
                     break
@@ -359,10 +376,10 @@ class _Scanner:
         except json.JSONDecodeError as e:
             raise self._string_error(e) from None
         frame.key, frame.key_offset = key, pos
-        end = _WS.match(text, end).end()
+        end = self.ws.match(text, end).end()
         if end >= len(text) or text[end] != ":":
             raise self.fail("after object key", end)
-        return _WS.match(text, end + 1).end()
+        return self.ws.match(text, end + 1).end()
 
     def _child_path(self, stack: list[_Frame]) -> JsonPath | None:
         if self.index is None:

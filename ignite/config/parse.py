@@ -12,7 +12,7 @@ little, and nothing here imports jsonschema.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from ignite.config import jsonpos, versions
@@ -22,12 +22,22 @@ from ignite.errors import ConfigError
 ERR_INVALID = "config is not valid"
 
 
-@dataclass(slots=True)
 class ParseResult:
-    config: Any  # ignite.config.model.Config, or None when rejected
-    report: Report
-    source_version: str | None = None
-    error: str | None = None  # the verdict when rejected: "config is not valid", "not a config (empty)", ...
+    """config: the model.Config, or None when rejected; report: every entry, positioned;
+    source_version: what the config was written in (when known); error: the verdict when
+    rejected ("config is not valid", "not a config (empty)", "unsupported config version", ...)."""
+
+    __slots__ = ("config", "report", "source_version", "error")
+
+    def __init__(self, config: Any, report: Report, source_version: str | None = None, error: str | None = None):
+        self.config = config
+        self.report = report
+        self.source_version = source_version
+        self.error = error
+
+    def __repr__(self) -> str:
+        return (f"ParseResult(valid={self.valid}, source_version={self.source_version!r}, "
+                f"error={self.error!r}, entries={len(self.report.entries)})")
 
     @property
     def valid(self) -> bool:

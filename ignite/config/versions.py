@@ -9,6 +9,7 @@ integer `"ignitionVersion": 1`.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from ignite.config.report import JsonPath
@@ -27,8 +28,8 @@ ERR_UNPARSEABLE = "invalid config version (couldn't parse)"
 ERR_UNSUPPORTED = "unsupported config version"
 
 # go-semver's identifier rule for pre-release and build metadata.
-_IDENTIFIER = re.compile(r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*")
-_GO_INT = re.compile(r"[+-]?[0-9]+")
+_IDENTIFIER = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
+_GO_INT = r"[+-]?[0-9]+"
 
 Semver = tuple[int, int, int, str, str]
 
@@ -55,9 +56,9 @@ def semver(version: str) -> Semver | None:
     version, _, metadata = version.partition("+")
     version, _, pre = version.partition("-")
     parts = version.split(".", 2)
-    if len(parts) != 3 or not all(_GO_INT.fullmatch(p) for p in parts):
+    if len(parts) != 3 or not all(re.fullmatch(_GO_INT, p) for p in parts):
         return None
-    if any(ident and not _IDENTIFIER.fullmatch(ident) for ident in (pre, metadata)):
+    if any(ident and not re.fullmatch(_IDENTIFIER, ident) for ident in (pre, metadata)):
         return None
     numbers = [int(p) for p in parts]
     if any(not -(2**63) <= n < 2**63 for n in numbers):
@@ -70,7 +71,9 @@ def canonical(version: Semver) -> str:
     return f"{major}.{minor}.{patch}" + (f"-{pre}" if pre else "") + (f"+{metadata}" if metadata else "")
 
 
-_KNOWN = {semver(v): v for v in V3 + LEGACY_V2}
+@cache
+def _known() -> dict[Semver, str]:
+    return {semver(v): v for v in V3 + LEGACY_V2}
 
 
 def detect(obj: Any) -> str:
@@ -99,8 +102,11 @@ def detect(obj: Any) -> str:
     parsed = semver(version) if version is not None else None
     if parsed is not None and (parsed[0] > 2 or parsed[0] == 2 and not (parsed[1:3] == (0, 0) and parsed[3])):
         # At or above 2.0.0: exactly a known version (by go-semver's equality) or nothing.
-        if parsed in _KNOWN:
-            return _KNOWN[parsed]
+        if version in V3 or version in LEGACY_V2:
+            return version
+        known = _known()
+        if parsed in known:
+            return known[parsed]
         raise VersionError(ERR_UNSUPPORTED, ("ignition", "version"))
     if legacy_v1 is not None:
         # v1's parser: reached for no version, an unparseable one, or one below 2.0.0.

@@ -30,7 +30,7 @@ def gen_schemas():
 def test_the_3x_schema_files_are_what_the_generator_writes():
     gen = gen_schemas()
     assert gen.VERSIONS == V3
-    stale = [v for v in V3 if (SCHEMA_DIR / f"{v}.json").read_text() != gen.render(v)]
+    stale = [v for v in V3 if Path(SCHEMA_DIR, f"{v}.json").read_text() != gen.render(v)]
     assert not stale, f"run `python tools/gen_schemas.py`: {stale}"
 
 
@@ -39,7 +39,7 @@ def test_schemas_ship_inside_the_package():
 
     packaged = Path(ignite.__file__).parent / "schemas"
     for version in ALL_VERSIONS:
-        assert (packaged / schema_path(version).name).is_file(), version
+        assert (packaged / Path(schema_path(version)).name).is_file(), version
 
 
 @pytest.mark.parametrize("version", ALL_VERSIONS)
@@ -48,7 +48,7 @@ def test_every_schema_is_valid_draft_2020_12(version):
 
     schema = load_schema(version)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"].endswith(schema_path(version).name)
+    assert schema["$id"].endswith(Path(schema_path(version)).name)
     Draft202012Validator.check_schema(schema)
 
 
