@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 RESULT_FILE = "/etc/.ignition-result.json"
 IGNITE_REPORT = "/etc/ignite/report.json"
@@ -47,9 +49,13 @@ def result_json(
     now: datetime | None = None,
 ) -> bytes:
     """The result file's bytes: keys in upstream's order, 2-space indent, newline."""
+    if now is None:
+        from datetime import datetime
+
+        now = datetime.now().astimezone()
     result: dict[str, Any] = {
         "provisioningBootID": boot_id_file.read_text().strip(),
-        "provisioningDate": rfc3339(now or datetime.now().astimezone()),
+        "provisioningDate": rfc3339(now),
         "userConfigProvided": any(c.get("kind") == "user" for c in fetched_configs or ()),
     }
     if previous is not None:

@@ -21,7 +21,9 @@ from ignite.report import IGNITE_REPORT, RESULT_FILE, ActionLog
 from ignite.root import Root
 from ignite.stages.files_journal import Journal
 from ignite.stages.files_nodes import NodeWriter, check_owners, plan_nodes, write_atomic
-from ignite.system.users import Accounts
+
+if TYPE_CHECKING:
+    from ignite.system.users import Accounts
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
@@ -42,15 +44,21 @@ def run(ctx: StageContext) -> None:
     # plan
     entries = plan_nodes(config.storage, root)
     legacy = _legacy_filesystems(config)
-    from ignite.stages.files_units import check_units, presets_of
+    if config.systemd.units:
+        from ignite.stages.files_units import check_units, presets_of
 
-    check_units(config.systemd.units)
-    presets_of(config.systemd.units)
-    accounts = Accounts(Path(root.path))
-    users = {u.name for u in config.passwd.users if u.should_exist is not False}
-    groups = {g.name for g in config.passwd.groups if g.should_exist is not False}
-    groups |= {u.name for u in config.passwd.users if u.should_exist is not False and not u.no_user_group}
-    check_owners(entries, accounts, users, groups)
+        check_units(config.systemd.units)
+        presets_of(config.systemd.units)
+    accounts = None
+    if entries or legacy or config.passwd.users or config.passwd.groups:
+        from ignite.system.users import Accounts
+
+        accounts = Accounts(Path(root.path))
+        users = {u.name for u in config.passwd.users if u.should_exist is not False}
+        groups = {g.name for g in config.passwd.groups if g.should_exist is not False}
+        # A user's own group, when useradd makes one (the target's login.defs decides).
+        groups |= {u.name for u in config.passwd.users if u.should_exist is not False and not u.no_user_group}
+        check_owners(entries, accounts, users, groups)
 
     # act
     config_sha = _config_sha256(ctx, config)
@@ -217,7 +225,7 @@ def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
     return found
 
 
-def _apply_on_filesystem(config: Config, name: str, fs: Any, accounts: Accounts, journal: Journal, settings: Any, actions: ActionLog) -> None:
+def _apply_on_filesystem(config: Config, name: str, fs: Any, accounts: Accounts | None, journal: Journal, settings: Any, actions: ActionLog) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
     import tempfile
 

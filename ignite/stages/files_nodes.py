@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,7 +175,8 @@ class NodeWriter:
                 sink = _HashingWriter(out)
                 if st is not None:
                     with open(e.host, "rb") as old:
-                        shutil.copyfileobj(old, sink)
+                        while chunk := old.read(1 << 20):
+                            sink.write(chunk)
                 for res in resources:
                     self._fetch(res, sink)
                 if st is None:
@@ -370,6 +370,8 @@ def remove_all(host: str) -> None:
     if st is None:
         return
     if stat.S_ISDIR(st.st_mode):
+        import shutil
+
         shutil.rmtree(host)
     else:
         os.unlink(host)
