@@ -1,4 +1,4 @@
-"""Ignition's merge of two configs of the newest spec (config-v3.md §7).
+"""Ignition's merge of two configs of the newest spec (config-v3.md §7, upstream merge.go).
 
 Used for base fragments, `ignition.config.merge` children and `base ⊕ user`. Generic over
 the model's dataclasses: the field kind (codec.field_specs) decides the rule, and one
@@ -91,8 +91,9 @@ def _is_zero(obj: Any) -> bool:
 
 
 def _merge_object(parent: Any, child: Any) -> Any:
-    if _is_zero(child):
-        return parent
+    # Upstream always recurses, so a child's zero value fields win even in an all-zero child
+    # object (the digest's §7.3 says otherwise; Ignition's merge.go is what runs). With a zero
+    # parent the recursion yields the child itself: take the short cut.
     if _is_zero(parent):
         return child
     cls = type(parent)
