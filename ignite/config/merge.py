@@ -1,4 +1,4 @@
-"""Ignition's merge of two configs of the newest spec (config-v3.md §7, upstream merge.go).
+"""Ignition's merge of two configs of the newest spec (config-v3.md §7; merge.go at HEAD).
 
 Used for base fragments, `ignition.config.merge` children and `base ⊕ user`. Generic over
 the model's dataclasses: the field kind (codec.field_specs) decides the rule, and one
@@ -91,9 +91,10 @@ def _is_zero(obj: Any) -> bool:
 
 
 def _merge_object(parent: Any, child: Any) -> Any:
-    # Upstream always recurses, so a child's zero value fields win even in an all-zero child
-    # object (the digest's §7.3 says otherwise; Ignition's merge.go is what runs). With a zero
-    # parent the recursion yields the child itself: take the short cut.
+    # As merge.go at HEAD: an all-zero child object keeps the parent's (older releases
+    # recursed, letting the child's zero value fields win); an all-zero parent gives the child's.
+    if _is_zero(child):
+        return parent
     if _is_zero(parent):
         return child
     cls = type(parent)

@@ -44,14 +44,13 @@ def test_optional_scalar_child_wins_when_set_even_to_zero():
     assert out["ignition"]["timeouts"] == {"httpTotal": 0}
 
 
-def test_all_zero_child_object_still_overrides_value_fields():
-    # As upstream's merge.go (which recurses into every struct), not the digest's §7.3
-    # "a zero child object keeps the parent's": value fields take the child's zero value,
-    # optional fields and lists keep the parent's.
+def test_zero_child_object_keeps_parent_object_whole():
+    # merge.go at HEAD; Ignition releases before it recursed and gave version "" here.
     parent = model.Config(ignition=model.Ignition(version="3.6.0", timeouts=model.Timeouts(http_total=5)))
     out = merge(parent, model.Config())
-    assert out.ignition.version == ""
-    assert out.ignition.timeouts.http_total == 5
+    assert out == parent
+    child = model.Config(ignition=model.Ignition(version="3.6.0"), storage=model.Storage())
+    assert merge(parent, child).ignition.timeouts.http_total == 5
 
 
 def test_zero_parent_object_takes_child_object():
@@ -333,6 +332,7 @@ def test_parent_and_child_are_not_modified_and_identity_laws_hold():
     merge(p, c)
     assert (to_json(p), to_json(c)) == before
     assert merge(p, p) == cfg(storage={"files": [{"path": "/a", "append": [{"source": "data:,1"}, {"source": "data:,1"}]}]})
+    assert merge(p, model.Config()) == p
     assert merge(model.Config(), c) == c
 
 
