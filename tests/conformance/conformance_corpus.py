@@ -583,3 +583,7 @@ if __name__ == "__main__":
     print(f"{len(CASES)} cases; by version: {dict(Counter(c.version for c in CASES))}")
     print(f"judged by ignition-validate 2.14: {sum(c.oracle_data is not None for c in CASES)}")
     print(f"valid: {sum(c.valid for c in CASES)}, invalid: {sum(not c.valid for c in CASES)}")
+    print("deliberate differences from 2.14 (ignite follows HEAD):")
+    for c in CASES:
+        if c.differs and c.oracle_data is not None:
+            print(f"  {c.name}: {c.differs}")
