@@ -297,3 +297,59 @@ def test_generated_configs_only_ever_raise_config_error(version, sections):
         parse(data)
     except ConfigError as e:
         assert e.report is None or all(x.line is not None for x in e.report.entries)
+
+
+# Verdicts on what the engine core decides (types, keys, null, duplicates, versions), asked of
+# ignition-validate 2.14 itself. Each entry: (config text, whether Ignition accepts it).
+ORACLE_CASES = {
+    "float mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":420.0}]}}',
+    "exponent mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":4.2e2}]}}',
+    "string mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":"420"}]}}',
+    "bool mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":true}]}}',
+    "negative zero mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":-0}]}}',
+    "int64 max uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":9223372036854775807}}]}}',
+    "int64 min uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":-9223372036854775808}}]}}',
+    "int64 overflow uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":9223372036854775808}}]}}',
+    "string bool": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","overwrite":"true"}]}}',
+    "object for list": b'{"ignition":{"version":"3.0.0"},"storage":{"disks":{}}}',
+    "list for object": b'{"ignition":{"version":"3.0.0"},"storage":[]}',
+    "null section": b'{"ignition":{"version":"3.0.0"},"storage":null}',
+    "null list": b'{"ignition":{"version":"3.0.0"},"storage":{"files":null}}',
+    "null list element is a zero file": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[null]}}',
+    "null string in list": b'{"ignition":{"version":"3.0.0"},"passwd":{"users":[{"name":"a","groups":[null]}]}}',
+    "null value field": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":null}]}}',
+    "null pointer field": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":null}]}}',
+    "upper-case keys": b'{"IGNITION":{"VERSION":"3.0.0"}}',
+    "upper-case keys reach the rules": b'{"ignition":{"version":"3.0.0"},"Storage":{"Files":[{"Path":"rel"}]}}',
+    "long s folds to s": b'{"ignition":{"version":"3.0.0"},"\xc5\xbftorage":{"files":[{"path":"rel"}]}}',
+    "kelvin folds to k": b'{"ignition":{"version":"3.3.0"},"\xe2\x84\xaaernelArguments":{"shouldExist":["a"],"shouldNotExist":["a"]}}',
+    "duplicate version, last wins": b'{"ignition":{"version":"3.0.0","version":"9.9.9"}}',
+    "duplicate ignition, merged": b'{"ignition":{"version":"3.0.0"},"ignition":{"config":{}}}',
+    "case-variant duplicate, last wins": b'{"ignition":{"version":"3.0.0","Version":"3.1.0"},"ignition":{"proxy":{"httpProxy":"http://p"}}}',
+    "duplicate storage merged": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}]},"storage":{"disks":[]}}',
+    "duplicate list replaced": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}],"files":[]}}',
+    "leading zeros in version": b'{"ignition":{"version":"03.0.00"}}',
+    "build metadata": b'{"ignition":{"version":"3.0.0+x"}}',
+    "pre-release": b'{"ignition":{"version":"3.0.0-x"}}',
+    "two-part version": b'{"ignition":{"version":"3.0"}}',
+    "numeric version": b'{"ignition":{"version":3}}',
+    "no version": b'{"ignition":{}}',
+    "v1 key next to 3.x version": b'{"ignition":{"version":"3.0.0"},"ignitionVersion":1}',
+    "huge float in unknown key": b'{"ignition":{"version":"3.0.0"},"x":1e400}',
+    "3.1 field in 3.0 is only unused": b'{"ignition":{"version":"3.0.0","proxy":{"httpProxy":5}}}',
+    "3.1 field with wrong type in 3.1": b'{"ignition":{"version":"3.1.0","proxy":{"httpProxy":5}}}',
+    "3.2 clevis null": b'{"ignition":{"version":"3.2.0"},"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":null}]}}',
+    "3.2 custom pin null": b'{"ignition":{"version":"3.2.0"},"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":{"custom":{"pin":null,"config":null}}}]}}',
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(ORACLE_CASES))
+def test_engine_verdicts_match_ignition_validate(name, oracle_validate, tmp_path):
+    data = ORACLE_CASES[name]
+    f = tmp_path / "c.ign"
+    f.write_bytes(data)
+    out = subprocess.run([str(oracle_validate), str(f)], capture_output=True, timeout=60)
+    result = parse_report(data)
+    said = (out.stdout + out.stderr).decode(errors="replace")
+    assert result.valid == (out.returncode == 0), (said, result, [e.describe() for e in result.report.entries])
