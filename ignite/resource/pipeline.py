@@ -28,6 +28,7 @@ _READERS = {
     "oem": "ignite.resource.oem",
 }
 NETWORK_FREE = frozenset({"", "data", "oem"})
+PREFETCHED = frozenset({"http", "https", "s3", "arn", "gs"})  # streamed from a socket
 
 
 def scheme_of(url: str) -> str:
@@ -58,7 +59,12 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
     verifier = None
     if resource.verification.hash is not None:
         verifier = Verifier(resource.verification.hash, url, exact_case=exact_hash_case)
-    for chunk in decompress(_reader(scheme)(url, resource, settings), resource.compression, url):
+    chunks = _reader(scheme)(url, resource, settings)
+    if scheme in PREFETCHED:
+        from ignite.resource.prefetch import prefetched
+
+        chunks = prefetched(chunks)
+    for chunk in decompress(chunks, resource.compression, url):
         if verifier is not None:
             verifier.update(chunk)
         dest.write(chunk)
