@@ -30,12 +30,14 @@ def wait_for_label(label: str, timeout: float | None, stop: threading.Event | No
     while True:
         if device.exists():
             return device
-        if (end is not None and time.monotonic() >= end) or (stop is not None and stop.is_set()):
+        now = time.monotonic()
+        if (end is not None and now >= end) or (stop is not None and stop.is_set()):
             return None
+        pause = 1.0 if end is None else min(1.0, end - now)
         if stop is not None:
-            stop.wait(1.0)
+            stop.wait(pause)
         else:
-            time.sleep(1.0)
+            time.sleep(pause)
 
 
 def read_file(device: Path, path: str, platform: str, fstype: str = "auto") -> bytes | None:

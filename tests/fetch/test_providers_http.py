@@ -82,7 +82,7 @@ def test_empty_body_is_no_config(metadata, platform, path, headers, empty_on_404
     assert providers.get(platform).fetch(pctx(platform)) is None
 
 
-@pytest.mark.parametrize("platform", ["aliyun", "aws", "akamai", "azure", "gcp", "openstack", "packet", "scaleway", "cloudstack"])
+@pytest.mark.parametrize("platform", ["aliyun", "aws", "akamai", "azure", "openstack", "packet", "scaleway", "cloudstack"])
 def test_offline_asks_for_the_network_before_any_io(metadata, platform) -> None:
     server = metadata(platform)
     with pytest.raises(FetchError) as err:
@@ -224,3 +224,18 @@ def test_unknown_platform_is_a_usage_error() -> None:
 @pytest.mark.parametrize("legacy, modern", [("ec2", "aws"), ("gce", "gcp"), ("pxe", "metal"), ("vagrant", "metal")])
 def test_legacy_platform_ids(legacy: str, modern: str) -> None:
     assert providers.get(legacy) is providers.get(modern)
+
+
+def test_gcp_init_gets_the_service_account_token(metadata) -> None:
+    server = metadata("gcp")
+    server.routes["/computeMetadata/v1/instance/service-accounts/default/token"] = guarded(
+        "", {"Metadata-Flavor": "Google"}, b'{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}'
+    )
+    assert providers.get("gcp").init(pctx("gcp")).gs_token == "ya29.x"
+
+
+def test_gcp_init_offline_does_nothing(metadata) -> None:
+    server = metadata("gcp")
+    settings = FetchSettings(offline=True)
+    assert providers.get("gcp").init(pctx("gcp", settings)) == settings
+    assert server.seen == []
