@@ -78,6 +78,8 @@ def run(ctx: StageContext) -> None:
             from ignite.stages.files_units import UnitWriter
 
             UnitWriter(root, journal, actions.record).apply(config.systemd.units)
+        if config.storage.luks and not journal.is_done("luks"):
+            _write_crypttab(ctx, config, root, journal, state, actions)
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
@@ -87,7 +89,23 @@ def run(ctx: StageContext) -> None:
     _relabel(root, actions)
 
 
-# --- result file and report -----------------------------------------------------------
+# --- crypttab, result file and report -----------------------------------------------------------
+
+
+def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
+    from ignite.stages.files_luks import crypttab_entries, forget_persisted_keys
+    from ignite.system.luks import luks_uuid
+    from ignite.system.users import Accounts
+
+    def uuid_of(device: str) -> str:
+        return luks_uuid(ctx.device_map.get(device, device))
+
+    persisted = state.get("luksPersistKeyFiles") or {}
+    entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
+    writer = NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record)
+    writer.apply(entries)
+    forget_persisted_keys(ctx.state_file)
+    journal.finish("luks")
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
