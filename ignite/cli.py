@@ -241,7 +241,7 @@ def validate_bytes(data: bytes, source: str) -> tuple[list[dict[str, Any]], bool
     from ignite.config.parse import parse_report
 
     result = parse_report(data, source=source)
-    valid = result.config is not None
+    valid = result.valid  # not `.config`: building the model is the bulk of start-up
     return _entries_of(result.report, None if valid else result.error), valid
 
 

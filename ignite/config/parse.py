@@ -23,32 +23,46 @@ ERR_INVALID = "config is not valid"
 
 
 class ParseResult:
-    """config: the model.Config, or None when rejected; report: every entry, positioned;
-    source_version: what the config was written in (when known); error: the verdict when
-    rejected ("config is not valid", "not a config (empty)", "unsupported config version", ...)."""
+    """report: every entry, positioned; source_version: what the config was written in (when
+    known); error: the verdict when rejected ("config is not valid", "not a config (empty)",
+    "unsupported config version", ...); valid; config: the model.Config, or None when
+    rejected.
 
-    __slots__ = ("config", "report", "source_version", "error")
+    The Config is built on first access: `ignite validate` only needs `valid` and the
+    report, and building the model's classes is the largest part of its start-up."""
 
-    def __init__(self, config: Any, report: Report, source_version: str | None = None, error: str | None = None):
-        self.config = config
+    __slots__ = ("_config", "_cfg", "report", "source_version", "error")
+
+    def __init__(self, config: Any, report: Report, source_version: str | None = None, error: str | None = None,
+                 *, cfg: dict[str, Any] | None = None):
+        self._config = config
+        self._cfg = cfg  # the accepted config as a newest-spec dict, turned into `config` when asked
         self.report = report
         self.source_version = source_version
         self.error = error
 
+    @property
+    def valid(self) -> bool:
+        return self._config is not None or self._cfg is not None
+
+    @property
+    def config(self) -> Any:
+        if self._config is None and self._cfg is not None:
+            from ignite.config.codec import config_from_json
+
+            self._config = config_from_json(self._cfg)
+        return self._config
+
     def __repr__(self) -> str:
         return (f"ParseResult(valid={self.valid}, source_version={self.source_version!r}, "
                 f"error={self.error!r}, entries={len(self.report.entries)})")
-
-    @property
-    def valid(self) -> bool:
-        return self.config is not None
 
 
 def parse(data: bytes, *, source: str = "") -> Any:
     """The config in `data` as the newest spec's model.Config; raises ConfigError (with the
     full report) when it is rejected."""
     result = parse_report(data, source=source)
-    if result.config is None:
+    if not result.valid:
         raise ConfigError(result.error or ERR_INVALID, result.report, source)
     return result.config
 
@@ -98,10 +112,7 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
         cfg = _parse_v3(obj, version, report)
     if report.is_fatal or cfg is None:
         return _finish(None, report, doc, version, ERR_INVALID)
-
-    from ignite.config.codec import config_from_json
-
-    return _finish(config_from_json(cfg), report, doc, version, None)
+    return _finish(cfg, report, doc, version, None)
 
 
 def _parse_v3(obj: dict[str, Any], version: str, report: Report) -> dict[str, Any] | None:
@@ -123,10 +134,10 @@ def _parse_v3(obj: dict[str, Any], version: str, report: Report) -> dict[str, An
     return upgrade(cfg, version)
 
 
-def _finish(config: Any, report: Report, doc: jsonpos.Document, version: str | None,
+def _finish(cfg: dict[str, Any] | None, report: Report, doc: jsonpos.Document, version: str | None,
             error: str | None) -> ParseResult:
     report.entries = [_locate(entry, doc) for entry in report.entries]
-    return ParseResult(config, report, version, error)
+    return ParseResult(None, report, version, error, cfg=cfg)
 
 
 def _locate(entry: Entry, doc: jsonpos.Document) -> Entry:
