@@ -11,7 +11,6 @@ import base64
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -29,12 +28,6 @@ log = logging.getLogger("ignite.stages")
 DEVICE_WAIT = 30.0
 
 
-@dataclass
-class Acquired:
-    config: Config
-    fetched: list[dict[str, Any]] = field(default_factory=list)  # state.fetchedConfigs entries
-
-
 def run(ctx: StageContext) -> None:
     offline = ctx.stage == "fetch-offline"
     args = cmdline.values(cmdline.read(ctx.cmdline_file))
@@ -46,28 +39,32 @@ def run(ctx: StageContext) -> None:
     provider = providers.get(platform)
     base = cache.system_base_config(platform)
     started = time.monotonic()
+    # Upstream records the system base config even when there is none (an empty one).
+    fetched: list[dict[str, Any]] = [{"kind": "base", "source": "system", "referenced": False}]
     try:
-        acquired = acquire(ctx, args, platform, provider, offline)
+        config = acquire(ctx, args, platform, provider, offline, fetched)
     except FetchError as exc:
         if exc.kind == "neednet" and offline:
             log.info("%s: %s needs the network: signalling neednet", ctx.stage, redact_url(exc.url) or "the config")
             signal_neednet(ctx)
+            cache.record_fetched(ctx, fetched)  # the stage succeeded: its state is saved, as upstream
             return
         raise
-    # Upstream records the system base config even when there is none (an empty one).
-    entries = [{"kind": "base", "source": "system", "referenced": False}, *acquired.fetched]
-    if offline and config_needs_network(cache.full_config(base, acquired.config)):
+    if offline and config_needs_network(cache.full_config(base, config)):
         log.info("fetch-offline: the config references resources that need the network: signalling neednet")
         signal_neednet(ctx)
-    cache.save_config(ctx, acquired.config)
-    cache.record_fetched(ctx, entries)
-    for entry in entries:
+    cache.save_config(ctx, config)
+    cache.record_fetched(ctx, fetched)
+    for entry in fetched:
         referenced = "referenced " if entry["referenced"] else ""
         log.info('fetched %s%s config from "%s"', referenced, entry["kind"], entry["source"])
     log.info("%s: config cached in %s (%.2f s)", ctx.stage, ctx.config_cache, time.monotonic() - started)
 
 
-def acquire(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool) -> Acquired:
+def acquire(
+    ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool, fetched: list[dict[str, Any]]
+) -> Config:
+    """The rendered user config; `fetched` gets the state entries as they happen."""
     from ignite.providers import ProviderContext
     from ignite.resource import FetchSettings
 
@@ -82,17 +79,17 @@ def acquire(ctx: StageContext, args: dict[str, str], platform: str, provider: An
 
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
-        return Acquired(Config(ignition=Ignition(version=cache.NEWEST_VERSION)))
+        return Config(ignition=Ignition(version=cache.NEWEST_VERSION))
     config = _parse(data, source)
-    acquired = Acquired(config, [{"kind": "user", "source": source, "referenced": False}])
+    fetched.append({"kind": "user", "source": source, "referenced": False})
     from ignite.resource.settings import settings_from_config
 
     config_settings = settings_from_config(config, offline=offline, base=settings)
-    rendered = render(config, config_settings, acquired.fetched)
+    rendered = render(config, config_settings, fetched)
     final_settings = settings_from_config(rendered, offline=offline, base=settings)
-    acquired.config = inline_cas(rendered, final_settings)
-    _validate(acquired.config)
-    return acquired
+    rendered = inline_cas(rendered, final_settings)
+    _validate(rendered)
+    return rendered
 
 
 def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[bytes | None, str]:

@@ -188,7 +188,7 @@ def test_cmdline_url_offline_then_online(tmp_path: Path, system, http_server: Se
     assert boot.neednet and boot.cache is None
     boot.run("fetch")
     assert boot.cache["storage"]["files"][0]["path"] == "/pxe"
-    assert boot.fetched[1] == {"kind": "user", "source": "cmdline", "referenced": False}
+    assert boot.fetched[-1] == {"kind": "user", "source": "cmdline", "referenced": False}
 
 
 def test_cmdline_url_404_is_fatal(tmp_path: Path, system, http_server: Server) -> None:
