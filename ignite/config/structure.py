@@ -46,8 +46,6 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "boolean": (bool,),
     "null": (type(None),),
 }
-_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "integer", float: "number",
-               bool: "boolean", type(None): "null"}
 _ZERO = {"object": dict, "array": list, "string": str, "integer": int, "number": int, "boolean": bool}
 
 
@@ -215,12 +213,13 @@ def merge_objects(first: dict, second: dict) -> dict:
 
 
 def _describe(value: Any) -> str:
-    name = _JSON_NAMES.get(type(value), type(value).__name__)
-    if type(value) in (int, float):
+    """The JSON value as an error message names it: `number 420.0`, `string '420'`, `true`,
+    `an object`, `an array`."""
+    kind = type(value)
+    if kind is int or kind is float:
         return f"number {value!r}"
-    if type(value) is str:
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {shown!r}"
-    if type(value) is bool:
+    if kind is str:
+        return f"string {value if len(value) <= 40 else value[:37] + '...'!r}"
+    if kind is bool:
         return "true" if value else "false"
-    return name if name in ("null",) else f"an {name}" if name[0] in "aeiou" else f"a {name}"
+    return {dict: "an object", list: "an array"}.get(kind, "null")
