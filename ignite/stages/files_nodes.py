@@ -186,9 +186,9 @@ class NodeWriter:
                 else:
                     uid, gid = self._owner(e, st.st_uid, st.st_gid)
                     mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
-                out.flush()
-                os.fchown(out.fileno(), uid, gid)
-                os.fchmod(out.fileno(), mode)
+            # Owner before mode: a chown clears setuid/setgid bits.
+            os.chown(tmp, uid, gid, follow_symlinks=False)
+            os.chmod(tmp, mode)
             self.journal.begin(key, sink.hexdigest())
             self.root.guard(e.host)
             os.rename(tmp, e.host)
@@ -213,7 +213,7 @@ class NodeWriter:
             raise NodeError(e.path, "A non-directory already exists and overwrite is false", e.json_path)
         cur = os.stat(e.host)
         uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
-        os.lchown(e.host, uid, gid)
+        os.chown(e.host, uid, gid, follow_symlinks=False)
         if d.mode is not None:
             os.chmod(e.host, d.mode)
         self.record("create directory" if st is None else "set permissions", e.path)
@@ -240,7 +240,7 @@ class NodeWriter:
         os.symlink(target, tmp)
         try:
             uid, gid = self._owner(e, *self._link_target_owner(e, target))
-            os.lchown(tmp, uid, gid)
+            os.chown(tmp, uid, gid, follow_symlinks=False)
             self.root.guard(e.host)
             os.rename(tmp, e.host)
         except BaseException:
@@ -289,7 +289,7 @@ class NodeWriter:
 
     def _set_owner_mode(self, e: NodeEntry, host: str, mode: int | None, uid: int, gid: int) -> None:
         uid, gid = self._owner(e, uid, gid)
-        os.lchown(host, uid, gid)
+        os.chown(host, uid, gid, follow_symlinks=False)
         if mode is not None:
             os.chmod(host, mode)
 
@@ -345,11 +345,10 @@ def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.st
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            out.flush()
-            if keep_from is not None:
-                os.fchown(out.fileno(), keep_from.st_uid, keep_from.st_gid)
-                mode = stat.S_IMODE(keep_from.st_mode)
-            os.fchmod(out.fileno(), mode)
+        if keep_from is not None:
+            os.chown(tmp, keep_from.st_uid, keep_from.st_gid, follow_symlinks=False)
+            mode = stat.S_IMODE(keep_from.st_mode)
+        os.chmod(tmp, mode)
         root.guard(host)
         os.rename(tmp, host)
     except BaseException:
