@@ -317,15 +317,29 @@ def translate_bytes(data: bytes, source: str, target: str) -> tuple[dict[str, An
 
         problems.extend(str(p) for p in describe_legacy(config))
     out = codec.to_json(config, legacy=False)
-    out.setdefault("ignition", {})["version"] = NEWEST
     if target in (NEWEST, EXPERIMENTAL):
-        out["ignition"]["version"] = target
-        return _ignition_first(out), problems
-    from ignite.config.translate.v3 import downgrade
+        # 3.7.0-experimental differs from 3.6.0 only by virtiofs, which re-validation catches.
+        out.setdefault("ignition", {})["version"] = target
+    else:
+        from ignite.config.translate.v3 import downgrade
 
-    down, lost = downgrade(out, target)
-    problems.extend(str(p) for p in lost)
-    return _ignition_first(down), problems
+        out.setdefault("ignition", {})["version"] = NEWEST
+        out, lost = downgrade(out, target)
+        problems.extend(str(p) for p in lost)
+    problems.extend(_rejected_by_target(out, target))
+    return _ignition_first(out), problems
+
+
+def _rejected_by_target(cfg: dict[str, Any], target: str) -> list[str]:
+    """What the target version's own rules reject in the result. Ignition validates a config
+    by its own version's rules and never re-validates after upgrading, so an old config can
+    hold what a newer version forbids (a 3.0 merge without source, a 3.2 link without
+    target): carried over as is, Ignition of the target version would refuse it."""
+    from ignite.config.report import format_path
+    from ignite.config.validate import validate
+
+    return [f"{format_path(e.path)}: {e.message} (the rules of {target} reject this)"
+            for e in validate(cfg, target).errors()]
 
 
 def _ignition_first(cfg: dict[str, Any]) -> dict[str, Any]:

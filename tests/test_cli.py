@@ -288,6 +288,30 @@ def test_translate_reports_fields_the_target_cannot_express(tmp_path, capsys):
 
 
 @needs_parse
+def test_translate_reports_what_the_target_rules_reject(tmp_path, capsys):
+    # Valid as 3.0.0 (no link target, merge without source), rejected by 3.3.0+ rules.
+    src = tmp_path / "old.ign"
+    src.write_text('{"ignition": {"version": "3.0.0", "config": {"merge": [{}]}}, "storage": {"links": [{"path": "/l"}]}}')
+    code, out, err = run_main(capsys, "translate", str(src))
+    assert code == 1 and json.loads(out)["ignition"]["version"] == "3.6.0"
+    assert "$.storage.links.0.target: link target is required" in err
+    assert "$.ignition.config.merge.0: source is required" in err
+    code, out, err = run_main(capsys, "translate", str(src), "--to", "3.0.0")
+    assert code == 0 and err == ""
+
+
+@needs_parse
+def test_translate_experimental_config_to_the_newest_reports_virtiofs(tmp_path, capsys):
+    src = tmp_path / "exp.ign"
+    src.write_text('{"ignition": {"version": "3.7.0-experimental"}, '
+                   '"storage": {"filesystems": [{"device": "tag", "format": "virtiofs", "path": "/mnt"}]}}')
+    code, out, err = run_main(capsys, "translate", str(src))
+    assert code == 1 and "invalid filesystem format" in err
+    code, out, err = run_main(capsys, "translate", str(src), "--to", "3.7.0-experimental", "--allow-experimental")
+    assert code == 0 and json.loads(out)["storage"]["filesystems"][0]["format"] == "virtiofs"
+
+
+@needs_parse
 def test_translate_invalid_config_is_exit_1(tmp_path, capsys):
     src = tmp_path / "bad.ign"
     src.write_text('{"ignition": {"version": "3.0.0"}, "storage": {"disks": [{}]}}')
