@@ -332,6 +332,7 @@ ORACLE_CASES = {
     "duplicate storage merged": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}]},"storage":{"disks":[]}}',
     "duplicate list replaced": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}],"files":[]}}',
     "leading zeros in version": b'{"ignition":{"version":"03.0.00"}}',
+    "empty pre-release and metadata": b'{"ignition":{"version":"3.0.0-+"}}',
     "build metadata": b'{"ignition":{"version":"3.0.0+x"}}',
     "pre-release": b'{"ignition":{"version":"3.0.0-x"}}',
     "two-part version": b'{"ignition":{"version":"3.0"}}',
@@ -356,3 +357,36 @@ def test_engine_verdicts_match_ignition_validate(name, oracle_validate, tmp_path
     result = parse_report(data)
     said = (out.stdout + out.stderr).decode(errors="replace")
     assert result.valid == (out.returncode == 0), (said, result, [e.describe() for e in result.report.entries])
+
+
+@pytest.mark.parametrize(
+    "obj, expected",
+    [
+        ({"ignition": {"version": "3.6.0"}}, "3.6.0"),
+        ({"Ignition": {"VERSION": "3.1.0"}}, "3.1.0"),
+        ({"ignition": {"version": "003.001.000"}}, "3.1.0"),
+        ({"ignition": {"version": "2.4.0"}}, "2.4.0"),
+        ({"ignition": {"version": "2.0.0"}, "ignitionVersion": 1}, "2.0.0"),
+        ({"ignitionVersion": 1}, "1"),
+        ({"IGNITIONVERSION": 1, "ignition": {"version": "1.0.0"}}, "1"),
+        ({"ignitionVersion": 1, "ignition": {"version": "2.0.0-rc"}}, "1"),  # below 2.0.0: the v1 parser's turn
+        ({"ignition": {"version": "2.4.0+meta"}}, "unsupported config version"),
+        ({"ignition": {"version": "2.5.0-experimental"}}, "unsupported config version"),
+        ({"ignition": {"version": "3.4.0-experimental"}}, "unsupported config version"),
+        ({"ignitionVersion": 1.0}, "unsupported config version"),
+        ({"ignitionVersion": "1"}, "unsupported config version"),
+        ({"ignition": {"version": "3.0.0.0"}}, "invalid config version (couldn't parse)"),
+        ({"ignition": {"version": "v3.0.0"}}, "invalid config version (couldn't parse)"),
+        ({"ignition": {"version": "3.0.0-"}}, "3.0.0"),  # go-semver: an empty pre-release is none
+        ({"ignition": {"version": "3.0.0+"}}, "3.0.0"),
+        ({"ignition": {"version": "3.0.0-a..b"}}, "invalid config version (couldn't parse)"),
+        ({"ignition": {"version": None}}, "invalid config version (couldn't parse)"),
+    ],
+)
+def test_version_detection(obj, expected):
+    from ignite.config.versions import VersionError, detect
+
+    try:
+        assert detect(obj) == expected
+    except VersionError as e:
+        assert e.message == expected and not e.fatal_entry
