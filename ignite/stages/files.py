@@ -73,7 +73,8 @@ def run(ctx: StageContext) -> None:
             settings = _fetch_settings(config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
-                _apply_on_filesystem(config, name, fs, accounts, journal, settings, actions)
+                device = ctx.device_map.get(fs.device, fs.device)
+                _apply_on_filesystem(config, name, fs, device, accounts, journal, settings, actions)
         if config.systemd.units:
             from ignite.stages.files_units import UnitWriter
 
@@ -97,8 +98,13 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
     from ignite.system.luks import luks_uuid
     from ignite.system.users import Accounts
 
+    from ignite.errors import CommandError
+
     def uuid_of(device: str) -> str:
-        return luks_uuid(ctx.device_map.get(device, device))
+        try:
+            return luks_uuid(ctx.device_map.get(device, device))
+        except CommandError as exc:
+            raise NodeError("/etc/crypttab", f"gathering the LUKS UUID of {device}: {exc}") from None
 
     persisted = state.get("luksPersistKeyFiles") or {}
     entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
@@ -243,7 +249,7 @@ def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
     return found
 
 
-def _apply_on_filesystem(config: Config, name: str, fs: Any, accounts: Accounts | None, journal: Journal, settings: Any, actions: ActionLog) -> None:
+def _apply_on_filesystem(config: Config, name: str, fs: Any, device: str, accounts: Accounts | None, journal: Journal, settings: Any, actions: ActionLog) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
     import tempfile
 
@@ -251,7 +257,7 @@ def _apply_on_filesystem(config: Config, name: str, fs: Any, accounts: Accounts 
 
     mountpoint = tempfile.mkdtemp(prefix="ignite-fs-")
     try:
-        mount(fs.device, mountpoint, fs.format, fs.mount_options)
+        mount(device, mountpoint, fs.format, fs.mount_options)
         try:
             fs_root = Root(mountpoint)
             entries = plan_nodes(config.storage, fs_root, filesystem=name)
