@@ -1,7 +1,8 @@
 """The `ignite` command line: argument parsing only; each command imports what it needs
 when it runs, so `ignite validate` does not pay for the stages and vice versa.
 
-Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error.
+Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error, and 70
+for an internal error (a bug: one line, the traceback only with --debug).
 
 `ignite translate` policy: the translated config is always written (stdout or -o), and
 every field the target version cannot express is reported on stderr, one line each. If
@@ -37,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage itself; we want one code path for messages."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        command = self.prog.removeprefix("ignite").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ignite",
         description="First-boot provisioning in the spirit of CoreOS Ignition.",
         parents=[common],
-        epilog="Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error.",
+        epilog="Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error, "
+        "70 an internal error (a bug).",
     )
     parser.add_argument("--version", action="version", version=f"ignite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -64,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check configs and list every error and warning",
         description="Check Ignition configs (every spec version) and print every error and "
         "warning as FILE:LINE:COL: error|warning: message (at $.json.path). "
+        "Without a position: FILE: error: message. --format json prints a list with one "
+        "{file, valid, entries: [{kind, message, path, line, column}]} per file. "
         "Exit 0 if all are valid, 1 if any is invalid, 2 if a file cannot be read.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="config file, or - for stdin")
@@ -126,15 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = _quick_validate_args(argv)
-        if args is None:
-            parser = build_parser()
-            args = parser.parse_args(argv)
+        args = _quick_validate_args(argv) or build_parser().parse_args(argv)
         verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
         if verbose or debug or args.command in ("run", "apply"):
             _setup_logging(verbose, debug)
         if args.command is None:
-            parser.print_help(sys.stderr)  # type: ignore[possibly-undefined]
+            build_parser().print_help(sys.stderr)
             return 2
         return args.func(args)
     except IgniteError as e:
