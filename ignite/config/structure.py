@@ -7,7 +7,8 @@
 - JSON null means "absent" (the key is dropped); a null list element becomes the zero
   value of the element type (`""`, `0`, `false`, `{}`), as Go's decoder makes it;
 - a key that is not exactly a field name is a warning `unused key <key>` at its path
-  (so `Version` is both used *and* warned about, as Ignition does);
+  (so `Version` is both used *and* warned about, as Ignition does); like Ignition, keys
+  below such a key are not warned about;
 - every type mismatch is an error with its JSON path; all of them are listed (Go stops
   at the first; the verdict is the same).
 
@@ -129,10 +130,11 @@ _BAD = object()
 
 
 class _Walker:
-    __slots__ = ("report",)
+    __slots__ = ("report", "quiet")
 
     def __init__(self, report: Report):
         self.report = report
+        self.quiet = False  # inside a value reached through a case-insensitive match
 
     def walk(self, value: Any, node: _Node, path: JsonPath) -> Any:
         kind = type(value)
@@ -159,7 +161,7 @@ class _Walker:
             name = key
             if sub is None:
                 name = node.folded.get(fold_key(key))
-                if node.closed or name is not None:
+                if (node.closed or name is not None) and not self.quiet:
                     self.report.warning(f"unused key {key}", path + (key,))
                 if name is None:
                     if not node.closed:
@@ -175,7 +177,16 @@ class _Walker:
                     kind is not int or INT64_MIN <= item <= INT64_MAX):
                 out[name] = item  # the common case, without a call
                 continue
-            result = self.walk(item, sub, path + (key,))
+            if name != key and not self.quiet:
+                # Ignition's unused-key check does not descend into a key it did not match
+                # exactly, so nothing below one is warned about either.
+                self.quiet = True
+                try:
+                    result = self.walk(item, sub, path + (key,))
+                finally:
+                    self.quiet = False
+            else:
+                result = self.walk(item, sub, path + (key,))
             if result is _BAD:
                 continue
             if folded:

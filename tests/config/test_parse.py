@@ -390,3 +390,28 @@ def test_version_detection(obj, expected):
         assert detect(obj) == expected
     except VersionError as e:
         assert e.message == expected and not e.fatal_entry
+
+
+UNUSED_KEY_CASES = [
+    b'{"ignition":{"version":"3.0.0","x":1},"y":{"z":1},"storage":{"files":[{"path":"/a","q":1,"contents":{"r":1}}]}}',
+    b'{"IGNITION":{"VERSION":"3.0.0","x":1},"Storage":{"files":[{"path":"/a","q":1}]}}',
+    b'{"ignition":{"version":"3.1.0"},"storage":{"Files":[{"path":"/a","Q":1}],"disks":[{"device":"/dev/a","x":1}]}}',
+    b'{"ignition":{"version":"3.2.0"},"storage":{"luks":[{"name":"l","device":"/dev/a","clevis":{"tpm2":true,"x":1}}]}}',
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("data", UNUSED_KEY_CASES)
+def test_unused_key_warnings_match_ignition_validate(data, oracle_validate, tmp_path):
+    import re
+
+    f = tmp_path / "c.ign"
+    f.write_bytes(data)
+    out = subprocess.run([str(oracle_validate), str(f)], capture_output=True, text=True, timeout=60)
+    theirs = sorted(re.findall(r"^warning at (\S+), line (\d+) col (\d+): Unused key", out.stdout, re.M))
+    result = parse_report(data)
+    from ignite.config.report import format_path
+
+    ours = sorted((format_path(e.path), str(e.line), str(e.column)) for e in result.report.entries
+                  if e.message.startswith("unused key "))
+    assert theirs and ours == theirs, out.stdout
