@@ -121,6 +121,8 @@ class Client:
         settings = self.settings
         proxy = proxy_for(url, settings.http_proxy, settings.https_proxy, settings.no_proxy)
         scheme = url.split(":", 1)[0].lower()
+        # The read timeout also bounds each wait for body bytes (a stalled server fails
+        # instead of hanging), and never outlasts the deadline.
         timeout = (deadline.cap(CONNECT_TIMEOUT), deadline.cap(settings.http_response_headers))
         try:
             return self.session.request(

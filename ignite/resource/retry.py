@@ -34,6 +34,7 @@ class Deadline:
         left = self.remaining()
         if left is None:
             return timeout
+        left = max(left, 0.001)  # urllib3 refuses a zero timeout
         return left if timeout is None else min(timeout, left)
 
 
@@ -79,6 +80,8 @@ def with_retries(
     number = 0
     while True:
         number += 1
+        if number > 1 and deadline.expired():
+            raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s, {number - 1} attempts)")
         try:
             return attempt(deadline)
         except Retryable as failure:

@@ -52,6 +52,8 @@ class Reply:
     delay: float = 0.0  # before the status line: a slow server
     truncate_to: int | None = None
     drop: bool = False  # close the connection without answering
+    stall_after: int | None = None  # send that many body bytes, then pause `stall` seconds
+    stall: float = 0.0
 
 
 @dataclass
@@ -134,6 +136,15 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if reply.stall_after is not None:
+                self.wfile.write(reply.body[: reply.stall_after])
+                self.wfile.flush()
+                time.sleep(reply.stall)
+                try:
+                    self.wfile.write(reply.body[reply.stall_after:])
+                except OSError:
+                    pass  # the client gave up, as it should
                 return
             self.wfile.write(reply.body)
 

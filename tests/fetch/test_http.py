@@ -203,3 +203,12 @@ def test_no_proxy_and_loopback_bypass_the_proxy(http_server: Server) -> None:
     dead_proxy = f"http://127.0.0.1:{free_port()}"
     settings = FetchSettings(http_proxy=dead_proxy, http_total=5)
     assert fetch_bytes(res(http_server.url("/direct")), settings) == b"direct"
+
+
+def test_stalled_body_fails_instead_of_hanging(http_server: Server) -> None:
+    http_server.route("/stall", Reply(200, b"s" * 200_000, stall_after=50_000, stall=2.0))
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(res(http_server.url("/stall")), FetchSettings(http_response_headers=0.5, http_total=10))
+    assert time.monotonic() - started < 1.8
+    assert err.value.kind == "timeout" and "stalled" in str(err.value)
