@@ -239,3 +239,24 @@ def test_gcp_init_offline_does_nothing(metadata) -> None:
     settings = FetchSettings(offline=True)
     assert providers.get("gcp").init(pctx("gcp", settings)) == settings
     assert server.seen == []
+
+
+def test_openstack_every_source_failing_is_no_config(metadata, tmp_path, monkeypatch) -> None:
+    from ignite.providers import openstack
+
+    monkeypatch.setenv("IGNITE_DISK_BY_LABEL", str(tmp_path))
+    monkeypatch.setattr(openstack, "from_label", lambda *a: (_ for _ in ()).throw(ProviderError("openstack", "mount failed")))
+    metadata("openstack").route("/openstack/latest/user_data", Reply(403))
+    assert providers.get("openstack").fetch(pctx("openstack")) is None
+
+
+def test_openstack_ipv6_interfaces() -> None:
+    from ignite.providers.openstack import ipv6_interfaces
+
+    table = (
+        "00000000000000000000000000000001 01 80 10 80       lo\n"
+        "fe800000000000005054fffe123456 02 40 20 80     eth0\n"
+        "20010db8000000000000000000000001 02 40 00 80     eth0\n"
+        "fe800000000000005054fffe654321 03 40 20 80     ens4\n"
+    )
+    assert ipv6_interfaces(table) == ["eth0", "ens4"]
