@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ignite.errors import UsageError
 
 if TYPE_CHECKING:
+    from ignite.config.model import Config
     from ignite.resource import FetchSettings
 
 PLATFORMS = (
@@ -49,6 +50,20 @@ class ProviderContext:
 
 def canonical(platform: str) -> str:
     return LEGACY.get(platform, platform)
+
+
+def settings_for(platform: str | None, config: Config, *, offline: bool = False) -> FetchSettings:
+    """FetchSettings for a stage after the fetch stages: the platform's init (AWS region and
+    role credentials for s3://, GCP token for gs://), as upstream runs it in every stage,
+    then the config's timeouts, proxy and CAs."""
+    from ignite.resource import FetchSettings
+    from ignite.resource.settings import settings_from_config
+
+    base = FetchSettings(offline=offline)
+    init = getattr(get(platform), "init", None) if platform else None
+    if init is not None and not offline:
+        base = init(ProviderContext(canonical(platform or ""), base))
+    return settings_from_config(config, offline=offline, base=base)
 
 
 def get(platform: str) -> ModuleType:

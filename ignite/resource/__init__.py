@@ -8,8 +8,13 @@ verifying `resource.verification.hash` while streaming, and raises FetchError
 file and renames it into place only when fetch returned: so nothing unverified
 ever appears at the destination.
 
-`settings` carries what the config says about fetching (timeouts, CAs, proxy) and
-whether the network may be used (the fetch-offline stage may not).
+`settings` carries what the config says about fetching (timeouts, CAs, proxy), what the
+platform provides (S3/GCS credentials, endpoints) and whether the network may be used
+(the fetch-offline stage may not: such fetches raise FetchError kind "neednet").
+`ignite.providers.settings_for(platform, config)` builds them for a stage as upstream does.
+
+Modules: pipeline (scheme → decompress → verify → dest), one reader per scheme (data,
+http, tftp, s3, gs, oem), retry (policy and deadline), proxy, settings, verify, decompress.
 """
 from __future__ import annotations
 

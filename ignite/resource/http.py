@@ -2,6 +2,7 @@
 proxy and CA semantics, streamed in constant memory."""
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import time
@@ -196,8 +197,9 @@ def _reason(exc: BaseException) -> str:
     return text.split(": ", 1)[-1] if text.startswith("<") else text
 
 
+@functools.lru_cache(maxsize=8)
 def _ssl_context(extra_cas: tuple[bytes, ...]) -> ssl.SSLContext:
-    """The system trust store plus the config's CAs."""
+    """The system trust store plus the config's CAs; loaded once per set of CAs, not per fetch."""
     context = ssl.create_default_context()
     for bundle in extra_cas:
         context.load_verify_locations(cadata=bundle.decode("ascii", errors="replace"))

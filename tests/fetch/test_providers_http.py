@@ -260,3 +260,15 @@ def test_openstack_ipv6_interfaces() -> None:
         "fe800000000000005054fffe654321 03 40 20 80     ens4\n"
     )
     assert ipv6_interfaces(table) == ["eth0", "ens4"]
+
+
+def test_settings_for_a_later_stage_run_the_platform_init(metadata) -> None:
+    from ignite.config.model import Config, Ignition, Timeouts
+
+    server = metadata("aws")
+    server.route("/latest/meta-data/placement/region", Reply(200, b"ap-south-1"))
+    config = Config(ignition=Ignition(version="3.6.0", timeouts=Timeouts(http_total=30)))
+    settings = providers.settings_for("aws", config)
+    assert settings.aws_region == "ap-south-1" and settings.http_total == 30
+    assert providers.settings_for("metal", config).aws_region is None
+    assert providers.settings_for(None, config).http_total == 30
