@@ -229,6 +229,10 @@ def _ignition(b: Builder) -> None:
            {"ignition": {"proxy": {"httpProxy": "http://p:3128", "httpsProxy": "https://p:3129", "noProxy": ["a.com", ".b.com"]}}}, True)
     b.rule("proxy-bad-scheme", "§5.3 proxies must be http(s) (3.0: unused key)",
            {"ignition": {"proxy": {"httpProxy": "socks5://p"}}}, before(V31))
+    b.rule("proxy-unparseable", "§5.3 unable to parse url (3.0: unused key)",
+           {"ignition": {"proxy": {"httpProxy": "http://[::1"}}}, before(V31))
+    b.rule("proxy-no-scheme", "§5.3 proxies must be http(s): a bare host has no scheme (3.0: unused key)",
+           {"ignition": {"proxy": {"httpsProxy": "proxy.example.com:3128"}}}, before(V31))
     b.rule("proxy-https-plain", "§5.3 plaintext https proxy is only a warning",
            {"ignition": {"proxy": {"httpsProxy": "http://p"}}}, True)
     b.rule("proxy-noproxy-dup", "§6 noProxy keyed by value (3.0: unused key)",
@@ -333,6 +337,16 @@ def _nodes(b: Builder) -> None:
            {"storage": {"files": [f("/etc/systemd/system/a.service")]},
             "systemd": {"units": [{"name": "a.service", "contents": "[Service]\nExecStart=/bin/true\n"}]}},
            False, differs={"*": "2.14 predates the node/unit path-conflict check that HEAD has"})
+    b.rule("hardlink-relative-to-dir", "§5.4 a relative hard link target is joined to the link path itself",
+           {"storage": {"directories": [f("/l/d")], "links": [f("/l", target="d", hard=True)]}}, False)
+    b.rule("hardlink-relative-not-dir", "§5.4 joined to the link path, not its parent: /d is not /l/d",
+           {"storage": {"directories": [f("/d")], "links": [f("/l", target="d", hard=True)]}}, True)
+    b.rule("symlink-to-dir", "§5.4 a symlink may point at a configured directory",
+           {"storage": {"directories": [f("/d")], "links": [f("/l", target="/d")]}}, True)
+    b.rule("dropin-path-conflict", "§5.4 path conflicts with a dropin that has contents",
+           {"storage": {"files": [f("/etc/systemd/system/a.service.d/x.conf")]},
+            "systemd": {"units": [{"name": "a.service", "dropins": [{"name": "x.conf", "contents": "[Service]\n"}]}]}},
+           False, differs={"*": "2.14 predates the node/unit path-conflict check that HEAD has"})
     b.rule("file-unit-no-contents", "§5.4 a unit without contents does not conflict",
            {"storage": {"files": [f("/etc/systemd/system/a.service")]}, "systemd": {"units": [{"name": "a.service", "enabled": True}]}}, True)
 
@@ -368,6 +382,14 @@ def _disks(b: Builder) -> None:
     b.rule("part-typeguid-braces", "§5.1 GUID regex has no braces", _disk({"number": 1, "typeGuid": "{0FC63DAF-8483-4772-8E79-3D69D8477DE4}"}), False)
     b.rule("part-resize", "§3.4 resize from 3.2 (earlier: unused key)", _disk({"number": 1, "resize": True}), True)
     b.rule("part-negative-size", "§5.5 negative sizes are not rejected by validation", _disk({"number": 1, "sizeMiB": -5}), True)
+    b.rule("part-overlap-size-zero", "§5.5 size 0 counts as a 1-MiB range at its start",
+           _disk({"number": 1, "startMiB": 10, "sizeMiB": 0}, {"number": 2, "startMiB": 10, "sizeMiB": 5}), False)
+    b.rule("part-overlap-unset-size", "§5.5 overlap needs both start and size set",
+           _disk({"number": 1, "startMiB": 10}, {"number": 2, "startMiB": 10, "sizeMiB": 5}), True)
+    b.rule("part-label-and-number-dup-label", "§5.5 labels collide even with distinct numbers",
+           _disk({"number": 1, "label": "x"}, {"label": "x"}), False)
+    b.rule("disk-wipe-table-fs-warning", "§5.6 a filesystem on a wiped, unpartitioned disk is only a warning",
+           {"storage": {"disks": [{"device": "/dev/vdb", "wipeTable": True}], "filesystems": [{"device": "/dev/vdb", "format": "xfs"}]}}, True)
     b.rule("part-two-unnumbered", "§6 two unnumbered unlabeled partitions collide on key \"\" (and lack number/label)",
            _disk({"sizeMiB": 1}, {"sizeMiB": 2}), False)
 
@@ -410,6 +432,12 @@ def _filesystems(b: Builder) -> None:
            {"storage": {"filesystems": [{"device": "myfs", "format": "virtiofs", "label": "x"}]}}, False, versions=(V37X,))
     b.rule("fs-virtiofs-long-tag", "§5.6 virtiofs device tag cannot be longer than 36 bytes",
            {"storage": {"filesystems": [{"device": "t" * 37, "format": "virtiofs"}]}}, False, versions=(V37X,))
+    b.rule("fs-virtiofs-tag-36", "§8 a 36-byte virtiofs tag is fine",
+           {"storage": {"filesystems": [{"device": "t" * 36, "format": "virtiofs"}]}}, True, versions=(V37X,))
+    b.rule("fs-virtiofs-options", "§8 no mkfs options for virtiofs",
+           {"storage": {"filesystems": [{"device": "tag", "format": "virtiofs", "options": ["-x"]}]}}, False, versions=(V37X,))
+    b.rule("fs-format-none-options", "§5.6 format none with a path is allowed by validation (3.3+)",
+           _fs(format="none", wipeFilesystem=True), since(V33))
     b.rule("fs-unknown-format", "§5.6 invalid filesystem format", _fs(format="ntfs"), False)
     b.rule("fs-path", "§3.7 mount path", _fs(format="ext4", path="/var", label="var", wipeFilesystem=True, options=["-m0"]), True)
     b.rule("fs-path-relative", "§5.6 path absolute", _fs(format="ext4", path="var"), False)
@@ -472,6 +500,11 @@ def _luks(b: Builder) -> None:
            luks(clevis={"custom": {"needsNetwork": True}}), lambda v: not since(V33)(v))
     b.rule("luks-custom-pin-any", "§5.7 custom pin is restricted before 3.6", luks(clevis={"custom": {"pin": "yubikey", "config": "{}"}}),
            lambda v: old_ok(v) or since(V36)(v))
+    b.rule("luks-custom-object-with-tpm2", "§5.7 an empty custom object with tpm2 (3.2: custom present at all)",
+           luks(clevis={"tpm2": True, "custom": {}}), lambda v: v != V32)
+    b.rule("luks-tang-adv-ok", "§5.7 a valid advertisement (3.4+; earlier: unused key)",
+           luks(clevis={"tang": [{"url": "https://t", "thumbprint": "a", "advertisement": '{"payload": "e30", "signatures": []}'}]}), True)
+    b.rule("luks-threshold-custom", "§5.7 custom with a threshold", luks(clevis={"threshold": 2, "custom": {"pin": "sss", "config": "{}"}}), from32(False))
     b.rule("luks-discard", "§3.6 discard and openOptions from 3.4 (earlier: unused keys)", luks(discard=True, openOptions=["--perf-no_read_workqueue"]), True)
     b.rule("luks-openoptions-dup", "§6 openOptions duplicates are errors (3.4+)", luks(openOptions=["--a", "--a"]), lambda v: not since(V34)(v),
            differs={V34: "2.14's 3.4.0-experimental has no openOptions (an unused key there)"})
