@@ -37,6 +37,28 @@ def run(ctx: StageContext) -> None:
     from ignite import providers
 
     provider = providers.get(platform)
+    error: BaseException | None = None
+    try:
+        _run(ctx, args, platform, provider, offline)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        _report_status(ctx, platform, provider, offline, error)
+
+
+def _report_status(ctx: StageContext, platform: str, provider: Any, offline: bool, error: BaseException | None) -> None:
+    """The platform's Status hook (Packet phones home), whose failures are only logged."""
+    status = getattr(provider, "status", None)
+    if status is None:
+        return
+    from ignite.providers import ProviderContext
+    from ignite.resource import FetchSettings
+
+    status(ProviderContext(platform, FetchSettings(offline=offline, http_total=ctx.fetch_timeout)), ctx.stage, error)
+
+
+def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool) -> None:
     base = cache.system_base_config(platform)
     started = time.monotonic()
     # Upstream records the system base config even when there is none (an empty one).

@@ -318,3 +318,15 @@ def test_a_plain_run_on_this_workstation_reaches_no_cloud_address(tmp_path: Path
         out = subprocess.run([sys.executable, "-c", probe.format(stage=stage)], capture_output=True, text=True, cwd=REPO, timeout=60)
         assert "CONNECTS [] EXIT 2" in out.stdout, out.stdout + out.stderr
         assert "no platform" in out.stderr
+
+
+def test_packet_stage_fetches_user_data_and_phones_home(tmp_path: Path, system, http_server: Server, monkeypatch) -> None:
+    monkeypatch.setenv("IGNITE_ENDPOINT_PACKET", http_server.url(""))
+    http_server.route("/userdata", Reply(200, dump(cfg(storage={"files": [{"path": "/metal"}]}))))
+    http_server.route("/metadata", Reply(200, json.dumps({"phone_home_url": http_server.url("/ph/phone-home")}).encode()))
+    http_server.route("/ph/events", Reply(200))
+    boot = Boot(tmp_path, platform="packet")
+    boot.run("fetch")
+    assert boot.cache["storage"]["files"] == [{"path": "/metal"}]
+    events = [json.loads(s.body) for s in http_server.seen if s.path == "/ph/events"]
+    assert events == [{"state": "running", "message": "[fetch] Ignition status: finished successfully"}]
