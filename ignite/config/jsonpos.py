@@ -2,8 +2,8 @@
 
 `load(data)` returns the decoded value and a `Document` that can later say where a JSON
 path is in the text (line, column; both 1-based, columns count characters). The typical
-valid config pays for one `json.loads`; the position index is built by one scan of the
-text the first time a position is asked for.
+valid config pays for one `json.loads`; positions are looked up only when a report entry
+needs one, expanding the text's tree along that path only.
 
 Go semantics reproduced (what Ignition accepts, checked against ignition-validate):
 - invalid UTF-8 is replaced by U+FFFD (inside strings that is accepted; elsewhere it is a
@@ -27,7 +27,7 @@ from ignite.config.report import JsonPath
 from ignite.config.structure import fold_key, merge_objects
 
 MAX_DEPTH = 10000  # Go's encoding/json limit
-INDEX_DEPTH = 48  # deeper nodes are never named by a report; their ancestors stand in
+INDEX_DEPTH = 48  # repeated keys deeper than this are not reported (no report names such a path)
 
 
 class JsonSyntaxError(Exception):
@@ -56,12 +56,18 @@ class DuplicateKey:
 
 
 class Document:
-    """The decoded text of a config, answering "where is this JSON path"."""
+    """The decoded text of a config, answering "where is this JSON path".
+
+    Positions come from a tree of nodes that is expanded only along the paths asked for:
+    the members of an object (or elements of an array) are listed once, each sibling value
+    skipped by the C scanner of the json module, so a report about one key of a large
+    config costs a few milliseconds."""
 
     def __init__(self, text: str, has_duplicates: bool = False):
         self.text = text
         self.has_duplicates = has_duplicates
-        self._index: _Index | None = None
+        self._root: _Node | None = None
+        self._duplicates: list[DuplicateKey] | None = None
 
     def line_col(self, offset: int) -> tuple[int, int]:
         return _line_col(self.text, offset)
@@ -70,42 +76,128 @@ class Document:
         """Line and column of the value at `path` (of its key with key=True), or of the
         deepest node of `path` that exists. Keys match exactly, else case-insensitively
         (the last such key, as Go's decoder picks it)."""
-        index = self._get_index()
-        if not index.nodes:
-            return None
-        found: tuple[int, int] = index.nodes[()]
-        current: JsonPath = ()
-        exact = True
-        for element in path[:INDEX_DEPTH]:
-            if isinstance(element, str):
-                raw = element if current + (element,) in index.nodes else index.folded.get(current, {}).get(
-                    fold_key(element))
-                if raw is None:
-                    exact = False
-                    break
-                element = raw
-            child = current + (element,)
-            if child not in index.nodes:
+        if self._root is None:
+            start = _patterns().ws.match(self.text, 0).end()
+            if start >= len(self.text):
+                return None
+            self._root = _Node(-1, start)
+        node, exact = self._root, True
+        for element in path:
+            children = _children(self.text, node)
+            child = None
+            if isinstance(element, str) and isinstance(children, dict):
+                child = children.get(element)
+                if child is None:
+                    raw = node.folded.get(fold_key(element))
+                    child = children.get(raw) if raw is not None else None
+            elif type(element) is int and isinstance(children, list) and 0 <= element < len(children):
+                child = children[element]
+            if child is None:
                 exact = False
                 break
-            current = child
-            found = index.nodes[child]
-        offset = found[0] if key and exact and found[0] >= 0 else found[1]
+            node = child
+        offset = node.key_offset if key and exact and node.key_offset >= 0 else node.offset
         return self.line_col(offset)
 
     def duplicate_keys(self) -> list[DuplicateKey]:
+        """Every repeated key, in text order (one full scan, only when load saw one)."""
         if not self.has_duplicates:
             return []
-        return self._get_index().duplicates
+        if self._duplicates is None:
+            scanner = _Scanner(self.text, track_paths=True)
+            scanner.parse()
+            self._duplicates = scanner.duplicates
+        return self._duplicates
 
-    def _get_index(self) -> _Index:
-        if self._index is None:
-            self._index = _Index()
-            try:
-                _Scanner(self.text, self._index).parse()
-            except JsonSyntaxError:
-                pass  # only for text that failed to load: the index up to the error is all there is
-        return self._index
+
+class _Node:
+    """One JSON value in the text: where its key and value start; its members once listed
+    (a dict by raw key, the last of repeated keys winning as in Go; a list; or () for a
+    scalar), and its raw keys by folded key."""
+
+    __slots__ = ("key_offset", "offset", "children", "folded")
+
+    def __init__(self, key_offset: int, offset: int):
+        self.key_offset = key_offset
+        self.offset = offset
+        self.children: dict[str, _Node] | list[_Node] | tuple | None = None
+        self.folded: dict[str, str] = {}
+
+
+def _children(text: str, node: _Node) -> dict[str, _Node] | list[_Node] | tuple:
+    if node.children is None:
+        node.children = ()
+        try:
+            _list_members(text, node)
+        except (ValueError, IndexError):
+            pass  # only for text that did not load; what was listed before the error stays
+    return node.children
+
+
+def _list_members(text: str, node: _Node) -> None:
+    ws = _patterns().ws
+    opening = text[node.offset]
+    if opening not in "{[":
+        return
+    is_object = opening == "{"
+    members: dict[str, _Node] | list[_Node] = {} if is_object else []
+    node.children = members
+    pos = ws.match(text, node.offset + 1).end()
+    if text[pos] in "}]":
+        return
+    while pos < len(text):
+        if is_object:
+            key_offset = pos
+            key, pos = _scanstring(text, pos + 1, True)
+            pos = ws.match(text, ws.match(text, pos).end() + 1).end()  # past the colon
+            if pos >= len(text):
+                return
+            member = _Node(key_offset, pos)
+            members[key] = member
+            node.folded[fold_key(key)] = key
+        else:
+            member = _Node(-1, pos)
+            members.append(member)
+        pos = ws.match(text, _skip_value(text, pos)).end()
+        if text[pos] != ",":
+            return
+        pos = ws.match(text, pos + 1).end()
+
+
+def _skip_value(text: str, pos: int) -> int:
+    """Where the (valid) JSON value at pos ends."""
+    try:
+        return _c_scanner()(text, pos)[1]
+    except (RecursionError, ValueError, StopIteration):
+        # nesting deeper than Python's recursion limit, or an integer literal too long for
+        # int(): count brackets instead, stepping over strings
+        patterns = _patterns()
+        if text[pos] not in "[{":
+            return patterns.scalar.match(text, pos).end()
+        depth = 0
+        for m in patterns.brackets_or_string.finditer(text, pos):
+            c = text[m.start()]
+            if c in "[{":
+                depth += 1
+            elif c in "]}":
+                depth -= 1
+                if depth == 0:
+                    return m.end()
+        raise ValueError("unterminated value") from None
+
+
+_scan_once = None
+
+
+def _c_scanner():
+    global _scan_once
+    if _scan_once is None:
+        _scan_once = json.JSONDecoder(parse_int=_skip_int).scan_once
+    return _scan_once
+
+
+def _skip_int(literal: str) -> int:
+    return 0  # skipping only: no need to convert (nor to hit int()'s digit limit)
 
 
 def _go_replace(error: UnicodeError) -> tuple[str, int]:
@@ -140,7 +232,7 @@ def load(data: bytes) -> tuple[Any, Document]:
         # Syntax errors get Go's wording and position from our own scanner; deep nesting
         # (Python's recursion limit is lower than Go's 10000) and huge integer literals
         # parse there too, iteratively.
-        scanner = _Scanner(text, None, data)
+        scanner = _Scanner(text, data)
         value = scanner.parse()
         duplicates = scanner.saw_duplicates
     if "\\u" in text and _patterns().surrogate_escape.search(text):
@@ -206,18 +298,6 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
-class _Index:
-    """path -> (key offset or -1, value offset); the raw keys of each object by folded key;
-    the repeated keys."""
-
-    __slots__ = ("nodes", "folded", "duplicates")
-
-    def __init__(self) -> None:
-        self.nodes: dict[JsonPath, tuple[int, int]] = {}
-        self.folded: dict[JsonPath, dict[str, str]] = {}
-        self.duplicates: list[DuplicateKey] = []
-
-
 class _Patterns:
     """Compiled on first use: the fast path of a valid config needs none of them."""
 
@@ -225,6 +305,8 @@ class _Patterns:
         self.ws = re.compile(r"[ \t\n\r]*")
         self.number = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
         self.surrogate_escape = re.compile(r"\\u[dD][89a-fA-F]")
+        self.scalar = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r,\]}]*')
+        self.brackets_or_string = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 _compiled: _Patterns | None = None
@@ -257,11 +339,12 @@ class _Frame:
 
 class _Scanner:
     """An iterative JSON parser: Go's grammar, messages and depth limit; optionally
-    records the position index."""
+    records the paths of repeated keys."""
 
-    def __init__(self, text: str, index: _Index | None, data: bytes | None = None):
+    def __init__(self, text: str, data: bytes | None = None, track_paths: bool = False):
         self.text = text
-        self.index = index
+        self.track_paths = track_paths  # to report repeated keys with their paths
+        self.duplicates: list[DuplicateKey] = []
         self.data = data  # the original bytes, to name an invalid byte in an error
         patterns = _patterns()
         self.ws, self.number = patterns.ws, patterns.number
@@ -284,13 +367,12 @@ class _Scanner:
         return JsonSyntaxError(message, pos, line, col)
 
     def parse(self) -> Any:
-        text, n, index = self.text, len(self.text), self.index
+        text, n = self.text, len(self.text)
         stack: list[_Frame] = []
         pos = self.ws.match(text, 0).end()
         while True:
             # A value starts at pos.
             path = self._child_path(stack)
-            value_offset = pos
             if pos >= n:
                 raise self.fail("", pos)
             ch = text[pos]
@@ -298,10 +380,7 @@ class _Scanner:
             if ch == "{" or ch == "[":
                 if len(stack) >= MAX_DEPTH:
                     raise self.fail("exceeded max depth", pos)
-                indexed = index is not None and path is not None
-                if indexed:
-                    self._record(stack, path, value_offset)
-                frame = _Frame(ch == "{", path if indexed else (), indexed)
+                frame = _Frame(ch == "{", path if path is not None else (), path is not None)
                 stack.append(frame)
                 pos = self.ws.match(text, pos + 1).end()
                 close = "}" if frame.is_object else "]"
@@ -340,8 +419,6 @@ class _Scanner:
                 pos += len(word)
             else:
                 raise self.fail("looking for beginning of value", pos)
-            if index is not None and path is not None and ch not in "{[":
-                self._record(stack, path, value_offset)
             # A value ended at pos: hand it to its container, closing containers as they end.
             while True:
                 if not stack:
@@ -382,7 +459,7 @@ class _Scanner:
         return self.ws.match(text, end + 1).end()
 
     def _child_path(self, stack: list[_Frame]) -> JsonPath | None:
-        if self.index is None:
+        if not self.track_paths:
             return None
         if not stack:
             return ()
@@ -391,23 +468,14 @@ class _Scanner:
             return None
         return frame.path + ((frame.key,) if frame.is_object else (len(frame.items),))
 
-    def _record(self, stack: list[_Frame], path: JsonPath, value_offset: int) -> None:
-        index = self.index
-        key_offset = -1
-        if stack and stack[-1].is_object:
-            frame = stack[-1]
-            key_offset = frame.key_offset
-            index.folded.setdefault(frame.path, {})[fold_key(frame.key)] = frame.key
-        index.nodes[path] = (key_offset, value_offset)
-
     def _add_pair(self, frame: _Frame, value: Any) -> None:
         key = frame.key
         if key in frame.seen:
             self.saw_duplicates = True
             merged = type(frame.seen[key]) is dict and type(value) is dict
-            if self.index is not None and frame.indexed:
+            if frame.indexed:
                 line, col = _line_col(self.text, frame.key_offset)
-                self.index.duplicates.append(DuplicateKey(frame.path + (key,), line, col, merged))
+                self.duplicates.append(DuplicateKey(frame.path + (key,), line, col, merged))
         frame.seen[key] = value
         frame.pairs.append((key, value))
 

@@ -130,7 +130,7 @@ def test_duplicate_keys_in_deep_text_are_found_by_the_fallback_parser_too():
 def test_no_duplicates_no_scan():
     _, doc = load(b'{"a":1,"b":{"a":2}}')
     assert doc.duplicate_keys() == []
-    assert doc._index is None
+    assert doc._duplicates is None and doc._root is None
 
 
 POSITIONS = b"""{
@@ -167,13 +167,37 @@ def test_positions_of_json_paths(path, key, expected):
     assert doc.position(path, key=key) == expected
 
 
-def test_positions_are_computed_lazily_and_once():
+def test_positions_are_computed_lazily_and_only_along_the_path_asked_for():
     _, doc = load(POSITIONS)
-    assert doc._index is None
+    assert doc._root is None
     doc.position(("storage",))
-    index = doc._index
-    doc.position(("ignition",))
-    assert doc._index is index
+    root = doc._root
+    assert set(root.children) == {"ignition", "storage"}
+    assert root.children["storage"].children is None and root.children["ignition"].children is None
+    doc.position(("ignition", "version"))
+    assert doc._root is root and set(root.children["ignition"].children) == {"Version"}
+    assert root.children["storage"].children is None
+
+
+def test_siblings_too_deep_or_too_long_for_the_c_scanner_are_stepped_over():
+    data = (b'{"a":' + b"[" * 3000 + b'"]\\"["' + b"]" * 3000 + b',"b":1' + b"0" * 5000
+            + b',"c":"x","d":{"e":[1,{"f":"}"}]}}')
+    _, doc = load(data)
+    assert doc.position(("c",)) == (1, data.index(b'"x"') + 1)
+    assert doc.position(("d", "e", 1, "f")) == (1, data.index(b'"}"') + 1)
+
+
+def test_a_position_in_a_large_config_costs_little():
+    import json
+    import time
+
+    files = [{"path": f"/etc/f{i}", "mode": 420, "contents": {"source": f"data:,{i}"}} for i in range(5000)]
+    data = json.dumps({"ignition": {"version": "3.6.0"}, "storage": {"files": files}, "x": 1}, indent=2).encode()
+    _, doc = load(data)
+    start = time.perf_counter()
+    assert doc.position(("x",), key=True)[0] == data.count(b"\n")
+    assert doc.position(("storage", "files", 4999, "mode"))[0] > 5000
+    assert time.perf_counter() - start < 0.2
 
 
 def test_positions_of_a_case_variant_duplicate_use_the_last_spelling():
@@ -197,8 +221,10 @@ def test_a_50_mb_config_loads_and_positions_without_a_hang():
 
 
 def test_positions_of_a_text_that_failed_to_load_cover_what_came_before_the_error():
-    doc = jsonpos.Document('{"a":{"b":[1,2,')
-    assert doc.position(("a", "b", 1)) == (1, 14)
+    doc = jsonpos.Document('{"a":1,"b":[1,2,')
+    assert doc.position(("a",)) == (1, 6)
+    assert doc.position(("b", 1)) == (1, 15)
+    assert doc.position(("b", 2)) == (1, 12)  # not there: b stands in
 
 
 # What Go's decoder accepts, asked of the real thing: each input is a valid 3.0.0 config
