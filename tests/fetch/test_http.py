@@ -212,3 +212,16 @@ def test_stalled_body_fails_instead_of_hanging(http_server: Server) -> None:
         fetch_bytes(res(http_server.url("/stall")), FetchSettings(http_response_headers=0.5, http_total=10))
     assert time.monotonic() - started < 1.8
     assert err.value.kind == "timeout" and "stalled" in str(err.value)
+
+
+def test_dns_failure_is_classified_as_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real resolver may be asked from a test: getaddrinfo fails as it would for an unknown name."""
+    import socket
+
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(res("http://config.example.invalid/c.ign"), FetchSettings(retry_initial=0.05, http_total=0.5))
+    assert "last error: dns:" in str(err.value)
