@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from ignite.errors import ConfigError, FetchError
+from ignite.resource.pipeline import display_url
 
 # data:[type/subtype][;attr=value]*;base64,<padded standard base64>
 _SIMPLE_BASE64 = re.compile(
@@ -35,13 +36,8 @@ def decode_data_url(url: str) -> bytes:
     try:
         return exact(url)
     except ConfigError as exc:
-        raise FetchError(_short(url), "data", f"invalid data URL: {exc.message}") from None
+        raise FetchError(display_url(url), "data", f"invalid data URL: {exc.message}") from None
 
 
 def stream(url: str, resource: object, settings: object) -> Iterator[bytes]:
     yield decode_data_url(url)
-
-
-def _short(url: str) -> str:
-    """Data URLs can be megabytes long: keep error messages readable."""
-    return url if len(url) <= 64 else url[:60] + "..."

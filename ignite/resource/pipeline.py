@@ -56,15 +56,16 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         raise FetchError(url, "neednet", "resource requires networking")
     if resource.compression and scheme in ("s3", "arn"):
         raise FetchError(url, "scheme", "compression is not supported with that scheme")
+    shown = display_url(url)
     verifier = None
     if resource.verification.hash is not None:
-        verifier = Verifier(resource.verification.hash, url, exact_case=exact_hash_case)
+        verifier = Verifier(resource.verification.hash, shown, exact_case=exact_hash_case)
     chunks = _reader(scheme)(url, resource, settings)
     if scheme in PREFETCHED:
         from ignite.resource.prefetch import prefetched
 
         chunks = prefetched(chunks)
-    for chunk in decompress(chunks, resource.compression, url):
+    for chunk in decompress(chunks, resource.compression, shown):
         if verifier is not None:
             verifier.update(chunk)
         dest.write(chunk)
@@ -72,6 +73,11 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         verifier.check()
     if scheme != "data":
         log.info("fetched %s", redact_url(url))
+
+
+def display_url(url: str) -> str:
+    """A data URL can be megabytes long: errors and logs show its start only."""
+    return url if len(url) <= 80 or not url[:5].lower() == "data:" else url[:72] + "..."
 
 
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:

@@ -143,3 +143,10 @@ def test_unknown_scheme() -> None:
 def test_compression_with_s3_is_refused() -> None:
     with pytest.raises(FetchError, match="compression is not supported"):
         fetch_bytes(Resource(source="s3://b/k", compression="gzip"))
+
+
+def test_errors_about_long_data_urls_stay_short() -> None:
+    payload = b"y" * 100_000
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(Resource(source=b64url(payload), verification=Verification("sha256-" + "0" * 64)))
+    assert len(str(err.value)) < 300
