@@ -169,6 +169,8 @@ class NodeWriter:
         self.root.makedirs(posixpath.dirname(e.host))
         tmp = temp_name(e.host)
         self.root.guard(tmp)
+        # O_TRUNC: a killed run's leftover of the same name is reused. The file is created
+        # 0600 and gets its final owner and mode before it is renamed into place.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -179,15 +181,16 @@ class NodeWriter:
                             sink.write(chunk)
                 for res in resources:
                     self._fetch(res, sink)
-                if st is None:
-                    tst = os.fstat(out.fileno())
-                    uid, gid = self._owner(e, tst.st_uid, tst.st_gid)
-                    mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
-                else:
-                    uid, gid = self._owner(e, st.st_uid, st.st_gid)
-                    mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
+                cur = os.fstat(out.fileno())
+            if st is None:
+                uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
+                mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
+            else:
+                uid, gid = self._owner(e, st.st_uid, st.st_gid)
+                mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
             # Owner before mode: a chown clears setuid/setgid bits.
-            os.chown(tmp, uid, gid, follow_symlinks=False)
+            if (uid, gid) != (cur.st_uid, cur.st_gid):
+                os.chown(tmp, uid, gid, follow_symlinks=False)
             os.chmod(tmp, mode)
             self.journal.begin(key, sink.hexdigest())
             self.root.guard(e.host)
