@@ -1,10 +1,12 @@
 """Which spec version a config is written in, and the checks made before JSON decoding.
 
-3.x dispatch is upstream Ignition's: the version string must equal one of V3 exactly
-(pre-release and build metadata included). Legacy dispatch follows Ignition 0.x's chain
-of parsers (translation.md §0.1): 2.x strings must equal one of LEGACY_V2 exactly; a
-string below 2.0.0 (or none at all) falls through to the v1 parser, which wants the
-integer `"ignitionVersion": 1`.
+3.x dispatch is upstream Ignition's: the version must equal one of V3 as go-semver
+compares them (numbers by value, so `03.1.0` is 3.1.0; pre-release and build metadata
+included). Legacy dispatch follows Ignition 0.x's chain of parsers (translation.md §0.1):
+2.x versions must equal one of LEGACY_V2 the same way; a version below 2.0.0, an
+unparseable one or none at all falls through to the v1 parser, which wants the integer
+`"ignitionVersion": 1`. Without `ignitionVersion` those are upstream's
+`invalid config version (couldn't parse)` / `unsupported config version`.
 """
 from __future__ import annotations
 
@@ -66,11 +68,6 @@ def semver(version: str) -> Semver | None:
     return numbers[0], numbers[1], numbers[2], pre, metadata
 
 
-def canonical(version: Semver) -> str:
-    major, minor, patch, pre, metadata = version
-    return f"{major}.{minor}.{patch}" + (f"-{pre}" if pre else "") + (f"+{metadata}" if metadata else "")
-
-
 @cache
 def _known() -> dict[Semver, str]:
     return {semver(v): v for v in V3 + LEGACY_V2}
@@ -126,11 +123,12 @@ def precheck(data: bytes) -> bytes:
         data = gunzip(data)
     if not data:
         raise VersionError(ERR_EMPTY)
-    first_line = data.split(b"\n", 1)[0]
-    if first_line.rstrip() == b"#cloud-config":
-        raise VersionError(ERR_CLOUD_CONFIG)
-    if first_line.startswith(b"#!"):
-        raise VersionError(ERR_SCRIPT)
+    if data.startswith(b"#"):
+        first_line = data.split(b"\n", 1)[0]
+        if first_line.rstrip() == b"#cloud-config":
+            raise VersionError(ERR_CLOUD_CONFIG)
+        if first_line.startswith(b"#!"):
+            raise VersionError(ERR_SCRIPT)
     return data
 
 
