@@ -353,3 +353,17 @@ def test_every_list_in_the_model_has_a_merge_rule():
     walk(model.Config)
     # each keyed list of §6 really is keyed, each append-list of §7.4 really appends
     assert not set(KEYS) & APPEND_LISTS
+
+
+def test_merge_of_parsed_configs_of_different_versions():
+    """As the fetch stage uses it: both sides parsed (and upgraded) first."""
+    parse = pytest.importorskip("ignite.config.parse").parse
+    parent = parse(b'{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/etc/motd", "mode": 2541,'
+                   b' "contents": {"source": "data:,old"}}]}, "systemd": {"units": [{"name": "a.service", "enabled": true}]}}')
+    child = parse(b'{"ignition": {"version": "3.6.0"}, "storage": {"files": [{"path": "/etc/motd",'
+                  b' "contents": {"source": "data:,new"}}]}, "systemd": {"units": [{"name": "a.service", "mask": true}]}}')
+    out = to_json(merge(parent, child))
+    # 3.0's setuid bit was stripped on the way up; the child's unset mode keeps the parent's
+    assert out["storage"]["files"] == [{"path": "/etc/motd", "contents": {"source": "data:,new"}, "mode": 0o755}]
+    assert out["systemd"]["units"] == [{"name": "a.service", "enabled": True, "mask": True}]
+    assert out["ignition"]["version"] == "3.6.0"
