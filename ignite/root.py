@@ -31,6 +31,7 @@ class Root:
         self.real = os.path.realpath(self.path)
         self._safe_dirs: set[str] = set()
         self._made_dirs: set[str] = set()
+        self._resolved: dict[str, str] = {}
 
     # --- resolution -------------------------------------------------------------------
 
@@ -45,7 +46,10 @@ class Root:
         if not parts:
             return "/"
         last = parts.pop()
-        parent = self._resolve_dirs(parts, path)
+        key = "/".join(parts)
+        parent = self._resolved.get(key)
+        if parent is None:
+            parent = self._resolved[key] = self._resolve_dirs(parts, path)
         if last == "..":
             return posixpath.dirname(parent) or "/"
         return posixpath.join(parent, last)
@@ -118,9 +122,11 @@ class Root:
         self._safe_dirs.add(parent)
 
     def forget(self) -> None:
-        """Called after a symlink was created or a tree removed: cached checks are stale."""
+        """Called after a symlink was created or a tree removed: cached checks and
+        resolutions are stale."""
         self._safe_dirs.clear()
         self._made_dirs.clear()
+        self._resolved.clear()
 
     def makedirs(self, host_dir: str, mode: int = 0o755) -> None:
         """`mkdir -p` of a directory below the root, checking each step stays inside."""
