@@ -145,6 +145,7 @@ def test_every_example_is_valid(example, capsys):
 
 def test_examples_cover_the_promised_scenarios():
     names = {p.name for p in EXAMPLES}
+    assert len(OLD_ENOUGH) >= 3  # so ignition-validate 2.14 judges some of them too
     assert {"webserver.ign", "storage-node.ign", "pxe-node.ign", "merge.ign"} <= names
     web = json.loads((REPO / "examples" / "webserver.ign").read_text())
     cert = [f for f in web["storage"]["files"] if f["contents"]["source"].startswith("https://")]
@@ -155,16 +156,20 @@ def test_examples_cover_the_promised_scenarios():
     assert json.loads((REPO / "examples" / "merge.ign").read_text())["ignition"]["config"]["merge"]
 
 
+def _version_of(path: Path) -> str | None:
+    return json.loads(path.read_text()).get("ignition", {}).get("version")
+
+
+OLD_ENOUGH = [p for p in EXAMPLES if _version_of(p) in ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0")]
+
+
 @pytest.mark.oracle
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("example", OLD_ENOUGH, ids=[p.name for p in OLD_ENOUGH])
 def test_examples_of_versions_2_14_knows_pass_ignition_validate(example):
     if not ORACLE.exists():
         pytest.skip("Debian's ignition-validate is not unpacked (run `make oracle`)")
     cfg = json.loads(example.read_text())
-    version = cfg.get("ignition", {}).get("version")
-    if version not in ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0"):
-        pytest.skip(f"2.14 cannot judge version {version}")
-    if version == "3.4.0":
+    if cfg["ignition"]["version"] == "3.4.0":
         cfg["ignition"]["version"] = "3.4.0-experimental"
     p = subprocess.run([str(ORACLE), "-"], input=json.dumps(cfg).encode(), capture_output=True)
     assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
