@@ -90,7 +90,7 @@ def test_retries_stop_at_the_deadline_with_the_last_cause(http_server: Server) -
     started = time.monotonic()
     with pytest.raises(FetchError) as err:
         fetch_bytes(res(http_server.url("/down")), FetchSettings(retry_initial=0.05, retry_max=0.2, http_total=1))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # bounded (generously: the machine is shared)
     assert err.value.kind == "timeout"
     assert "unable to fetch resource in time" in str(err.value) and "503" in str(err.value)
     assert http_server.hits("/down") >= 3
@@ -129,12 +129,12 @@ def test_each_failed_attempt_logs_one_classified_line(caplog: pytest.LogCaptureF
 
 
 def test_slow_headers_time_out(http_server: Server) -> None:
-    http_server.route("/slow", Reply(200, b"late", delay=1.5))
+    http_server.route("/slow", Reply(200, b"late", delay=6))
     settings = FetchSettings(http_response_headers=0.3, http_total=1.0, retry_initial=0.05, retry_max=0.1)
     started = time.monotonic()
     with pytest.raises(FetchError) as err:
         fetch_bytes(res(http_server.url("/slow")), settings)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
     assert "timed out waiting for the response headers" in str(err.value)
 
 
@@ -206,11 +206,11 @@ def test_no_proxy_and_loopback_bypass_the_proxy(http_server: Server) -> None:
 
 
 def test_stalled_body_fails_instead_of_hanging(http_server: Server) -> None:
-    http_server.route("/stall", Reply(200, b"s" * 200_000, stall_after=50_000, stall=2.0))
+    http_server.route("/stall", Reply(200, b"s" * 200_000, stall_after=50_000, stall=6.0))
     started = time.monotonic()
     with pytest.raises(FetchError) as err:
         fetch_bytes(res(http_server.url("/stall")), FetchSettings(http_response_headers=0.5, http_total=10))
-    assert time.monotonic() - started < 1.8
+    assert time.monotonic() - started < 4.0
     assert err.value.kind == "timeout" and "stalled" in str(err.value)
 
 

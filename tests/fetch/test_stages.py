@@ -204,7 +204,7 @@ def test_cmdline_fetch_deadline(tmp_path: Path, system) -> None:
     started = time.monotonic()
     with pytest.raises(FetchError, match="unable to fetch resource in time"):
         boot.run("fetch")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
 
 
 def test_cmdline_data_url_and_bare_path(tmp_path: Path, system) -> None:
