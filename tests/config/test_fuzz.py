@@ -28,7 +28,7 @@ EXAMPLES = [p.read_bytes() for p in sorted((REPO / "examples").glob("*.ign"))]
 VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental",
             "2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0", "3.4.0-experimental", "", "3.0", "9.9.9"]
 
-FUZZ = settings(max_examples=150, deadline=timedelta(seconds=2), database=None,
+FUZZ = settings(max_examples=150, deadline=timedelta(seconds=5), database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
