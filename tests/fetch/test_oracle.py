@@ -75,3 +75,67 @@ def test_fetch_offline_matches_ignition(case: str, tmp_path: Path, oracle_igniti
         config_file=ours / "config.ign",
     ))
     assert outcome(ours) == outcome(theirs)
+
+
+def _run_both(tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
+    theirs = tmp_path / "theirs"
+    env = setup(theirs, config)
+    proc = subprocess.run(
+        [str(oracle_ignition), "-platform", "file", "-stage", stage, "-root", str(theirs / "root"),
+         "-log-to-stdout", "-config-cache", str(theirs / "cache.json"), "-state-file", str(theirs / "state"),
+         "-neednet", str(theirs / "neednet")],
+        env={**os.environ, **env}, cwd=theirs, capture_output=True, text=True, timeout=60,
+    )
+    ours = tmp_path / "ours"
+    for key, value in setup(ours, config).items():
+        monkeypatch.setenv(key, value)
+    ctx = StageContext(
+        stage=stage, root=ours / "root", platform="file", config_cache=ours / "cache.json",
+        state_file=ours / "state", neednet_file=ours / "neednet", cmdline_file=ours / "cmdline",
+        config_file=ours / "config.ign",
+    )
+    error = None
+    try:
+        run_stage(ctx)
+    except Exception as exc:  # compared with the oracle's verdict below
+        error = exc
+    return (
+        {**outcome(ours), "ok": error is None},
+        {**outcome(theirs), "ok": proc.returncode == 0},
+    )
+
+
+@pytest.mark.oracle
+def test_fetch_stage_renders_like_ignition(tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server, https_server, ca) -> None:
+    import hashlib
+
+    from .conftest import Reply
+
+    grandchild = json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/gc"}]}}).encode()
+    http_server.route("/gc.ign", Reply(200, grandchild))
+    child = {"ignition": {"version": "3.3.0", "config": {"merge": [{"source": http_server.url("/gc.ign"),
+             "verification": {"hash": "sha512-" + hashlib.sha512(grandchild).hexdigest()}}]}},
+             "storage": {"files": [{"path": "/c"}]}}
+    https_server.route("/child.ign", Reply(200, json.dumps(child).encode()))
+    http_server.route("/ca.pem", Reply(200, ca.cert_pem.bytes()))
+    config = {"ignition": {"version": "3.3.0",
+                           "security": {"tls": {"certificateAuthorities": [{"source": http_server.url("/ca.pem")}]}},
+                           "config": {"merge": [{"source": https_server.url("/child.ign")}]}},
+              "storage": {"files": [{"path": "/parent"}]}}
+    ours, theirs = _run_both(tmp_path, config, "fetch", oracle_ignition, monkeypatch)
+    assert ours == theirs
+    assert ours["ok"] and ours["files"] == ["/parent", "/c", "/gc"]
+    for side in ("ours", "theirs"):
+        cached = json.loads((tmp_path / side / "cache.json").read_text())
+        assert cached["ignition"]["security"]["tls"]["certificateAuthorities"][0]["source"].startswith("data:")
+
+
+@pytest.mark.oracle
+def test_fetch_stage_wrong_hash_fails_like_ignition(tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server) -> None:
+    from .conftest import Reply
+
+    http_server.route("/c.ign", Reply(200, b'{"ignition":{"version":"3.3.0"}}'))
+    config = {"ignition": {"version": "3.3.0", "config": {"replace": {"source": http_server.url("/c.ign"),
+              "verification": {"hash": "sha512-" + "0" * 128}}}}}
+    ours, theirs = _run_both(tmp_path, config, "fetch", oracle_ignition, monkeypatch)
+    assert ours == theirs and not ours["ok"] and not ours["cached"]
