@@ -185,3 +185,42 @@ def test_ignite_report_lists_actions_and_timings(root: Path, work: Path) -> None
     assert {"action": "write file", "target": "/etc/app.conf"} in report["actions"]
     assert {"action": "preset enable", "target": "app.service"} in report["actions"]
     assert secret_body not in json.dumps(report)
+
+
+# --- SELinux and the command line ------------------------------------------------------
+
+
+def test_relabel_runs_setfiles_on_what_the_stage_touched(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (root / "etc/selinux/config").write_text("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
+    log = work / "setfiles.log"
+    stand_in = work / "setfiles"
+    stand_in.write_text(f"#!/bin/sh\necho \"$@\" > {log}\ntr '\\0' '\\n' >> {log}\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("IGNITE_TOOL_SETFILES", str(stand_in))
+    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/app.conf"}]},
+              "systemd": {"units": [{"name": "a.service", "contents": "[Unit]\n"}]}}
+    run_ignite(config, root, work / "w")
+    args, *paths = log.read_text().splitlines()
+    assert args == f"-vF0 -r {root} {root}/etc/selinux/targeted/contexts/files/file_contexts -f -"
+    assert f"{root}/etc/app.conf" in paths
+    assert f"{root}/etc/systemd/system/a.service" in paths
+
+
+def test_no_relabel_when_selinux_is_disabled(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IGNITE_TOOL_SETFILES", str(work / "does-not-exist"))
+    run_ignite({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/x"}]}}, root, work / "w")
+
+
+def test_command_line_failure_is_one_clear_line(root: Path, work: Path) -> None:
+    from files_helpers import run_ignite_process
+
+    (root / "etc/exists").write_text("old")
+    proc = run_ignite_process({"ignition": {"version": "3.4.0"},
+                               "storage": {"files": [{"path": "/etc/exists", "contents": {"source": "data:,new"}}]}},
+                              root, work / "w")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    text = err.decode()
+    assert "/etc/exists" in text and "overwrite is false" in text and "$.storage.files.0" in text
+    assert "Traceback" not in text
+    assert (root / "etc/exists").read_text() == "old"
