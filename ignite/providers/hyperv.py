@@ -2,12 +2,17 @@
 
 Ignition reads the pool through the kernel's hv_kvp device itself; here the pool files
 that hv_kvp_daemon keeps (/var/lib/hyperv/.kvp_pool_N: records of a 512-byte key and a
-2048-byte value, NUL padded) are read, so the daemon must run in the initramfs. Not done
-yet: writing the pools into the target root during the files stage."""
+2048-byte value, NUL padded) are read, so the daemon must run in the initramfs.
+
+output_files() gives every pool as a File (0600, overwrite) for the files stage to write
+into the target, as upstream's FetchWithFiles; the fetch stage puts them in the state's
+providerOutputFiles."""
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
+from typing import Any
 
 from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
@@ -53,3 +58,21 @@ def fetch(pctx: ProviderContext) -> bytes | None:
             index += 1
         value = "".join(parts)
     return value.encode() or None
+
+
+def output_files(pctx: ProviderContext) -> list[dict[str, Any]]:
+    """The KVP pools as config File objects (JSON), for /var/lib/hyperv in the target."""
+    pool_dir = Path(os.environ.get(POOL_DIR_ENV, POOL_DIR))
+    files = []
+    for pool in sorted(pool_dir.glob(".kvp_pool_[0-9]*")):
+        try:
+            data = pool.read_bytes()
+        except OSError as exc:
+            raise ProviderError("hyperv", f"cannot read {pool}: {exc.strerror}") from None
+        files.append({
+            "path": f"/var/lib/hyperv/{pool.name}",
+            "overwrite": True,
+            "mode": 0o600,
+            "contents": {"source": "data:;base64," + base64.b64encode(data).decode()},
+        })
+    return files

@@ -138,8 +138,11 @@ def save_config(ctx: StageContext, config: Config) -> None:
     os.replace(tmp, path)
 
 
-def record_fetched(ctx: StageContext, entries: list[dict[str, Any]]) -> None:
-    """state.fetchedConfigs += entries, keeping every other key (dir 0700, file 0600)."""
+def record_fetched(
+    ctx: StageContext, entries: list[dict[str, Any]], provider_files: list[dict[str, Any]] | None = None
+) -> None:
+    """state.fetchedConfigs += entries (and providerOutputFiles, if given), keeping every
+    other key (dir 0700, file 0600)."""
     path = ctx.state_file
     try:
         state = json.loads(path.read_text())
@@ -150,6 +153,8 @@ def record_fetched(ctx: StageContext, entries: list[dict[str, Any]]) -> None:
     if not isinstance(state, dict):
         state = {}
     state["fetchedConfigs"] = (state.get("fetchedConfigs") or []) + entries
+    if provider_files is not None:
+        state["providerOutputFiles"] = provider_files or None
     for key in STATE_KEYS:  # upstream writes every key, null when empty
         state.setdefault(key, None)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

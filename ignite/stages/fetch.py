@@ -76,7 +76,7 @@ def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, 
         log.info("fetch-offline: the config references resources that need the network: signalling neednet")
         signal_neednet(ctx)
     cache.save_config(ctx, config)
-    cache.record_fetched(ctx, fetched)
+    cache.record_fetched(ctx, fetched, _provider_files(provider, platform, ctx, offline))
     for entry in fetched:
         referenced = "referenced " if entry["referenced"] else ""
         log.info('fetched %s%s config from "%s"', referenced, entry["kind"], entry["source"])
@@ -258,6 +258,17 @@ def config_needs_network(config: Config) -> bool:
         elif dataclasses.is_dataclass(node):
             stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
     return False
+
+
+def _provider_files(provider: Any, platform: str, ctx: StageContext, offline: bool) -> list[dict[str, Any]] | None:
+    """Files a provider wants in the target (Hyper-V's KVP pools), for the files stage."""
+    output_files = getattr(provider, "output_files", None)
+    if output_files is None:
+        return None
+    from ignite.providers import ProviderContext
+    from ignite.resource import FetchSettings
+
+    return output_files(ProviderContext(platform, FetchSettings(offline=offline)))
 
 
 def signal_neednet(ctx: StageContext) -> None:

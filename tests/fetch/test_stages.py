@@ -330,3 +330,25 @@ def test_packet_stage_fetches_user_data_and_phones_home(tmp_path: Path, system, 
     assert boot.cache["storage"]["files"] == [{"path": "/metal"}]
     events = [json.loads(s.body) for s in http_server.seen if s.path == "/ph/events"]
     assert events == [{"state": "running", "message": "[fetch] Ignition status: finished successfully"}]
+
+
+def test_hyperv_pools_become_provider_output_files(tmp_path: Path, system, monkeypatch) -> None:
+    import base64
+
+    def record(key: str, value: str) -> bytes:
+        return key.encode().ljust(512, b"\0") + value.encode().ljust(2048, b"\0")
+
+    pools = tmp_path / "kvp"
+    pools.mkdir()
+    pool0 = record("ignition.config", json.dumps(cfg(storage={"files": [{"path": "/hv"}]})))
+    (pools / ".kvp_pool_0").write_bytes(pool0)
+    (pools / ".kvp_pool_3").write_bytes(record("VirtualMachineName", "vm1"))
+    monkeypatch.setenv("IGNITE_HYPERV_KVP_DIR", str(pools))
+    boot = Boot(tmp_path, platform="hyperv")
+    boot.run("fetch-offline")
+    assert boot.cache["storage"]["files"] == [{"path": "/hv"}]
+    state = json.loads((tmp_path / "run" / "ignition" / "state").read_text())
+    files = state["providerOutputFiles"]
+    assert [f["path"] for f in files] == ["/var/lib/hyperv/.kvp_pool_0", "/var/lib/hyperv/.kvp_pool_3"]
+    assert files[0]["mode"] == 0o600 and files[0]["overwrite"] is True
+    assert base64.b64decode(files[0]["contents"]["source"].split(",", 1)[1]) == pool0
