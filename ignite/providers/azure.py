@@ -1,10 +1,14 @@
 """Azure: user data from IMDS (base64; 404/410/429 retried), else the provisioning
 media: a UDF CD-ROM with ovf-env.xml, whose CustomData.bin is the config.
-Azure Blob credentials for *.blob.core.windows.net sources are not implemented: such
-URLs are fetched as plain HTTPS (the fallback upstream uses too)."""
+
+init() gets the VM's managed-identity token for Azure Storage: https sources on
+*.blob.core.windows.net are then tried through the blob API first, then as plain HTTPS,
+as upstream (which uses the whole DefaultAzureCredential chain; here: managed identity)."""
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import json
 import logging
 import os
 import tempfile
@@ -21,6 +25,24 @@ USERDATA = "/metadata/instance/compute/userData?api-version=2021-01-01&format=te
 MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # tests: the devices to consider, colon-separated
 CDROM_DRIVE_STATUS, CDS_DISC_OK = 0x5326, 4
 POLL = 1.0
+
+
+TOKEN = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F"
+TOKEN_TIMEOUT = 10.0
+
+
+def init(pctx: ProviderContext):  # type: ignore[no-untyped-def]
+    settings = pctx.settings
+    if pctx.offline:
+        return settings
+    short = dataclasses.replace(pctx, settings=dataclasses.replace(settings, http_total=TOKEN_TIMEOUT))
+    try:
+        body = http_get(short, endpoint("azure", ENDPOINT) + TOKEN, {"Metadata": "true"})
+        token = json.loads(body or b"{}").get("access_token")
+    except (IgniteError, ValueError, AttributeError) as exc:
+        log.info("azure: no managed identity token (%s): blob URLs are fetched as plain HTTPS", exc)
+        return settings
+    return dataclasses.replace(settings, azure_blob_token=token or None)
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

@@ -43,6 +43,7 @@ class FetchSettings:
     aws_region: str | None = None
     aws_credentials: tuple[str, str, str | None] | None = None  # key id, secret, session token
     gs_token: str | None = None  # OAuth bearer token of a GCE service account
+    azure_blob_token: str | None = None  # managed-identity token for *.blob.core.windows.net
     oem_dir: str = "/usr/share/oem"
 
     @classmethod

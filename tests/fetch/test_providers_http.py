@@ -3,6 +3,7 @@ real paths, headers and tokens; the endpoint comes from IGNITE_ENDPOINT_<PLATFOR
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 
@@ -82,12 +83,16 @@ def test_empty_body_is_no_config(metadata, platform, path, headers, empty_on_404
     assert providers.get(platform).fetch(pctx(platform)) is None
 
 
-@pytest.mark.parametrize("platform", ["aliyun", "aws", "akamai", "azure", "openstack", "packet", "scaleway", "cloudstack"])
+@pytest.mark.parametrize("platform", ["aliyun", "aws", "akamai", "azure", "gcp", "openstack", "packet", "scaleway", "cloudstack"])
 def test_offline_asks_for_the_network_before_any_io(metadata, platform) -> None:
     server = metadata(platform)
+    module = providers.get(platform)
+    offline = pctx(platform, FetchSettings(offline=True))
     with pytest.raises(FetchError) as err:
-        module = providers.get(platform)
-        (getattr(module, "init", None) or module.fetch)(pctx(platform, FetchSettings(offline=True)))
+        init = getattr(module, "init", None)
+        if init is not None:
+            init(offline)  # AWS asks for the network here already, as upstream's Init
+        module.fetch(offline)
     assert err.value.kind == "neednet"
     assert server.seen == []
 
@@ -272,3 +277,20 @@ def test_settings_for_a_later_stage_run_the_platform_init(metadata) -> None:
     assert settings.aws_region == "ap-south-1" and settings.http_total == 30
     assert providers.settings_for("metal", config).aws_region is None
     assert providers.settings_for(None, config).http_total == 30
+
+
+def test_azure_blob_api_with_managed_identity_then_plain_https(metadata, https_server, ca, monkeypatch) -> None:
+    from ignite.config.model import Resource
+    from ignite.resource import fetch_bytes
+
+    server = metadata("azure")
+    server.route("/metadata/identity/oauth2/token", Reply(200, b'{"access_token":"mi-token"}'))
+    settings = providers.get("azure").init(pctx("azure"))
+    assert settings.azure_blob_token == "mi-token"
+    monkeypatch.setattr("ignite.resource.http.AZURE_BLOB_SUFFIX", "127.0.0.1")  # a local stand-in for the blob host
+    settings = dataclasses.replace(settings, certificate_authorities=(ca.cert_pem.bytes(),))
+    https_server.routes["/c/config.ign"] = guarded("", {"Authorization": "Bearer mi-token", "x-ms-version": "2021-08-06"}, CONFIG)
+    assert fetch_bytes(Resource(source=https_server.url("/c/config.ign")), settings) == CONFIG
+    https_server.route("/c/public.ign", Reply(403), Reply(200, CONFIG))  # blob API refuses, plain HTTPS works
+    assert fetch_bytes(Resource(source=https_server.url("/c/public.ign")), settings) == CONFIG
+    assert "Authorization" not in https_server.seen[-1].headers
