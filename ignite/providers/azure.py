@@ -87,8 +87,8 @@ def _disc_present(device: str) -> bool:
         return False
     try:
         return fcntl.ioctl(fd, CDROM_DRIVE_STATUS, 0) == CDS_DISC_OK
-    except OSError as exc:
-        return False
+    except OSError:
+        return False  # not a CD-ROM drive
     finally:
         os.close(fd)
 
