@@ -106,12 +106,26 @@ def acquire(
     fetched.append({"kind": "user", "source": source, "referenced": False})
     from ignite.resource.settings import settings_from_config
 
-    config_settings = settings_from_config(config, offline=offline, base=settings)
-    rendered = render(config, config_settings, fetched)
-    final_settings = settings_from_config(rendered, offline=offline, base=settings)
+    keep = _keep_deadline(settings)
+    config_settings = keep(config, settings_from_config(config, offline=offline, base=settings))
+    rendered = render(config, config_settings, fetched, keep=keep)
+    final_settings = keep(rendered, settings_from_config(rendered, offline=offline, base=settings))
     rendered = inline_cas(rendered, final_settings)
     _validate(rendered)
     return rendered
+
+
+def _keep_deadline(initial: FetchSettings) -> Any:
+    """Referenced configs and CAs are part of "the config fetch": a config that does not set
+    httpTotal keeps the fetch timeout's deadline for them (upstream would then retry
+    without end). A config that sets it, 0 included, is obeyed."""
+
+    def keep(config: Config, settings: FetchSettings) -> FetchSettings:
+        if config.ignition.timeouts.http_total is not None:
+            return settings
+        return dataclasses.replace(settings, http_total=initial.http_total)
+
+    return keep
 
 
 def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[bytes | None, str]:
@@ -143,9 +157,9 @@ def _fetch_url(url: str, settings: FetchSettings) -> bytes:
 
 def _read_device(device: str | None, path: str | None) -> bytes | None:
     if not device or not path:
-        raise UsageError('both "ignition.config.device" and "ignition.config.path" must be provided together')
+        raise ProviderError("cmdline", 'both "ignition.config.device" and "ignition.config.path" must be provided together')
     if "/" in device or device in (".", ".."):
-        raise UsageError(f'invalid device label "{device}"')
+        raise ProviderError("cmdline", f'invalid device label "{device}"')
     from ignite.providers.configdrive import read_file, wait_for_label
 
     found = wait_for_label(device, DEVICE_WAIT)
@@ -163,8 +177,11 @@ def _parse(data: bytes, source: str) -> Config:
     return parse(data, source=source)
 
 
-def render(config: Config, settings: FetchSettings, fetched: list[dict[str, Any]], depth: int = 0) -> Config:
-    """replace, else merge[] in order, each child rendered recursively (config_fetcher.go)."""
+def render(
+    config: Config, settings: FetchSettings, fetched: list[dict[str, Any]], depth: int = 0, keep: Any = None
+) -> Config:
+    """replace, else merge[] in order, each child rendered recursively (config_fetcher.go).
+    `keep(config, settings)` may adjust the settings derived from each config."""
     from ignite.config.merge import merge
     from ignite.resource.settings import settings_from_config
 
@@ -174,12 +191,14 @@ def render(config: Config, settings: FetchSettings, fetched: list[dict[str, Any]
     if ign.replace.source is not None:
         child = _fetch_referenced(ign.replace, settings, fetched)
         child_settings = settings_from_config(child, offline=settings.offline, base=settings)
-        return render(child, child_settings, fetched, depth + 1)
+        return render(child, keep(child, child_settings) if keep else child_settings, fetched, depth + 1, keep)
     accumulated = config
     for reference in ign.merge:
         child = _fetch_referenced(reference, settings, fetched)
-        settings = settings_from_config(merge(accumulated, child), offline=settings.offline, base=settings)
-        accumulated = merge(accumulated, render(child, settings, fetched, depth + 1))
+        merged = merge(accumulated, child)
+        settings = settings_from_config(merged, offline=settings.offline, base=settings)
+        settings = keep(merged, settings) if keep else settings
+        accumulated = merge(accumulated, render(child, settings, fetched, depth + 1, keep))
     return accumulated
 
 

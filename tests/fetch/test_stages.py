@@ -352,3 +352,22 @@ def test_hyperv_pools_become_provider_output_files(tmp_path: Path, system, monke
     assert [f["path"] for f in files] == ["/var/lib/hyperv/.kvp_pool_0", "/var/lib/hyperv/.kvp_pool_3"]
     assert files[0]["mode"] == 0o600 and files[0]["overwrite"] is True
     assert base64.b64decode(files[0]["contents"]["source"].split(",", 1)[1]) == pool0
+
+
+def test_referenced_configs_keep_the_fetch_deadline(tmp_path: Path, system) -> None:
+    """A config without httpTotal must not make a dead merge source hang the boot."""
+    dead = f"http://127.0.0.1:{free_port()}/child.ign"
+    (tmp_path / "cmdline").write_text("ignition.fetch.timeout=1\n")
+    boot = Boot(tmp_path, cmdline="ignition.fetch.timeout=1", config=dump(cfg(ignition={"config": {"merge": [{"source": dead}]}})))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="unable to fetch resource in time"):
+        boot.run("fetch")
+    assert time.monotonic() - started < 5
+
+
+def test_device_without_path_is_a_clear_error(tmp_path: Path, system) -> None:
+    from ignite.errors import ProviderError
+
+    boot = Boot(tmp_path, cmdline="ignition.config.device=boot", platform="metal")
+    with pytest.raises(ProviderError, match='both "ignition.config.device" and "ignition.config.path"'):
+        boot.run("fetch-offline")
