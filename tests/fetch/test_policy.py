@@ -130,3 +130,35 @@ def test_long_downloads_log_progress(http_server, caplog: pytest.LogCaptureFixtu
     caplog.set_level(logging.INFO, "ignite.fetch")
     fetch_bytes(Resource(source=http_server.url("/big")), FetchSettings(http_total=5))
     assert any("MiB of 3 MiB" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("headers, total, expect_headers, expect_total", [
+    (None, None, 10.0, None), (0, 0, None, None), (-5, -1, None, None), (3, 60, 3.0, 60.0),
+])
+def test_timeouts_from_the_config(headers, total, expect_headers, expect_total) -> None:
+    from ignite.config.model import Config, Ignition, Timeouts
+    from ignite.resource import FetchSettings
+
+    config = Config(ignition=Ignition(version="3.6.0", timeouts=Timeouts(http_response_headers=headers, http_total=total)))
+    settings = FetchSettings.from_config(config)
+    assert (settings.http_response_headers, settings.http_total) == (expect_headers, expect_total)
+
+
+def test_proxy_and_cas_from_the_config(ca) -> None:
+    import base64
+
+    from ignite.config.model import TLS, Config, Ignition, Proxy, Resource, Security
+    from ignite.resource import FetchSettings
+
+    pem = ca.cert_pem.bytes()
+    config = Config(ignition=Ignition(
+        version="3.6.0",
+        proxy=Proxy(http_proxy="http://p:3128", no_proxy=("a.org",)),
+        security=Security(tls=TLS(certificate_authorities=(Resource(source="data:;base64," + base64.b64encode(pem).decode()),))),
+    ))
+    settings = FetchSettings.from_config(config)
+    assert settings.http_proxy == "http://p:3128" and settings.no_proxy == ("a.org",)
+    assert settings.certificate_authorities == (pem,)
+    bad = Config(ignition=Ignition(version="3.6.0", security=Security(tls=TLS(certificate_authorities=(Resource(source="data:,nope"),)))))
+    with pytest.raises(FetchError, match="unable to decode PEM block"):
+        FetchSettings.from_config(bad)
