@@ -31,9 +31,7 @@ from pathlib import Path
 # Never wanted at boot even if some import statement names them.
 EXCLUDED_STDLIB = {
     "tkinter", "idlelib", "test", "lib2to3", "ensurepip", "pydoc_data", "turtledemo",
-    "distutils", "venv", "sqlite3", "dbm", "curses", "xmlrpc", "unittest", "pydoc",
-    "doctest", "pdb", "asyncio", "concurrent", "multiprocessing", "ctypes.test",
-    "lib-dynload", "site-packages", "dist-packages", "config-3.11-x86_64-linux-gnu",
+    "distutils", "venv", "lib-dynload", "site-packages", "dist-packages",
 }
 # Always needed by the interpreter itself or by ignite's error paths.
 ALWAYS_STDLIB = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",

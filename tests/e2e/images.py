@@ -18,7 +18,19 @@ ROOT_FILES = {
     "etc/shadow": "root:*:19000:0:99999:7:::\n",
     "etc/gshadow": "root:*::\nwheel:*::\nusers:*::\n",
 }
-ROOT_MODES = {"etc/shadow": 0o640, "etc/gshadow": 0o640}
+ROOT_MODES = {"etc/shadow": 0o640, "etc/gshadow": 0o640, "sbin/init": 0o755}
+# The real root's PID 1 after switch-root: proves the handoff, then leaves the filesystem
+# clean (read-only) so that a later boot finds it byte for byte as provisioned.
+ROOT_FILES["sbin/init"] = """#!/bin/busybox sh
+echo "IGNITE-E2E-ROOT: switched into the provisioned root" > /dev/console
+# Only if writable: remounting an already read-only ext4 still rewrites its superblock.
+if /bin/busybox grep -q '^[^ ]* / [^ ]* rw' /proc/mounts; then
+    /bin/busybox mount -o remount,ro / 2> /dev/console
+fi
+/bin/busybox sync
+/bin/busybox poweroff -f
+"""
+BUSYBOX = Path("/bin/busybox")
 
 
 def sh(*argv: str | Path, input: bytes | None = None) -> str:
@@ -45,7 +57,13 @@ def os_disk(path: Path, workdir: Path, size_mib: int = 400, root_mib: int = 100)
     login_defs = Path("/etc/login.defs")
     if login_defs.exists():
         (tree / "etc" / "login.defs").write_bytes(login_defs.read_bytes())
-    (tree / "home").mkdir(exist_ok=True)
+    for d in ("home", "dev", "proc", "sys", "run", "tmp"):
+        (tree / d).mkdir(exist_ok=True)
+    if not BUSYBOX.exists():
+        raise RuntimeError("the e2e root needs a static /bin/busybox (Debian package busybox-static)")
+    (tree / "bin").mkdir(exist_ok=True)
+    (tree / "bin" / "busybox").write_bytes(BUSYBOX.read_bytes())
+    (tree / "bin" / "busybox").chmod(0o755)
     with open(path, "wb") as f:
         f.truncate(size_mib * MIB)
     sh("mkfs.ext4", "-q", "-F", "-L", "root", "-d", tree, "-E", f"offset={MIB}", path, f"{root_mib}M")

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Test-only dracut module for the QEMU end-to-end boots: once the initramfs would switch
+# Test-only dracut module for the QEMU end-to-end boots: before the initramfs switches
 # root (or once a stage failed), it writes the verdict and the ignite journal to the serial
-# console and powers the guest off.
+# console. The test root's init, or the emergency action, then powers the guest off.
 
 check() {
     return 255
