@@ -26,7 +26,10 @@ CHUNK = 1 << 20
 
 
 def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[bytes]:
-    import tftpy
+    try:
+        import tftpy
+    except ModuleNotFoundError:
+        raise FetchError(url, "scheme", "tftp:// needs the tftpy package, which is not installed") from None
 
     logging.getLogger("tftpy").setLevel(logging.WARNING)
     parts = urlsplit(url)
