@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+log = logging.getLogger("ignite.actions")
 
 RESULT_FILE = "/etc/.ignition-result.json"
 IGNITE_REPORT = "/etc/ignite/report.json"
@@ -36,6 +39,8 @@ class ActionLog:
     actions: list[dict[str, str]] = field(default_factory=list)
 
     def record(self, action: str, target: str) -> None:
+        """One line per action in the log too; never contents or hashes."""
+        log.info("%s: %s %s", self.stage, action, target)
         self.actions.append({"action": action, "target": target})
 
     def seconds(self) -> float:

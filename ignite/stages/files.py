@@ -59,6 +59,10 @@ def run(ctx: StageContext) -> None:
         # A user's own group, when useradd makes one (the target's login.defs decides).
         groups |= {u.name for u in config.passwd.users if u.should_exist is not False and not u.no_user_group}
         check_owners(entries, accounts, users, groups)
+    if config.storage.luks:
+        from ignite.stages.files_luks import check_persisted_keys
+
+        check_persisted_keys(config.storage.luks, state.get("luksPersistKeyFiles") or {})
 
     # act
     config_sha = _config_sha256(ctx, config)

@@ -35,6 +35,13 @@ def _needs_network(vol: Luks) -> bool:
     return bool(vol.clevis.tang) or (bool(vol.clevis.custom.pin) and bool(vol.clevis.custom.needs_network))
 
 
+def check_persisted_keys(volumes: tuple[Luks, ...], persisted: dict[str, str]) -> None:
+    """Every volume without clevis needs the key the disks stage persisted (planned first)."""
+    for i, vol in enumerate(volumes):
+        if not _clevis_present(vol) and vol.name not in persisted:
+            raise NodeError(vol.name, f"missing persisted keyfile for {vol.name}", f"$.storage.luks.{i}")
+
+
 def crypttab_entries(
     volumes: tuple[Luks, ...],
     root: Root,
