@@ -5,8 +5,9 @@ ignition-validate built from Ignition 0.x (its spec2x branch; GOPATH mode, GO111
 
     .venv/bin/python tests/conformance/check_legacy_against_0x.py /path/to/ignition-validate
 
-Verdicts only (0.x prints its errors with source excerpts). Known, deliberate difference:
-2.5.0-experimental, which 0.x accepted and ignite (like Flatcar's 2.4-topped chain) rejects.
+Verdicts only (0.x prints its errors with source excerpts). Known, deliberate differences:
+2.5.0-experimental, which 0.x accepted and ignite (like Flatcar's 2.4-topped chain) rejects;
+a filesystem given only by `path`, which 0.x accepted and ignite rejects (no 3.x form).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ sys.path.insert(0, str(HERE))
 import conformance_oracle as oracle  # noqa: E402
 from conformance_corpus import CASES, LEGACY  # noqa: E402
 
-KNOWN = {"v2.5-exp"}
+KNOWN = {"v2.5-exp"} | {f"fs-path-only@{v}" for v in ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")}
 
 
 def main() -> int:

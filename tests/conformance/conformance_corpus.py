@@ -605,8 +605,59 @@ def _legacy(b: Builder) -> None:
              "chain ignite follows (Flatcar's); Ignition 0.x itself also had a 2.5.0-experimental parser",
              {"ignition": {"version": "2.5.0-experimental"}}, False)
     b.legacy("v2.4-exp", "translation.md §0.1 2.4.0-experimental falls to 2.3, which rejects it", {"ignition": {"version": "2.4.0-experimental"}}, False)
+    _legacy_rules(b)
     b.legacy("networkd@2.2.0", "translation.md §5.5 networkd units keep their meaning",
              {"ignition": {"version": "2.2.0"}, "networkd": {"units": [{"name": "10-eth.network", "contents": "[Match]\nName=eth0\n"}]}}, True)
+
+
+def _legacy_rules(b: Builder) -> None:
+    """2.x rules by version (translation.md §1-§4), each from the version it appears in."""
+    def cfg(v: str, **body: Any) -> dict[str, Any]:
+        return {"ignition": {"version": v}, **body}
+
+    def root_file(**kw: Any) -> dict[str, Any]:
+        return {"filesystem": "root", "path": "/etc/x", "mode": 420, **kw}
+
+    all2 = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")
+    for v in all2:
+        newer = v >= "2.1.0"
+        b.legacy(f"file-no-filesystem@{v}", "2.x files name their filesystem",
+                 cfg(v, storage={"files": [{"path": "/etc/x", "mode": 420}]}), False)
+        b.legacy(f"fs-mount-and-path@{v}", "2.x a filesystem has exactly one of mount and path",
+                 cfg(v, storage={"filesystems": [{"name": "a", "path": "/a", "mount": {"device": "/dev/sdb", "format": "ext4"}}]}), False)
+        b.legacy(f"fs-path-only@{v}", "translation.md §5.3: a path-only 2.x filesystem has no 3.x form (ign-converter "
+                 "yields an empty device); ignite rejects it with a clear error, where 0.x accepted it",
+                 cfg(v, storage={"filesystems": [{"name": "a", "path": "/a"}]}), False)
+        b.legacy(f"fs-swap@{v}", "2.x swap from 2.1",
+                 cfg(v, storage={"filesystems": [{"name": "s", "mount": {"device": "/dev/sdb", "format": "swap"}}]}), newer)
+        b.legacy(f"scheme-tftp@{v}", "2.x tftp sources from 2.1", cfg(v, storage={"files": [root_file(contents={"source": "tftp://h/x"})]}), newer)
+        b.legacy(f"scheme-oem@{v}", "2.x oem:// sources", cfg(v, storage={"files": [root_file(contents={"source": "oem:///x"})]}), True)
+        b.legacy(f"hash-sha256@{v}", "2.x sha512 only",
+                 cfg(v, storage={"files": [root_file(contents={"source": "data:,x", "verification": {"hash": H256}})]}), False)
+        b.legacy(f"hash-sha512@{v}", "2.x sha512",
+                 cfg(v, storage={"files": [root_file(contents={"source": "data:,x", "verification": {"hash": H512}})]}), True)
+        b.legacy(f"dup-unit@{v}", "2.x duplicate units are not a validation error (applied in order)",
+                 cfg(v, systemd={"units": [{"name": "a.service", "mask": True}, {"name": "a.service", "enable": True}]}), True)
+        b.legacy(f"unit-bad-ext@{v}", "2.x unit extension", cfg(v, systemd={"units": [{"name": "a.conf", "mask": True}]}), False)
+        b.legacy(f"raid-bad-level@{v}", "2.x raid level", cfg(v, storage={"raid": [{"name": "md0", "level": "raid7", "devices": ["/dev/a"]}]}), False)
+        b.legacy(f"partition-label-long@{v}", "2.x partition labels up to 36 characters",
+                 cfg(v, storage={"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "label": "a" * 37}]}]}), False)
+        b.legacy(f"user-create@{v}", "2.x user create{} (deprecated from 2.1, still accepted)",
+                 cfg(v, passwd={"users": [{"name": "core", "create": {"uid": 1000}}]}), True)
+        b.legacy(f"link-on-root@{v}", "2.x links from 2.1 (2.0: an unused key)",
+                 cfg(v, storage={"links": [{"filesystem": "root", "path": "/l", "target": "/t"}]}), True)
+        b.legacy(f"mode-too-big@{v}", "2.x illegal file mode", cfg(v, storage={"files": [root_file(mode=0o10000)]}), False)
+    b.legacy("user-create-and-flat@2.1.0", "2.1 mixing create{} and the flat user fields is an error",
+             cfg("2.1.0", passwd={"users": [{"name": "core", "uid": 1000, "create": {"uid": 1000}}]}), False)
+    b.legacy("ca@2.2.0", "2.2 certificate authorities",
+             cfg("2.2.0", ignition={"version": "2.2.0", "security": {"tls": {"certificateAuthorities": [{"source": "data:,ca"}]}}}), True)
+    b.legacy("mode-unset@2.2.0", "2.2 an unset mode is only a warning (defaulting to 0000)",
+             cfg("2.2.0", storage={"files": [{"filesystem": "root", "path": "/x"}]}), True)
+    b.legacy("sizemib@2.3.0", "2.3 sizeMiB/startMiB", cfg("2.3.0", storage={"disks": [{"device": "/dev/sdb", "partitions": [
+        {"number": 1, "sizeMiB": 100, "startMiB": 1}]}]}), True)
+    b.legacy("proxy@2.4.0", "2.4 proxy", cfg("2.4.0", ignition={"version": "2.4.0", "proxy": {"httpProxy": "http://p", "noProxy": ["a"]}}), True)
+    b.legacy("headers@2.4.0", "2.4 httpHeaders on http sources",
+             cfg("2.4.0", storage={"files": [root_file(contents={"source": "http://h/x", "httpHeaders": [{"name": "A", "value": "1"}]})]}), True)
 
 
 CASES: list[Case] = build()
