@@ -38,7 +38,9 @@ def run_main(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_version():
     p = run_ignite("--version")
-    assert p.returncode == 0 and p.stdout.strip() == "ignite 0.1.0"
+    from ignite import __version__
+
+    assert p.returncode == 0 and p.stdout.strip() == f"ignite {__version__}"
 
 
 @pytest.mark.parametrize("command", ["validate", "translate", "run", "apply"])
