@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """By hand, not in CI: the corpus's legacy cases (v1, 2.0.0-2.4.0) against an
-ignition-validate built from Ignition 0.x (its spec2x branch; GOPATH mode, GO111MODULE=off,
-`go build ./validate`), the last Ignition that read those versions itself.
+ignition-validate of Ignition 0.x (its spec2x branch), the last Ignition that read those
+versions itself.
 
     .venv/bin/python tests/conformance/check_legacy_against_0x.py /path/to/ignition-validate
 
