@@ -194,6 +194,12 @@ CASES = [
          prep=(symlink("/esc", "../../../../../.."),)),
     Case("file-special-bits-stripped", files({"path": "/usr/bin/suid", "mode": 0o4755, "contents": {"source": plain("x")}}),
          needs_parse=True),
+    Case("spec-3.0.0", files({"path": "/etc/v30", "mode": 0o600, "contents": {"source": data(GZ), "compression": "gzip",
+                                                                       "verification": {"hash": sha512(b"compressed contents\n")}}},
+                              dirs=({"path": "/var/v30", "mode": 0o700},), links=({"path": "/etc/v30-link", "target": "v30"},),
+                              version="3.0.0")),
+    Case("spec-3.1.0", files({"path": "/etc/v31", "append": [{"source": plain("a\n")}, {"source": plain("b\n")}]}, version="3.1.0")),
+    Case("spec-3.2.0-dir-special-bits", files(dirs=({"path": "/var/shared", "mode": 0o3775},), version="3.2.0"), needs_parse=True),
     # --- directories
     Case("dir-default", files(dirs=({"path": "/var/lib/app"},))),
     Case("dir-mode-owner-name", files(dirs=({"path": "/var/lib/private", "mode": 0o700, "user": {"name": "daemon"}, "group": {"name": "daemon"}},))),
