@@ -86,6 +86,47 @@ class Accounts:
         self._groups.clear()
 
 
+# --- after a crash ----------------------------------------------------------------------
+
+_DATABASES = ("passwd", "group", "shadow", "gshadow", "subuid", "subgid")
+
+
+def clear_stale_locks(root: Path) -> list[str]:
+    """Removes the lock files (`/etc/passwd.lock`, and the `/etc/passwd.PID` files the
+    lock protocol links from) that a killed useradd & co. left in the target's /etc, when
+    the process named in them is gone or a zombie. Otherwise the rerun after a crash
+    fails with "cannot lock /etc/passwd". Returns what was removed."""
+    etc = Path(root) / "etc"
+    removed = []
+    for db in _DATABASES:
+        candidates = [etc / f"{db}.lock"]
+        try:
+            candidates += [p for p in etc.iterdir() if p.name.startswith(db + ".") and p.name[len(db) + 1:].isdigit()]
+        except (FileNotFoundError, NotADirectoryError):
+            return removed
+        for lock in candidates:
+            if not lock.is_file() or lock.is_symlink():
+                continue
+            try:
+                text = lock.read_text(errors="replace").strip()
+            except OSError:
+                continue
+            pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]
+            if pid.isdigit() and not _running(int(pid)):
+                lock.unlink()
+                removed.append(str(lock))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[-1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 # --- the tools, with upstream's arguments --------------------------------------------
 
 

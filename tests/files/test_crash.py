@@ -72,17 +72,19 @@ def tree(root: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, dict[str, Any]]:  # noqa: ANN001
+def reference(tmp_path_factory) -> tuple[dict[str, dict[str, Any]], float]:  # noqa: ANN001
+    """The clean run's tree, and how long that run took (kills are placed within it)."""
     require_root_user()
     base = Path(os.environ.get("TMPDIR", "/var/tmp"))
     work = Path(__import__("tempfile").mkdtemp(prefix="ignite-crash-ref-", dir=base))
     work.chmod(0o755)
     try:
         root = prepare(work / "root")
+        start = time.monotonic()
         proc = run_ignite_process(big_config(), root, work / "w")
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
-        return tree(root)
+        return tree(root), time.monotonic() - start
     finally:
         __import__("shutil").rmtree(work, ignore_errors=True)
 
@@ -90,20 +92,28 @@ def reference(tmp_path_factory) -> dict[str, dict[str, Any]]:  # noqa: ANN001
 @pytest.mark.slow
 @pytest.mark.parametrize("fraction", [0.15, 0.3, 0.45, 0.6, 0.75, 0.9])
 def test_kill_9_then_rerun_equals_a_clean_run(fraction: float, reference, work: Path) -> None:  # noqa: ANN001
-    root = prepare(work / "root")
-    start = time.monotonic()
-    proc = run_ignite_process(big_config(), root, work / "w")
-    # Stage start-up dominates the first 150 ms; the work follows.
-    time.sleep(0.15 + fraction * 0.6)
-    killed = proc.poll() is None
-    if killed:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=120)
-    rerun = run_ignite_process(big_config(), root, work / "w")
+    expected, duration = reference
+    delay = fraction * duration
+    for attempt in range(4):  # a run that ends before the kill is retried with a shorter delay
+        root = prepare(work / f"root{attempt}")
+        w = work / f"w{attempt}"
+        # Its own process group, killed whole, as systemd kills a failed unit's cgroup:
+        # a useradd the stage started must not outlive it and race the rerun.
+        proc = run_ignite_process(big_config(), root, w, start_new_session=True)
+        time.sleep(delay)
+        killed = proc.poll() is None
+        if killed:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=120)
+        if killed:
+            break
+        delay /= 2
+    assert killed, "the stage always finished before the kill"
+    rerun = run_ignite_process(big_config(), root, w)
     _, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err.decode()
-    problems = diff_manifests(tree(root), reference)
-    assert not problems, f"killed={killed} after {time.monotonic() - start:.2f}s:\n" + "\n".join(problems[:20])
+    problems = diff_manifests(tree(root), expected)
+    assert not problems, f"killed after {delay:.2f}s:\n" + "\n".join(problems[:20])
 
 
 class Died(BaseException):
@@ -119,6 +129,7 @@ def test_stopped_after_every_commit_then_rerun(reference, work: Path, monkeypatc
     from ignite.stages.files_journal import Journal
 
     small = big_config(4, dirs=2)
+    del reference  # only for the root check and the module's setup
     ref_root = prepare(work / "ref")
     run_ignite(small, ref_root, work / "ref-w")
     expected = tree(ref_root)

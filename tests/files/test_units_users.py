@@ -224,3 +224,22 @@ def test_command_line_failure_is_one_clear_line(root: Path, work: Path) -> None:
     assert "/etc/exists" in text and "overwrite is false" in text and "$.storage.files.0" in text
     assert "Traceback" not in text
     assert (root / "etc/exists").read_text() == "old"
+
+
+def test_stale_shadow_locks_of_a_killed_tool_are_removed(root: Path, work: Path) -> None:
+    import subprocess
+
+    from ignite.system.users import clear_stale_locks
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # reaped: its pid names no process now
+    (root / "etc/passwd.lock").write_text(str(dead.pid))
+    (root / f"etc/group.{dead.pid}").write_text(str(dead.pid))
+    (root / "etc/shadow.lock").write_text(str(os.getpid()))  # a live holder is left alone
+    removed = clear_stale_locks(root)
+    assert sorted(Path(p).name for p in removed) == sorted(["passwd.lock", f"group.{dead.pid}"])
+    assert (root / "etc/shadow.lock").exists()
+    with pytest.raises(NodeError, match="cannot lock"):  # held by a live process: refused
+        run_ignite(passwd({"name": "after"}), root, work / "w0")
+    (root / "etc/shadow.lock").unlink()
+    run_ignite(passwd({"name": "after"}, groups=({"name": "g2", "gid": 4000},)), root, work / "w")
