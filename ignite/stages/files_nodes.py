@@ -173,7 +173,8 @@ class NodeWriter:
         # 0600 and gets its final owner and mode before it is renamed into place.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
-            with os.fdopen(fd, "wb") as out:
+            # Unbuffered: contents arrive in large chunks; saves the tty and seek probes.
+            with open(fd, "wb", buffering=0) as out:
                 sink = _HashingWriter(out)
                 if st is not None:
                     with open(e.host, "rb") as old:
@@ -329,7 +330,8 @@ class _HashingWriter:
 
     def write(self, data: bytes) -> int:
         self._hash.update(data)
-        return self._out.write(data)
+        _write_all(self._out, data)
+        return len(data)
 
     def flush(self) -> None:
         self._out.flush()
@@ -346,8 +348,8 @@ def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.st
     root.guard(tmp)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        with open(fd, "wb", buffering=0) as out:
+            _write_all(out, data)
         if keep_from is not None:
             os.chown(tmp, keep_from.st_uid, keep_from.st_gid, follow_symlinks=False)
             mode = stat.S_IMODE(keep_from.st_mode)
@@ -357,6 +359,13 @@ def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.st
     except BaseException:
         _unlink_quietly(tmp)
         raise
+
+
+def _write_all(out: BinaryIO, data: bytes) -> None:
+    """An unbuffered write may be short."""
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
 
 
 def temp_name(host: str) -> str:
