@@ -20,7 +20,7 @@ depends() {
 installkernel() {
     # fw_cfg for platform qemu; the block and filesystem drivers the disks stage may need.
     instmods -o qemu_fw_cfg virtio_pci virtio_blk virtio_scsi \
-        ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 nls_utf8 \
+        ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii \
         md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt \
         =crypto
 }
@@ -50,7 +50,7 @@ install() {
 
     inst_multiple bash basename lsblk blkid blockdev mount umount modprobe udevadm systemctl \
         journalctl sgdisk partx wipefs mkfs.ext4 mke2fs \
-        awk grep sed cut tr install mktemp readlink rmdir sync || return 1
+        awk grep sed cut tr install mktemp readlink rmdir sync touch mv rm mkdir ln chmod cp cat sleep || return 1
     inst_multiple -o mkfs.fat mkfs.vfat mkfs.xfs mkfs.btrfs mkswap mdadm cryptsetup dmsetup \
         useradd usermod userdel groupadd groupmod groupdel chpasswd
     [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf

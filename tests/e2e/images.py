@@ -102,6 +102,15 @@ def partition_offset(image: Path, number: int) -> int:
     return int(partitions(image)[number]["first"]) * 512
 
 
+def read_ext4_file(image: Path, number: int, path: str) -> str:
+    """A file of an ext4 partition of an image, read with debugfs (no loop, no mount)."""
+    done = subprocess.run(["debugfs", "-R", f"cat {path}", f"{image}?offset={partition_offset(image, number)}"],
+                          capture_output=True, text=True)
+    if done.returncode != 0 or "File not found" in done.stderr:
+        raise FileNotFoundError(f"{path} on partition {number} of {image}: {done.stderr.strip()}")
+    return done.stdout
+
+
 @contextmanager
 def mounted_read_only(loopdevs, image: Path, workdir: Path) -> Iterator[dict[int, Path]]:
     """Attaches `image` (a loop device the fixture owns and guards), makes its partitions
