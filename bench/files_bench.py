@@ -53,6 +53,7 @@ def run_oracle(cfg_path: Path, root: Path, work: Path) -> float:
     for f in ("o-cache.json", "o-state"):
         (work / f).unlink(missing_ok=True)
     subprocess.run([str(ORACLE), "-stage", "fetch", *common], env=env, check=True, capture_output=True)
+    os.sync()  # the previous run's writeback must not be charged to this one
     start = time.perf_counter()
     subprocess.run([str(ORACLE), "-stage", "files", *common], env=env, check=True, capture_output=True)
     return time.perf_counter() - start
@@ -67,6 +68,7 @@ def run_ignite(cache: Path, root: Path, work: Path) -> float:
     state = work / "i-run" / "state"
     argv = [PY, "-m", "ignite", "run", "--stage", "files", "--root", str(root),
             "--config-cache", str(cache), "--state-file", str(state)]
+    os.sync()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env=ENV)
     elapsed = time.perf_counter() - start
