@@ -85,6 +85,8 @@ def run(ctx: StageContext) -> None:
             UnitWriter(root, journal, actions.record).apply(config.systemd.units)
         if config.storage.luks and not journal.is_done("luks"):
             _write_crypttab(ctx, config, root, journal, state, actions)
+        if state.get("providerOutputFiles"):
+            _write_provider_files(config, root, journal, state["providerOutputFiles"], actions)
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
@@ -116,6 +118,20 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
     writer.apply(entries)
     forget_persisted_keys(ctx.state_file)
     journal.finish("luks")
+
+
+def _write_provider_files(config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
+    """Files a platform asked for (Hyper-V's KVP pools), kept in the state by the fetch stage."""
+    from ignite.config.codec import from_json
+    from ignite.config.model import File
+    from ignite.stages.files_nodes import NodeEntry
+    from ignite.system.users import Accounts
+
+    entries = []
+    for i, data in enumerate(files):
+        node = from_json(File, data)
+        entries.append(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node))
+    NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record).apply(entries)
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:

@@ -243,3 +243,17 @@ def test_stale_shadow_locks_of_a_killed_tool_are_removed(root: Path, work: Path)
         run_ignite(passwd({"name": "after"}), root, work / "w0")
     (root / "etc/shadow.lock").unlink()
     run_ignite(passwd({"name": "after"}, groups=({"name": "g2", "gid": 4000},)), root, work / "w")
+
+
+def test_provider_output_files_from_the_state(root: Path, work: Path) -> None:
+    import base64
+
+    pool = b"key\0" + b"\0" * 100
+    (root / "var/lib/hyperv").mkdir(parents=True)
+    (root / "var/lib/hyperv/.kvp_pool_0").write_bytes(b"stale")
+    state = {"providerOutputFiles": [{"path": "/var/lib/hyperv/.kvp_pool_0", "overwrite": True, "mode": 0o600,
+                                      "contents": {"source": "data:;base64," + base64.b64encode(pool).decode()}}]}
+    run_ignite({"ignition": {"version": "3.4.0"}}, root, work / "w", state=state)
+    path = root / "var/lib/hyperv/.kvp_pool_0"
+    assert path.read_bytes() == pool
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
