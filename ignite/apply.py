@@ -52,9 +52,8 @@ def load(config_path: Path) -> Config:
 
 
 def render(config: Config) -> Config:
-    from dataclasses import replace
-
     from ignite.config.model import IgnitionConfig
+    from ignite.config.record import replace
 
     refs = config.ignition.config
     if not refs.replace.source and not refs.merge:

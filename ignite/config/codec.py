@@ -1,19 +1,17 @@
-"""Between the model's dataclasses and JSON-shaped dicts.
+"""Between the model's records and JSON-shaped dicts.
 
 `from_json` trusts its input: it is fed configs that parse() has already validated
 and upgraded, or the cached config a previous stage wrote. It never imports jsonschema.
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
-import types
-import typing
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ignite.config import model
 from ignite.config.model import json_name
+from ignite.config.record import Record, fields, is_record
 
 T = TypeVar("T")
 
@@ -21,8 +19,7 @@ T = TypeVar("T")
 _SCALAR, _OBJECT, _OBJECT_LIST, _SCALAR_LIST = range(4)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     attr: str
     key: str
     kind: int
@@ -33,25 +30,27 @@ class FieldSpec:
 
 @cache
 def field_specs(cls: type) -> tuple[FieldSpec, ...]:
-    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    # The model's annotations are strings (`str | None`, `tuple[File, ...]`, `Ignition`):
+    # reading them directly avoids importing typing's evaluation machinery at every start.
+    namespace = vars(sys.modules[cls.__module__])
     specs = []
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        origin = typing.get_origin(hint)
-        args = typing.get_args(hint)
-        optional = origin in (typing.Union, types.UnionType) and type(None) in args
-        if origin is tuple:
-            inner = args[0]
-            if dataclasses.is_dataclass(inner):
-                kind, sub = _OBJECT_LIST, inner
-            else:
-                kind, sub = _SCALAR_LIST, None
-        elif dataclasses.is_dataclass(hint):
-            kind, sub = _OBJECT, hint
+    for f in fields(cls):
+        hint = f.annotation
+        optional = hint.endswith(" | None")
+        base = hint.removesuffix(" | None")
+        if base.startswith("tuple["):
+            inner = namespace.get(base[len("tuple[") :].split(",")[0].strip())
+            kind, sub = (_OBJECT_LIST, inner) if _is_record_class(inner) else (_SCALAR_LIST, None)
+        elif _is_record_class(namespace.get(base)):
+            kind, sub = _OBJECT, namespace[base]
         else:
             kind, sub = _SCALAR, None
-        specs.append(FieldSpec(f.name, json_name(f.name), kind, sub, bool(f.metadata.get("legacy")), optional))
+        specs.append(FieldSpec(f.name, json_name(f.name), kind, sub, f.legacy, optional))
     return tuple(specs)
+
+
+def _is_record_class(obj: Any) -> bool:
+    return isinstance(obj, type) and is_record(obj)
 
 
 def from_json(cls: type[T], data: dict[str, Any] | None) -> T:
@@ -102,9 +101,8 @@ def to_json(obj: Any, *, legacy: bool = True) -> dict[str, Any]:
     return out
 
 
-@cache
-def spec_default(cls: type, attr: str) -> Any:
-    return {f.name: f.default for f in dataclasses.fields(cls)}[attr]
+def spec_default(cls: type[Record], attr: str) -> Any:
+    return cls._record_defaults[attr]
 
 
 def legacy_fields(obj: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:

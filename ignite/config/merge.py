@@ -1,17 +1,17 @@
 """Ignition's merge of two configs of the newest spec (config-v3.md §7; merge.go at HEAD).
 
 Used for base fragments, `ignition.config.merge` children and `base ⊕ user`. Generic over
-the model's dataclasses: the field kind (codec.field_specs) decides the rule, and one
+the model's records: the field kind (codec.field_specs) decides the rule, and one
 table says how each list is keyed. The result is not validated again here; the caller
 that renders the user config does that (§7.7).
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, Hashable, TypeVar
 
 from ignite.config import model
 from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, _SCALAR_LIST, field_specs
+from ignite.config.record import replace
 
 T = TypeVar("T")
 
@@ -82,7 +82,7 @@ SHARED: dict[tuple[type, str], tuple[str, ...]] = {
 
 
 def merge(parent: T, child: T) -> T:
-    """`child` merged over `parent` (both the same dataclass, usually model.Config)."""
+    """`child` merged over `parent` (both the same record type, usually model.Config)."""
     return _merge_object(parent, child)
 
 
@@ -110,7 +110,7 @@ def _merge_object(parent: Any, child: Any) -> Any:
             values[spec.attr] = tuple(p) + tuple(c)
         else:
             values[spec.attr] = _merge_keyed(parent, child, cls, spec.attr, spec.kind == _OBJECT_LIST)
-    return dataclasses.replace(parent, **values)
+    return replace(parent, **values)
 
 
 def _merge_keyed(parent: Any, child: Any, cls: type, attr: str, of_objects: bool) -> tuple:

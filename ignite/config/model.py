@@ -1,4 +1,4 @@
-"""The newest Ignition spec (3.6.0, and 3.7.0-experimental's virtiofs) as frozen dataclasses.
+"""The newest Ignition spec (3.6.0, and 3.7.0-experimental's virtiofs) as frozen records (see record.py).
 
 Conventions, mirroring upstream's Go types:
 - A field typed `X | None` is optional: None means "not set", which differs from the
@@ -7,73 +7,60 @@ Conventions, mirroring upstream's Go types:
 - Lists are tuples.
 
 A few fields exist only so that a legacy (v1/2.x) config keeps its exact meaning where
-3.x JSON cannot say it; they carry `legacy` metadata, are never produced from a 3.x
+3.x JSON cannot say it; their default is wrapped in `Legacy()`, are never produced from a 3.x
 config, and `ignite translate` reports them instead of emitting them.
 
 JSON names are the camelCase of the attribute, except where `_JSON_NAMES` says otherwise.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ignite.config.record import Legacy, Record
 
 NEWEST_VERSION = "3.6.0"
 EXPERIMENTAL_VERSION = "3.7.0-experimental"
 
 
-def _legacy(default=None):
-    return field(default=default, metadata={"legacy": True})
-
-
-@dataclass(frozen=True, slots=True)
-class HTTPHeader:
+class HTTPHeader(Record):
     name: str = ""
     value: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Verification:
+class Verification(Record):
     hash: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
+class Resource(Record):
     source: str | None = None
     compression: str | None = None
     http_headers: tuple[HTTPHeader, ...] = ()
     verification: Verification = Verification()
 
 
-@dataclass(frozen=True, slots=True)
-class IgnitionConfig:
+class IgnitionConfig(Record):
     merge: tuple[Resource, ...] = ()
     replace: Resource = Resource()
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
+class Timeouts(Record):
     http_response_headers: int | None = None
     http_total: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TLS:
+class TLS(Record):
     certificate_authorities: tuple[Resource, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Security:
+class Security(Record):
     tls: TLS = TLS()
 
 
-@dataclass(frozen=True, slots=True)
-class Proxy:
+class Proxy(Record):
     http_proxy: str | None = None
     https_proxy: str | None = None
     no_proxy: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Ignition:
+class Ignition(Record):
     version: str = ""
     config: IgnitionConfig = IgnitionConfig()
     proxy: Proxy = Proxy()
@@ -81,26 +68,22 @@ class Ignition:
     timeouts: Timeouts = Timeouts()
 
 
-@dataclass(frozen=True, slots=True)
-class KernelArguments:
+class KernelArguments(Record):
     should_exist: tuple[str, ...] = ()
     should_not_exist: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class NodeUser:
+class NodeUser(Record):
     id: int | None = None
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NodeGroup:
+class NodeGroup(Record):
     id: int | None = None
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class File:
+class File(Record):
     path: str = ""
     overwrite: bool | None = None
     user: NodeUser = NodeUser()
@@ -109,32 +92,29 @@ class File:
     contents: Resource = Resource()
     mode: int | None = None
     # 2.x: the named filesystem the path lives on (None: the root).
-    filesystem: str | None = _legacy()
+    filesystem: str | None = Legacy()
 
 
-@dataclass(frozen=True, slots=True)
-class Directory:
+class Directory(Record):
     path: str = ""
     overwrite: bool | None = None
     user: NodeUser = NodeUser()
     group: NodeGroup = NodeGroup()
     mode: int | None = None
-    filesystem: str | None = _legacy()
+    filesystem: str | None = Legacy()
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(Record):
     path: str = ""
     overwrite: bool | None = None
     user: NodeUser = NodeUser()
     group: NodeGroup = NodeGroup()
     hard: bool | None = None
     target: str | None = None
-    filesystem: str | None = _legacy()
+    filesystem: str | None = Legacy()
 
 
-@dataclass(frozen=True, slots=True)
-class Partition:
+class Partition(Record):
     guid: str | None = None
     label: str | None = None
     number: int = 0
@@ -145,19 +125,17 @@ class Partition:
     type_guid: str | None = None
     wipe_partition_entry: bool | None = None
     # 2.x sizes in 512-byte sectors that are not whole MiB (whole ones become *_mib).
-    size_sectors: int | None = _legacy()
-    start_sectors: int | None = _legacy()
+    size_sectors: int | None = Legacy()
+    start_sectors: int | None = Legacy()
 
 
-@dataclass(frozen=True, slots=True)
-class Disk:
+class Disk(Record):
     device: str = ""
     partitions: tuple[Partition, ...] = ()
     wipe_table: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Raid:
+class Raid(Record):
     devices: tuple[str, ...] = ()
     level: str | None = None
     name: str = ""
@@ -165,35 +143,30 @@ class Raid:
     spares: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Tang:
+class Tang(Record):
     thumbprint: str | None = None
     url: str = ""
     advertisement: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ClevisCustom:
+class ClevisCustom(Record):
     config: str | None = None
     needs_network: bool | None = None
     pin: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Clevis:
+class Clevis(Record):
     custom: ClevisCustom = ClevisCustom()
     tang: tuple[Tang, ...] = ()
     threshold: int | None = None
     tpm2: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Cex:
+class Cex(Record):
     enabled: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Luks:
+class Luks(Record):
     cex: Cex = Cex()
     clevis: Clevis = Clevis()
     device: str | None = None
@@ -207,8 +180,7 @@ class Luks:
     wipe_volume: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Filesystem:
+class Filesystem(Record):
     device: str = ""
     format: str | None = None
     label: str | None = None
@@ -218,11 +190,10 @@ class Filesystem:
     uuid: str | None = None
     wipe_filesystem: bool | None = None
     # 2.x: the filesystem's name, which legacy nodes refer to by `filesystem`.
-    name: str | None = _legacy()
+    name: str | None = Legacy()
 
 
-@dataclass(frozen=True, slots=True)
-class Storage:
+class Storage(Record):
     directories: tuple[Directory, ...] = ()
     disks: tuple[Disk, ...] = ()
     files: tuple[File, ...] = ()
@@ -232,14 +203,12 @@ class Storage:
     raid: tuple[Raid, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Dropin:
+class Dropin(Record):
     contents: str | None = None
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(Record):
     contents: str | None = None
     dropins: tuple[Dropin, ...] = ()
     enabled: bool | None = None
@@ -247,13 +216,11 @@ class Unit:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Systemd:
+class Systemd(Record):
     units: tuple[Unit, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PasswdUser:
+class PasswdUser(Record):
     gecos: str | None = None
     groups: tuple[str, ...] = ()
     home_dir: str | None = None
@@ -270,8 +237,7 @@ class PasswdUser:
     uid: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PasswdGroup:
+class PasswdGroup(Record):
     gid: int | None = None
     name: str = ""
     password_hash: str | None = None
@@ -279,14 +245,12 @@ class PasswdGroup:
     system: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Passwd:
+class Passwd(Record):
     groups: tuple[PasswdGroup, ...] = ()
     users: tuple[PasswdUser, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(Record):
     ignition: Ignition = Ignition()
     kernel_arguments: KernelArguments = KernelArguments()
     passwd: Passwd = Passwd()
@@ -298,7 +262,7 @@ _JSON_NAMES = {"size_mib": "sizeMiB", "start_mib": "startMiB"}
 
 
 def json_name(attr: str) -> str:
-    """The JSON key of a dataclass attribute."""
+    """The JSON key of a model attribute."""
     if attr in _JSON_NAMES:
         return _JSON_NAMES[attr]
     head, *rest = attr.split("_")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ignite import cmdline
+from ignite.config.record import fields, is_record, replace
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.stages import cache
 
@@ -239,9 +240,9 @@ def inline_cas(config: Config, settings: FetchSettings) -> Config:
         for ca, bundle in zip(cas, settings.certificate_authorities, strict=True)
     )
     ign = config.ignition
-    tls = dataclasses.replace(ign.security.tls, certificate_authorities=inlined)
-    security = dataclasses.replace(ign.security, tls=tls)
-    return dataclasses.replace(config, ignition=dataclasses.replace(ign, security=security))
+    tls = replace(ign.security.tls, certificate_authorities=inlined)
+    security = replace(ign.security, tls=tls)
+    return replace(config, ignition=replace(ign, security=security))
 
 
 def _validate(config: Config) -> None:
@@ -274,8 +275,8 @@ def config_needs_network(config: Config) -> bool:
             return True
         if isinstance(node, tuple):
             stack.extend(node)
-        elif dataclasses.is_dataclass(node):
-            stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+        elif is_record(node):
+            stack.extend(getattr(node, f.name) for f in fields(node))
     return False
 
 
