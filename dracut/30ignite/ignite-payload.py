@@ -5,10 +5,10 @@ Run by module-setup.sh with a Python that can import ignite and its dependencies
 build environment); the interpreter that will run in the initramfs is --target-python
 (Debian's /usr/bin/python3.X), whose own stdlib is what gets copied.
 
-The stdlib subset is the union of (a) what importing every ignite module and every
-dependency pulls into sys.modules and (b) every import statement in ignite's own code,
-including the lazy ones inside functions (modulefinder reads the bytecode). Packages are
-copied whole, since their submodules are often imported by name at run time.
+The stdlib subset is what a fresh interpreter loads (sys.modules) when it imports every
+ignite module, every dependency, and every module named by an import statement anywhere in
+ignite's own code, including the lazy ones inside functions. Packages are copied whole,
+since their submodules are often imported by name at run time.
 
 Prints the shared objects it installed, one a line, so that the caller can install the
 libraries they link to (dracut resolves those only for executables).
@@ -16,9 +16,9 @@ libraries they link to (dracut resolves those only for executables).
 from __future__ import annotations
 
 import argparse
+import ast
 import compileall
 import importlib.metadata as metadata
-import modulefinder
 import os
 import pkgutil
 import re
@@ -68,21 +68,32 @@ def top_level_names(dist: metadata.Distribution) -> set[str]:
     return names
 
 
-def stdlib_modules(build_stdlib: Path, import_names: list[str], own_files: list[Path],
-                   search_path: list[str]) -> set[str]:
-    """Top-level stdlib module names used."""
-    # A fresh interpreter without site, as at boot: this script's own imports must not count.
+def imported_names(files: list[Path]) -> set[str]:
+    """Every absolute module name ignite's own code imports, at the top of a module or
+    lazily inside a function (read from the source, not run)."""
+    names: set[str] = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+    return names
+
+
+def loaded_modules(import_names: list[str], search_path: list[str]) -> set[str]:
+    """Top-level names of every module that importing `import_names` loads, in a fresh
+    interpreter without site, as at boot (this script's own imports must not count)."""
     probe = (f"import sys; sys.path[:0] = {search_path!r}\n"
-             f"for n in {import_names!r}:\n"
+             f"for n in {sorted(import_names)!r}:\n"
              "    try: __import__(n)\n"
-             "    except Exception as e: print(f'ignite-payload: WARNING: {n} does not import: {e!r}', file=sys.stderr)\n"
+             "    except ImportError as e: print(f'ignite-payload: note: {n} does not import here: {e}', file=sys.stderr)\n"
              "print(' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-S", "-c", probe], check=True, stdout=subprocess.PIPE, text=True)
-    found = {m.split(".")[0] for m in out.stdout.split()}
-    finder = modulefinder.ModuleFinder(excludes=sorted(EXCLUDED_STDLIB))
-    for path in own_files:
-        finder.run_script(str(path))
-    found |= {m.split(".")[0] for m in finder.modules}
+    return {m.split(".")[0] for m in out.stdout.split()}
+
+
+def stdlib_modules(build_stdlib: Path, found: set[str]) -> set[str]:
     builtin = set(sys.builtin_module_names)
     used = set()
     for name in found | ALWAYS_STDLIB:
@@ -141,14 +152,20 @@ def copy_ignite(package_dir: Path, dest: Path, site: str) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def compile_tree(target_python: str, tree: Path, strip_prefix: Path) -> None:
+def compile_tree(target_python: str, tree: Path, strip_prefix: Path, sourceless: bool) -> None:
     """Compile with the target interpreter, hash-based and unchecked: valid whatever the
-    file times in the initramfs are, and never rewritten at boot."""
-    subprocess.run(
-        [target_python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-         "-s", str(strip_prefix), "-p", "/", str(tree)],
-        check=True,
-    )
+    file times in the initramfs are, and never rewritten at boot. Sourceless: the .pyc
+    takes the place of its .py (legacy layout, which Python imports without the source)
+    and the sources go; tracebacks then show no source lines."""
+    argv = [target_python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+            "-s", str(strip_prefix), "-p", "/"]
+    subprocess.run(argv + (["-b"] if sourceless else []) + [str(tree)], check=True)
+    if sourceless:
+        for py in tree.rglob("*.py"):
+            if py.with_suffix(".pyc").exists():
+                py.unlink()
+        for cache in sorted(tree.rglob("__pycache__"), reverse=True):
+            shutil.rmtree(cache)
 
 
 def drop_exec_bits(tree: Path) -> None:
@@ -165,6 +182,8 @@ def main() -> int:
     ap.add_argument("--target-python", default="/usr/bin/python3.11")
     ap.add_argument("--site", default="/usr/lib/ignite/site")
     ap.add_argument("--manifest", type=Path, help="write the stdlib module list here")
+    ap.add_argument("--with-sources", action="store_true",
+                    help="keep the .py files (tracebacks with source lines; ~40%% larger)")
     args = ap.parse_args()
 
     target_stdlib = Path(subprocess.run(
@@ -177,19 +196,21 @@ def main() -> int:
     package_dir = Path(ignite.__file__).parent
     dists = distribution_closure(["ignite"])
     dists = [d for d in dists if d.metadata["Name"].lower() != "ignite"]
-    dep_modules = sorted(n for d in dists for n in top_level_names(d) if not n.startswith("_"))
     own_modules = sorted(m.name for m in pkgutil.walk_packages(ignite.__path__, prefix="ignite.")
                          if m.name != "ignite.__main__")
     search_path = [str(package_dir.parent)] + sorted({str(Path(d.locate_file(""))) for d in dists})
-    names = stdlib_modules(build_stdlib, ["ignite"] + own_modules + dep_modules,
-                           ignite_source_files(package_dir), search_path)
+    wanted = {"ignite", *own_modules, *imported_names(ignite_source_files(package_dir))}
+    found = loaded_modules(sorted(wanted), search_path)
+    names = stdlib_modules(build_stdlib, found)
+    # Only the dependencies something actually imports (the metadata may list more).
+    dists = [d for d in dists if top_level_names(d) & found]
 
     sos = copy_stdlib(names, target_stdlib, args.dest)
     sos += copy_site(dists, args.dest, args.site)
     copy_ignite(package_dir, args.dest, args.site)
     for tree in (args.dest / target_stdlib.relative_to("/"), args.dest / args.site.lstrip("/")):
         drop_exec_bits(tree)
-        compile_tree(args.target_python, tree, args.dest)
+        compile_tree(args.target_python, tree, args.dest, sourceless=not args.with_sources)
     if args.manifest:
         args.manifest.write_text("".join(f"{n}\n" for n in sorted(names)))
     for so in sos:

@@ -7,6 +7,8 @@
 #                         (default: the target Python, i.e. ignite installed system-wide)
 #   IGNITE_TARGET_PYTHON  the interpreter installed in the initramfs (default /usr/bin/python3.11;
 #                         never the `python3` on PATH, which may be a pyenv shim)
+#   IGNITE_PY_SOURCES=1   keep the .py files next to the bytecode (tracebacks with source
+#                         lines; about 8 MB more unpacked)
 
 check() {
     # Only when asked for (dracut -a ignite, or a distribution module depending on it).
@@ -32,7 +34,8 @@ _ignite_python_payload() {
     inst_binary "$target_python" || return 1
     sos=$("$build_python" "$moddir/ignite-payload.py" --dest "$initdir" \
         --target-python "$target_python" --site /usr/lib/ignite/site \
-        --manifest "${DRACUT_TMPDIR:-/tmp}/ignite-stdlib.txt") || return 1
+        --manifest "${DRACUT_TMPDIR:-/tmp}/ignite-stdlib.txt" \
+        ${IGNITE_PY_SOURCES:+--with-sources}) || return 1
     # dracut resolves library dependencies only for executables; extension modules are 0644.
     local lib
     for lib in $(for so in $sos; do ldd "$so"; done | awk '/=> \//{print $3}' | sort -u); do

@@ -50,3 +50,30 @@ def guest_boot(e2e_images: qemu.Images, request: pytest.FixtureRequest) -> Calla
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    """One line per boot of this session: wall time and each ignite stage's duration."""
+    import json
+
+    started = getattr(config, "_ignite_e2e_started", None)
+    if started is None or not qemu.ARTIFACTS.exists():
+        return
+    rows = []
+    for path in sorted(qemu.ARTIFACTS.glob("*.timings.json")):
+        if path.stat().st_mtime < started:
+            continue
+        data = json.loads(path.read_text())
+        stages = " ".join(f"{unit.removeprefix('ignite-').removesuffix('.service')}={secs:.2f}"
+                          for unit, secs in sorted(data["units"].items(), key=lambda kv: kv[0]))
+        rows.append(f"{data['name']}: {data['verdict']} in {data['wall_seconds']} s; {stages}")
+    if rows:
+        terminalreporter.section("ignite in the initramfs: seconds per unit (Python start-up included)")
+        for row in rows:
+            terminalreporter.write_line(row)
+
+
+def pytest_sessionstart(session):
+    import time
+
+    session.config._ignite_e2e_started = time.time()

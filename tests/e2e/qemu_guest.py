@@ -7,6 +7,7 @@ console log is kept under artifacts/e2e/ whatever happens.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -127,7 +128,19 @@ def boot(images: Images, guest: Guest) -> Boot:
         proc = subprocess.run(argv, stdin=devnull, stdout=log, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     console = log_path.read_bytes().decode(errors="replace")
-    return Boot(guest.name, console, proc.returncode, seconds, log_path)
+    result = Boot(guest.name, console, proc.returncode, seconds, log_path)
+    record_timings(result)
+    return result
+
+
+def record_timings(result: Boot) -> None:
+    """artifacts/e2e/NAME.timings.json: wall time, each ignite unit's run time (from
+    systemd's monotonic timestamps, Python start-up included) and the in-guest Python
+    start-up figures."""
+    python = dict(f.split("=", 1) for f in result.section("PYTHON").split() if "=" in f and "ms" in f)
+    data = {"name": result.name, "verdict": result.verdict, "wall_seconds": round(result.seconds, 1),
+            "units": result.unit_times(), "python_ms": python}
+    (ARTIFACTS / f"{result.name}.timings.json").write_text(json.dumps(data, indent=1) + "\n")
 
 
 def qemu_available() -> str | None:
