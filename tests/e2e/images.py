@@ -50,10 +50,15 @@ def _tree(base: Path, files: dict[str, str | bytes], modes: dict[str, int] | Non
     return base
 
 
-def os_disk(path: Path, workdir: Path, size_mib: int = 400, root_mib: int = 100) -> None:
+def os_disk(path: Path, workdir: Path, size_mib: int = 400, root_mib: int = 100,
+            selinux_config: bool = False) -> None:
     """GPT with partition 1 `root` (ext4 labelled root holding a minimal /etc); the rest
-    of the disk is free for the config to partition."""
-    tree = _tree(workdir / "rootfs", ROOT_FILES, ROOT_MODES)
+    of the disk is free for the config to partition. `selinux_config`: the SELinux config
+    (disabled) Debian's Ignition 2.14 files stage insists on reading."""
+    files = dict(ROOT_FILES)
+    if selinux_config:
+        files["etc/selinux/config"] = "SELINUX=disabled\nSELINUXTYPE=targeted\n"
+    tree = _tree(workdir / "rootfs", files, ROOT_MODES)
     login_defs = Path("/etc/login.defs")
     if login_defs.exists():
         (tree / "etc" / "login.defs").write_bytes(login_defs.read_bytes())

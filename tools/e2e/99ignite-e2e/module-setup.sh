@@ -7,10 +7,6 @@ check() {
     return 255
 }
 
-depends() {
-    echo ignite
-}
-
 install() {
     inst_multiple journalctl cat date tail findmnt lsblk find sha256sum
     inst_script "$moddir/ignite-e2e-report" /usr/libexec/ignite-e2e-report

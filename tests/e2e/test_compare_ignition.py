@@ -1,0 +1,73 @@
+"""The same first boot with Debian's Ignition 2.14 dracut module and with ignite: both
+must provision the same files, user and unit; each boot's per-stage durations go to
+artifacts/e2e/ (docs/boot.md compares them). Skipped when the oracle is not unpacked."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import images
+import qemu_guest
+from images import mounted_read_only
+from test_boot import SSH_KEY, UNIT, assert_passed, write_config
+
+pytestmark = pytest.mark.e2e
+
+ORACLE_MODULE = qemu_guest.REPO / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
+CONFIG = {
+    "ignition": {"version": "3.3.0"},
+    "storage": {"files": [
+        {"path": "/etc/hostname", "mode": 0o644, "contents": {"source": "data:,compared%0A"}},
+        {"path": "/etc/app/compare.e2e", "mode": 0o640, "contents": {"source": "data:,same%20result%0A"}}]},
+    "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": [SSH_KEY]}]},
+    "systemd": {"units": [{"name": "e2e-hello.service", "enabled": True, "contents": UNIT}]},
+}
+CMDLINE = "ignition.firstboot ignition.platform.id=qemu root=LABEL=root ro"
+
+
+@pytest.fixture(scope="module")
+def ignition_images(e2e_images) -> qemu_guest.Images:
+    if not ORACLE_MODULE.exists():
+        pytest.skip("Debian's ignition is not unpacked (make oracle)")
+    done = subprocess.run([str(qemu_guest.REPO / "tools/e2e/build-ignition.sh")], capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"build-ignition.sh failed: {done.stderr[-3000:]}")
+    kernel, initrd = done.stdout.split()[-2:]
+    return qemu_guest.Images(Path(kernel), Path(initrd))
+
+
+def provisioned(loopdevs, disk: Path, workdir: Path) -> dict[str, object]:
+    with mounted_read_only(loopdevs, disk, workdir) as mnt:
+        root = mnt[1]
+        home = next(line.split(":")[5] for line in (root / "etc/passwd").read_text().splitlines()
+                    if line.startswith("core:"))
+        app = root / "etc/app/compare.e2e"
+        return {
+            "hostname": (root / "etc/hostname").read_text(),
+            "app": (app.read_text(), oct(app.stat().st_mode & 0o7777)),
+            "key": (root / home.lstrip("/") / ".ssh/authorized_keys.d/ignition").read_text().strip(),
+            "preset": (root / "etc/systemd/system-preset/20-ignition.preset").read_text(),
+            "unit": (root / "etc/systemd/system/e2e-hello.service").read_text(),
+        }
+
+
+def test_same_first_boot_as_debian_ignition(e2e_images, ignition_images, loopdevs, workdir):
+    results, times = {}, {}
+    for name, imgs in (("ignition", ignition_images), ("ignite", e2e_images)):
+        work = workdir / name
+        work.mkdir()
+        disk = work / "disk.img"
+        images.os_disk(disk, work, selinux_config=True)
+        config = write_config(work / "config.ign", CONFIG)
+        boot = qemu_guest.boot(imgs, qemu_guest.Guest(f"compare-{name}", disks=[disk], fw_cfg_config=config,
+                                                      cmdline=CMDLINE))
+        assert_passed(boot)
+        times[name] = boot.unit_times()
+        results[name] = provisioned(loopdevs, disk, work)
+    assert results["ignite"] == results["ignition"]
+    assert results["ignite"]["key"] == SSH_KEY
+    (qemu_guest.ARTIFACTS / "compare-ignition.json").write_text(json.dumps(times, indent=1) + "\n")

@@ -1,0 +1,27 @@
+#!/bin/bash
+# The same e2e initramfs with Debian's packaged Ignition 2.14 module (30ignition from
+# .cache/ignition, see tools/get-oracle.sh) instead of ignite, to compare boot-time cost.
+# Its module-setup depends on dracut's network and url-lib modules (package dracut-network);
+# for a boot with no network device the copy here depends on systemd only.
+# Run tools/e2e/build.sh first. Prints "KERNEL INITRD".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${1:-$repo/.cache/e2e}
+module=$repo/.cache/ignition/usr/lib/dracut/modules.d/30ignition
+[ -x "$module/ignition" ] || { echo "build-ignition.sh: no $module (run make oracle)" >&2; exit 2; }
+kdir=$(ls -d "$out"/kernel-* | tail -n 1)
+kver=${kdir##*/kernel-}
+base=$out/dracut-base
+[ -d "$base/modules.d" ] || { echo "build-ignition.sh: run tools/e2e/build.sh first" >&2; exit 2; }
+rm -rf "$base/modules.d/30ignition" "$base/modules.d/99ignite-e2e" "$base/modules.d/98ignition-standins"
+cp -a "$module" "$base/modules.d/30ignition"
+sed -i 's/^    echo qemu systemd url-lib network$/    echo systemd/' "$base/modules.d/30ignition/module-setup.sh"
+cp -a "$here/99ignite-e2e" "$here/98ignition-standins" "$base/modules.d/"
+initrd=$out/initrd-ignition.img
+dracutbasedir=$base dracut --force --quiet --conf /dev/null --confdir "$out/conf.d" \
+    --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+    --kver "$kver" --kmoddir "$kdir/lib/modules/$kver" --tmpdir "$out/tmp" --compress cat \
+    -m "base systemd-initrd dracut-systemd udev-rules qemu ignition ignition-standins ignite-e2e" \
+    --add-drivers "qemu_fw_cfg virtio_blk virtio_pci" "$initrd" >&2
+echo "$out/vmlinuz $initrd"
