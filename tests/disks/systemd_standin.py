@@ -58,12 +58,34 @@ def _allowed_disks(allowed: Callable[[str], bool]) -> list[str]:
     return [f"/dev/{d}" for d in os.listdir("/sys/class/block") if re.fullmatch(r"loop\d+", d) and allowed(f"/dev/{d}")]
 
 
+_LOG = os.environ.get("IGNITE_STANDIN_LOG")
+
+
+def _log(text: str) -> None:
+    if _LOG:
+        with open(_LOG, "a") as f:
+            f.write(f"{time.monotonic():.3f} {threading.get_ident() % 10000} {text}\n")
+
+
+class _Conn:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.serial = 0
+        self.lock = threading.Lock()
+        self.listening_since: float | None = None  # when it asked for signals (AddMatch)
+
+    def send(self, msg) -> None:
+        with self.lock:
+            self.serial += 1
+            self.sock.sendall(msg.serialise(serial=self.serial))
+
+
 class SystemdStandIn:
     def __init__(self, socket_path: str, allowed: Callable[[str], bool]):
         self.socket_path = socket_path
         self.allowed = allowed
         self.started_units: list[str] = []
-        self._conns: list[tuple[socket.socket, list[int]]] = []
+        self._conns: list[_Conn] = []
         self._lock = threading.Lock()
         self._stop = False
         self._jobs = 0
@@ -80,28 +102,24 @@ class SystemdStandIn:
         self._stop = True
         self.server.close()
         with self._lock:
-            for conn, _ in self._conns:
-                conn.close()
+            for conn in self._conns:
+                conn.sock.close()
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)
 
     def _accept(self) -> None:
         while not self._stop:
             try:
-                conn, _ = self.server.accept()
+                sock, _ = self.server.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
-    def _send(self, conn: socket.socket, serial: list[int], msg) -> None:
-        with self._lock:
-            serial[0] += 1
-            conn.sendall(msg.serialise(serial=serial[0]))
-
-    def _auth(self, conn: socket.socket) -> bytes:
+    def _auth(self, sock: socket.socket) -> bytes:
         buf = b""
         while True:
-            chunk = conn.recv(4096)
+            chunk = sock.recv(4096)
+            _log(f"auth got {chunk[:120]!r}")
             if not chunk:
                 raise ConnectionError("closed during auth")
             buf += chunk
@@ -110,48 +128,58 @@ class SystemdStandIn:
                 line = line.lstrip(b"\0")
                 if line.startswith(b"AUTH"):
                     if line.strip() == b"AUTH":
-                        conn.sendall(b"REJECTED EXTERNAL\r\n")
+                        sock.sendall(b"REJECTED EXTERNAL\r\n")
                     else:
-                        conn.sendall(b"OK " + uuid.uuid4().hex.encode() + b"\r\n")
+                        sock.sendall(b"OK " + uuid.uuid4().hex.encode() + b"\r\n")
                 elif line.startswith(b"NEGOTIATE_UNIX_FD"):
-                    conn.sendall(b"AGREE_UNIX_FD\r\n")
+                    sock.sendall(b"AGREE_UNIX_FD\r\n")
                 elif line.startswith(b"BEGIN"):
                     return buf
                 else:
-                    conn.sendall(b"ERROR\r\n")
+                    sock.sendall(b"ERROR\r\n")
 
-    def _serve(self, conn: socket.socket) -> None:
-        serial = [0]
+    def _serve(self, sock: socket.socket) -> None:
         try:
-            rest = self._auth(conn)
+            rest = self._auth(sock)
         except (ConnectionError, OSError):
-            conn.close()
+            sock.close()
             return
+        conn = _Conn(sock)
+        _log(f"conn {id(conn) % 10000} joined")
         with self._lock:
-            self._conns.append((conn, serial))
+            self._conns.append(conn)
         parser = Parser()
+        _log(f"conn {id(conn) % 10000} rest {len(rest)} bytes")
         parser.add_data(rest)
         try:
             while not self._stop:
                 while (msg := parser.get_next_message()) is not None:
-                    self._handle(conn, serial, msg)
-                data = conn.recv(65536)
+                    self._handle(conn, msg)
+                data = sock.recv(65536)
                 if not data:
+                    _log(f"conn {id(conn) % 10000} eof")
                     break
                 parser.add_data(data)
-        except OSError:
-            pass
+        except OSError as exc:
+            _log(f"conn {id(conn) % 10000} oserror {exc!r}")
+        except Exception as exc:  # noqa: BLE001 - logged for the test's diagnosis, then raised
+            _log(f"conn {id(conn) % 10000} broke: {exc!r}")
+            raise
         finally:
+            _log(f"conn {id(conn) % 10000} closed")
             with self._lock:
-                self._conns = [c for c in self._conns if c[0] is not conn]
-            conn.close()
+                self._conns = [c for c in self._conns if c is not conn]
+            sock.close()
 
-    def _handle(self, conn: socket.socket, serial: list[int], msg) -> None:
+    def _handle(self, conn: _Conn, msg) -> None:
         if msg.header.message_type != MessageType.method_call:
             return
         member = msg.header.fields.get(HeaderFields.member)
+        _log(f"conn {id(conn) % 10000} call {member} {msg.body}")
         if member != "StartUnit":
-            self._send(conn, serial, new_method_return(msg))
+            conn.send(new_method_return(msg))
+            if member == "AddMatch":
+                conn.listening_since = time.monotonic()
             return
         unit = msg.body[0]
         self.started_units.append(unit)
@@ -159,16 +187,28 @@ class SystemdStandIn:
             self._jobs += 1
             job_id = self._jobs
         job = f"/org/freedesktop/systemd1/job/{job_id}"
-        self._send(conn, serial, new_method_return(msg, "o", (job,)))
+        conn.send(new_method_return(msg, "o", (job,)))
         threading.Thread(target=self._finish_job, args=(job_id, job, unit), daemon=True).start()
+
+    def _listeners(self) -> list[_Conn]:
+        """Connections that asked for signals a moment ago (their handler is registered
+        right after AddMatch returns: a signal sent before would be dropped)."""
+        now = time.monotonic()
+        with self._lock:
+            return [c for c in self._conns if c.listening_since is not None and now - c.listening_since > 0.1]
 
     def _finish_job(self, job_id: int, job: str, unit: str) -> None:
         ok = make_device_appear(unescape_unit(unit), self.allowed)
         signal = new_signal(MANAGER, "JobRemoved", "uoss", (job_id, job, unit, "done" if ok else "timeout"))
-        with self._lock:
-            conns = list(self._conns)
-        for conn, serial in conns:
-            try:
-                self._send(conn, serial, signal)
-            except OSError:
-                pass
+        deadline = time.monotonic() + 10
+        while not self._listeners() and time.monotonic() < deadline and not self._stop:
+            time.sleep(0.02)
+        # once, and once more a little later (a repeated JobRemoved of a finished job is ignored)
+        for delay in (0, 0.5):
+            time.sleep(delay)
+            for conn in self._listeners():
+                _log(f"conn {id(conn) % 10000} JobRemoved {job_id} {unit} ok={ok}")
+                try:
+                    conn.send(signal)
+                except OSError:
+                    pass
