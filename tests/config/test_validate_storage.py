@@ -217,3 +217,24 @@ def test_rule(case: Case) -> None:
 @pytest.mark.parametrize("case", oracle_cases(CASES), ids=lambda c: f"{c.id}@{c.version}")
 def test_rule_agrees_with_ignition_validate(case: Case) -> None:
     check_oracle(case)
+
+
+def test_two_filesystems_mounted_at_one_path_is_a_warning_not_an_error():
+    # ignite's own check: the later mount would hide the earlier; Ignition accepts it,
+    # so the verdict stays valid.
+    from ignite.config.validate import validate
+
+    cfg = {
+        "ignition": {"version": "3.3.0"},
+        "storage": {"filesystems": [
+            {"device": "/dev/vdb", "format": "ext4", "path": "/var"},
+            {"device": "/dev/vdc", "format": "xfs", "path": "/var"},
+            {"device": "/dev/vdd", "format": "xfs", "path": "/srv"},
+        ]},
+    }
+    report = validate(cfg, "3.3.0")
+    assert not report.errors()
+    assert [(e.message, e.path) for e in report.warnings()] == [(
+        "filesystem is mounted at the same path as storage.filesystems.0; the later mount hides the earlier",
+        ("storage", "filesystems", 1, "path"),
+    )]

@@ -26,6 +26,8 @@ ERR_HARD_LINK_OWNER = "user/group ignored for hard link"
 ERR_OVERWRITE_NIL_SOURCE = "overwrite must be false if source is unspecified"
 ERR_PARTITIONS_OVERWRITTEN = "filesystem overwrites partitioned device"
 ERR_IMPLICIT_WIPE = "device matches disk with wipeTable enabled; filesystem will be wiped"
+# ignite's own (upstream has no such check); a warning, so verdicts stay Ignition's.
+WARN_SAME_MOUNT_PATH = "filesystem is mounted at the same path as storage.filesystems.{}; the later mount hides the earlier"
 ERR_FORMAT_NIL = "format cannot be empty when path, label, uuid, wipeFilesystem, options, or mountOptions is specified"
 ERR_INVALID_FORMAT = "invalid filesystem format"
 ERR_LABEL_NEEDS_FORMAT = "filesystem must specify format if label is specified"
@@ -100,6 +102,13 @@ def _validate_cross_nodes(ctx: Ctx, storage: dict[str, Any]) -> None:
             ctx.warning(ERR_PARTITIONS_OVERWRITTEN, S + ("filesystems", i, "device"))
         elif not fs.get("wipeFilesystem") and disk.get("wipeTable"):
             ctx.warning(ERR_IMPLICIT_WIPE, S + ("filesystems", i, "device"))
+    mounted_at: dict[str, int] = {}
+    for i, fs in enumerate(storage.get("filesystems") or ()):
+        if not fs.get("path"):
+            continue
+        first = mounted_at.setdefault(fs["path"], i)
+        if first != i:
+            ctx.warning(WARN_SAME_MOUNT_PATH.format(first), S + ("filesystems", i, "path"))
 
 
 def _validate_owners(ctx: Ctx, node: dict[str, Any], path: tuple) -> None:
