@@ -78,7 +78,7 @@ def _tree(top: Path, out: list[str], skip=("lost+found",)) -> None:
 def _show_image(image: Path, work: Path) -> None:
     """Attaches the image again, read-only, and prints partitions, filesystems and the tree."""
     from ignite.stages.disks_partitions import sync_kernel
-    from ignite.system import blkid, loop, mounts, partx, sgdisk
+    from ignite.system import blkid, loop, mounts, partx
     from ignite.system.run import run
 
     print("\n== partitions (sgdisk --print) ==")

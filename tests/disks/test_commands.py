@@ -108,3 +108,27 @@ def test_disk_model_accepts_legacy_sectors():
     want = _wanted(0, Partition(number=1, start_mib=2, size_mib=3), 4096)
     assert (want.start, want.size) == (512, 768)
     assert Disk().partitions == ()
+
+
+def test_luks_key_is_generated_or_fetched_and_persisted_for_the_files_stage(tmp_path):
+    import base64
+
+    from ignite.stages.disks_devices import Devices
+    from ignite.stages.disks_luks import _persist_key, plan_luks
+
+    devices = Devices()
+    generated = plan_luks(Luks(name="data", device="/dev/null"), 0, devices)
+    assert generated.generated_key and len(generated.key) == 8192
+    assert set(generated.key.decode()) <= set("0123456789abcdef")
+    given = from_json(Luks, {"name": "k", "device": "/dev/null", "keyFile": {"source": "data:,secret"}})
+    assert plan_luks(given, 0, devices).key == b"secret"
+    with pytest.raises(DeviceError, match="CEX .* not supported.*storage.luks.0.cex"):
+        plan_luks(from_json(Luks, {"name": "z", "device": "/dev/null", "cex": {"enabled": True}}), 0, devices)
+
+    state = tmp_path / "state"
+    state.write_text(json.dumps({"notatedDirectories": ["/var"], "luksPersistKeyFiles": None}))
+    _persist_key(state, "data", b"k\x00ey")
+    saved = json.loads(state.read_text())
+    assert saved["notatedDirectories"] == ["/var"]
+    assert saved["luksPersistKeyFiles"] == {"data": "data:;base64," + base64.b64encode(b"k\x00ey").decode()}
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
