@@ -11,14 +11,16 @@ translation for an equivalent one.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from ignite import __version__
 from ignite.errors import ConfigError, IgniteError, UsageError
 
+# argparse and typing are left out of start-up: a boot stage with nothing to do (`ignite
+# run`, parsed by hand like `ignite validate`) must start within 25 ms of the interpreter.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
     from typing import Any, Sequence
 
@@ -34,15 +36,23 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad usage itself; we want one code path for messages."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        command = self.prog.removeprefix("ignite").strip()
-        raise UsageError(f"{command + ': ' if command else ''}{message} (see {self.prog} --help)")
+    class _Parser(argparse.ArgumentParser):
+        """argparse exits with 2 on bad usage itself; we want one code path for messages."""
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            command = self.prog.removeprefix("ignite").strip()
+            raise UsageError(f"{command + ': ' if command else ''}{message} (see {self.prog} --help)")
+
+    return _Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    _Parser = _parser_class()
     # Accepted before and after the command; SUPPRESS keeps a subcommand's default from
     # overwriting a flag given before it.
     common = argparse.ArgumentParser(add_help=False)
@@ -131,9 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = _quick_validate_args(argv) or build_parser().parse_args(argv)
+        args = _quick_validate_args(argv) or _quick_run_args(argv) or build_parser().parse_args(argv)
         verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
-        if verbose or debug or args.command in ("run", "apply"):
+        if verbose or debug or args.command == "apply":  # `run` sets it up only if it runs a stage
             _setup_logging(verbose, debug)
         if args.command is None:
             build_parser().print_help(sys.stderr)
@@ -163,6 +173,8 @@ def _quick_validate_args(argv: list[str]) -> argparse.Namespace | None:
     start-up. Anything unusual (help, unknown options, errors) goes to argparse."""
     if not argv or argv[0] != "validate":
         return None
+    import argparse
+
     args = argparse.Namespace(command="validate", func=cmd_validate, format="text", files=[])
     rest = iter(argv[1:])
     for arg in rest:
@@ -179,6 +191,59 @@ def _quick_validate_args(argv: list[str]) -> argparse.Namespace | None:
         else:
             return None
     if args.format not in ("text", "json") or not args.files:
+        return None
+    return args
+
+
+class _RunArgs:
+    """`ignite run`'s arguments as argparse would give them, but paths as str."""
+
+    def __init__(self) -> None:
+        self.command, self.func = "run", cmd_run
+        self.stage: str | None = None
+        self.platform: str | None = None
+        self.root, self.config_cache = "/sysroot", "/run/ignition.json"
+        self.state_file, self.neednet = "/run/ignition/state", "/run/ignition/neednet"
+        self.cmdline, self.config = "/proc/cmdline", None
+        self.fetch_timeout = 120.0
+
+
+_RUN_OPTIONS = {
+    "--stage": "stage", "--platform": "platform", "--root": "root", "--config-cache": "config_cache",
+    "--state-file": "state_file", "--neednet": "neednet", "--cmdline": "cmdline", "--config": "config",
+    "--fetch-timeout": "fetch_timeout",
+}
+
+
+def _quick_run_args(argv: list[str]) -> _RunArgs | None:
+    """`ignite [-v] run --stage NAME [--option VALUE | --option=VALUE]...`, as the boot units
+    call it, without argparse. Help, unknown options and errors go to argparse."""
+    args = _RunArgs()
+    rest = iter(argv)
+    command = None
+    for arg in rest:
+        if arg in ("-v", "--verbose"):
+            args.verbose = True
+        elif arg == "--debug":
+            args.debug = True
+        elif command is None:
+            if arg != "run":
+                return None
+            command = arg
+        else:
+            name, eq, value = arg.partition("=")
+            if name not in _RUN_OPTIONS:
+                return None
+            if not eq:
+                value = next(rest, None)
+                if value is None or value.startswith("-"):
+                    return None
+            setattr(args, _RUN_OPTIONS[name], value)
+    if command is None or not args.stage:
+        return None
+    try:
+        args.fetch_timeout = float(args.fetch_timeout)
+    except ValueError:
         return None
     return args
 
@@ -363,7 +428,16 @@ def _write_atomically(path: Path, text: str) -> None:
 
 # --- run / apply -----------------------------------------------------------------------
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace | _RunArgs) -> int:
+    import os
+
+    verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
+    from ignite.stages import run_idle
+
+    if run_idle(args.stage, config_cache=os.fspath(args.config_cache), state_file=os.fspath(args.state_file),
+                platform=args.platform, cmdline_file=os.fspath(args.cmdline), verbose=verbose or debug):
+        return 0
+    _setup_logging(verbose, debug)
     from ignite.stages import StageContext, run_stage
 
     ctx = StageContext(

@@ -5,8 +5,7 @@ into one readable message and an exit code, never a traceback.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing's: every process imports this module, even a no-op stage
 if TYPE_CHECKING:
     from ignite.config.report import Report
 

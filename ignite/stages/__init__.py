@@ -3,15 +3,24 @@ module here with `run(ctx: StageContext) -> None` that first plans, then acts.
 
 Stages share data only through files (the config cache, the state file, the neednet
 flag), as upstream does, so that each process imports only what its stage needs.
+
+The runner's duties around every stage (runtime.md §2.1): the platform's status hook
+after it (the fetch stages call it themselves), then, on success, the state saved with
+the stage's timing. A stage with nothing to do in the cached config, and no system base
+config that could give it some, is finished by `run_idle` without importing its module,
+the config model or logging: it runs in every boot.
+
+This module imports nothing at start-up but `time`: everything it needs is imported late.
 """
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+import time
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Callable
+
     from ignite.config.model import Config
 
 STAGES = ("fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount")
@@ -24,24 +33,51 @@ _MODULES = {
     "files": "files",
     "umount": "umount",
 }
+FETCH_STAGES = ("fetch-offline", "fetch")
+# Platforms whose provider has a status hook (only Packet's, as upstream); tests check
+# this against the providers, so the runner need not import them to know.
+STATUS_PLATFORMS = frozenset({"packet"})
+SYSTEM_DIRS = (  # as ignite.stages.cache.SYSTEM_DIRS, which tests keep equal
+    ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
+    ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),
+    ("IGNITION_SYSTEM_CONFIG_DIR", "/usr/lib/ignition"),
+)
 
 
-@dataclass
 class StageContext:
-    """Where a stage reads and writes. Defaults are the initramfs ones."""
+    """Where a stage reads and writes. Defaults are the initramfs ones; paths may be
+    given as str or Path and are kept as Path."""
 
-    stage: str
-    root: Path = Path("/sysroot")
-    platform: str | None = None
-    config_cache: Path = Path("/run/ignition.json")
-    state_file: Path = Path("/run/ignition/state")
-    neednet_file: Path = Path("/run/ignition/neednet")
-    cmdline_file: Path = Path("/proc/cmdline")
-    config_file: Path | None = None
-    fetch_timeout: float = 120.0
-    # `ignite apply`: the config's device paths mapped to image files or loop devices.
-    device_map: dict[str, str] = field(default_factory=dict)
-    _config: Config | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        stage: str,
+        root: Path | str = "/sysroot",
+        platform: str | None = None,
+        config_cache: Path | str = "/run/ignition.json",
+        state_file: Path | str = "/run/ignition/state",
+        neednet_file: Path | str = "/run/ignition/neednet",
+        cmdline_file: Path | str = "/proc/cmdline",
+        config_file: Path | str | None = None,
+        fetch_timeout: float = 120.0,
+        device_map: dict[str, str] | None = None,
+    ) -> None:
+        from pathlib import Path
+
+        self.stage = stage
+        self.root = Path(root)
+        self.platform = platform
+        self.config_cache = Path(config_cache)
+        self.state_file = Path(state_file)
+        self.neednet_file = Path(neednet_file)
+        self.cmdline_file = Path(cmdline_file)
+        self.config_file = None if config_file is None else Path(config_file)
+        self.fetch_timeout = fetch_timeout
+        # `ignite apply`: the config's device paths mapped to image files or loop devices.
+        self.device_map: dict[str, str] = {} if device_map is None else device_map
+        self._config: Config | None = None
+
+    def __repr__(self) -> str:
+        return f"StageContext(stage={self.stage!r}, root={self.root!r}, platform={self.platform!r})"
 
     def config(self) -> Config:
         """The rendered config the fetch stages cached, read once, never re-validated."""
@@ -56,10 +92,162 @@ class StageContext:
 
 
 def run_stage(ctx: StageContext) -> None:
-    """Runs one stage; its module is imported only now."""
+    """Runs one stage (its module is imported only now), calls the platform's status hook
+    with the outcome, and on success saves the state with the stage's timing."""
+    started = time.monotonic()
     if ctx.stage not in _MODULES:
         from ignite.errors import UsageError
 
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
+    import importlib
+
+    from ignite.stages import state
+
+    state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
     module = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
-    module.run(ctx)
+    error: BaseException | None = None
+    try:
+        module.run(ctx)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        if ctx.stage not in FETCH_STAGES:
+            _report_status(ctx, error)
+    state.finish_stage(ctx.state_file, ctx.stage, time.monotonic() - started, base_entry=ctx.stage not in FETCH_STAGES)
+
+
+def _report_status(ctx: StageContext, error: BaseException | None) -> None:
+    from ignite.stages.cache import stage_platform
+
+    platform = stage_platform(ctx)
+    if platform is None or not _may_have_status(platform):
+        return
+    from ignite import providers
+    from ignite.resource import FetchSettings
+
+    status = getattr(providers.get(platform), "status", None)
+    if status is not None:
+        pctx = providers.ProviderContext(providers.canonical(platform), FetchSettings(http_total=ctx.fetch_timeout))
+        status(pctx, ctx.stage, error)
+
+
+def _may_have_status(platform: str) -> bool:
+    return platform in STATUS_PLATFORMS
+
+
+# --- the no-op fast path -------------------------------------------------------------
+
+
+def _storage(cfg: dict) -> dict:
+    storage = cfg.get("storage")
+    return storage if isinstance(storage, dict) else {}
+
+
+def _disks_work(cfg: dict) -> bool:
+    storage = _storage(cfg)
+    return any(storage.get(key) for key in ("disks", "raid", "luks", "filesystems"))
+
+
+def _mount_work(cfg: dict) -> bool:
+    # Any filesystem with a path (virtiofs too); the mount stage itself skips those of a
+    # format it cannot mount, so this errs on the side of running it.
+    filesystems = _storage(cfg).get("filesystems") or []
+    return not isinstance(filesystems, list) or any(not isinstance(fs, dict) or fs.get("path") for fs in filesystems)
+
+
+def _kargs_work(cfg: dict) -> bool:
+    kargs = cfg.get("kernelArguments") or {}
+    return not isinstance(kargs, dict) or bool(kargs.get("shouldExist") or kargs.get("shouldNotExist"))
+
+
+# Whether a stage has anything to do in a cached config (a normalized config dict). The
+# fetch stages always have work; the files stage always writes the result file.
+HAS_WORK: dict[str, Callable[[dict], bool]] = {
+    "kargs": _kargs_work,
+    "disks": _disks_work,
+    "mount": _mount_work,
+    "umount": _mount_work,
+}
+
+
+def run_idle(
+    stage: str,
+    *,
+    config_cache: str,
+    state_file: str,
+    platform: str | None,
+    cmdline_file: str,
+    verbose: bool = False,
+    started: float | None = None,
+) -> bool:
+    """Finishes `stage` here and returns True when it has nothing to do: no work in the
+    cached config, no system base config, no status hook. Otherwise (or when in any
+    doubt, e.g. an unreadable cache) returns False and does nothing: `run_stage` then
+    runs the stage and gives any error its proper message."""
+    started = time.monotonic() if started is None else started
+    has_work = HAS_WORK.get(stage)
+    if has_work is None or _base_configs_present(platform):
+        return False
+    import json
+
+    try:
+        with open(config_cache, "rb") as f:
+            cfg = json.loads(f.read())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(cfg, dict) or has_work(cfg) or _status_platform_possible(platform, cmdline_file):
+        return False
+    from ignite.stages import state
+
+    state.finish_stage(state_file, stage, time.monotonic() - started, base_entry=True)
+    if verbose:
+        import sys
+
+        sys.stderr.write(f"ignite: {stage}: nothing to do\n")
+    return True
+
+
+def _base_configs_present(platform: str | None) -> bool:
+    """Any base.d entry, or a base.platform.d entry this platform may use, in the system
+    config dirs. When in doubt, yes: the slow path sorts out which apply."""
+    import os
+
+    for env, default in SYSTEM_DIRS:
+        directory = os.environ.get(env) or default
+        try:
+            if _entries(os.path.join(directory, "base.d")):
+                return True
+            platforms = _entries(os.path.join(directory, "base.platform.d"))
+        except OSError:
+            return True  # unreadable: the slow path reports it
+        if platforms and (platform is None or platform in platforms or _canonical(platform) in platforms):
+            return True
+    return False
+
+
+def _entries(folder: str) -> list[str]:
+    import os
+
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _canonical(platform: str) -> str:
+    # Only when some platform has base configs: the registry knows the legacy ids.
+    from ignite.providers import canonical
+
+    return canonical(platform)
+
+
+def _status_platform_possible(platform: str | None, cmdline_file: str) -> bool:
+    if platform is not None:
+        return _may_have_status(platform)
+    try:
+        with open(cmdline_file, "rb") as f:
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return True  # the slow path decides (and reports)
+    return any(name in text for name in STATUS_PLATFORMS)

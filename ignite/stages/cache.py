@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ignite import stages
 from ignite.config import codec
 from ignite.errors import ConfigError, IgniteError
+from ignite.stages import state
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
@@ -22,13 +24,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("ignite.stages")
 
 # Highest priority first (runtime.md §4.1), each overridable as upstream.
-SYSTEM_DIRS = (
-    ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
-    ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),
-    ("IGNITION_SYSTEM_CONFIG_DIR", "/usr/lib/ignition"),
-)
+SYSTEM_DIRS = stages.SYSTEM_DIRS
 NEWEST_VERSION = "3.6.0"
-STATE_KEYS = ("fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles")
+STATE_KEYS = state.KEYS
 
 
 def system_dirs() -> list[Path]:
@@ -143,24 +141,11 @@ def record_fetched(
 ) -> None:
     """state.fetchedConfigs += entries (and providerOutputFiles, if given), keeping every
     other key (dir 0700, file 0600)."""
-    path = ctx.state_file
     try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError:
-        state = {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the state file {path}: {exc}") from None
-    if not isinstance(state, dict):
-        state = {}
-    state["fetchedConfigs"] = (state.get("fetchedConfigs") or []) + entries
+        current = state.read(ctx.state_file)
+    except IgniteError as exc:
+        raise ConfigError(str(exc)) from None
+    current["fetchedConfigs"] = (current.get("fetchedConfigs") or []) + entries
     if provider_files is not None:
-        state["providerOutputFiles"] = provider_files or None
-    for key in STATE_KEYS:  # upstream writes every key, null when empty
-        state.setdefault(key, None)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(state, out)
-        out.write("\n")
-    os.replace(tmp, path)
+        current["providerOutputFiles"] = provider_files or None
+    state.write(ctx.state_file, current)  # every key, null when empty, as upstream

@@ -1,0 +1,54 @@
+"""The state file the stages share (runtime.md §9): a JSON object, dir 0700, file 0600,
+trailing newline, every upstream key present (null when empty), saved after every
+successful stage. ignite adds `stageTimings` {stage: seconds} for the files stage's report.
+
+json and os only: the stage runner saves the state even on a no-op stage's fast path."""
+from __future__ import annotations
+
+import json
+import os
+
+KEYS = ("fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles")
+TIMINGS = "stageTimings"
+# Upstream appends this every stage that reads the system base config, present or not.
+BASE_ENTRY = {"kind": "base", "source": "system", "referenced": False}
+
+
+def read(path: str | os.PathLike[str]) -> dict:
+    """The state; {} when there is none yet. Unreadable or not JSON: UsageError."""
+    try:
+        with open(path, "rb") as f:
+            state = json.loads(f.read())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        from ignite.errors import UsageError
+
+        raise UsageError(f"cannot read the state file {os.fspath(path)}: {exc}") from None
+    return state if isinstance(state, dict) else {}
+
+
+def write(path: str | os.PathLike[str], state: dict) -> None:
+    """Atomically, with every upstream key (null when empty)."""
+    for key in KEYS:
+        state.setdefault(key, None)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(state, out)
+        out.write("\n")
+    os.replace(tmp, path)
+
+
+def finish_stage(path: str | os.PathLike[str], stage: str, seconds: float, *, base_entry: bool) -> None:
+    """After a successful stage: its timing and (for the stages after the fetch stages,
+    which record their own entries) the system base config entry, as upstream saves it.
+    Read afresh: the stage itself may have changed the state (mount, files, fetch)."""
+    state = read(path)
+    if base_entry:
+        state["fetchedConfigs"] = [*(state.get("fetchedConfigs") or ()), dict(BASE_ENTRY)]
+    timings = state.get(TIMINGS)
+    state[TIMINGS] = {**(timings if isinstance(timings, dict) else {}), stage: round(seconds, 6)}
+    write(path, state)
