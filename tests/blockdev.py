@@ -220,8 +220,9 @@ class Udevd:
 
 
 def remove_loop_links() -> None:
-    """Removes /dev/disk/by-* links to loop devices that no longer exist or that were
-    made by a test udevd (links to loop devices; the host's own disks have none)."""
+    """Removes dangling /dev/disk/by-* links to loop devices (left when a test udevd stopped
+    before it handled a removal). Links to existing devices stay: they may be someone
+    else's."""
     base = Path("/dev/disk")
     if not base.is_dir():
         return
@@ -229,7 +230,8 @@ def remove_loop_links() -> None:
         if not kind.is_dir():
             continue
         for link in kind.iterdir():
-            if link.is_symlink() and os.path.basename(os.readlink(link)).startswith("loop"):
+            if (link.is_symlink() and os.path.basename(os.readlink(link)).startswith("loop")
+                    and not link.exists()):
                 link.unlink(missing_ok=True)
 
 
