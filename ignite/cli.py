@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _quick_validate_args(argv) or _quick_run_args(argv) or build_parser().parse_args(argv)
         verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
-        if verbose or debug or args.command == "apply":  # `run` sets it up only if it runs a stage
+        # `run` sets logging up only when it runs a stage, not for a stage with nothing to do.
+        if (verbose or debug) and args.command != "run" or args.command == "apply":
             _setup_logging(verbose, debug)
         if args.command is None:
             build_parser().print_help(sys.stderr)

@@ -88,7 +88,8 @@ def system_base_config(platform: str | None) -> Config | None:
     """base.d (errors are fatal) then base.platform.d/PLATFORM (errors only logged);
     None when there is no base config at all."""
     base = _merged(base_fragments("base.d"), fatal=True)
-    if platform:
+    # The provider registry (for legacy platform ids) only when some platform has any.
+    if platform and any(os.path.isdir(folder / "base.platform.d") for folder in system_dirs()):
         from ignite.providers import canonical
 
         extra = _merged(base_fragments(f"base.platform.d/{canonical(platform)}"), fatal=False)

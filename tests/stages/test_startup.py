@@ -1,0 +1,362 @@
+"""A boot stage with nothing to do: what it imports (not how long it takes: bench/stages_bench.py
+measures that), that it still does what every stage must (the state, as upstream saves it),
+and that the fast path is never taken when there is work: in the cached config, in a system
+base config, or a platform status hook to call. Plus the runner's shared duties."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ignite import cli, stages
+from ignite.config import codec
+from ignite.stages import HAS_WORK, STATUS_PLATFORMS, StageContext, run_idle, run_stage
+
+REPO = Path(__file__).resolve().parents[2]
+NOOP = {"ignition": {"version": "3.6.0"}}
+IDLE_STAGES = ("kargs", "disks", "mount", "umount")
+# What a no-op stage must not load: the heavy libraries, the config model, argparse, logging
+# and its dependencies, typing, and the stage's own module.
+FORBIDDEN = (
+    "argparse", "logging", "threading", "traceback", "typing", "dataclasses", "subprocess", "pathlib",
+    "requests", "jsonschema", "pyudev", "ignite.config.model", "ignite.config.codec", "ignite.providers",
+    "ignite.stages.cache", "ignite.system.run", "ignite.system.udev",
+)
+
+
+@pytest.fixture(autouse=True)
+def system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Empty system config dirs of the test's own (this machine's must not matter)."""
+    dirs = {}
+    for env, _ in stages.SYSTEM_DIRS:
+        dirs[env] = tmp_path / "sys" / env.lower()
+        dirs[env].mkdir(parents=True)
+        monkeypatch.setenv(env, str(dirs[env]))
+    return dirs
+
+
+def boot_dirs(tmp_path: Path, config: dict) -> dict[str, Path]:
+    """A cached config (as the fetch stages write it: rendered by the codec) and a root."""
+    run = tmp_path / "run"
+    run.mkdir(exist_ok=True)
+    (tmp_path / "root").mkdir(exist_ok=True)
+    cache = run / "ignition.json"
+    cache.write_text(json.dumps(codec.to_json(codec.config_from_json(config))))
+    return {"cache": cache, "state": run / "ignition" / "state", "root": tmp_path / "root", "neednet": run / "neednet"}
+
+
+def run_argv(stage: str, paths: dict[str, Path], platform: str = "file") -> list[str]:
+    # As the dracut units call it: --verbose first, --option=value.
+    return ["--verbose", "run", f"--stage={stage}", f"--platform={platform}", f"--root={paths['root']}",
+            "--config-cache", str(paths["cache"]), "--state-file", str(paths["state"]), "--neednet", str(paths["neednet"])]
+
+
+def modules_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
+    """Runs `ignite ARGV` in a fresh interpreter without site (as in the initramfs: no
+    editable-install finder preloading pathlib and re) and returns its exit code, the
+    modules it loaded and its stderr."""
+    probe = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from ignite.cli import main\n"
+        f"code = main({argv!r})\n"
+        "sys.stdout.write(' '.join(sorted(sys.modules)) + '\\n' + str(code))\n"
+    )
+    done = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    modules, code = done.stdout.rsplit("\n", 1)
+    return int(code), set(modules.split()), done.stderr
+
+
+@pytest.mark.parametrize("stage", IDLE_STAGES)
+def test_a_noop_stage_imports_nothing_heavy_and_saves_the_state(tmp_path: Path, stage: str) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    code, modules, stderr = modules_after(run_argv(stage, paths))
+    assert code == 0, stderr
+    assert not modules & set(FORBIDDEN), sorted(modules & set(FORBIDDEN))
+    assert f"ignite.stages.{stage}" not in modules
+    assert f"ignite: {stage}: nothing to do" in stderr
+    state = json.loads(paths["state"].read_text())
+    assert state["fetchedConfigs"] == [{"kind": "base", "source": "system", "referenced": False}]
+    assert set(state["stageTimings"]) == {stage} and 0 < state["stageTimings"][stage] < 5
+    assert all(state[key] is None for key in ("luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles"))
+    assert os.stat(paths["state"]).st_mode & 0o777 == 0o600
+
+
+def test_the_probe_sees_a_stage_with_work_import_its_module(tmp_path: Path) -> None:
+    """The import assertion above can fail: a stage with work loads what it needs."""
+    paths = boot_dirs(tmp_path, {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "swap", "path": "/swap"}]}})
+    code, modules, _ = modules_after(run_argv("mount", paths))
+    assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "logging"} <= modules
+
+
+def test_a_noop_stage_without_site_still_gets_the_platform_from_the_kernel_command_line(tmp_path: Path) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("root=/dev/vda ignition.platform.id=qemu quiet\n")
+    argv = ["run", "--stage", "disks", "--root", str(paths["root"]), "--config-cache", str(paths["cache"]),
+            "--state-file", str(paths["state"]), "--cmdline", str(cmdline)]
+    code, modules, stderr = modules_after(argv)
+    assert code == 0 and "ignite.stages.disks" not in modules and "ignite.cmdline" not in modules, stderr
+    cmdline.write_text("ignition.platform.id=packet\n")  # a status hook to call: the full path
+    paths["state"].unlink()
+    assert run_idle("disks", config_cache=str(paths["cache"]), state_file=str(paths["state"]), platform=None,
+                    cmdline_file=str(cmdline)) is False
+    assert not paths["state"].exists()
+
+
+# --- the predicates agree with the stages ---------------------------------------------
+
+WORK_CONFIGS = [
+    NOOP,
+    {**NOOP, "kernelArguments": {"shouldExist": ["quiet"]}},
+    {**NOOP, "kernelArguments": {"shouldNotExist": ["rhgb"]}},
+    {**NOOP, "kernelArguments": {"shouldExist": []}},
+    {**NOOP, "storage": {"disks": [{"device": "/dev/vdb", "wipeTable": True}]}},
+    {**NOOP, "storage": {"raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/vdb", "/dev/vdc"]}]}},
+    {**NOOP, "storage": {"luks": [{"name": "data", "device": "/dev/vdb"}]}},
+    {**NOOP, "storage": {"filesystems": [{"device": "/dev/vdb", "format": "ext4"}]}},
+    {**NOOP, "storage": {"filesystems": [{"device": "/dev/vdb", "format": "ext4", "path": "/var"}]}},
+    {**NOOP, "storage": {"filesystems": [{"device": "/dev/vdb", "format": "swap", "path": "/swap"}]}},
+    {**NOOP, "storage": {"files": [{"path": "/etc/motd"}]}, "passwd": {"users": [{"name": "core"}]}},
+    {**NOOP, "systemd": {"units": [{"name": "a.service", "enabled": True}]}},
+]
+
+
+def stage_decides(stage: str, config_json: dict) -> bool:
+    """What the stage module itself would do with the config: anything, or nothing."""
+    config = codec.config_from_json(config_json)
+    if stage == "kargs":
+        from ignite.stages.kargs import helper_args
+
+        return bool(helper_args(config.kernel_arguments))
+    if stage == "disks":
+        s = config.storage
+        return bool(s.disks or s.raid or s.luks or s.filesystems)
+    from ignite.stages.mount import mountable
+
+    return bool(mountable(config.storage.filesystems))
+
+
+@pytest.mark.parametrize("stage", IDLE_STAGES)
+@pytest.mark.parametrize("config", WORK_CONFIGS, ids=range(len(WORK_CONFIGS)))
+def test_the_fast_path_sees_all_work_the_stage_would_do(stage: str, config: dict) -> None:
+    cached = codec.to_json(codec.config_from_json(config))
+    if stage_decides(stage, config):
+        assert HAS_WORK[stage](cached)
+    if config is NOOP:
+        assert not HAS_WORK[stage](cached)
+
+
+def test_the_predicates_are_exact_where_they_can_be() -> None:
+    for config in WORK_CONFIGS:
+        cached = codec.to_json(codec.config_from_json(config))
+        for stage in ("kargs", "disks"):
+            assert HAS_WORK[stage](cached) == stage_decides(stage, config), (stage, config)
+
+
+@pytest.mark.parametrize("stage", ["fetch-offline", "fetch", "files", "nonsense"])
+def test_stages_that_always_have_work_never_take_the_fast_path(tmp_path: Path, stage: str) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    assert not run_idle(stage, config_cache=str(paths["cache"]), state_file=str(paths["state"]), platform="file",
+                        cmdline_file="/nonexistent")
+    assert not paths["state"].exists()
+
+
+def test_an_unreadable_cache_goes_the_full_way_and_gets_its_message(tmp_path: Path, capsys) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].write_text("{not json")
+    assert cli.main(run_argv("disks", paths)) == 1
+    assert "cannot read the cached config" in capsys.readouterr().err
+    assert not paths["state"].exists()  # a failed stage saves no state, as upstream
+
+
+# --- system base configs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subdir", "platform", "idle"),
+    [
+        ("base.d", "file", False),
+        ("base.platform.d/file", "file", False),
+        ("base.platform.d/aws", "file", True),
+        ("base.platform.d/aws", "ec2", False),  # the legacy id of aws
+        ("base.platform.d/gcp", None, False),  # platform unknown yet: the full path decides
+    ],
+)
+def test_base_configs_for_this_platform_disable_the_fast_path(tmp_path: Path, system, subdir: str, platform: str | None, idle: bool) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    folder = system["IGNITION_SYSTEM_CONFIG_DIR"] / subdir
+    folder.mkdir(parents=True)
+    (folder / "10-kargs.ign").write_text(json.dumps({**NOOP, "kernelArguments": {"shouldExist": ["quiet"]}}))
+    assert run_idle("kargs", config_cache=str(paths["cache"]), state_file=str(paths["state"]), platform=platform,
+                    cmdline_file="/nonexistent") is idle
+
+
+def test_work_from_a_base_config_is_done(tmp_path: Path, system, monkeypatch) -> None:
+    """kargs from base.d reach the helper although the cached user config has none."""
+    argv_log = tmp_path / "argv.json"
+    helper = tmp_path / "ignite-kargs-helper"
+    helper.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(argv_log)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("IGNITE_TOOL_KARGS_HELPER", str(helper))
+    base = system["IGNITION_SYSTEM_LOCAL_CONFIG_DIR"] / "base.d"
+    base.mkdir()
+    (base / "10-kargs.ign").write_text(json.dumps({"ignition": {"version": "3.3.0"}, "kernelArguments": {"shouldExist": ["quiet"]}}))
+    paths = boot_dirs(tmp_path, NOOP)
+    assert cli.main(run_argv("kargs", paths)) == 0
+    assert json.loads(argv_log.read_text()) == ["--should-exist", "quiet"]
+    assert json.loads(paths["state"].read_text())["fetchedConfigs"] == [{"kind": "base", "source": "system", "referenced": False}]
+
+
+# --- the runner's shared duties ---------------------------------------------------------
+
+
+def test_every_stage_timing_reaches_the_files_report(tmp_path: Path) -> None:
+    paths = boot_dirs(tmp_path, {**NOOP, "storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}})
+    for stage in ("kargs", "disks", "mount", "files", "umount"):
+        assert cli.main(run_argv(stage, paths)) == 0, stage
+    state = json.loads(paths["state"].read_text())
+    assert list(state["stageTimings"]) == ["kargs", "disks", "mount", "files", "umount"]
+    assert len(state["fetchedConfigs"]) == 5
+    report = json.loads((paths["root"] / "etc/ignite/report.json").read_text())
+    assert list(report["stages"]) == ["kargs", "disks", "mount", "files"]
+    assert all(v["seconds"] > 0 for v in report["stages"].values())
+    assert (paths["root"] / "etc/motd").read_text() == "hi"
+
+
+def test_a_failed_stage_saves_no_state(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("IGNITE_TOOL_KARGS_HELPER", str(tmp_path / "nowhere" / "helper"))
+    paths = boot_dirs(tmp_path, {**NOOP, "kernelArguments": {"shouldExist": ["quiet"]}})
+    assert cli.main(run_argv("kargs", paths)) == 1
+    assert not paths["state"].exists()
+
+
+def test_an_unreadable_state_fails_the_stage_before_it_acts(tmp_path: Path) -> None:
+    paths = boot_dirs(tmp_path, {**NOOP, "storage": {"files": [{"path": "/etc/motd"}]}})
+    paths["state"].parent.mkdir(parents=True)
+    paths["state"].write_text("{broken")
+    ctx = StageContext("files", root=paths["root"], config_cache=paths["cache"], state_file=paths["state"])
+    from ignite.errors import UsageError
+
+    with pytest.raises(UsageError, match="cannot read the state file"):
+        run_stage(ctx)
+    assert not (paths["root"] / "etc/motd").exists()
+
+
+def test_the_state_matches_ignition_after_the_same_noop_stages(tmp_path: Path, oracle_ignition: Path) -> None:
+    paths = boot_dirs(tmp_path, {"ignition": {"version": "3.3.0"}})
+    theirs = tmp_path / "o-state"
+    env = {**os.environ}
+    for stage in ("kargs", "disks", "mount", "umount"):
+        assert cli.main(run_argv(stage, paths)) == 0
+        subprocess.run([str(oracle_ignition), "-platform", "file", "-stage", stage, "-root", str(paths["root"]),
+                        "-config-cache", str(paths["cache"]), "-state-file", str(theirs), "-log-to-stdout"],
+                       check=True, capture_output=True, env=env, timeout=60)
+    ours, ref = json.loads(paths["state"].read_text()), json.loads(theirs.read_text())
+    assert ours["fetchedConfigs"] == ref["fetchedConfigs"]
+    # 2.14 knows fewer keys than the newest upstream; ignite adds its stageTimings.
+    assert set(ref) <= set(ours) and set(ours) - set(ref) <= {"providerOutputFiles", "luksPersistVolumeKeyFiles", "stageTimings"}
+    assert os.stat(paths["state"]).st_mode & 0o777 == os.stat(theirs).st_mode & 0o777
+
+
+def test_the_status_table_matches_the_providers() -> None:
+    from ignite import providers
+
+    for platform in (*providers.PLATFORMS, *providers.LEGACY):
+        has_hook = hasattr(providers.get(platform), "status")
+        assert (platform in STATUS_PLATFORMS) == has_hook, platform
+
+
+class _Metadata(BaseHTTPRequestHandler):
+    events: list[dict] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = json.dumps({"phone_home_url": f"http://127.0.0.1:{self.server.server_port}/ph/phone-home"}).encode()
+        self.send_response(200 if self.path == "/metadata" else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.events.append({"path": self.path, **json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def packet(monkeypatch):
+    """A local stand-in for Packet's metadata service."""
+    _Metadata.events = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Metadata)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("IGNITE_ENDPOINT_PACKET", f"http://127.0.0.1:{server.server_port}")
+    try:
+        yield _Metadata.events
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_packet_hears_of_every_stage_even_a_noop_one(tmp_path: Path, packet, monkeypatch) -> None:
+    paths = boot_dirs(tmp_path, {**NOOP, "kernelArguments": {"shouldExist": ["quiet"]}})
+    monkeypatch.setenv("IGNITE_TOOL_KARGS_HELPER", str(tmp_path / "nowhere" / "helper"))
+    assert cli.main(run_argv("disks", paths, platform="packet")) == 0
+    assert cli.main(run_argv("kargs", paths, platform="packet")) == 1
+    assert [e["path"] for e in packet] == ["/ph/events", "/ph/events"]
+    assert packet[0]["state"] == "running" and packet[0]["message"] == "[disks] Ignition status: finished successfully"
+    assert packet[1]["state"] == "failed" and packet[1]["message"].startswith("[kargs] Ignition error: ")
+    assert list(json.loads(paths["state"].read_text())["stageTimings"]) == ["disks"]
+
+
+# --- the hand-parsed command line equals argparse's -------------------------------------
+
+RUN_ARGVS = [
+    ["run", "--stage", "disks"],
+    ["--verbose", "run", "--stage=disks", "--platform=qemu", "--root=/sysroot"],
+    ["run", "--stage", "files", "-v", "--debug", "--root", "/r", "--config-cache", "/c", "--state-file", "/s",
+     "--neednet", "/n", "--cmdline", "/k", "--config", "/u.ign", "--fetch-timeout", "7.5"],
+    ["--debug", "run", "--stage", "kargs", "--stage", "mount"],
+]
+
+
+def _normalized(args: object) -> dict:
+    out = {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in vars(args).items()}
+    out["verbose"], out["debug"] = out.get("verbose", False), out.get("debug", False)
+    return out
+
+
+@pytest.mark.parametrize("argv", RUN_ARGVS)
+def test_quick_run_parsing_equals_argparse(argv: list[str]) -> None:
+    quick = cli._quick_run_args(argv)
+    assert quick is not None
+    assert _normalized(quick) == _normalized(cli.build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--help"], ["run"], ["run", "--stage"], ["run", "--stage", "disks", "--unknown", "x"],
+    ["run", "--stage", "disks", "--fetch-timeout", "soon"], ["validate", "x.ign"], ["run", "--stage", "disks", "extra"],
+    ["run", "--stag", "disks"],
+])
+def test_quick_run_parsing_leaves_the_unusual_to_argparse(argv: list[str]) -> None:
+    assert cli._quick_run_args(argv) is None
+
+
+def test_help_and_errors_still_come_from_argparse(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--help"])
+    assert exc.value.code == 0 and "--config-cache" in capsys.readouterr().out
+    assert cli.main(["run", "--stage", "disks", "--fetch-timeout", "soon"]) == 2
+    assert "--fetch-timeout" in capsys.readouterr().err
