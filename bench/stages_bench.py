@@ -30,32 +30,39 @@ PYCACHE = tempfile.mkdtemp(prefix="ignite-bench-pycache-")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": PYCACHE}
 
 
-def timed(argv: list[str], runs: int, env: dict[str, str], reset: Path | None = None) -> tuple[float, float]:
-    """Median wall and CPU (user+sys) ms of whole processes; the first run only warms up.
-    `reset` (a run directory) is emptied of the state before each run, so every run is
-    the same first one."""
-    walls, cpus = [], []
+def once(argv: list[str], env: dict[str, str], reset: Path | None) -> tuple[float, float]:
+    """Wall and CPU (user+sys) ms of one whole process. `reset` (a run directory) is
+    emptied of the state first, so that every run is the same first one."""
+    if reset is not None:
+        for name in ("state", "o-state"):
+            (reset / name).unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()[-800:]}")
+    return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+
+
+def timed_rounds(commands: dict[str, list[str]], runs: int, env: dict[str, str], reset: Path) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU ms of each command. Interleaved, one round running every command
+    once, so that the load of a shared machine drifting weighs on all alike; the first
+    round only warms up (and writes ignite's bytecode)."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for i in range(runs + 1):
-        if reset is not None:
-            for name in ("state", "o-state"):
-                (reset / name).unlink(missing_ok=True)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        wall = (time.perf_counter() - start) * 1000
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()[-800:]}")
-        if i:
-            walls.append(wall)
-            cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-    return statistics.median(walls), statistics.median(cpus)
+        for name, argv in commands.items():
+            sample = once(argv, env, reset)
+            if i:
+                samples[name].append(sample)
+    return {name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got)) for name, got in samples.items()}
 
 
 def ignite_argv(stage: str, work: Path) -> list[str]:
     script = PYTHON.parent / "ignite"
     launcher = [str(script)] if script.exists() else [str(PYTHON), "-m", "ignite"]
-    return [*launcher, "run", "--stage", stage, "--platform", "file", "--root", str(work / "root"),
+    return [*launcher, "--verbose", "run", "--stage", stage, "--platform", "file", "--root", str(work / "root"),
             "--config-cache", str(work / "run/ignition.json"), "--state-file", str(work / "run/state"),
             "--neednet", str(work / "run/neednet")]
 
@@ -89,15 +96,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ignite-stages-bench-") as tmp:
         work = Path(tmp)
         env = prepare(work)
-        bare = timed([str(PYTHON), "-c", "pass"], runs, env)
-        rows = []
+        commands = {"bare": [str(PYTHON), "-c", "pass"]}
         for stage in STAGES:
-            mine = timed(ignite_argv(stage, work), runs, env, reset=work / "run")
-            ref = timed(oracle_argv(stage, work), runs, env, reset=work / "run") if have_oracle else None
-            rows.append((stage, mine, ref))
+            commands[stage] = ignite_argv(stage, work)
+            if have_oracle:
+                commands[f"2.14 {stage}"] = oracle_argv(stage, work)
+        got = timed_rounds(commands, runs, env, work / "run")
+        bare = got["bare"]
+        rows = [(stage, got[stage], got.get(f"2.14 {stage}")) for stage in STAGES]
 
     load = os.getloadavg()[0]
-    print(f"no-op stages: medians of whole processes ({runs} runs each), load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"no-op stages: medians of whole processes ({runs} interleaved rounds), load average {load:.1f} on {os.cpu_count()} CPUs")
     print(f"  python -c pass (same venv): {bare[0]:.1f} ms wall, {bare[1]:.1f} ms CPU")
     print(f"  {'stage':<8} {'wall ms':>8} {'CPU ms':>8} {'+wall':>7} {'+CPU':>7}   {'2.14 wall':>9} {'2.14 CPU':>8}"
           f"   ratio (wall, CPU)  target +{TARGET_MS:.0f} ms")
