@@ -17,8 +17,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Union
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Union
 
 from ignite.errors import FetchError, NodeError
 
@@ -35,8 +34,7 @@ DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
 
 
-@dataclass(slots=True)
-class NodeEntry:
+class NodeEntry(NamedTuple):  # not a dataclass: 6 ms less start-up for every files stage
     kind: str  # "file", "directory", "link"
     key: str  # journal key and JSON path tail: "files.3"
     path: str  # as the config says
