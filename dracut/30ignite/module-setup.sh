@@ -21,7 +21,7 @@ depends() {
 
 installkernel() {
     # fw_cfg for platform qemu; the block and filesystem drivers the disks stage may need.
-    instmods -o qemu_fw_cfg virtio_pci virtio_blk virtio_scsi \
+    instmods -o qemu_fw_cfg virtio_pci virtio_blk virtio_scsi sr_mod iso9660 \
         ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii \
         md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt \
         =crypto
@@ -55,7 +55,14 @@ install() {
         journalctl sgdisk partx wipefs mkfs.ext4 mke2fs \
         awk grep sed cut tr install mktemp readlink rmdir sync touch mv rm mkdir ln chmod cp cat sleep || return 1
     inst_multiple -o mkfs.fat mkfs.vfat mkfs.xfs mkfs.btrfs mkswap mdadm cryptsetup dmsetup \
-        useradd usermod userdel groupadd groupmod groupdel chpasswd
+        useradd usermod userdel groupadd groupmod groupdel chpasswd chroot setfiles
+    # Only where the build host has them: clevis binding, and platform tools
+    # (VirtualBox, VMware, s390x z/VM).
+    inst_multiple -o clevis clevis-encrypt-sss clevis-encrypt-tang clevis-encrypt-tpm2 \
+        clevis-luks-bind clevis-luks-common-functions clevis-luks-unlock pwmake tpm2_create \
+        VBoxControl vmware-rpctool vmur chccwdev cio_ignore
+    # Config drives (OpenStack, CloudStack) are CD-ROMs: their by-label links need this.
+    inst_rules 60-cdrom_id.rules
     [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf
 
     inst_script "$moddir/ignite-generator" "$systemdutildir/system-generators/ignite-generator"
