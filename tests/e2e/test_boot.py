@@ -102,6 +102,11 @@ def check_full(loopdevs, disk: Path, workdir: Path) -> None:
         assert settings.stat().st_mode & 0o777 == 0o600 and settings.stat().st_uid == uid
         assert (var / "log/app").stat().st_mode & 0o777 == 0o750
         assert gid >= 0
+    # /var was unmounted before switch-root (the umount stage, ExecStop of ignite-mount):
+    # the test root's init powers off without unmounting anything but /.
+    var_state = sh("dumpe2fs", "-h", f"{disk}?offset={images.partition_offset(disk, 2)}")
+    assert re.search(r"^Filesystem state:\s+clean$", var_state, re.M), var_state
+    assert "needs_recovery" not in var_state, var_state
     swap = sh("blkid", "-p", "-o", "export", "-O", str(images.partition_offset(disk, 3)), disk)
     assert "TYPE=swap" in swap and "LABEL=swap" in swap
 
