@@ -59,8 +59,9 @@ class CommandError(IgniteError):
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr = stderr
-        tail = stderr.strip().splitlines()[-1] if stderr.strip() else "no error output"
-        super().__init__(f"{argv[0]} failed with exit code {returncode}: {tail} (command: {' '.join(argv)})")
+        super().__init__(
+            f"{argv[0]} failed with exit code {returncode}: {summarize_stderr(stderr)} (command: {' '.join(argv)})"
+        )
 
 
 class ToolMissingError(IgniteError):
@@ -117,6 +118,16 @@ class StageError(IgniteError):
         self.stage = stage
         self.cause = cause
         super().__init__(f"stage {stage} failed: {cause}")
+
+
+def summarize_stderr(stderr: str, limit: int = 400) -> str:
+    """A command's error output on one line. All of it, not the last line: tools often end
+    with a hint ("dmesg(1) may have more information ...") after the actual cause."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no error output"
+    text = "; ".join(lines)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def redact_url(url: str) -> str:
