@@ -438,7 +438,9 @@ def cmd_run(args: argparse.Namespace | _RunArgs) -> int:
     if run_idle(args.stage, config_cache=os.fspath(args.config_cache), state_file=os.fspath(args.state_file),
                 platform=args.platform, cmdline_file=os.fspath(args.cmdline), verbose=verbose or debug):
         return 0
-    _setup_logging(verbose, debug)
+    from ignite import log
+
+    log.setup(verbose, debug)  # logging itself only once a module that logs is loaded
     from ignite.stages import StageContext, run_stage
 
     ctx = StageContext(
@@ -452,9 +454,7 @@ def cmd_run(args: argparse.Namespace | _RunArgs) -> int:
         config_file=args.config,
         fetch_timeout=args.fetch_timeout,
     )
-    import logging
-
-    logging.getLogger("ignite").info("stage %s: root %s", args.stage, args.root)
+    log.get_logger("ignite").info("stage %s: root %s", args.stage, args.root)
     run_stage(ctx)
     return 0
 

@@ -7,7 +7,6 @@ rendered before it was written, and base configs are parsed only when present.""
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 from ignite import stages
 from ignite.config import codec
 from ignite.errors import ConfigError, IgniteError
+from ignite.log import get_logger
 from ignite.stages import state
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
     from ignite.stages import StageContext
 
-log = logging.getLogger("ignite.stages")
+log = get_logger("ignite.stages")
 
 # Highest priority first (runtime.md §4.1), each overridable as upstream.
 SYSTEM_DIRS = stages.SYSTEM_DIRS

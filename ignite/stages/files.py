@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ignite.errors import NodeError, UsageError
+from ignite.log import get_logger
 from ignite.report import IGNITE_REPORT, RESULT_FILE, ActionLog
 from ignite.root import Root
 from ignite.stages.files_journal import Journal
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ignite.config.model import Config
     from ignite.stages import StageContext
 
-log = logging.getLogger("ignite.files")
+log = get_logger("ignite.files")  # not logging: 7 ms at every boot
 
 
 def run(ctx: StageContext) -> None:

@@ -360,3 +360,54 @@ def test_help_and_errors_still_come_from_argparse(capsys) -> None:
     assert exc.value.code == 0 and "--config-cache" in capsys.readouterr().out
     assert cli.main(["run", "--stage", "disks", "--fetch-timeout", "soon"]) == 2
     assert "--fetch-timeout" in capsys.readouterr().err
+
+
+# --- the files stage: never skipped, but cheap -----------------------------------------
+
+
+def test_a_noop_files_stage_writes_the_result_without_logging_or_dataclasses(tmp_path: Path) -> None:
+    paths = boot_dirs(tmp_path, NOOP)
+    code, modules, stderr = modules_after(run_argv("files", paths))
+    assert code == 0, stderr
+    assert not modules & {"logging", "dataclasses", "argparse", "requests", "jsonschema", "pyudev", "ignite.system.run"}
+    assert "ignite: files: write result file /etc/.ignition-result.json" in stderr
+    result = json.loads((paths["root"] / "etc/.ignition-result.json").read_text())
+    assert result["userConfigProvided"] is False
+    assert list(json.loads(paths["state"].read_text())["stageTimings"]) == ["files"]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {str(REPO)!r})\n{code}"],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cheap_loggers_write_what_logging_would_and_hand_over_once_it_is_loaded() -> None:
+    done = run_python(
+        "from ignite import log\n"
+        "cheap = log.get_logger('ignite.x')\n"
+        "log.setup(verbose=True, debug=False)\n"
+        "cheap.debug('hidden %s', 1)\n"
+        "cheap.info('before %s', 'logging')\n"
+        "assert 'logging' not in sys.modules\n"
+        "import logging\n"  # as a stage's own module would, later: configured on import
+        "logging.getLogger('ignite.y').info('from logging')\n"
+        "logging.getLogger('ignite.y').debug('hidden too')\n"
+        "cheap.warning('after %d', 2)\n"
+        "print(logging.getLogger().handlers[0].formatter._fmt)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["ignite: before logging", "ignite: from logging", "ignite: after 2"]
+    assert done.stdout.strip() == "ignite: %(message)s"
+
+
+def test_without_verbose_only_warnings_are_written() -> None:
+    done = run_python(
+        "from ignite import log\n"
+        "log.setup(verbose=False, debug=False)\n"
+        "log.get_logger('ignite.x').info('quiet')\n"
+        "log.get_logger('ignite.x').warning('loud')\n"
+        "import logging\n"
+        "logging.getLogger('ignite.y').info('quiet too')\n"
+        "logging.getLogger('ignite.y').warning('loud too')\n"
+    )
+    assert done.stderr.splitlines() == ["ignite: loud", "ignite: loud too"], done.stderr
