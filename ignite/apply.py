@@ -31,44 +31,15 @@ class ApplyResult:
     loop_devices: dict[str, str] = field(default_factory=dict)  # config device → loop device used
 
 
-def load(config_path: Path) -> Config:
-    """The config file, parsed and rendered (ignition.config.replace / merge fetched)."""
+def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
+    """The config file, parsed and rendered as the fetch stage renders it: merge/replace
+    references fetched and verified, CAs inlined, the result validated."""
     from ignite.config.parse import parse
+    from ignite.resource import FetchSettings
+    from ignite.stages.fetch import render_user_config
 
-    data = config_path.read_bytes()
-    try:
-        return render(parse(data, source=str(config_path)))
-    except ModuleNotFoundError as exc:
-        # The config engine is being completed in parallel (translate.v3); until then a
-        # 3.x config is read directly into the model, unvalidated, and the log says so.
-        if not (exc.name or "").startswith("ignite.config"):
-            raise
-        import json
-
-        from ignite.config.codec import config_from_json
-
-        log.warning("apply: %s is missing: %s read without validation", exc.name, config_path)
-        return render(config_from_json(json.loads(data)))
-
-
-def render(config: Config) -> Config:
-    from ignite.config.model import IgnitionConfig
-    from ignite.config.record import replace
-
-    refs = config.ignition.config
-    if not refs.replace.source and not refs.merge:
-        return config
-    from ignite.config.merge import merge
-    from ignite.config.parse import parse
-    from ignite.resource import FetchSettings, fetch_bytes
-
-    settings = FetchSettings.from_config(config)
-    if refs.replace.source:
-        return render(parse(fetch_bytes(refs.replace, settings), source=refs.replace.source))
-    parent = replace(config, ignition=replace(config.ignition, config=IgnitionConfig()))
-    for ref in refs.merge:
-        parent = merge(parent, render(parse(fetch_bytes(ref, settings), source=ref.source or "")))
-    return parent
+    config = parse(config_path.read_bytes(), source=str(config_path))
+    return render_user_config(config, FetchSettings(http_total=fetch_timeout), [])
 
 
 def apply(config_path: Path, root: Path, device_map: dict[str, str], *, devices: bool = True,

@@ -105,9 +105,17 @@ def acquire(
         return Config(ignition=Ignition(version=cache.NEWEST_VERSION))
     config = _parse(data, source)
     fetched.append({"kind": "user", "source": source, "referenced": False})
+    return render_user_config(config, settings, fetched)
+
+
+def render_user_config(config: Config, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
+    """The user config with its merge/replace references fetched and merged, CAs fetched
+    and inlined, and the result validated: what the cache holds. `settings` are those of
+    the config fetch itself (offline mode, the fetch deadline)."""
     from ignite.resource.settings import settings_from_config
 
     keep = _keep_deadline(settings)
+    offline = settings.offline
     config_settings = keep(config, settings_from_config(config, offline=offline, base=settings))
     rendered = render(config, config_settings, fetched, keep=keep)
     final_settings = keep(rendered, settings_from_config(rendered, offline=offline, base=settings))
