@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ignite.log import get_logger
 
+TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any
 
 log = get_logger("ignite.actions")  # not logging: 7 ms at every boot
 

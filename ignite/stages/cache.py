@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ignite import stages
 from ignite.config import codec
@@ -17,7 +16,10 @@ from ignite.errors import ConfigError, IgniteError
 from ignite.log import get_logger
 from ignite.stages import state
 
+TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from ignite.config.model import Config
     from ignite.stages import StageContext
 

@@ -365,11 +365,11 @@ def test_help_and_errors_still_come_from_argparse(capsys) -> None:
 # --- the files stage: never skipped, but cheap -----------------------------------------
 
 
-def test_a_noop_files_stage_writes_the_result_without_logging_or_dataclasses(tmp_path: Path) -> None:
+def test_a_noop_files_stage_writes_the_result_without_logging_typing_or_dataclasses(tmp_path: Path) -> None:
     paths = boot_dirs(tmp_path, NOOP)
     code, modules, stderr = modules_after(run_argv("files", paths))
     assert code == 0, stderr
-    assert not modules & {"logging", "dataclasses", "argparse", "requests", "jsonschema", "pyudev", "ignite.system.run"}
+    assert not modules & {"logging", "dataclasses", "typing", "argparse", "requests", "jsonschema", "pyudev", "ignite.system.run"}
     assert "ignite: files: write result file /etc/.ignition-result.json" in stderr
     result = json.loads((paths["root"] / "etc/.ignition-result.json").read_text())
     assert result["userConfigProvided"] is False
