@@ -108,7 +108,8 @@ def clear_stale_locks(root: Path) -> list[str]:
             if not lock.is_file() or lock.is_symlink():
                 continue
             try:
-                text = lock.read_text(errors="replace").strip()
+                # shadow-utils writes the pid NUL-terminated ("15822\0").
+                text = lock.read_text(errors="replace").split("\0", 1)[0].strip()
             except OSError:
                 continue
             pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]

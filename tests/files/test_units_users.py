@@ -233,8 +233,9 @@ def test_stale_shadow_locks_of_a_killed_tool_are_removed(root: Path, work: Path)
 
     dead = subprocess.Popen(["true"])
     dead.wait()  # reaped: its pid names no process now
-    (root / "etc/passwd.lock").write_text(str(dead.pid))
-    (root / f"etc/group.{dead.pid}").write_text(str(dead.pid))
+    # As shadow-utils writes them: the pid, NUL-terminated.
+    (root / "etc/passwd.lock").write_text(f"{dead.pid}\0")
+    (root / f"etc/group.{dead.pid}").write_text(f"{dead.pid}\0")
     (root / "etc/shadow.lock").write_text(str(os.getpid()))  # a live holder is left alone
     removed = clear_stale_locks(root)
     assert sorted(Path(p).name for p in removed) == sorted(["passwd.lock", f"group.{dead.pid}"])
