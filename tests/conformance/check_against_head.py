@@ -24,7 +24,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 import conformance_oracle as oracle  # noqa: E402
 from conformance_corpus import CASES, LEGACY  # noqa: E402
 
-from ignite.cli import translate_bytes, validate_bytes  # noqa: E402
+from ignite.cli import validate_bytes  # noqa: E402
+from ignite.config.translate.target import translate_bytes  # noqa: E402
 
 ENTRY = re.compile(r"^error at (\$[^,]*)(?:, line \d+ col \d+)?: (.*)$")
 TARGETS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0")

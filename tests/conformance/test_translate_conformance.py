@@ -49,7 +49,7 @@ def test_translated_corpus_is_accepted_by_the_target_or_the_loss_is_reported():
     missing = [m for m in ("ignite.config.parse", "ignite.config.translate.v3") if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"the parse pipeline has not fully landed yet: {', '.join(missing)} missing")
-    from ignite.cli import translate_bytes
+    from ignite.config.translate.target import translate_bytes
 
     results = []
     for case in SOURCES:
