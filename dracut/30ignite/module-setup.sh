@@ -63,6 +63,13 @@ install() {
         VBoxControl vmware-rpctool vmur chccwdev cio_ignore
     # Config drives (OpenStack, CloudStack) are CD-ROMs: their by-label links need this.
     inst_rules 60-cdrom_id.rules
+    # The udev rules for the volumes the disks stage makes, without dracut's dm, crypt and
+    # mdraid modules: their cmdline, pre-udev, pre-trigger and initqueue hooks start four
+    # more dracut services on the critical path (about 4 s of a TCG boot). dm: links and
+    # by-label for mappings, and the cookie notification cryptsetup waits for. md: /dev/md/
+    # links and by-label for arrays (not the incremental assembly: the stage assembles).
+    inst_rules 10-dm.rules 13-dm-disk.rules 55-dm.rules 60-persistent-storage-dm.rules \
+        64-device-mapper.rules 95-dm-notify.rules 63-md-raid-arrays.rules 64-md-raid.rules
     [ -e /etc/mke2fs.conf ] && inst_simple /etc/mke2fs.conf
 
     inst_script "$moddir/ignite-generator" "$systemdutildir/system-generators/ignite-generator"

@@ -36,7 +36,7 @@ if [ ! -e "$kdir/.done" ]; then
 fi
 cp -f "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
 
-modules="base systemd-initrd dracut-systemd udev-rules dm crypt mdraid ignite ignite-e2e ${IGNITE_E2E_MODULES:-}"
+modules="base systemd-initrd dracut-systemd udev-rules ignite ignite-e2e ${IGNITE_E2E_MODULES:-}"
 key=$( (echo "$kver $compress $modules"; "$build_python" -V;
         cd "$repo" && find dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh ignite \
             -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)

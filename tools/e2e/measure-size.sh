@@ -11,7 +11,7 @@ kver=${kdir##*/kernel-}
 base=$out/dracut-base
 [ -d "$base/modules.d/30ignite" ] || { echo "run tools/e2e/build.sh first" >&2; exit 2; }
 rm -rf "$base/modules.d/30ignite" && cp -a "$repo/dracut/30ignite" "$base/modules.d/30ignite"
-common="base systemd-initrd dracut-systemd udev-rules dm crypt mdraid"
+common="base systemd-initrd dracut-systemd udev-rules"
 build() {
     IGNITE_BUILD_PYTHON=${IGNITE_BUILD_PYTHON:-$repo/.venv/bin/python} dracutbasedir=$base dracut --force --quiet \
         --conf /dev/null --confdir "$out/conf.d" --no-hostonly --no-hostonly-cmdline \
