@@ -178,4 +178,4 @@ def test_a_5000_file_config_normalizes_fast():
     out, report = normalize(cfg, "3.6.0")
     elapsed = time.perf_counter() - start
     assert out == cfg and not report.entries
-    assert elapsed < 0.5, f"{elapsed:.3f}s"
+    assert elapsed < 10, f"{elapsed:.3f}s"  # a hang guard; bench/validate_bench.py measures speed
