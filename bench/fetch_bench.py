@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PY = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
+from common import REPO
+from common import VENV_PY as PY
 
 SERVER = r"""
 import os, sys

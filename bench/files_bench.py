@@ -20,9 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-ORACLE = REPO / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
-PY = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
+from common import ORACLE_IGNITION as ORACLE
+from common import REPO
+from common import VENV_PY as PY
+
 
 
 def config(files: int, dirs: int) -> dict:

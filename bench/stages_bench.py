@@ -10,24 +10,17 @@ on PATH for it. Target (issue 4): a stage with nothing to do at most 25 ms beyon
 from __future__ import annotations
 
 import os
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import ENV, measure, print_busy_note
+from common import ORACLE_IGNITION as ORACLE
+
 PYTHON = Path(sys.executable)
-ORACLE = REPO / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
 STAGES = ("kargs", "disks", "mount", "files", "umount")
 TARGET_MS = 25.0
-
-# Measured as shipped: with bytecode, written by the warm-up run into a private prefix.
-PYCACHE = tempfile.mkdtemp(prefix="ignite-bench-pycache-")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": PYCACHE}
 
 
 def once(argv: list[str], env: dict[str, str], reset: Path | None) -> tuple[float, float]:
@@ -36,14 +29,7 @@ def once(argv: list[str], env: dict[str, str], reset: Path | None) -> tuple[floa
     if reset is not None:
         for name in ("state", "o-state"):
             (reset / name).unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    wall = (time.perf_counter() - start) * 1000
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()[-800:]}")
-    return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return measure(argv, env)
 
 
 def timed_rounds(commands: dict[str, list[str]], runs: int, env: dict[str, str], reset: Path) -> dict[str, tuple[float, float]]:
@@ -120,13 +106,9 @@ def main() -> int:
               f"{'met' if ok else 'MISSED'}")
     if not have_oracle:
         print(f"  (no reference figures: {ORACLE} is missing; run `make oracle`)")
-    if load > (os.cpu_count() or 1):
-        print("  note: the machine is busy; wall figures are inflated, CPU figures are the fairer ones")
+    print_busy_note()
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        shutil.rmtree(PYCACHE, ignore_errors=True)
+    sys.exit(main())

@@ -9,47 +9,26 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = Path(sys.executable)
-ORACLE = REPO / ".cache" / "ignition" / "usr" / "bin" / "ignition-validate"
-TYPICAL = REPO / "examples" / "webserver.ign"  # a 3.3.0 config, so 2.14 judges the same bytes
+from common import ENV, REPO, measure, print_busy_note
+from common import ORACLE_VALIDATE as ORACLE
 
-# Measured as shipped: with bytecode (the initramfs carries precompiled .pyc). The warm-up
-# run writes it under a private prefix, so the tree stays clean whatever the caller's
-# PYTHONDONTWRITEBYTECODE says.
-PYCACHE = tempfile.mkdtemp(prefix="ignite-bench-pycache-")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": PYCACHE}
+PYTHON = Path(sys.executable)
+TYPICAL = REPO / "examples" / "webserver.ign"  # a 3.3.0 config, so 2.14 judges the same bytes
 
 OVERHEAD_TARGET_MS = 60.0
 LARGE_TARGET_MS = 1000.0
 
 
 def timed(argv: list[str], runs: int) -> tuple[float, float]:
-    """Median wall and CPU (user+sys) time in ms; the first run warms caches and is not counted.
-
-    CPU time is the steadier figure on a shared machine: another process's load stretches
-    wall time but not the CPU a process itself uses."""
-    walls, cpus = [], []
-    for i in range(runs + 1):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-        wall = (time.perf_counter() - start) * 1000
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-        if i:
-            walls.append(wall)
-            cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-    return statistics.median(walls), statistics.median(cpus)
+    """Median wall and CPU time in ms; the first run warms caches and is not counted."""
+    samples = [measure(argv, ENV, ok=(0, 1)) for _ in range(runs + 1)][1:]
+    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
 
 
 def large_config(n: int, version: str = "3.3.0") -> dict:
@@ -116,15 +95,9 @@ def main() -> int:
           f"{verdict(big[0] < LARGE_TARGET_MS)} wall, {verdict(big[1] < LARGE_TARGET_MS)} CPU)")
     if not have_oracle:
         print(f"  (no reference figures: {ORACLE} is missing; run `make oracle`)")
-    if load > (os.cpu_count() or 1):
-        print("  note: the machine is busy; wall figures are inflated, CPU figures are the fairer ones")
+    print_busy_note()
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        import shutil
-
-        shutil.rmtree(PYCACHE, ignore_errors=True)
+    sys.exit(main())

@@ -4,10 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, Case, E, check_case, check_oracle, oracle_cases  # noqa: E402
+from v3_validate_helpers import Case, E, rule_tests  # noqa: E402
 
 R = "$.storage.raid.0"
 K = "$.storage.luks.0"
@@ -102,13 +100,4 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.id}@{c.version}")
-def test_rule(case: Case) -> None:
-    check_case(case)
-
-
-@pytest.mark.oracle
-@pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
-@pytest.mark.parametrize("case", oracle_cases(CASES), ids=lambda c: f"{c.id}@{c.version}")
-def test_rule_agrees_with_ignition_validate(case: Case) -> None:
-    check_oracle(case)
+test_rule, test_rule_agrees_with_ignition_validate = rule_tests(CASES)

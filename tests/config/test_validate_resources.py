@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, Case, E, W, check_case, check_oracle, oracle_cases  # noqa: E402
+from v3_validate_helpers import Case, E, W, rule_tests  # noqa: E402
 
 C = "$.storage.files.0.contents"
 SHA512 = "sha512-" + "a" * 128
@@ -157,16 +157,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.id}@{c.version}")
-def test_rule(case: Case) -> None:
-    check_case(case)
-
-
-@pytest.mark.oracle
-@pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
-@pytest.mark.parametrize("case", oracle_cases(CASES), ids=lambda c: f"{c.id}@{c.version}")
-def test_rule_agrees_with_ignition_validate(case: Case) -> None:
-    check_oracle(case)
+test_rule, test_rule_agrees_with_ignition_validate = rule_tests(CASES)
 
 
 def test_version_mismatch_is_reported() -> None:

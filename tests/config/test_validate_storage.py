@@ -4,10 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, Case, E, W, check_case, check_oracle, oracle_cases  # noqa: E402
+from v3_validate_helpers import Case, E, W, rule_tests  # noqa: E402
 
 SPECIAL = "setuid/setgid/sticky bits are not supported or functional in spec versions older than 3.6.0"
 GUID = 'doesn\'t match the form "01234567-89AB-CDEF-EDCB-A98765432101"'
@@ -207,16 +205,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.id}@{c.version}")
-def test_rule(case: Case) -> None:
-    check_case(case)
-
-
-@pytest.mark.oracle
-@pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
-@pytest.mark.parametrize("case", oracle_cases(CASES), ids=lambda c: f"{c.id}@{c.version}")
-def test_rule_agrees_with_ignition_validate(case: Case) -> None:
-    check_oracle(case)
+test_rule, test_rule_agrees_with_ignition_validate = rule_tests(CASES)
 
 
 def test_two_filesystems_mounted_at_one_path_is_a_warning_not_an_error():

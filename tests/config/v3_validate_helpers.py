@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ignite.config.report import format_path
 from ignite.config.validate import validate
 
@@ -82,3 +84,24 @@ def check_oracle(case: Case) -> None:
 
 def oracle_cases(cases: list[Case]) -> list[Case]:
     return [c for c in cases if c.version in ORACLE_VERSIONS and c.oracle in ("same", "verdict")]
+
+
+def rule_tests(cases: list[Case]) -> tuple[Any, Any]:
+    """The two tests every rule table gets: ignite's entries are the table's, and where
+    Debian's ignition-validate 2.14 judges the version, its verdict (and errors) agree.
+    A test module binds them: `test_rule, test_rule_agrees_with_ignition_validate = rule_tests(CASES)`."""
+
+    def ids(case: Case) -> str:
+        return f"{case.id}@{case.version}"
+
+    @pytest.mark.parametrize("case", cases, ids=ids)
+    def test_rule(case: Case) -> None:
+        check_case(case)
+
+    @pytest.mark.oracle
+    @pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
+    @pytest.mark.parametrize("case", oracle_cases(cases), ids=ids)
+    def test_rule_agrees_with_ignition_validate(case: Case) -> None:
+        check_oracle(case)
+
+    return test_rule, test_rule_agrees_with_ignition_validate

@@ -1,0 +1,43 @@
+"""What the benchmarks share: where things are, how a whole process is measured, and the
+bytecode set-up that makes ignite run as shipped (the initramfs carries precompiled .pyc)."""
+from __future__ import annotations
+
+import atexit
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ORACLE_IGNITION = REPO / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
+ORACLE_VALIDATE = REPO / ".cache/ignition/usr/bin/ignition-validate"
+VENV_PY = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
+
+
+# Measured as shipped: with bytecode, which the warm-up run writes under a private prefix
+# (removed at exit), so the tree stays clean whatever the caller's PYTHONDONTWRITEBYTECODE says.
+PYCACHE = tempfile.mkdtemp(prefix="ignite-bench-pycache-")
+atexit.register(shutil.rmtree, PYCACHE, True)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": PYCACHE}
+
+
+def measure(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """Wall and CPU (user+sys) ms of one whole process. CPU time is the steadier figure on
+    a shared machine: another process's load stretches wall time, not a process's own CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()[-800:]}")
+    return wall, (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+
+
+def print_busy_note() -> None:
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("  note: the machine is busy; wall figures are inflated, CPU figures are the fairer ones")
