@@ -36,7 +36,7 @@ def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
     references fetched and verified, CAs inlined, the result validated."""
     from ignite.config.parse import parse
     from ignite.resource import FetchSettings
-    from ignite.stages.fetch import render_user_config
+    from ignite.config.render import render_user_config
 
     config = parse(config_path.read_bytes(), source=str(config_path))
     return render_user_config(config, FetchSettings(http_total=fetch_timeout), [])

@@ -7,16 +7,15 @@ the platform. fetch-offline may not use the network: when anything needs it, the
 neednet flag is written and the stage succeeds, for the fetch stage to finish the job."""
 from __future__ import annotations
 
-import base64
 import dataclasses
 import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from ignite import cmdline
-from ignite.config.record import fields, is_record, replace
+from ignite.config.record import fields, is_record
+from ignite.config.render import _parse, render_user_config
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.stages import cache
 
@@ -108,35 +107,6 @@ def acquire(
     return render_user_config(config, settings, fetched)
 
 
-def render_user_config(config: Config, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
-    """The user config with its merge/replace references fetched and merged, CAs fetched
-    and inlined, and the result validated: what the cache holds. `settings` are those of
-    the config fetch itself (offline mode, the fetch deadline)."""
-    from ignite.resource.settings import settings_from_config
-
-    keep = _keep_deadline(settings)
-    offline = settings.offline
-    config_settings = keep(config, settings_from_config(config, offline=offline, base=settings))
-    rendered = render(config, config_settings, fetched, keep=keep)
-    final_settings = keep(rendered, settings_from_config(rendered, offline=offline, base=settings))
-    rendered = inline_cas(rendered, final_settings)
-    _validate(rendered)
-    return rendered
-
-
-def _keep_deadline(initial: FetchSettings) -> Any:
-    """Referenced configs and CAs are part of "the config fetch": a config that does not set
-    httpTotal keeps the fetch timeout's deadline for them (upstream would then retry
-    without end). A config that sets it, 0 included, is obeyed."""
-
-    def keep(config: Config, settings: FetchSettings) -> FetchSettings:
-        if config.ignition.timeouts.http_total is not None:
-            return settings
-        return dataclasses.replace(settings, http_total=initial.http_total)
-
-    return keep
-
-
 def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[bytes | None, str]:
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
@@ -178,90 +148,6 @@ def _read_device(device: str | None, path: str | None) -> bytes | None:
     if data is None:
         raise ProviderError("cmdline", f'config file "{path}" not found on device "{device}"')
     return data
-
-
-def _parse(data: bytes, source: str) -> Config:
-    from ignite.config.parse import parse
-
-    return parse(data, source=source)
-
-
-def render(
-    config: Config, settings: FetchSettings, fetched: list[dict[str, Any]], depth: int = 0, keep: Any = None
-) -> Config:
-    """replace, else merge[] in order, each child rendered recursively (config_fetcher.go).
-    `keep(config, settings)` may adjust the settings derived from each config."""
-    from ignite.config.merge import merge
-    from ignite.resource.settings import settings_from_config
-
-    if depth > 50:
-        raise ConfigError("config references nest more than 50 deep: a reference loop?")
-    ign = config.ignition.config
-    if ign.replace.source is not None:
-        child = _fetch_referenced(ign.replace, settings, fetched)
-        child_settings = settings_from_config(child, offline=settings.offline, base=settings)
-        return render(child, keep(child, child_settings) if keep else child_settings, fetched, depth + 1, keep)
-    accumulated = config
-    for reference in ign.merge:
-        child = _fetch_referenced(reference, settings, fetched)
-        merged = merge(accumulated, child)
-        settings = settings_from_config(merged, offline=settings.offline, base=settings)
-        settings = keep(merged, settings) if keep else settings
-        accumulated = merge(accumulated, render(child, settings, fetched, depth + 1, keep))
-    return accumulated
-
-
-def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
-    from ignite.resource import fetch_bytes
-
-    if resource.source is None:
-        raise ConfigError("source is required")
-    data = fetch_bytes(resource, settings, exact_hash_case=True)
-    if not data:
-        raise ConfigError("not a config (empty)", source=redact_url(resource.source))
-    config = _parse(data, redact_url(resource.source))
-    fetched.append({"kind": "user", "source": _url_path(resource.source), "referenced": True})
-    return config
-
-
-def _url_path(url: str) -> str:
-    """The unescaped path of a URL, as Go's url.URL.Path: empty for an opaque URL (data:,…)."""
-    scheme, colon, rest = url.partition(":")
-    if colon and not rest.startswith("/"):
-        return ""
-    return unquote(urlsplit(url).path)
-
-
-def inline_cas(config: Config, settings: FetchSettings) -> Config:
-    """Every CA becomes a data: URL of its (already fetched and checked) bundle, without
-    headers or compression, so that later stages need no network for CAs."""
-    from ignite.config.model import Resource, Verification
-
-    cas = config.ignition.security.tls.certificate_authorities
-    if not cas:
-        return config
-    inlined = tuple(
-        Resource(
-            source="data:;base64," + base64.b64encode(bundle).decode(),
-            verification=Verification(ca.verification.hash) if ca.verification.hash else Verification(),
-        )
-        for ca, bundle in zip(cas, settings.certificate_authorities, strict=True)
-    )
-    ign = config.ignition
-    tls = replace(ign.security.tls, certificate_authorities=inlined)
-    security = replace(ign.security, tls=tls)
-    return replace(config, ignition=replace(ign, security=security))
-
-
-def _validate(config: Config) -> None:
-    from ignite.config import codec
-    from ignite.config.validate import validate
-
-    report = validate(codec.to_json(config, legacy=False), cache.NEWEST_VERSION)
-    for entry in report.entries:
-        log.warning("rendered config: %s", entry.describe())
-    if report.errors():
-        raise ConfigError("merging configs resulted in an invalid config", report)
 
 
 def config_needs_network(config: Config) -> bool:
