@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from ignite.config.report import JsonPath
-from ignite.config.structure import fold_key, merge_objects
+from ignite.config.gojson import fold_key, merge_objects
 
 MAX_DEPTH = 10000  # Go's encoding/json limit
 INDEX_DEPTH = 48  # repeated keys deeper than this are not reported (no report names such a path)

@@ -33,6 +33,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ignite.config.gojson import fold_key, merge_objects
 from ignite.config.report import JsonPath, Report
 from ignite.config.schemas import load_schema
 
@@ -48,15 +49,6 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "null": (type(None),),
 }
 _ZERO = {"object": dict, "array": list, "string": str, "integer": int, "number": int, "boolean": bool}
-
-
-def fold_key(key: str) -> str:
-    """Go's case-insensitive match for field names: ASCII case folding plus the two
-    non-ASCII runes Go folds onto ASCII letters (KELVIN SIGN -> k, LONG S -> s)."""
-    if key.isascii():
-        return key.lower()
-    return "".join("k" if c == "\u212a" else "s" if c == "\u017f" else c.lower() if c.isascii() else c
-                   for c in key)
 
 
 class _Node:
@@ -206,21 +198,6 @@ class _Walker:
             if result is not _BAD:
                 out.append(result)
         return out
-
-
-def merge_objects(first: dict, second: dict) -> dict:
-    """Go's decoding of a second object into the struct a first one filled: the second's
-    keys win, objects under the same key merge the same way, null clears."""
-    out = dict(first)
-    for key, value in second.items():
-        previous = out.get(key)
-        if type(previous) is dict and type(value) is dict:
-            out[key] = merge_objects(previous, value)
-        elif value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
 
 
 def _describe(value: Any) -> str:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from ignite.config.report import JsonPath
-from ignite.config.structure import fold_key
+from ignite.config.gojson import fold_key
 
 V3 = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental")
 LEGACY_V2 = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")
