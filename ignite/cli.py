@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Sequence
 
-from ignite.config.translate.target import EXPERIMENTAL, NEWEST
-from ignite.config.translate.target import TARGETS as TRANSLATE_TARGETS
-
 
 def _path(text: str) -> Path:
     # pathlib and logging are left out of `ignite validate`'s start-up; only run/apply need them.
@@ -50,6 +47,9 @@ def _parser_class() -> type[argparse.ArgumentParser]:
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
+
+    from ignite.config.versions import EXPERIMENTAL, NEWEST
+    from ignite.config.versions import V3 as TRANSLATE_TARGETS
 
     _Parser = _parser_class()
     # Accepted before and after the command; SUPPRESS keeps a subcommand's default from
@@ -339,13 +339,13 @@ def format_entry(shown: str, e: dict[str, Any], format_path: Any) -> str:
 def cmd_translate(args: argparse.Namespace) -> int:
     import json
 
-    from ignite.config.translate.target import translate_bytes
+    from ignite.config.translate.target import EXPERIMENTAL, TARGETS, translate_bytes
 
     target = args.target
     if target == "3.4.0-experimental":
         raise UsageError("3.4.0-experimental is what Ignition 2.14 called 3.4.0; use --to 3.4.0")
-    if target not in TRANSLATE_TARGETS:
-        raise UsageError(f"unknown target version {target!r}; choose one of {', '.join(TRANSLATE_TARGETS)}")
+    if target not in TARGETS:
+        raise UsageError(f"unknown target version {target!r}; choose one of {', '.join(TARGETS)}")
     if target == EXPERIMENTAL and not args.allow_experimental:
         raise UsageError(f"--to {EXPERIMENTAL} needs --allow-experimental")
 

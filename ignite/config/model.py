@@ -16,9 +16,6 @@ from __future__ import annotations
 
 from ignite.config.record import Legacy, Record
 
-NEWEST_VERSION = "3.6.0"
-EXPERIMENTAL_VERSION = "3.7.0-experimental"
-
 
 class HTTPHeader(Record):
     name: str = ""

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from ignite.config.record import replace
 from ignite.errors import ConfigError, redact_url
-from ignite.stages import cache
+from ignite.config.versions import NEWEST
 
 if TYPE_CHECKING:
     from ignite.config.model import Config, Resource
@@ -126,7 +126,7 @@ def _validate(config: Config) -> None:
     from ignite.config import codec
     from ignite.config.validate import validate
 
-    report = validate(codec.to_json(config, legacy=False), cache.NEWEST_VERSION)
+    report = validate(codec.to_json(config, legacy=False), NEWEST)
     for entry in report.entries:
         log.warning("rendered config: %s", entry.describe())
     if report.errors():

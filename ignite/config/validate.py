@@ -16,9 +16,10 @@ from ignite.config.rules.duplicates import validate_duplicates
 from ignite.config.rules.ignition import validate_ignition
 from ignite.config.rules.storage import validate_storage
 from ignite.config.rules.systemd import validate_systemd, validate_unit_paths
+from ignite.config.versions import V3
 from ignite.errors import ConfigError
 
-VERSIONS_3X = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental")
+VERSIONS_3X = V3
 
 
 def minor_of(version: str) -> int:

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
 
-from ignite.config.report import JsonPath
 from ignite.config.gojson import fold_key
 
-V3 = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental")
-LEGACY_V2 = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")
-V1 = "1"
+TYPE_CHECKING = False  # not typing's: stages with work import the version strings
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ignite.config.report import JsonPath
+
+# The one home of the spec version strings: everything else imports them from here.
 NEWEST = "3.6.0"
 EXPERIMENTAL = "3.7.0-experimental"
+V3 = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", NEWEST, EXPERIMENTAL)
+LEGACY_V2 = ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0")
+V1 = "1"
 
 ERR_EMPTY = "not a config (empty)"
 ERR_CLOUD_CONFIG = "not a config (found coreos-cloudconfig)"

@@ -14,6 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ignite import __version__
+from ignite.config.versions import NEWEST
 from ignite.errors import FetchError, redact_url
 from ignite.resource.proxy import proxy_for
 from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
@@ -28,7 +29,7 @@ CHUNK = 1 << 20
 CONNECT_TIMEOUT = 30.0
 MAX_REDIRECTS = 10
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long download
-ACCEPT = "application/vnd.coreos.ignition+json;version=3.6.0, */*;q=0.1"
+ACCEPT = f"application/vnd.coreos.ignition+json;version={NEWEST}, */*;q=0.1"
 
 
 def default_headers() -> dict[str, str]:

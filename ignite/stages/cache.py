@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ignite import stages
 from ignite.config import codec
+from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, IgniteError
 from ignite.log import get_logger
 from ignite.stages import state
@@ -27,7 +28,6 @@ log = get_logger("ignite.stages")
 
 # Highest priority first (runtime.md §4.1), each overridable as upstream.
 SYSTEM_DIRS = stages.SYSTEM_DIRS
-NEWEST_VERSION = "3.6.0"
 STATE_KEYS = state.KEYS
 
 
@@ -54,7 +54,7 @@ def full_config(base: Config | None, user: Config) -> Config:
     from ignite.config.merge import merge
     from ignite.config.model import Config, Ignition
 
-    return merge(Config(ignition=Ignition(version=NEWEST_VERSION)), merge(base, user))
+    return merge(Config(ignition=Ignition(version=NEWEST)), merge(base, user))
 
 
 def stage_platform(ctx: StageContext) -> str | None:

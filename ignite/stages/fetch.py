@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ignite import cmdline
 from ignite.config.record import fields, is_record
 from ignite.config.render import _parse, render_user_config
+from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.stages import cache
 
@@ -101,7 +102,7 @@ def acquire(
 
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
-        return Config(ignition=Ignition(version=cache.NEWEST_VERSION))
+        return Config(ignition=Ignition(version=NEWEST))
     config = _parse(data, source)
     fetched.append({"kind": "user", "source": source, "referenced": False})
     return render_user_config(config, settings, fetched)

@@ -7,13 +7,10 @@ rules reject).
 """
 from __future__ import annotations
 
-TYPE_CHECKING = False  # the CLI imports this module's constants at every start
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
-NEWEST = "3.6.0"
-EXPERIMENTAL = "3.7.0-experimental"
-TARGETS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", NEWEST, EXPERIMENTAL)
+from ignite.config.versions import EXPERIMENTAL, NEWEST
+from ignite.config.versions import V3 as TARGETS
 
 
 def translate_bytes(data: bytes, source: str, target: str) -> tuple[dict[str, Any], list[str]]:

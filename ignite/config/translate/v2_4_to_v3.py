@@ -27,7 +27,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from ignite.config.model import NEWEST_VERSION
+from ignite.config.versions import NEWEST
 from ignite.config.report import Report
 from ignite.config.translate.v1_to_v2_0 import data_url
 
@@ -75,7 +75,7 @@ def _resource(ref: dict, *, empty_source: str | None = None) -> dict:
 
 
 def _ignition(ign: dict) -> dict:
-    out: dict[str, Any] = {"version": NEWEST_VERSION}
+    out: dict[str, Any] = {"version": NEWEST}
     config: dict[str, Any] = {}
     _put(config, "merge", [_resource(r) for r in ign.get("config", {}).get("append", [])])
     if "replace" in ign.get("config", {}):

@@ -14,9 +14,9 @@ from typing import Any
 from ignite.config import urls
 from ignite.config.rules.devices import CLEVIS_PINS
 from ignite.config.validate import VERSIONS_3X, minor_of
+from ignite.config.versions import NEWEST
 
 Config = dict[str, Any]
-NEWEST = "3.6.0"
 SPECIAL_BITS = 0o7000
 
 
