@@ -11,12 +11,13 @@ import os
 import re
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import UsageError
 
 log = logging.getLogger("ignite.cmdline")
 
-CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"
-DEFAULT_PATH = Path("/proc/cmdline")
+CMDLINE_PATH_ENV = distro.CMDLINE_PATH_ENV
+DEFAULT_PATH = Path(distro.CMDLINE_FILE)
 
 CONFIG_URL = ("ignition.config.url", "coreos.config.url")  # the legacy name is an alias
 CONFIG_DEVICE = "ignition.config.device"

@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 
+from ignite import distro
 from ignite.log import get_logger
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
 
 log = get_logger("ignite.actions")  # not logging: 7 ms at every boot
 
-RESULT_FILE = "/etc/.ignition-result.json"
-IGNITE_REPORT = "/etc/ignite/report.json"
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+RESULT_FILE = distro.RESULT_FILE
+IGNITE_REPORT = distro.IGNITE_REPORT
+BOOT_ID = Path(distro.BOOT_ID)
 ALREADY_RAN = (
     "Ignition has already run on this system. Unexpected behavior may occur. "
     "Ignition is not designed to run more than once per system."

@@ -8,11 +8,12 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
 
 HOST_CID, PORT = 2, 1024
-ENDPOINT_ENV = "IGNITE_ENDPOINT_APPLEHV"  # tests: http://127.0.0.1:PORT instead of vsock
+ENDPOINT_ENV = distro.ENDPOINT_ENV_PREFIX + "APPLEHV"  # tests: http://127.0.0.1:PORT instead of vsock
 
 
 class _VsockConnection(http.client.HTTPConnection):

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import CommandError, IgniteError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64, endpoint, http_get
@@ -22,7 +23,7 @@ from ignite.providers.common import decode_base64, endpoint, http_get
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
 USERDATA = "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
-MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # tests: the devices to consider, colon-separated
+MEDIA_ENV = distro.AZURE_MEDIA_ENV  # tests: the devices to consider, colon-separated
 CDROM_DRIVE_STATUS, CDS_DISC_OK = 0x5326, 4
 POLL = 1.0
 

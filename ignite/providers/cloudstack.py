@@ -8,16 +8,17 @@ import os
 import threading
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError
 from ignite.providers import ProviderContext
 from ignite.providers.common import http_get, require_network
 from ignite.providers.configdrive import from_label, race
 
 log = logging.getLogger("ignite.providers")
-LEASES_ENV = "IGNITE_NETIF_LEASES"
-LEASES = "/run/systemd/netif/leases"
+LEASES_ENV = distro.NETIF_LEASES_ENV
+LEASES = distro.NETIF_LEASES
 DRIVE_PATH = "/cloudstack/userdata/user_data.txt"
-ENDPOINT_ENV = "IGNITE_ENDPOINT_CLOUDSTACK"  # replaces http://<DHCP server>
+ENDPOINT_ENV = distro.ENDPOINT_ENV_PREFIX + "CLOUDSTACK"  # replaces http://<DHCP server>
 
 
 def dhcp_server(stop: threading.Event) -> str | None:

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ignite import distro
 from ignite.errors import FetchError, ProviderError
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def endpoint(platform: str, default: str) -> str:
     """The base URL of a platform's metadata service; IGNITE_ENDPOINT_<PLATFORM> overrides it."""
-    return os.environ.get(f"IGNITE_ENDPOINT_{platform.upper()}", default).rstrip("/")
+    return os.environ.get(f"{distro.ENDPOINT_ENV_PREFIX}{platform.upper()}", default).rstrip("/")
 
 
 def require_network(pctx: ProviderContext, url: str) -> None:

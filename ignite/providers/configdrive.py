@@ -12,15 +12,16 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 
 log = logging.getLogger("ignite.providers")
-BY_LABEL_ENV = "IGNITE_DISK_BY_LABEL"  # tests: a folder of symlinks to their loop devices
+BY_LABEL_ENV = distro.BY_LABEL_ENV  # tests: a folder of symlinks to their loop devices
 UMOUNT_ATTEMPTS = 3
 
 
 def by_label_dir() -> Path:
-    return Path(os.environ.get(BY_LABEL_ENV, "/dev/disk/by-label"))
+    return Path(os.environ.get(BY_LABEL_ENV, distro.BY_LABEL_DIR))
 
 
 def wait_for_label(label: str, timeout: float | None, stop: threading.Event | None = None) -> Path | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import ProviderError
 from ignite.providers import ProviderContext
 
-CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"
+CONFIG_FILE_ENV = distro.CONFIG_FILE_ENV
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

@@ -14,11 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
 
-POOL_DIR_ENV = "IGNITE_HYPERV_KVP_DIR"
-POOL_DIR = "/var/lib/hyperv"
+POOL_DIR_ENV = distro.HYPERV_KVP_DIR_ENV
+POOL_DIR = distro.HYPERV_KVP_DIR
 KEY_SIZE, VALUE_SIZE = 512, 2048
 
 

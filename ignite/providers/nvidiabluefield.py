@@ -4,11 +4,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
 
-FIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"
-FIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
+FIFO_ENV = distro.BLUEFIELD_BOOTFIFO_ENV
+FIFO = distro.BLUEFIELD_BOOTFIFO
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError
 from ignite.providers import ProviderContext
 from ignite.providers.common import endpoint, http_get, require_network
@@ -42,7 +43,7 @@ def fetch(pctx: ProviderContext, platform: str = "openstack") -> bytes | None:
         lambda stop: from_label("CONFIG-2", PATH, platform, None, stop),
         lambda stop: http_get(pctx, url),
     ]
-    if f"IGNITE_ENDPOINT_{platform.upper()}" not in os.environ:  # tests replace the whole service
+    if f"{distro.ENDPOINT_ENV_PREFIX}{platform.upper()}" not in os.environ:  # tests replace the whole service
         for iface in ipv6_interfaces():
             v6 = f"http://[{LINK_LOCAL}%25{iface}]{PATH}"
             sources.append(lambda stop, v6=v6: http_get(pctx, v6))

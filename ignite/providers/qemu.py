@@ -8,15 +8,16 @@ import platform as host
 import time
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
 
 log = logging.getLogger("ignite.providers")
-FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # tests: a folder shaped like /sys/firmware/qemu_fw_cfg
-FW_CFG = "/sys/firmware/qemu_fw_cfg"
+FW_CFG_ENV = distro.QEMU_FW_CFG_ENV  # tests: a folder shaped like /sys/firmware/qemu_fw_cfg
+FW_CFG = distro.QEMU_FW_CFG
 ENTRY = "by_name/opt/com.coreos/config"
-BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"
-BLOCK_DEVICE = "/dev/disk/by-id/virtio-ignition"
+BLOCK_DEVICE_ENV = distro.QEMU_BLOCK_DEVICE_ENV
+BLOCK_DEVICE = distro.QEMU_BLOCK_DEVICE
 BLOCK_POLL, BLOCK_TIMEOUT = 5.0, 300.0
 READ_CHUNK = 1 << 20  # fw_cfg reads are slow per call: few, large reads
 

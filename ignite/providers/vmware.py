@@ -12,11 +12,12 @@ import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import CommandError, ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 
-DMI_ENV = "IGNITE_DMI_DIR"
-DMI = "/sys/class/dmi/id"
+DMI_ENV = distro.DMI_DIR_ENV
+DMI = distro.DMI_DIR
 DATA, ENCODING = "guestinfo.ignition.config.data", "guestinfo.ignition.config.data.encoding"
 OVF_NS = "http://schemas.dmtf.org/ovf/environment/1"
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ignite import distro
 from ignite.errors import FetchError
 from ignite.resource.retry import Deadline
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from ignite.config.model import Resource
     from ignite.resource import FetchSettings
 
-ENDPOINT_ENV = "IGNITE_GS_ENDPOINT"
+ENDPOINT_ENV = distro.GS_ENDPOINT_ENV
 
 
 def object_url(url: str, endpoint: str) -> str:

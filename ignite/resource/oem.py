@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from ignite import distro
 from ignite.errors import FetchError, IgniteError
 
 if TYPE_CHECKING:
     from ignite.config.model import Resource
     from ignite.resource import FetchSettings
 
-OEM_DEVICE = Path("/dev/disk/by-label/OEM")
+OEM_DEVICE = Path(distro.OEM_DEVICE)
 CHUNK = 1 << 20
 
 

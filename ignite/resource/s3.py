@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from ignite import distro
 from ignite.errors import FetchError
 from ignite.resource.retry import Deadline
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 # Where a bucket's region is asked, per partition, as upstream's hints.
 PARTITION_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
-ENDPOINT_ENV = "IGNITE_S3_ENDPOINT"  # tests: an S3 API on 127.0.0.1, path-style
+ENDPOINT_ENV = distro.S3_ENDPOINT_ENV  # tests: an S3 API on 127.0.0.1, path-style
 
 
 @dataclass(frozen=True)

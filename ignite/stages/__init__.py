@@ -10,11 +10,13 @@ the stage's timing. A stage with nothing to do in the cached config, and no syst
 config that could give it some, is finished by `run_idle` without importing its module,
 the config model or logging: it runs in every boot.
 
-This module imports nothing at start-up but `time`: everything it needs is imported late.
+This module imports nothing at start-up but `time` and `distro`: everything it needs is imported late.
 """
 from __future__ import annotations
 
 import time
+
+from ignite import distro
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,11 +39,7 @@ FETCH_STAGES = ("fetch-offline", "fetch")
 # Platforms whose provider has a status hook (only Packet's, as upstream); tests check
 # this against the providers, so the runner need not import them to know.
 STATUS_PLATFORMS = frozenset({"packet"})
-SYSTEM_DIRS = (  # as ignite.stages.cache.SYSTEM_DIRS, which tests keep equal
-    ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
-    ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),
-    ("IGNITION_SYSTEM_CONFIG_DIR", "/usr/lib/ignition"),
-)
+SYSTEM_DIRS = distro.SYSTEM_DIRS
 
 
 class StageContext:
@@ -51,14 +49,14 @@ class StageContext:
     def __init__(
         self,
         stage: str,
-        root: Path | str = "/sysroot",
+        root: Path | str = distro.ROOT,
         platform: str | None = None,
-        config_cache: Path | str = "/run/ignition.json",
-        state_file: Path | str = "/run/ignition/state",
-        neednet_file: Path | str = "/run/ignition/neednet",
-        cmdline_file: Path | str = "/proc/cmdline",
+        config_cache: Path | str = distro.CONFIG_CACHE,
+        state_file: Path | str = distro.STATE_FILE,
+        neednet_file: Path | str = distro.NEEDNET_FILE,
+        cmdline_file: Path | str = distro.CMDLINE_FILE,
         config_file: Path | str | None = None,
-        fetch_timeout: float = 120.0,
+        fetch_timeout: float = distro.FETCH_TIMEOUT,
         device_map: dict[str, str] | None = None,
     ) -> None:
         from pathlib import Path
@@ -216,9 +214,9 @@ def _base_configs_present(platform: str | None) -> bool:
     for env, default in SYSTEM_DIRS:
         directory = os.environ.get(env) or default
         try:
-            if _entries(os.path.join(directory, "base.d")):
+            if _entries(os.path.join(directory, distro.BASE_DIR)):
                 return True
-            platforms = _entries(os.path.join(directory, "base.platform.d"))
+            platforms = _entries(os.path.join(directory, distro.BASE_PLATFORM_DIR))
         except OSError:
             return True  # unreadable: the slow path reports it
         if platforms and (platform is None or platform in platforms or _canonical(platform) in platforms):

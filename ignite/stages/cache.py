@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from ignite import stages
+from ignite import distro
 from ignite.config import codec
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, IgniteError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 log = get_logger("ignite.stages")
 
 # Highest priority first (runtime.md §4.1), each overridable as upstream.
-SYSTEM_DIRS = stages.SYSTEM_DIRS
+SYSTEM_DIRS = distro.SYSTEM_DIRS
 STATE_KEYS = state.KEYS
 
 
@@ -89,12 +89,12 @@ def base_fragments(subdir: str) -> list[Path]:
 def system_base_config(platform: str | None) -> Config | None:
     """base.d (errors are fatal) then base.platform.d/PLATFORM (errors only logged);
     None when there is no base config at all."""
-    base = _merged(base_fragments("base.d"), fatal=True)
+    base = _merged(base_fragments(distro.BASE_DIR), fatal=True)
     # The provider registry (for legacy platform ids) only when some platform has any.
-    if platform and any(os.path.isdir(folder / "base.platform.d") for folder in system_dirs()):
+    if platform and any(os.path.isdir(folder / distro.BASE_PLATFORM_DIR) for folder in system_dirs()):
         from ignite.providers import canonical
 
-        extra = _merged(base_fragments(f"base.platform.d/{canonical(platform)}"), fatal=False)
+        extra = _merged(base_fragments(f"{distro.BASE_PLATFORM_DIR}/{canonical(platform)}"), fatal=False)
         if extra is not None:
             from ignite.config.merge import merge
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ignite import cmdline
+from ignite import cmdline, distro
 from ignite.config.record import fields, is_record
 from ignite.config.render import _parse, render_user_config
 from ignite.config.versions import NEWEST
@@ -118,7 +118,7 @@ def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[
     if device or path:
         return _read_device(device, path), "cmdline"
     for directory in cache.system_dirs():
-        user_ign = directory / "user.ign"
+        user_ign = directory / distro.USER_CONFIG
         try:
             return user_ign.read_bytes(), "system"
         except FileNotFoundError:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ignite import distro
 from ignite.errors import NodeError
 from ignite.stages.files_nodes import NodeEntry
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ignite.config.model import Luks
     from ignite.root import Root
 
-KEY_DIR = "/etc/luks"
+KEY_DIR = distro.LUKS_KEY_DIR
 
 
 def _clevis_present(vol: Luks) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ignite import distro
 from ignite.errors import CommandError, NodeError
 from ignite.stages.files_nodes import remove_all, write_atomic
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
 
-UNITS_DIR = "/etc/systemd/system"
-PRESET_FILE = "/etc/systemd/system-preset/20-ignition.preset"
+UNITS_DIR = distro.UNITS_DIR
+PRESET_FILE = distro.PRESET_FILE
 
 
 @dataclass(slots=True)

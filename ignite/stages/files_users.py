@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from ignite import distro
 from ignite.errors import CommandError, NodeError
 from ignite.system import users as tools
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def authorized_keys_path(home: str) -> str:
-    fragment = os.environ.get("IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT", "true").lower()
+    fragment = os.environ.get(distro.AUTHORIZED_KEYS_FRAGMENT_ENV, "true").lower()
     if fragment in ("false", "0"):
         return posixpath.join(home, ".ssh", "authorized_keys")
     return posixpath.join(home, ".ssh", "authorized_keys.d", "ignition")

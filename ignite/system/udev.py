@@ -7,11 +7,12 @@ import os
 import time
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import DeviceError
 from ignite.system.run import run
 
-DEFAULT_TIMEOUT = float(os.environ.get("IGNITE_DEVICE_TIMEOUT", "90"))
-_CONTROL = Path("/run/udev/control")
+DEFAULT_TIMEOUT = float(os.environ.get(distro.DEVICE_TIMEOUT_ENV, "90"))
+_CONTROL = Path(distro.UDEV_CONTROL)
 
 
 def running() -> bool:

@@ -1,0 +1,117 @@
+"""Where ignite reads and writes, the tools it runs and the environment it obeys: the one
+place a distribution (or a test) changes them, as Ignition's internal/distro does.
+
+Three kinds of names:
+- paths: the initramfs defaults of `ignite run` (each also a command line option), the
+  system config dirs, files in the target root, and device and firmware paths;
+- tools: the logical name of every external program and its default executable;
+- knobs (`*_ENV`): environment variables, read through `env()`. Those named IGNITION_*
+  are upstream's own; IGNITE_* are ignite's, mostly stand-ins for what tests cannot have
+  (a metadata service, a firmware interface) and always pointing at something local.
+
+Plain constants and `os` only: every boot stage, the no-op ones included, imports this.
+"""
+from __future__ import annotations
+
+import os
+
+# --- the initramfs defaults of `ignite run` -------------------------------------------
+ROOT = "/sysroot"  # --root: the target root the stages write into
+CONFIG_CACHE = "/run/ignition.json"  # --config-cache: the rendered config (mode 0600)
+STATE_FILE = "/run/ignition/state"  # --state-file: what the stages share (docs/spec/state.md)
+NEEDNET_FILE = "/run/ignition/neednet"  # --neednet: fetch-offline's "the config needs network"
+CMDLINE_FILE = "/proc/cmdline"  # --cmdline: the kernel command line
+FETCH_TIMEOUT = 120.0  # --fetch-timeout: seconds to wait for the user config
+
+# --- system config dirs: highest priority first, each (knob, default) -------------------
+SYSTEM_DIRS = (
+    ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
+    ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),
+    ("IGNITION_SYSTEM_CONFIG_DIR", "/usr/lib/ignition"),
+)
+BASE_DIR = "base.d"  # base configs under every user config, in each system dir
+BASE_PLATFORM_DIR = "base.platform.d"  # base.platform.d/PLATFORM/: the same, per platform
+USER_CONFIG = "user.ign"  # a user config found in a system dir
+
+# --- in the target root ---------------------------------------------------------------
+RESULT_FILE = "/etc/.ignition-result.json"  # upstream's report, read by other tools
+IGNITE_REPORT = "/etc/ignite/report.json"  # ignite's own, fuller report
+UNITS_DIR = "/etc/systemd/system"
+PRESET_FILE = "/etc/systemd/system-preset/20-ignition.preset"
+LUKS_KEY_DIR = "/etc/luks"  # key files of LUKS volumes that persist their keys
+
+# --- on the machine -------------------------------------------------------------------
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+OEM_DEVICE = "/dev/disk/by-label/OEM"  # oem:// sources
+BY_LABEL_DIR = "/dev/disk/by-label"
+UDEV_CONTROL = "/run/udev/control"  # present when udevd runs
+DMI_DIR = "/sys/class/dmi/id"  # vmware's platform check
+NETIF_LEASES = "/run/systemd/netif/leases"  # cloudstack finds its metadata server here
+HYPERV_KVP_DIR = "/var/lib/hyperv"
+QEMU_FW_CFG = "/sys/firmware/qemu_fw_cfg"
+QEMU_BLOCK_DEVICE = "/dev/disk/by-id/virtio-ignition"
+BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
+
+# --- knobs ----------------------------------------------------------------------------
+CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
+CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
+AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys
+DEVICE_TIMEOUT_ENV = "IGNITE_DEVICE_TIMEOUT"  # seconds to wait for a device node (default 90)
+TOOL_ENV_PREFIX = "IGNITE_TOOL_"  # + NAME (upper case, - and . as _): that tool's executable
+ENDPOINT_ENV_PREFIX = "IGNITE_ENDPOINT_"  # + PLATFORM: base URL of its metadata service
+S3_ENDPOINT_ENV = "IGNITE_S3_ENDPOINT"  # an S3 API (path-style) instead of AWS's
+GS_ENDPOINT_ENV = "IGNITE_GS_ENDPOINT"  # a GCS JSON API instead of Google's
+BY_LABEL_ENV = "IGNITE_DISK_BY_LABEL"  # instead of BY_LABEL_DIR: a folder of symlinks
+DMI_DIR_ENV = "IGNITE_DMI_DIR"  # instead of DMI_DIR
+NETIF_LEASES_ENV = "IGNITE_NETIF_LEASES"  # instead of NETIF_LEASES
+AZURE_MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # the devices Azure's provider may read, colon-separated
+HYPERV_KVP_DIR_ENV = "IGNITE_HYPERV_KVP_DIR"  # instead of HYPERV_KVP_DIR
+QEMU_FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # instead of QEMU_FW_CFG: a folder of the same shape
+QEMU_BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"  # instead of QEMU_BLOCK_DEVICE
+BLUEFIELD_BOOTFIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"  # instead of BLUEFIELD_BOOTFIFO
+
+
+def env(knob: str, default: str | None = None) -> str | None:
+    """The knob's value; `default` when it is unset or empty."""
+    return os.environ.get(knob) or default
+
+
+# --- tools: logical name -> executable (each overridable with TOOL_ENV_PREFIX + NAME) ---
+TOOLS: dict[str, str] = {
+    "blkid": "blkid",
+    "blockdev": "blockdev",
+    "chroot": "chroot",
+    "clevis": "clevis",
+    "cryptsetup": "cryptsetup",
+    "groupadd": "groupadd",
+    "groupdel": "groupdel",
+    "groupmod": "groupmod",
+    "is-live-image": "is-live-image",
+    # the distribution hook that persists kernelArguments (dracut/30ignite ships one)
+    "kargs-helper": "ignite-kargs-helper",
+    "losetup": "losetup",
+    "mdadm": "mdadm",
+    "mkfs.btrfs": "mkfs.btrfs",
+    "mkfs.ext4": "mkfs.ext4",
+    "mkfs.vfat": "mkfs.vfat",
+    "mkfs.xfs": "mkfs.xfs",
+    "mkswap": "mkswap",
+    "mount": "mount",
+    "partx": "partx",
+    "setfiles": "setfiles",
+    "sgdisk": "sgdisk",
+    "systemctl": "systemctl",
+    "udevadm": "udevadm",
+    "umount": "umount",
+    "useradd": "useradd",
+    "userdel": "userdel",
+    "usermod": "usermod",
+    "wipefs": "wipefs",
+    # config channels of some platforms (ignite/providers)
+    "modprobe": "modprobe",
+    "vmware-rpctool": "vmware-rpctool",
+    "VBoxControl": "VBoxControl",
+    "vmur": "vmur",
+    "chccwdev": "chccwdev",
+    "cio_ignore": "cio_ignore",
+}
