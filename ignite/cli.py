@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from ignite import __version__
+from ignite import __version__, distro
 from ignite.errors import ConfigError, IgniteError, UsageError
 
 # argparse and typing are left out of start-up: a boot stage with nothing to do (`ignite
@@ -22,7 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
-    from typing import Any, Sequence
+    from typing import Any, NoReturn, Sequence
 
 
 def _path(text: str) -> Path:
@@ -32,33 +32,162 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+# --- the option table --------------------------------------------------------------------
+# Every command and option, once. argparse (help, errors, the unusual) and the fast path
+# that the boot units and `ignite validate` take (no argparse: it pulls in shutil, bz2,
+# lzma and locale for its help formatter) are both built from it, so they cannot disagree.
+
+
+class Option:
+    """One option or positional argument. kind: "str", "path" (a Path from argparse, a str
+    from the fast path), "float", "flag" (store_true), or a tuple of choices. `many`: a
+    positional taking one or more values, or an option that may be repeated."""
+
+    __slots__ = ("flags", "dest", "kind", "default", "text", "required", "metavar", "many")
+
+    def __init__(self, flags: str, dest: str, kind: str | tuple[str, ...] = "str", default: Any = None,
+                 text: str = "", *, required: bool = False, metavar: str | None = None, many: bool = False) -> None:
+        self.flags = tuple(flags.split("/"))  # "-o/--output"; a name without dashes is positional
+        self.dest = dest
+        self.kind = kind
+        self.default = default
+        self.text = text
+        self.required = required
+        self.metavar = metavar
+        self.many = many
+
+    @property
+    def positional(self) -> bool:
+        return not self.flags[0].startswith("-")
+
+
+class Command:
+    """A subcommand: its help line, description, options, handler (a cmd_* name) and
+    whether the fast path may parse it."""
+
+    __slots__ = ("help", "description", "options", "handler", "fast")
+
+    def __init__(self, help: str, description: str, options: tuple[Option, ...], handler: str, *,
+                 fast: bool = False) -> None:
+        self.help, self.description, self.options, self.handler, self.fast = help, description, options, handler, fast
+
+
+# Accepted before and after the command.
+COMMON = (
+    Option("-v/--verbose", "verbose", "flag", text="log what is done to stderr"),
+    Option("--debug", "debug", "flag", text="debug logging; tracebacks for bugs"),
+)
+COMMANDS: dict[str, Command] = {
+    "validate": Command(
+        "check configs and list every error and warning",
+        "Check Ignition configs (every spec version) and print every error and "
+        "warning as FILE:LINE:COL: error|warning: message (at $.json.path). "
+        "Without a position: FILE: error: message. --format json prints a list with one "
+        "{{file, valid, entries: [{{kind, message, path, line, column}}]}} per file. "
+        "Exit 0 if all are valid, 1 if any is invalid, 2 if a file cannot be read.",
+        (
+            Option("files", "files", many=True, metavar="FILE", text="config file, or - for stdin"),
+            Option("--format", "format", ("text", "json"), "text", "output format (default: text)"),
+        ),
+        "cmd_validate",
+        fast=True,
+    ),
+    "translate": Command(
+        "upgrade (or downgrade) a config to another spec version",
+        "Translate a config of any version to spec VERSION (default: the newest, "
+        "{newest}) and print it as JSON. Every field the target cannot express is reported on "
+        "stderr; the output is still written, and the exit code is then 1.",
+        (
+            Option("file", "file", metavar="FILE", text="config file, or - for stdin"),
+            Option("--to", "target", "str", "{newest}", "target spec version: {targets} (default: {newest})",
+                   metavar="VERSION"),
+            Option("-o/--output", "output", metavar="OUT", text="write here instead of stdout"),
+            Option("--allow-experimental", "allow_experimental", "flag", text="allow --to {experimental}"),
+        ),
+        "cmd_translate",
+    ),
+    "run": Command(
+        "run one boot stage (as the dracut units do)",
+        "Run one boot stage. Defaults are the initramfs ones.",
+        (
+            Option("--stage", "stage", required=True, text="fetch-offline, fetch, kargs, disks, mount, files or umount"),
+            Option("--platform", "platform", text="platform id (default: ignition.platform.id from the kernel command line)"),
+            Option("--root", "root", "path", distro.ROOT, "target root (default: %(default)s)"),
+            Option("--config-cache", "config_cache", "path", distro.CONFIG_CACHE,
+                   "rendered config cache (default: %(default)s)"),
+            Option("--state-file", "state_file", "path", distro.STATE_FILE,
+                   "state shared between stages (default: %(default)s)"),
+            Option("--neednet", "neednet", "path", distro.NEEDNET_FILE,
+                   "flag file written when the config needs network (default: %(default)s)"),
+            Option("--cmdline", "cmdline", "path", distro.CMDLINE_FILE,
+                   "kernel command line to read (default: %(default)s)"),
+            Option("--config", "config", "path", text="config file for --platform file"),
+            Option("--fetch-timeout", "fetch_timeout", "float", distro.FETCH_TIMEOUT,
+                   "how long to wait for the user config (default: %(default)s)", metavar="SECONDS"),
+        ),
+        "cmd_run",
+        fast=True,
+    ),
+    "apply": Command(
+        "run every stage in one process against a directory root and image files",
+        "Apply a config to a directory root (image builds, demos, tests). Devices the "
+        "config names can be mapped to image files or loop devices with --device-map.",
+        (
+            Option("config", "config", "path", metavar="CONFIG"),
+            Option("--root", "root", "path", required=True, text="target root directory"),
+            Option("--device-map", "device_map", many=True, metavar="CFGDEV=IMAGE_OR_DEV",
+                   text="use IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)"),
+        ),
+        "cmd_apply",
+    ),
+}
+
+
 def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
     class _Parser(argparse.ArgumentParser):
         """argparse exits with 2 on bad usage itself; we want one code path for messages."""
 
-        def error(self, message: str) -> None:  # type: ignore[override]
+        def error(self, message: str) -> NoReturn:
             command = self.prog.removeprefix("ignite").strip()
             raise UsageError(f"{command + ': ' if command else ''}{message} (see {self.prog} --help)")
 
     return _Parser
 
 
+def _add_option(parser: argparse.ArgumentParser, option: Option, words: dict[str, str], suppress: Any = None) -> None:
+    kwargs: dict[str, Any] = {"help": option.text.format(**words)}
+    if option.kind == "flag":
+        kwargs.update(action="store_true", default=False if suppress is None else suppress)
+    else:
+        if option.metavar:
+            kwargs["metavar"] = option.metavar
+        if isinstance(option.kind, tuple):
+            kwargs["choices"] = option.kind
+        elif option.kind != "str":
+            kwargs["type"] = _path if option.kind == "path" else float
+        if option.positional:
+            kwargs["nargs"] = "+" if option.many else None
+        else:
+            default = option.default.format(**words) if isinstance(option.default, str) else option.default
+            kwargs.update(default=[] if option.many else default, required=option.required, dest=option.dest)
+            if option.many:
+                kwargs["action"] = "append"
+    parser.add_argument(*option.flags, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from ignite.config.versions import EXPERIMENTAL, NEWEST
-    from ignite.config.versions import V3 as TRANSLATE_TARGETS
+    from ignite.config.versions import EXPERIMENTAL, NEWEST, V3
 
+    words = {"newest": NEWEST, "experimental": EXPERIMENTAL, "targets": ", ".join(V3)}
     _Parser = _parser_class()
-    # Accepted before and after the command; SUPPRESS keeps a subcommand's default from
-    # overwriting a flag given before it.
+    # SUPPRESS keeps a subcommand's default from overwriting a flag given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="log what is done to stderr")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="debug logging; tracebacks for bugs")
+    for option in COMMON:
+        _add_option(common, option, words, suppress=argparse.SUPPRESS)
 
     parser = _Parser(
         prog="ignite",
@@ -69,70 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ignite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser(
-        "validate",
-        parents=[common],
-        help="check configs and list every error and warning",
-        description="Check Ignition configs (every spec version) and print every error and "
-        "warning as FILE:LINE:COL: error|warning: message (at $.json.path). "
-        "Without a position: FILE: error: message. --format json prints a list with one "
-        "{file, valid, entries: [{kind, message, path, line, column}]} per file. "
-        "Exit 0 if all are valid, 1 if any is invalid, 2 if a file cannot be read.",
-    )
-    p.add_argument("files", nargs="+", metavar="FILE", help="config file, or - for stdin")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser(
-        "translate",
-        parents=[common],
-        help="upgrade (or downgrade) a config to another spec version",
-        description="Translate a config of any version to spec VERSION (default: the newest, "
-        f"{NEWEST}) and print it as JSON. Every field the target cannot express is reported on "
-        "stderr; the output is still written, and the exit code is then 1.",
-    )
-    p.add_argument("file", metavar="FILE", help="config file, or - for stdin")
-    p.add_argument("--to", dest="target", default=NEWEST, metavar="VERSION",
-                   help=f"target spec version: {', '.join(TRANSLATE_TARGETS)} (default: {NEWEST})")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-    p.add_argument("--allow-experimental", action="store_true", help=f"allow --to {EXPERIMENTAL}")
-    p.set_defaults(func=cmd_translate)
-
-    p = sub.add_parser(
-        "run",
-        parents=[common],
-        help="run one boot stage (as the dracut units do)",
-        description="Run one boot stage. Defaults are the initramfs ones.",
-    )
-    p.add_argument("--stage", required=True, help="fetch-offline, fetch, kargs, disks, mount, files or umount")
-    p.add_argument("--platform", help="platform id (default: ignition.platform.id from the kernel command line)")
-    p.add_argument("--root", type=_path, default="/sysroot", help="target root (default: /sysroot)")
-    p.add_argument("--config-cache", type=_path, default="/run/ignition.json",
-                   help="rendered config cache (default: /run/ignition.json)")
-    p.add_argument("--state-file", type=_path, default="/run/ignition/state",
-                   help="state shared between stages (default: /run/ignition/state)")
-    p.add_argument("--neednet", type=_path, default="/run/ignition/neednet",
-                   help="flag file written when the config needs network (default: /run/ignition/neednet)")
-    p.add_argument("--cmdline", type=_path, default="/proc/cmdline",
-                   help="kernel command line to read (default: /proc/cmdline)")
-    p.add_argument("--config", type=_path, help="config file for --platform file")
-    p.add_argument("--fetch-timeout", type=float, default=120.0, metavar="SECONDS",
-                   help="how long to wait for the user config (default: 120)")
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "apply",
-        parents=[common],
-        help="run every stage in one process against a directory root and image files",
-        description="Apply a config to a directory root (image builds, demos, tests). Devices the "
-        "config names can be mapped to image files or loop devices with --device-map.",
-    )
-    p.add_argument("config", type=_path, metavar="CONFIG")
-    p.add_argument("--root", type=_path, required=True, help="target root directory")
-    p.add_argument("--device-map", action="append", default=[], metavar="CFGDEV=IMAGE_OR_DEV",
-                   help="use IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)")
-    p.set_defaults(func=cmd_apply)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, parents=[common], help=command.help, description=command.description.format(**words))
+        for option in command.options:
+            _add_option(p, option, words)
+        p.set_defaults(func=globals()[command.handler])
     return parser
 
 
@@ -140,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = _quick_validate_args(argv) or _quick_run_args(argv) or build_parser().parse_args(argv)
+        args = _quick_args(argv) or build_parser().parse_args(argv)
         verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
         # `run` sets logging up only when it runs a stage, not for a stage with nothing to do.
         if (verbose or debug) and args.command != "run" or args.command == "apply":
@@ -148,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help(sys.stderr)
             return 2
-        return args.func(args)
+        return int(args.func(args))
     except IgniteError as e:
         print(f"ignite: {e}", file=sys.stderr)
         return e.exit_code
@@ -167,84 +237,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 70
 
 
-def _quick_validate_args(argv: list[str]) -> argparse.Namespace | None:
-    """The common `ignite validate [--format F] FILE...` without building the parser: argparse
-    pulls in shutil, bz2, lzma and locale for its help formatter, a quarter of validate's
-    start-up. Anything unusual (help, unknown options, errors) goes to argparse."""
-    if not argv or argv[0] != "validate":
-        return None
-    import argparse
+class Args:
+    """Parsed arguments, as argparse.Namespace holds them (and equal to one with the same
+    values), without importing argparse."""
 
-    args = argparse.Namespace(command="validate", func=cmd_validate, format="text", files=[])
-    rest = iter(argv[1:])
-    for arg in rest:
-        if arg in ("-v", "--verbose"):
-            args.verbose = True
-        elif arg == "--debug":
-            args.debug = True
-        elif arg == "--format":
-            args.format = next(rest, None)
-        elif arg.startswith("--format="):
-            args.format = arg.partition("=")[2]
-        elif arg == "-" or not arg.startswith("-"):
-            args.files.append(arg)
-        else:
-            return None
-    if args.format not in ("text", "json") or not args.files:
-        return None
-    return args
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __eq__(self, other: object) -> bool:
+        return vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"Args({vars(self)!r})"
 
 
-class _RunArgs:
-    """`ignite run`'s arguments as argparse would give them, but paths as str."""
-
-    def __init__(self) -> None:
-        self.command, self.func = "run", cmd_run
-        self.stage: str | None = None
-        self.platform: str | None = None
-        self.root, self.config_cache = "/sysroot", "/run/ignition.json"
-        self.state_file, self.neednet = "/run/ignition/state", "/run/ignition/neednet"
-        self.cmdline, self.config = "/proc/cmdline", None
-        self.fetch_timeout = 120.0
-
-
-_RUN_OPTIONS = {
-    "--stage": "stage", "--platform": "platform", "--root": "root", "--config-cache": "config_cache",
-    "--state-file": "state_file", "--neednet": "neednet", "--cmdline": "cmdline", "--config": "config",
-    "--fetch-timeout": "fetch_timeout",
-}
-
-
-def _quick_run_args(argv: list[str]) -> _RunArgs | None:
-    """`ignite [-v] run --stage NAME [--option VALUE | --option=VALUE]...`, as the boot units
-    call it, without argparse. Help, unknown options and errors go to argparse."""
-    args = _RunArgs()
+def _quick_args(argv: list[str]) -> Args | None:
+    """`ignite [-v|--debug]... COMMAND [--option VALUE | --option=VALUE | ARG]...` for a
+    command with a fast path, parsed from the option table without argparse (paths stay
+    str). Anything unusual (help, unknown options, a bad value) returns None: argparse
+    then parses it and gives the error its message."""
+    args = Args()
+    command: Command | None = None
+    options: dict[str, Option] = {}
+    positional: Option | None = None
+    values: list[str] = []
     rest = iter(argv)
-    command = None
     for arg in rest:
         if arg in ("-v", "--verbose"):
             args.verbose = True
         elif arg == "--debug":
             args.debug = True
         elif command is None:
-            if arg != "run":
+            command = COMMANDS.get(arg)
+            if command is None or not command.fast:
                 return None
-            command = arg
+            args.command, args.func = arg, globals()[command.handler]
+            for option in command.options:
+                if option.positional:
+                    positional = option
+                else:
+                    options.update(dict.fromkeys(option.flags, option))
+                    setattr(args, option.dest, option.default)
+        elif arg == "-" or not arg.startswith("-"):
+            if positional is None:
+                return None
+            values.append(arg)
         else:
             name, eq, value = arg.partition("=")
-            if name not in _RUN_OPTIONS:
+            option = options.get(name)
+            if option is None or option.kind == "flag" or option.many:
                 return None
             if not eq:
                 value = next(rest, None)
                 if value is None or value.startswith("-"):
                     return None
-            setattr(args, _RUN_OPTIONS[name], value)
-    if command is None or not args.stage:
+            setattr(args, option.dest, value)
+    if command is None:
         return None
-    try:
-        args.fetch_timeout = float(args.fetch_timeout)
-    except ValueError:
-        return None
+    if positional is not None:
+        if not values:
+            return None
+        setattr(args, positional.dest, values)
+    for option in options.values():
+        value = getattr(args, option.dest)
+        if option.required and not value or isinstance(option.kind, tuple) and value not in option.kind:
+            return None
+        if option.kind == "float" and value is not None:
+            try:
+                setattr(args, option.dest, float(value))
+            except ValueError:
+                return None
     return args
 
 
@@ -389,7 +451,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 # --- run / apply -----------------------------------------------------------------------
 
-def cmd_run(args: argparse.Namespace | _RunArgs) -> int:
+def cmd_run(args: argparse.Namespace | Args) -> int:
     import os
 
     verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
@@ -435,12 +497,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     device_map = parse_device_map(args.device_map)
     if not args.config.is_file():
         raise UsageError(f"{args.config}: no such config file")
-    try:
-        from ignite.apply import apply
-    except ModuleNotFoundError as e:
-        if e.name != "ignite.apply":
-            raise
-        raise UsageError("ignite apply is not available in this build yet (ignite.apply is missing)") from None
+    from ignite.apply import apply
+
     apply(args.config, args.root, device_map)
     return 0
 

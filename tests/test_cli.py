@@ -98,13 +98,13 @@ def test_verbose_before_or_after_the_command_is_kept():
     ["validate", "--debug", "--verbose", "a", "b"],
 ])
 def test_quick_validate_parsing_equals_argparse(argv):
-    assert cli._quick_validate_args(argv) == cli.build_parser().parse_args(argv)
+    assert cli._quick_args(argv) == cli.build_parser().parse_args(argv)
 
 
 @pytest.mark.parametrize("argv", [["validate"], ["validate", "--help"], ["validate", "--format", "xml", "a"],
                                   ["validate", "--bogus", "a"], ["validate", "--format"], ["translate", "a"], []])
 def test_quick_validate_parsing_leaves_the_unusual_to_argparse(argv):
-    assert cli._quick_validate_args(argv) is None
+    assert cli._quick_args(argv) is None
 
 
 def test_cli_import_is_light():

@@ -340,18 +340,30 @@ def _normalized(args: object) -> dict:
 
 @pytest.mark.parametrize("argv", RUN_ARGVS)
 def test_quick_run_parsing_equals_argparse(argv: list[str]) -> None:
-    quick = cli._quick_run_args(argv)
+    quick = cli._quick_args(argv)
     assert quick is not None
     assert _normalized(quick) == _normalized(cli.build_parser().parse_args(argv))
 
 
 @pytest.mark.parametrize("argv", [
     ["run", "--help"], ["run"], ["run", "--stage"], ["run", "--stage", "disks", "--unknown", "x"],
-    ["run", "--stage", "disks", "--fetch-timeout", "soon"], ["validate", "x.ign"], ["run", "--stage", "disks", "extra"],
+    ["run", "--stage", "disks", "--fetch-timeout", "soon"], ["translate", "x.ign"], ["run", "--stage", "disks", "extra"],
     ["run", "--stag", "disks"],
 ])
 def test_quick_run_parsing_leaves_the_unusual_to_argparse(argv: list[str]) -> None:
-    assert cli._quick_run_args(argv) is None
+    assert cli._quick_args(argv) is None
+
+
+@pytest.mark.parametrize("name", [name for name, command in cli.COMMANDS.items() if command.fast])
+def test_every_option_of_the_table_parses_the_same_on_both_paths(name: str) -> None:
+    """The fast path and argparse are built from one table: every option, given a value."""
+    argv = [name]
+    for option in cli.COMMANDS[name].options:
+        value = option.kind[-1] if isinstance(option.kind, tuple) else "7.5" if option.kind == "float" else "/x"
+        argv += [value] if option.positional else [f"{option.flags[-1]}={value}"]
+    quick = cli._quick_args(argv)
+    assert quick is not None and quick.command == name
+    assert _normalized(quick) == _normalized(cli.build_parser().parse_args(argv))
 
 
 def test_help_and_errors_still_come_from_argparse(capsys) -> None:
