@@ -18,7 +18,7 @@ log = logging.getLogger("ignite.disks")
 MIB = 1024 * 1024
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Wanted:
     """A configured partition with its sizes in sectors (None = not given)."""
 
@@ -99,19 +99,42 @@ def _mismatch(have: sgdisk.PartitionInfo, want: Wanted, with_size: bool = True) 
     return None
 
 
+@dataclass(frozen=True)
+class DiskFacts:
+    """What the decision needs to know of a disk: the partitions it has now (none when the
+    table is to be wiped) and where errors point."""
+
+    device: str  # as the config names it
+    node: str
+    index: int  # in storage.disks, for error paths
+    wipe_table: bool
+    existing: dict[int, sgdisk.PartitionInfo]
+
+
 def plan_disk(disk: Disk, index: int, node: str) -> DiskPlan:
     """Decides every partition of `disk`; raises DeviceError naming the first one that
     cannot be satisfied. Reads the disk, never writes it."""
-    plan = DiskPlan(disk.device, node, index, wipe_table=disk.wipe_table is True)
+    wipe_table = disk.wipe_table is True
     info = sgdisk.read(node)
-    existing = {} if plan.wipe_table else info.partitions
-    path = f"storage.disks.{index}"
+    facts = DiskFacts(disk.device, node, index, wipe_table, {} if wipe_table else info.partitions)
     # number-0 entries last, keeping their order (a stable sort, as upstream)
     order = sorted(range(len(disk.partitions)), key=lambda i: disk.partitions[i].number == 0)
     wanted = [_wanted(i, disk.partitions[i], info.sector_size) for i in order]
-    _assign_numbers(wanted, existing)
-    _resolve_dimensions(plan, wanted, existing)
+    _assign_numbers(wanted, facts.existing)
+    _resolve_dimensions(facts, wanted)
+    plan = decide(facts, wanted)
+    _check_not_in_use(plan, facts.existing)
+    return plan
 
+
+def decide(facts: DiskFacts, wanted: list[Wanted]) -> DiskPlan:
+    """Ignition's decision table, a pure function: for each wanted partition (numbers
+    assigned, dimensions resolved) against the disk's partitions, keep, create, delete,
+    recreate or refuse. Raises DeviceError at the first partition that cannot be
+    satisfied; touches nothing."""
+    plan = DiskPlan(facts.device, facts.node, facts.index, wipe_table=facts.wipe_table)
+    existing = facts.existing
+    path = f"storage.disks.{facts.index}"
     should = {w.number for w in wanted if w.should_exist}
     for want in wanted:
         where = f"{path}.partitions.{want.index}"
@@ -124,7 +147,7 @@ def plan_disk(disk: Disk, index: int, node: str) -> DiskPlan:
             continue
         if not want.should_exist:
             if not want.wipe_entry:
-                raise DeviceError(disk.device, f"partition {want.number} exists but is specified as nonexistent "
+                raise DeviceError(facts.device, f"partition {want.number} exists but is specified as nonexistent "
                                   "and wipePartitionEntry is false", where)
             plan.deletes.append(want.number)
             continue
@@ -137,12 +160,12 @@ def plan_disk(disk: Disk, index: int, node: str) -> DiskPlan:
             plan.creates.append(want)
         elif want.resize and _mismatch(have, want, with_size=False) is None:
             plan.deletes.append(want.number)
-            plan.creates.append(Wanted(want.index, have.number, have.start, want.size, have.label,
-                                       have.type_guid, have.guid, True, False, True))
+            plan.creates.append(Wanted(index=want.index, number=have.number, start=have.start, size=want.size,
+                                       label=have.label, type_guid=have.type_guid, guid=have.guid,
+                                       should_exist=True, wipe_entry=False, resize=True))
         else:
-            raise DeviceError(disk.device, f"partition {want.number} didn't match: {reason} "
+            raise DeviceError(facts.device, f"partition {want.number} didn't match: {reason} "
                               "(set wipePartitionEntry to replace it, or resize to grow it)", where)
-    _check_not_in_use(plan, existing)
     return plan
 
 
@@ -159,10 +182,11 @@ def _assign_numbers(wanted: list[Wanted], existing: dict[int, sgdisk.PartitionIn
             used.add(number)
 
 
-def _resolve_dimensions(plan: DiskPlan, wanted: list[Wanted], existing: dict[int, sgdisk.PartitionInfo]) -> None:
+def _resolve_dimensions(facts: DiskFacts, wanted: list[Wanted]) -> None:
     """Fills in where sgdisk would put each partition if all were (re)created: the
     pretend run, which also rejects overlaps and sizes beyond the disk."""
-    ops = ["--clear"] if plan.wipe_table else []
+    existing = facts.existing
+    ops = ["--clear"] if facts.wipe_table else []
     for want in wanted:
         have = existing.get(want.number)
         if have is not None:
@@ -176,11 +200,11 @@ def _resolve_dimensions(plan: DiskPlan, wanted: list[Wanted], existing: dict[int
     if not any(w.should_exist for w in wanted) and not existing:
         return
     try:
-        dims = sgdisk.pretend(plan.node, ops, inspect)
+        dims = sgdisk.pretend(facts.node, ops, inspect)
     except DeviceError as exc:
         numbers = ", ".join(str(w.number) for w in wanted if w.should_exist)
-        raise DeviceError(plan.device, f"partitions {numbers} cannot be created as configured: {exc.detail}",
-                          f"storage.disks.{plan.index}.partitions") from None
+        raise DeviceError(facts.device, f"partitions {numbers} cannot be created as configured: {exc.detail}",
+                          f"storage.disks.{facts.index}.partitions") from None
     for want in wanted:
         if want.number in dims:
             start, size = dims[want.number]

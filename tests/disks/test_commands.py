@@ -93,8 +93,10 @@ def test_sgdisk_pretend_output_is_parsed_strictly():
 
 def test_commit_ops_deletes_first_then_new_name_type_guid():
     plan = DiskPlan("/dev/vda", "/dev/vda", 0, deletes=[2, 5])
-    plan.creates = [Wanted(0, 2, 4096, 0, "data", "ABC", "DEF", True, True, False),
-                    Wanted(1, 6, None, None, None, None, None, True, False, False)]
+    plan.creates = [Wanted(index=0, number=2, start=4096, size=0, label="data", type_guid="ABC", guid="DEF",
+                           should_exist=True, wipe_entry=True, resize=False),
+                    Wanted(index=1, number=6, start=None, size=None, label=None, type_guid=None, guid=None,
+                           should_exist=True, wipe_entry=False, resize=False)]
     assert plan.ops() == ["--delete=2", "--delete=5", "--new=2:4096:+0", "--change-name=2:data",
                           "--typecode=2:ABC", "--partition-guid=2:DEF", "--new=6:0:+0"]
 
