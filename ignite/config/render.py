@@ -6,37 +6,53 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Literal, TypedDict
 from urllib.parse import unquote, urlsplit
 
+from ignite.config import codec
+from ignite.config.merge import merge
+from ignite.config.model import Config, Resource, Verification
+from ignite.config.parse import parse
 from ignite.config.record import replace
-from ignite.errors import ConfigError, redact_url
+from ignite.config.validate import validate
 from ignite.config.versions import NEWEST
-
-if TYPE_CHECKING:
-    from ignite.config.model import Config, Resource
-    from ignite.resource import FetchSettings
+from ignite.errors import ConfigError, redact_url
+from ignite.resource import FetchSettings, fetch_bytes
+from ignite.resource.settings import settings_from_config
 
 log = logging.getLogger("ignite.stages")
+MAX_DEPTH = 50
 
 
-def render_user_config(config: Config, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
+class FetchedConfig(TypedDict):
+    """One entry of the state's fetchedConfigs, as upstream records it."""
+
+    kind: Literal["base", "user"]
+    source: str
+    referenced: bool
+
+
+# Adjusts the fetch settings derived from a config (see _keep_deadline).
+Keep = Callable[[Config, FetchSettings], FetchSettings]
+
+
+def render_user_config(config: Config, settings: FetchSettings, fetched: list[FetchedConfig]) -> Config:
     """The user config with its merge/replace references fetched and merged, CAs fetched
     and inlined, and the result validated: what the cache holds. `settings` are those of
-    the config fetch itself (offline mode, the fetch deadline)."""
-    from ignite.resource.settings import settings_from_config
-
+    the config fetch itself (offline mode, the fetch deadline); `fetched` gets an entry
+    for every referenced config."""
     keep = _keep_deadline(settings)
     offline = settings.offline
     config_settings = keep(config, settings_from_config(config, offline=offline, base=settings))
-    rendered = render(config, config_settings, fetched, keep=keep)
+    rendered = render(config, config_settings, fetched, keep)
     final_settings = keep(rendered, settings_from_config(rendered, offline=offline, base=settings))
     rendered = inline_cas(rendered, final_settings)
     _validate(rendered)
     return rendered
 
 
-def _keep_deadline(initial: FetchSettings) -> Any:
+def _keep_deadline(initial: FetchSettings) -> Keep:
     """Referenced configs and CAs are part of "the config fetch": a config that does not set
     httpTotal keeps the fetch timeout's deadline for them (upstream would then retry
     without end). A config that sets it, 0 included, is obeyed."""
@@ -49,53 +65,40 @@ def _keep_deadline(initial: FetchSettings) -> Any:
     return keep
 
 
-def _parse(data: bytes, source: str) -> Config:
-    from ignite.config.parse import parse
-
-    return parse(data, source=source)
-
-
-def render(
-    config: Config, settings: FetchSettings, fetched: list[dict[str, Any]], depth: int = 0, keep: Any = None
-) -> Config:
-    """replace, else merge[] in order, each child rendered recursively (config_fetcher.go).
-    `keep(config, settings)` may adjust the settings derived from each config."""
-    from ignite.config.merge import merge
-    from ignite.resource.settings import settings_from_config
-
-    if depth > 50:
+def render(config: Config, settings: FetchSettings, fetched: list[FetchedConfig], keep: Keep, depth: int = 0) -> Config:
+    """replace, else merge[] in order, each child rendered recursively (docs/spec/config.md).
+    `keep(config, settings)` adjusts the settings derived from each config."""
+    if depth > MAX_DEPTH:
         raise ConfigError("config references nest more than 50 deep: a reference loop?")
     ign = config.ignition.config
     if ign.replace.source is not None:
         child = _fetch_referenced(ign.replace, settings, fetched)
         child_settings = settings_from_config(child, offline=settings.offline, base=settings)
-        return render(child, keep(child, child_settings) if keep else child_settings, fetched, depth + 1, keep)
+        return render(child, keep(child, child_settings), fetched, keep, depth + 1)
     accumulated = config
     for reference in ign.merge:
         child = _fetch_referenced(reference, settings, fetched)
         merged = merge(accumulated, child)
         settings = settings_from_config(merged, offline=settings.offline, base=settings)
-        settings = keep(merged, settings) if keep else settings
-        accumulated = merge(accumulated, render(child, settings, fetched, depth + 1, keep))
+        settings = keep(merged, settings)
+        accumulated = merge(accumulated, render(child, settings, fetched, keep, depth + 1))
     return accumulated
 
 
-def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
-    from ignite.resource import fetch_bytes
-
+def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[FetchedConfig]) -> Config:
     if resource.source is None:
         raise ConfigError("source is required")
     data = fetch_bytes(resource, settings, exact_hash_case=True)
     if not data:
         raise ConfigError("not a config (empty)", source=redact_url(resource.source))
-    config = _parse(data, redact_url(resource.source))
+    config = parse(data, source=redact_url(resource.source))
     fetched.append({"kind": "user", "source": _url_path(resource.source), "referenced": True})
     return config
 
 
 def _url_path(url: str) -> str:
     """The unescaped path of a URL, as Go's url.URL.Path: empty for an opaque URL (data:,…)."""
-    scheme, colon, rest = url.partition(":")
+    _, colon, rest = url.partition(":")
     if colon and not rest.startswith("/"):
         return ""
     return unquote(urlsplit(url).path)
@@ -104,8 +107,6 @@ def _url_path(url: str) -> str:
 def inline_cas(config: Config, settings: FetchSettings) -> Config:
     """Every CA becomes a data: URL of its (already fetched and checked) bundle, without
     headers or compression, so that later stages need no network for CAs."""
-    from ignite.config.model import Resource, Verification
-
     cas = config.ignition.security.tls.certificate_authorities
     if not cas:
         return config
@@ -123,9 +124,7 @@ def inline_cas(config: Config, settings: FetchSettings) -> Config:
 
 
 def _validate(config: Config) -> None:
-    from ignite.config import codec
-    from ignite.config.validate import validate
-
+    # The model as a normalized dict (what the rules read), not JSON text parsed again.
     report = validate(codec.to_json(config, legacy=False), NEWEST)
     for entry in report.entries:
         log.warning("rendered config: %s", entry.describe())

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ignite.config.model import Config
+    from ignite.config.render import FetchedConfig
     from ignite.stages import StageContext
 
 log = get_logger("ignite.stages")
@@ -140,7 +141,7 @@ def save_config(ctx: StageContext, config: Config) -> None:
 
 
 def record_fetched(
-    ctx: StageContext, entries: list[dict[str, Any]], provider_files: list[dict[str, Any]] | None = None
+    ctx: StageContext, entries: list[FetchedConfig], provider_files: list[dict[str, Any]] | None = None
 ) -> None:
     """state.fetchedConfigs += entries (and providerOutputFiles, if given), keeping every
     other key (dir 0700, file 0600)."""

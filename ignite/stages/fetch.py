@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ignite import cmdline, distro
 from ignite.config.record import fields, is_record
-from ignite.config.render import _parse, render_user_config
+from ignite.config.parse import parse
+from ignite.config.render import FetchedConfig, render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.stages import cache
@@ -63,7 +64,7 @@ def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, 
     base = cache.system_base_config(platform)
     started = time.monotonic()
     # Upstream records the system base config even when there is none (an empty one).
-    fetched: list[dict[str, Any]] = [{"kind": "base", "source": "system", "referenced": False}]
+    fetched: list[FetchedConfig] = [{"kind": "base", "source": "system", "referenced": False}]
     try:
         config = acquire(ctx, args, platform, provider, offline, fetched)
     except FetchError as exc:
@@ -85,7 +86,7 @@ def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, 
 
 
 def acquire(
-    ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool, fetched: list[dict[str, Any]]
+    ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool, fetched: list[FetchedConfig]
 ) -> Config:
     """The rendered user config; `fetched` gets the state entries as they happen."""
     from ignite.providers import ProviderContext
@@ -103,7 +104,7 @@ def acquire(
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
         return Config(ignition=Ignition(version=NEWEST))
-    config = _parse(data, source)
+    config = parse(data, source=source)
     fetched.append({"kind": "user", "source": source, "referenced": False})
     return render_user_config(config, settings, fetched)
 

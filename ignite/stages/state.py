@@ -8,13 +8,29 @@ from __future__ import annotations
 import json
 import os
 
+TYPE_CHECKING = False  # not typing's: the no-op stage path saves the state
+if TYPE_CHECKING:
+    from typing import Any, TypedDict
+
+    from ignite.config.render import FetchedConfig
+
+    class State(TypedDict, total=False):
+        """The state file's record (docs/spec/state.md); every key may be null."""
+
+        fetchedConfigs: list[FetchedConfig] | None
+        luksPersistKeyFiles: dict[str, str] | None  # volume name -> data URL of its key
+        notatedDirectories: list[str] | None  # made by the mount stage, for the files stage
+        providerOutputFiles: list[dict[str, Any]] | None  # files a provider wants in the target
+        luksPersistVolumeKeyFiles: dict[str, str] | None
+        stageTimings: dict[str, float]  # ignite's: seconds per stage, for the report
+
 KEYS = ("fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles")
 TIMINGS = "stageTimings"
 # Upstream appends this every stage that reads the system base config, present or not.
 BASE_ENTRY = {"kind": "base", "source": "system", "referenced": False}
 
 
-def read(path: str | os.PathLike[str]) -> dict:
+def read(path: str | os.PathLike[str]) -> State:
     """The state; {} when there is none yet. Unreadable or not JSON: UsageError."""
     try:
         with open(path, "rb") as f:
@@ -28,10 +44,10 @@ def read(path: str | os.PathLike[str]) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def write(path: str | os.PathLike[str], state: dict) -> None:
+def write(path: str | os.PathLike[str], state: State) -> None:
     """Atomically, with every upstream key (null when empty)."""
     for key in KEYS:
-        state.setdefault(key, None)
+        state.setdefault(key, None)  # type: ignore[misc]
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
