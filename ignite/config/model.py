@@ -7,14 +7,14 @@ Conventions, mirroring upstream's Go types:
 - Lists are tuples.
 
 A few fields exist only so that a legacy (v1/2.x) config keeps its exact meaning where
-3.x JSON cannot say it; their default is wrapped in `Legacy()`, are never produced from a 3.x
+3.x JSON cannot say it; their default is wrapped in `legacy()`, are never produced from a 3.x
 config, and `ignite translate` reports them instead of emitting them.
 
 JSON names are the camelCase of the attribute, except where `_JSON_NAMES` says otherwise.
 """
 from __future__ import annotations
 
-from ignite.config.record import Legacy, Record
+from ignite.config.record import Record, legacy
 
 
 class HTTPHeader(Record):
@@ -89,7 +89,7 @@ class File(Record):
     contents: Resource = Resource()
     mode: int | None = None
     # 2.x: the named filesystem the path lives on (None: the root).
-    filesystem: str | None = Legacy()
+    filesystem: str | None = legacy(default=None)
 
 
 class Directory(Record):
@@ -98,7 +98,7 @@ class Directory(Record):
     user: NodeUser = NodeUser()
     group: NodeGroup = NodeGroup()
     mode: int | None = None
-    filesystem: str | None = Legacy()
+    filesystem: str | None = legacy(default=None)
 
 
 class Link(Record):
@@ -108,7 +108,7 @@ class Link(Record):
     group: NodeGroup = NodeGroup()
     hard: bool | None = None
     target: str | None = None
-    filesystem: str | None = Legacy()
+    filesystem: str | None = legacy(default=None)
 
 
 class Partition(Record):
@@ -122,8 +122,8 @@ class Partition(Record):
     type_guid: str | None = None
     wipe_partition_entry: bool | None = None
     # 2.x sizes in 512-byte sectors that are not whole MiB (whole ones become *_mib).
-    size_sectors: int | None = Legacy()
-    start_sectors: int | None = Legacy()
+    size_sectors: int | None = legacy(default=None)
+    start_sectors: int | None = legacy(default=None)
 
 
 class Disk(Record):
@@ -187,7 +187,7 @@ class Filesystem(Record):
     uuid: str | None = None
     wipe_filesystem: bool | None = None
     # 2.x: the filesystem's name, which legacy nodes refer to by `filesystem`.
-    name: str | None = Legacy()
+    name: str | None = legacy(default=None)
 
 
 class Storage(Record):

@@ -13,11 +13,14 @@ little, and nothing here imports jsonschema.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ignite.config import jsonpos, versions
 from ignite.config.report import ERROR, Entry, Report
 from ignite.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ignite.config.model import Config
 
 ERR_INVALID = "config is not valid"
 
@@ -33,8 +36,8 @@ class ParseResult:
 
     __slots__ = ("_config", "_cfg", "report", "source_version", "error")
 
-    def __init__(self, config: Any, report: Report, source_version: str | None = None, error: str | None = None,
-                 *, cfg: dict[str, Any] | None = None):
+    def __init__(self, config: Config | None, report: Report, source_version: str | None = None,
+                 error: str | None = None, *, cfg: dict[str, Any] | None = None) -> None:
         self._config = config
         self._cfg = cfg  # the accepted config as a newest-spec dict, turned into `config` when asked
         self.report = report
@@ -46,7 +49,7 @@ class ParseResult:
         return self._config is not None or self._cfg is not None
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config | None:
         if self._config is None and self._cfg is not None:
             from ignite.config.codec import config_from_json
 
@@ -58,13 +61,14 @@ class ParseResult:
                 f"error={self.error!r}, entries={len(self.report.entries)})")
 
 
-def parse(data: bytes, *, source: str = "") -> Any:
+def parse(data: bytes, *, source: str = "") -> Config:
     """The config in `data` as the newest spec's model.Config; raises ConfigError (with the
     full report) when it is rejected."""
     result = parse_report(data, source=source)
-    if not result.valid:
+    config = result.config
+    if config is None:
         raise ConfigError(result.error or ERR_INVALID, result.report, source)
-    return result.config
+    return config
 
 
 def parse_report(data: bytes, *, source: str = "") -> ParseResult:

@@ -13,26 +13,40 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every stage's start-up
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+    R = TypeVar("R", bound="Record")
+    T = TypeVar("T")
+else:
+
+    def dataclass_transform(**_: object) -> object:
+        """typing.dataclass_transform is for type checkers only: here it changes nothing."""
+        return lambda cls: cls
 
 
 class FrozenRecordError(AttributeError):
     pass
 
 
-class Legacy:
-    """Marks a field's default: the field exists only for a v1/2.x meaning (see model.py)."""
+class LegacyDefault:
+    """A field's default, marked: the field exists only for a v1/2.x meaning (see model.py)."""
 
     __slots__ = ("default",)
 
-    def __init__(self, default: Any = None):
+    def __init__(self, default: Any = None) -> None:
         self.default = default
+
+
+def legacy(*, default: T) -> T:
+    """`name: str | None = legacy(default=None)`: the field's default, marked as legacy-only. Typed
+    as the default itself, so the model's declarations type-check."""
+    return LegacyDefault(default)  # type: ignore[return-value]
 
 
 class Field:
     __slots__ = ("name", "default", "annotation", "legacy")
 
-    def __init__(self, name: str, default: Any, annotation: str, legacy: bool):
+    def __init__(self, name: str, default: Any, annotation: str, legacy: bool) -> None:
         self.name = name
         self.default = default
         self.annotation = annotation
@@ -42,19 +56,23 @@ class Field:
         return f"Field({self.name!r}, default={self.default!r}, annotation={self.annotation!r})"
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(legacy,))
 class Record:
-    _record_fields: tuple[Field, ...] = ()
-    _record_defaults: dict[str, Any] = {}
+    """A frozen record; type checkers see each subclass as a frozen dataclass, so a
+    misspelled field in a constructor call is an error there."""
+
+    _record_fields: ClassVar[tuple[Field, ...]] = ()
+    _record_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fields = []
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
             default = cls.__dict__[name]
-            legacy = isinstance(default, Legacy)
-            if legacy:
+            is_legacy = isinstance(default, LegacyDefault)
+            if is_legacy:
                 default = default.default
-            fields.append(Field(name, default, annotation, legacy))
+            fields.append(Field(name, default, annotation, is_legacy))
             delattr(cls, name)  # the instance's own value is always set
         cls._record_fields = tuple(fields)
         cls._record_defaults = {f.name: f.default for f in fields}
@@ -109,6 +127,6 @@ def is_record(obj: Any) -> bool:
     return issubclass(cls, Record)
 
 
-def replace(record: Record, **changes: Any) -> Any:
+def replace(record: R, **changes: Any) -> R:
     """A copy of `record` with `changes` applied (like dataclasses.replace)."""
     return type(record)(**{**record.__dict__, **changes})

@@ -49,3 +49,23 @@ def test_reading_the_model_imports_no_dataclasses():
     code = "import sys, ignite.config.codec; print('dataclasses' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_type_checkers_see_the_model(tmp_path):
+    """Record's dataclass_transform: mypy rejects a misspelled field and knows what
+    replace() and parse() return, with no cost at run time (see test_startup.py)."""
+    from mypy import api
+    snippet = tmp_path / "snippet.py"
+    snippet.write_text(
+        "from ignite.config.model import Partition\n"
+        "from ignite.config.parse import parse\n"
+        "from ignite.config.record import replace\n"
+        "a = Partition(numbr=1)\n"
+        "b: int = replace(Partition(), number=2)\n"
+        "c: int = parse(b'')\n"
+    )
+    out, _, code = api.run([str(snippet), "--no-incremental", "--ignore-missing-imports"])
+    assert code == 1
+    assert 'snippet.py:4: error: Unexpected keyword argument "numbr" for "Partition"' in out
+    assert 'snippet.py:5: error: Incompatible types in assignment (expression has type "Partition"' in out
+    assert 'snippet.py:6: error: Incompatible types in assignment (expression has type "Config"' in out
