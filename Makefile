@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CACHE := .cache
 
-.PHONY: demo test test-fast test-e2e bench deps venv oracle clean
+.PHONY: demo test test-fast test-e2e bench deps venv oracle clean lint
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -27,8 +27,13 @@ oracle: deps
 demo: venv
 	@$(PY) tools/demo.py
 
-test: deps oracle venv
+test: deps oracle venv lint
 	$(PY) -m pytest -q
+
+# Types (mypy over ignite/) and lint (ruff over the tree), as configured in pyproject.toml.
+lint: venv
+	$(PY) -m mypy
+	$(PY) -m ruff check ignite tests bench tools
 
 test-fast: venv
 	$(PY) -m pytest -q -m 'not e2e and not slow'
