@@ -7,7 +7,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing's: every process imports this module, even a no-op stage
 if TYPE_CHECKING:
-    from ignite.config.report import Report
+    from collections.abc import Sequence
+
+    from ignite.config.report import JsonPath, Report
 
 
 class IgniteError(Exception):
@@ -53,15 +55,31 @@ class FetchError(IgniteError):
 
 
 class CommandError(IgniteError):
-    """An external command failed."""
+    """An external command failed: its argv quoted as a shell would need it, how it ended
+    (exit code, or the signal that killed it) and its error output."""
 
-    def __init__(self, argv: list[str], returncode: int, stderr: str):
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str) -> None:
+        import shlex
+
         self.argv = list(argv)
         self.returncode = returncode
         self.stderr = stderr
         super().__init__(
-            f"{argv[0]} failed with exit code {returncode}: {summarize_stderr(stderr)} (command: {' '.join(argv)})"
+            f"{self.argv[0]} {_how_it_ended(returncode)}: {summarize_stderr(stderr)} (command: {shlex.join(self.argv)})"
         )
+
+
+def _how_it_ended(returncode: int) -> str:
+    """subprocess gives -N for a process killed by signal N."""
+    if returncode >= 0:
+        return f"failed with exit code {returncode}"
+    import signal
+
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    return f"was killed by {name}"
 
 
 class ToolMissingError(IgniteError):
@@ -72,15 +90,25 @@ class ToolMissingError(IgniteError):
         super().__init__(f"required tool {tool!r} is not installed or not on PATH")
 
 
-class DeviceError(IgniteError):
+class TargetError(IgniteError):
+    """Base of the errors about one thing the config asks for on the machine (a device, a
+    file, a unit, an account): what it is, what went wrong, and where the config says it,
+    as a JSON path in the one notation of format_path (`json_path`, "" when unknown)."""
+
+    def __init__(self, subject: str, detail: str, json_path: JsonPath | str = ()) -> None:
+        self.subject = subject
+        self.detail = detail
+        self.json_path = format_path(json_path) if json_path else ""
+        at = f" (at {self.json_path})" if self.json_path else ""
+        super().__init__(f"{subject}: {detail}{at}")
+
+
+class DeviceError(TargetError):
     """A block device is missing, busy, or cannot satisfy the config."""
 
-    def __init__(self, device: str, detail: str, json_path: str = ""):
+    def __init__(self, device: str, detail: str, json_path: JsonPath | str = ()) -> None:
         self.device = device
-        self.detail = detail
-        self.json_path = json_path
-        at = f" (at {json_path})" if json_path else ""
-        super().__init__(f"{device}: {detail}{at}")
+        super().__init__(device, detail, json_path)
 
 
 class RootEscapeError(IgniteError):
@@ -92,15 +120,12 @@ class RootEscapeError(IgniteError):
         super().__init__(f"{path}: {detail} {root}")
 
 
-class NodeError(IgniteError):
-    """A file, directory or link could not be created as the config says."""
+class NodeError(TargetError):
+    """A file, directory, link, unit or account could not be made as the config says."""
 
-    def __init__(self, path: str, detail: str, json_path: str = ""):
+    def __init__(self, path: str, detail: str, json_path: JsonPath | str = ()) -> None:
         self.path = path
-        self.detail = detail
-        self.json_path = json_path
-        at = f" (at {json_path})" if json_path else ""
-        super().__init__(f"{path}: {detail}{at}")
+        super().__init__(path, detail, json_path)
 
 
 class ProviderError(IgniteError):
@@ -118,6 +143,15 @@ class StageError(IgniteError):
         self.stage = stage
         self.cause = cause
         super().__init__(f"stage {stage} failed: {cause}")
+
+
+def format_path(path: JsonPath | str) -> str:
+    """A JSON path in Ignition's notation, `$.storage.files.0.path`: the one formatter, for
+    report entries and runtime errors alike. A string is taken as dotted parts, with or
+    without the leading `$`."""
+    if isinstance(path, str):
+        path = tuple(path.removeprefix("$").removeprefix(".").split(".")) if path.strip("$.") else ()
+    return "$" + "".join(f".{p}" for p in path)
 
 
 def summarize_stderr(stderr: str, limit: int = 400) -> str:

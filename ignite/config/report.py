@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from ignite.errors import format_path as format_path  # the one JSON path formatter, re-exported
+
 PathElem = Union[str, int]
 JsonPath = tuple[PathElem, ...]
 
@@ -11,11 +13,6 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 DEPRECATED = "deprecated"
-
-
-def format_path(path: JsonPath) -> str:
-    """Ignition's notation: `$.storage.files.0.path`."""
-    return "$" + "".join(f".{p}" for p in path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,10 +134,9 @@ def decide(facts: DiskFacts, wanted: list[Wanted]) -> DiskPlan:
     satisfied; touches nothing."""
     plan = DiskPlan(facts.device, facts.node, facts.index, wipe_table=facts.wipe_table)
     existing = facts.existing
-    path = f"storage.disks.{facts.index}"
     should = {w.number for w in wanted if w.should_exist}
     for want in wanted:
-        where = f"{path}.partitions.{want.index}"
+        where = ("storage", "disks", facts.index, "partitions", want.index)
         have = existing.get(want.number)
         if not want.should_exist and want.number in should:
             continue
@@ -204,7 +203,7 @@ def _resolve_dimensions(facts: DiskFacts, wanted: list[Wanted]) -> None:
     except DeviceError as exc:
         numbers = ", ".join(str(w.number) for w in wanted if w.should_exist)
         raise DeviceError(facts.device, f"partitions {numbers} cannot be created as configured: {exc.detail}",
-                          f"storage.disks.{facts.index}.partitions") from None
+                          ("storage", "disks", facts.index, "partitions")) from None
     for want in wanted:
         if want.number in dims:
             start, size = dims[want.number]

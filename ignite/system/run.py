@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +43,7 @@ def run(
     listed in `redact` (a password hash on the command line), in logs and errors alike."""
     argv = [tool(name), *map(str, args)]
     shown = [("***" if a in redact else a) for a in argv] if redact else argv
-    log.info("running %s", " ".join(shown))
+    log.info("running %s", shlex.join(shown))
     full_env = None
     if env is not None:
         full_env = {**os.environ, **env}
@@ -59,7 +61,8 @@ def run(
         raise ToolMissingError(argv[0]) from None
     except subprocess.TimeoutExpired as exc:
         stderr = (exc.stderr or b"").decode(errors="replace")
-        raise CommandError(shown, -1, f"timed out after {timeout} s. {stderr}") from None
+        # subprocess kills it: the error names SIGKILL and says why
+        raise CommandError(shown, -signal.SIGKILL, f"timed out after {timeout} s. {stderr}") from None
     result = Completed(
         tuple(argv),
         proc.returncode,

@@ -87,7 +87,7 @@ def test_decide_refuses(disk: list[PartitionInfo], wanted: list[Wanted], message
     with pytest.raises(DeviceError) as exc:
         decide(facts(*disk), wanted)
     assert message in str(exc.value)
-    assert exc.value.json_path == "storage.disks.1.partitions.2"
+    assert exc.value.json_path == "$.storage.disks.1.partitions.2"
 
 
 def test_number_zero_takes_the_lowest_free_number_in_order() -> None:
