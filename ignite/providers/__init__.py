@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ignite.errors import UsageError
 
@@ -66,8 +65,55 @@ def settings_for(platform: str | None, config: Config, *, offline: bool = False)
     return settings_from_config(config, offline=offline, base=base)
 
 
-def get(platform: str) -> ModuleType:
+def get(platform: str) -> Provider:
     name = canonical(platform)
     if name not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}; platforms are: {', '.join(PLATFORMS)}")
-    return importlib.import_module(f"ignite.providers.{name}")
+    provider: Provider = importlib.import_module(f"ignite.providers.{name}")  # the module is the provider
+    return provider
+
+
+# --- the contract of a provider module, for type checkers ------------------------------
+# A provider is a module, so the optional hooks are found with getattr; these name them
+# all, with their types. Nothing here runs at start-up beyond the class statements.
+
+
+class Provider(Protocol):
+    def fetch(self, pctx: ProviderContext) -> bytes | None:
+        """The user config; None (or b"") when the platform has none."""
+
+
+class InitHook(Protocol):
+    """`init(pctx)`: run by every fetch first; returns the settings for the fetches (AWS's
+    token, region and credentials, GCP's token)."""
+
+    def __call__(self, pctx: ProviderContext) -> FetchSettings: ...
+
+
+class StatusHook(Protocol):
+    """`status(pctx, stage, error)`: after every stage, with its outcome (Packet phones
+    home); called by the stage runner only (stages.run_stage)."""
+
+    def __call__(self, pctx: ProviderContext, stage: str, error: BaseException | None) -> None: ...
+
+
+class OutputFilesHook(Protocol):
+    """`output_files(pctx)`: files the provider wants in the target (Hyper-V's KVP pools),
+    recorded in the state for the files stage."""
+
+    def __call__(self, pctx: ProviderContext) -> list[dict[str, Any]]: ...
+
+
+def init_hook(provider: Provider) -> InitHook | None:
+    hook: InitHook | None = getattr(provider, "init", None)
+    return hook
+
+
+def status_hook(provider: Provider) -> StatusHook | None:
+    hook: StatusHook | None = getattr(provider, "status", None)
+    return hook
+
+
+def output_files_hook(provider: Provider) -> OutputFilesHook | None:
+    hook: OutputFilesHook | None = getattr(provider, "output_files", None)
+    return hook

@@ -4,9 +4,9 @@ module here with `run(ctx: StageContext) -> None` that first plans, then acts.
 Stages share data only through files (the config cache, the state file, the neednet
 flag), as upstream does, so that each process imports only what its stage needs.
 
-The runner's duties around every stage (runtime.md §2.1): the platform's status hook
-after it (the fetch stages call it themselves), then, on success, the state saved with
-the stage's timing. A stage with nothing to do in the cached config, and no system base
+The runner's duties around every stage (docs/spec/stages.md): the platform's status hook
+after it (the one place that calls it), then, on success, the state saved with the
+stage's timing. A stage with nothing to do in the cached config, and no system base
 config that could give it some, is finished by `run_idle` without importing its module,
 the config model or logging: it runs in every boot.
 
@@ -20,10 +20,16 @@ from ignite import distro
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
-    from typing import Any, Callable
+    from typing import Protocol
 
     from ignite.config.model import Config
+
+    class Stage(Protocol):
+        """A stage module (ignite/stages/<name>.py): plans, then acts; raises IgniteError."""
+
+        def run(self, ctx: StageContext) -> None: ...
 
 STAGES = ("fetch-offline", "fetch", "kargs", "disks", "mount", "files", "umount")
 _MODULES = {
@@ -102,7 +108,7 @@ def run_stage(ctx: StageContext) -> None:
     from ignite.stages import state
 
     state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
-    module = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
+    module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     error: BaseException | None = None
     try:
         module.run(ctx)
@@ -110,8 +116,7 @@ def run_stage(ctx: StageContext) -> None:
         error = exc
         raise
     finally:
-        if ctx.stage not in FETCH_STAGES:
-            _report_status(ctx, error)
+        _report_status(ctx, error)
     state.finish_stage(ctx.state_file, ctx.stage, time.monotonic() - started, base_entry=ctx.stage not in FETCH_STAGES)
 
 
@@ -124,10 +129,10 @@ def _report_status(ctx: StageContext, error: BaseException | None) -> None:
     from ignite import providers
     from ignite.resource import FetchSettings
 
-    status = getattr(providers.get(platform), "status", None)
+    status = providers.status_hook(providers.get(platform))
     if status is not None:
-        pctx = providers.ProviderContext(providers.canonical(platform), FetchSettings(http_total=ctx.fetch_timeout))
-        status(pctx, ctx.stage, error)
+        settings = FetchSettings(offline=ctx.stage == "fetch-offline", http_total=ctx.fetch_timeout)
+        status(providers.ProviderContext(providers.canonical(platform), settings), ctx.stage, error)
 
 
 def _may_have_status(platform: str) -> bool:

@@ -10,20 +10,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ignite import cmdline, distro
-from ignite.config.record import fields, is_record
+from ignite import cmdline, distro, providers
+from ignite.config.model import ClevisCustom, Config, Ignition, Resource, Tang
 from ignite.config.parse import parse
+from ignite.config.record import fields, is_record
 from ignite.config.render import FetchedConfig, render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
+from ignite.providers import Provider, ProviderContext, init_hook, output_files_hook
+from ignite.resource import FetchSettings, fetch_bytes
 from ignite.stages import cache
 
 if TYPE_CHECKING:
-    from ignite.config.model import Config, Resource
-    from ignite.resource import FetchSettings
+    from pathlib import Path
+
     from ignite.stages import StageContext
 
 log = logging.getLogger("ignite.stages")
@@ -36,31 +38,10 @@ def run(ctx: StageContext) -> None:
     platform = ctx.platform or cmdline.platform_id(args)
     if not platform:
         raise UsageError("no platform: pass --platform or put ignition.platform.id on the kernel command line")
-    from ignite import providers
-
-    provider = providers.get(platform)
-    error: BaseException | None = None
-    try:
-        _run(ctx, args, platform, provider, offline)
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        _report_status(ctx, platform, provider, offline, error)
+    _run(ctx, args, platform, providers.get(platform), offline)
 
 
-def _report_status(ctx: StageContext, platform: str, provider: Any, offline: bool, error: BaseException | None) -> None:
-    """The platform's Status hook (Packet phones home), whose failures are only logged."""
-    status = getattr(provider, "status", None)
-    if status is None:
-        return
-    from ignite.providers import ProviderContext
-    from ignite.resource import FetchSettings
-
-    status(ProviderContext(platform, FetchSettings(offline=offline, http_total=ctx.fetch_timeout)), ctx.stage, error)
-
-
-def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool) -> None:
+def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Provider, offline: bool) -> None:
     base = cache.system_base_config(platform)
     started = time.monotonic()
     # Upstream records the system base config even when there is none (an empty one).
@@ -86,21 +67,16 @@ def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Any, 
 
 
 def acquire(
-    ctx: StageContext, args: dict[str, str], platform: str, provider: Any, offline: bool, fetched: list[FetchedConfig]
+    ctx: StageContext, args: dict[str, str], platform: str, provider: Provider, offline: bool, fetched: list[FetchedConfig]
 ) -> Config:
     """The rendered user config; `fetched` gets the state entries as they happen."""
-    from ignite.providers import ProviderContext
-    from ignite.resource import FetchSettings
-
     settings = FetchSettings(offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None)
     pctx = ProviderContext(platform, settings, str(ctx.config_file) if ctx.config_file else None)
-    init = getattr(provider, "init", None)
+    init = init_hook(provider)
     if init is not None:
         settings = init(pctx)
         pctx = dataclasses.replace(pctx, settings=settings)
     data, source = _user_config_bytes(args, provider, pctx)
-    from ignite.config.model import Config, Ignition
-
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
         return Config(ignition=Ignition(version=NEWEST))
@@ -109,7 +85,7 @@ def acquire(
     return render_user_config(config, settings, fetched)
 
 
-def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[bytes | None, str]:
+def _user_config_bytes(args: dict[str, str], provider: Provider, pctx: ProviderContext) -> tuple[bytes | None, str]:
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
@@ -130,9 +106,6 @@ def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[
 
 
 def _fetch_url(url: str, settings: FetchSettings) -> bytes:
-    from ignite.config.model import Resource
-    from ignite.resource import fetch_bytes
-
     return fetch_bytes(Resource(source=url), settings)
 
 
@@ -155,7 +128,6 @@ def _read_device(device: str | None, path: str | None) -> bytes | None:
 def config_needs_network(config: Config) -> bool:
     """A Resource with a network scheme, a tang server without advertisement, or a custom
     clevis pin that says so (runtime.md §5)."""
-    from ignite.config.model import ClevisCustom, Resource, Tang
     from ignite.resource.pipeline import needs_network
 
     stack: list[Any] = [config]
@@ -176,14 +148,11 @@ def config_needs_network(config: Config) -> bool:
     return False
 
 
-def _provider_files(provider: Any, platform: str, ctx: StageContext, offline: bool) -> list[dict[str, Any]] | None:
+def _provider_files(provider: Provider, platform: str, ctx: StageContext, offline: bool) -> list[dict[str, Any]] | None:
     """Files a provider wants in the target (Hyper-V's KVP pools), for the files stage."""
-    output_files = getattr(provider, "output_files", None)
+    output_files = output_files_hook(provider)
     if output_files is None:
         return None
-    from ignite.providers import ProviderContext
-    from ignite.resource import FetchSettings
-
     return output_files(ProviderContext(platform, FetchSettings(offline=offline)))
 
 
