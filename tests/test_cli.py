@@ -1,7 +1,6 @@
 """The `ignite` command line: exit codes, message formats, examples, lazy imports."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -18,9 +17,6 @@ EXAMPLES = sorted((REPO / "examples").glob("*.ign"))
 ORACLE = REPO / ".cache" / "ignition" / "usr" / "bin" / "ignition-validate"
 ENTRY_WITH_POS = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<kind>error|warning|info|deprecated): (?P<msg>.+?)( \(at (?P<path>\$[^)]*)\))?$")
 
-PIPELINE = ("ignite.config.parse", "ignite.config.validate", "ignite.config.translate.v3")
-needs_parse = pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in PIPELINE),
-                                 reason="the parse pipeline (parse, validate, translate.v3) has not fully landed yet")
 
 
 def run_ignite(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -137,7 +133,6 @@ def test_entry_format_with_and_without_position():
     assert cli.format_entry("a.ign", e, format_path) == "a.ign: error: not a config (empty)"
 
 
-@needs_parse
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_is_valid(example, capsys):
     code, out, err = run_main(capsys, "validate", str(example))
@@ -177,7 +172,6 @@ def test_examples_of_versions_2_14_knows_pass_ignition_validate(example):
     assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
 
 
-@needs_parse
 def test_invalid_config_lists_every_error_with_position(tmp_path, capsys):
     bad = tmp_path / "bad.ign"
     bad.write_text('{\n  "ignition": {"version": "3.3.0"},\n  "storage": {"files": [\n'
@@ -194,7 +188,6 @@ def test_invalid_config_lists_every_error_with_position(tmp_path, capsys):
     assert all(m["file"] == str(bad) for m in lines)
 
 
-@needs_parse
 def test_empty_file_has_no_position(tmp_path, capsys):
     empty = tmp_path / "empty.ign"
     empty.write_bytes(b"")
@@ -203,7 +196,6 @@ def test_empty_file_has_no_position(tmp_path, capsys):
     assert out.startswith(f"{empty}: error: ") and "empty" in out
 
 
-@needs_parse
 def test_many_files_worst_verdict_wins(tmp_path, capsys):
     good = tmp_path / "good.ign"
     good.write_text('{"ignition": {"version": "3.0.0"}}')
@@ -216,7 +208,6 @@ def test_many_files_worst_verdict_wins(tmp_path, capsys):
     assert code == 2 and str(bad) in out and "missing" in err
 
 
-@needs_parse
 def test_stdin_and_json_format():
     p = run_ignite("validate", "--format", "json", "-", stdin=b'{"ignition": {"version": "3.2.0"}, "bogus": 1}')
     assert p.returncode == 0, p.stderr
@@ -228,7 +219,6 @@ def test_stdin_and_json_format():
     assert p.returncode == 1 and p.stdout.startswith("<stdin>:1:")
 
 
-@needs_parse
 @pytest.mark.parametrize("data", [b"\xff\xfe\x00", b"{" * 100_000, b'{"ignition": {"version": "3.0.0"}', b"\xef\xbb\xbf{}"])
 def test_bad_bytes_give_an_error_not_a_traceback(data):
     p = subprocess.run([sys.executable, "-m", "ignite", "validate", "-"], input=data, capture_output=True,
@@ -247,7 +237,6 @@ def test_translate_refuses_unknown_and_experimental_targets(capsys):
     assert code == 2 and "--to 3.4.0" in err
 
 
-@needs_parse
 def test_translate_upgrades_to_the_newest(tmp_path, capsys):
     src = tmp_path / "old.ign"
     src.write_text('{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/a", "mode": 2541}]}}')
@@ -258,7 +247,6 @@ def test_translate_upgrades_to_the_newest(tmp_path, capsys):
     assert cfg["storage"]["files"] == [{"path": "/a", "mode": 0o755}]  # < 3.6 special bits are stripped
 
 
-@needs_parse
 def test_translate_experimental_with_flag_and_output_file(tmp_path, capsys):
     out_file = tmp_path / "out.ign"
     code, out, err = run_main(capsys, "translate", str(REPO / "examples" / "minimal.ign"),
@@ -267,11 +255,9 @@ def test_translate_experimental_with_flag_and_output_file(tmp_path, capsys):
     assert json.loads(out_file.read_text()) == {"ignition": {"version": "3.7.0-experimental"}}
 
 
-@needs_parse
 @pytest.mark.oracle
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_translate_down_to_3_3_passes_ignition_validate_or_reports_what_is_lost(example, tmp_path, capsys):
-    pytest.importorskip("ignite.config.translate.v3", reason="the 3.x downgrade has not landed yet")
     if not ORACLE.exists():
         pytest.skip("Debian's ignition-validate is not unpacked (run `make oracle`)")
     out_file = tmp_path / "out.ign"
@@ -285,16 +271,13 @@ def test_translate_down_to_3_3_passes_ignition_validate_or_reports_what_is_lost(
     assert p.returncode == 0, p.stdout.decode() + p.stderr.decode()
 
 
-@needs_parse
 def test_translate_reports_fields_the_target_cannot_express(tmp_path, capsys):
-    pytest.importorskip("ignite.config.translate.v3", reason="the 3.x downgrade has not landed yet")
     code, out, err = run_main(capsys, "translate", str(REPO / "examples" / "luks-tang.ign"), "--to", "3.3.0")
     assert code == 1
     assert "openOptions" in err and "mode" in err
     assert json.loads(out)["ignition"]["version"] == "3.3.0"
 
 
-@needs_parse
 def test_translate_reports_what_the_target_rules_reject(tmp_path, capsys):
     # Valid as 3.0.0 (no link target, merge without source), rejected by 3.3.0+ rules.
     src = tmp_path / "old.ign"
@@ -307,7 +290,6 @@ def test_translate_reports_what_the_target_rules_reject(tmp_path, capsys):
     assert code == 0 and err == ""
 
 
-@needs_parse
 def test_translate_experimental_config_to_the_newest_reports_virtiofs(tmp_path, capsys):
     src = tmp_path / "exp.ign"
     src.write_text('{"ignition": {"version": "3.7.0-experimental"}, '
@@ -318,7 +300,6 @@ def test_translate_experimental_config_to_the_newest_reports_virtiofs(tmp_path, 
     assert code == 0 and json.loads(out)["storage"]["filesystems"][0]["format"] == "virtiofs"
 
 
-@needs_parse
 def test_translate_invalid_config_is_exit_1(tmp_path, capsys):
     src = tmp_path / "bad.ign"
     src.write_text('{"ignition": {"version": "3.0.0"}, "storage": {"disks": [{}]}}')
@@ -381,10 +362,6 @@ def test_apply_usage_errors(tmp_path, capsys):
 
 
 def test_apply_dispatches_to_ignite_apply(monkeypatch, tmp_path):
-    if importlib.util.find_spec("ignite.apply") is None:
-        p = run_ignite("apply", str(REPO / "examples" / "minimal.ign"), "--root", str(tmp_path))
-        assert p.returncode == 2 and "not available" in p.stderr
-        return
     import ignite.apply
 
     calls = []

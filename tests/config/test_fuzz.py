@@ -6,12 +6,10 @@ examples per test and a per-example deadline; no database, so the tree stays cle
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +17,6 @@ from ignite.config import model
 from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR_LIST, field_specs
 from ignite.errors import ConfigError
 
-_PIPELINE = ("ignite.config.parse", "ignite.config.validate", "ignite.config.translate.v3")
-pytestmark = pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in _PIPELINE),
-                                reason="the parse pipeline (parse, validate, translate.v3) has not fully landed yet")
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = [p.read_bytes() for p in sorted((REPO / "examples").glob("*.ign"))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ignite.config import model
-from ignite.config.codec import config_from_json, field_specs, to_json, _OBJECT, _OBJECT_LIST, _SCALAR_LIST
+from ignite.config.codec import _OBJECT_LIST, _SCALAR_LIST, config_from_json, field_specs, to_json
 from ignite.config.merge import APPEND_LISTS, KEYS, merge
 
 
@@ -357,7 +357,8 @@ def test_every_list_in_the_model_has_a_merge_rule():
 
 def test_merge_of_parsed_configs_of_different_versions():
     """As the fetch stage uses it: both sides parsed (and upgraded) first."""
-    parse = pytest.importorskip("ignite.config.parse").parse
+    from ignite.config.parse import parse
+
     parent = parse(b'{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/etc/motd", "mode": 2541,'
                    b' "contents": {"source": "data:,old"}}]}, "systemd": {"units": [{"name": "a.service", "enabled": true}]}}')
     child = parse(b'{"ignition": {"version": "3.6.0"}, "storage": {"files": [{"path": "/etc/motd",'

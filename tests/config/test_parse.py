@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import subprocess
 import sys
 import time
-import types
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,21 +14,6 @@ from hypothesis import strategies as st
 from ignite.config import model
 from ignite.config.parse import ParseResult, parse, parse_report
 from ignite.errors import ConfigError
-
-
-def _standin_upgrade(cfg: dict, version: str) -> dict:
-    """Until ignite.config.translate.v3 lands: the version rewrite, which is all a small config needs."""
-    target = "3.7.0-experimental" if version == "3.7.0-experimental" else "3.6.0"
-    return {**cfg, "ignition": {**cfg.get("ignition", {}), "version": target}}
-
-
-@pytest.fixture(autouse=True)
-def v3_translator(monkeypatch):
-    """The real 3.x translator when it exists, else a stand-in (tests only)."""
-    if importlib.util.find_spec("ignite.config.translate.v3") is None:
-        standin = types.ModuleType("ignite.config.translate.v3")
-        standin.upgrade = _standin_upgrade
-        monkeypatch.setitem(sys.modules, "ignite.config.translate.v3", standin)
 
 
 def cfg(version: str = "3.3.0", **sections) -> bytes:

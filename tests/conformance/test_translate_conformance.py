@@ -10,7 +10,6 @@ the sha256 of the output, so only outputs that changed are judged again.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -46,9 +45,6 @@ def _judged(outputs: dict[str, bytes]) -> dict[str, bool]:
 
 
 def test_translated_corpus_is_accepted_by_the_target_or_the_loss_is_reported():
-    missing = [m for m in ("ignite.config.parse", "ignite.config.translate.v3") if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.skip(f"the parse pipeline has not fully landed yet: {', '.join(missing)} missing")
     from ignite.config.translate.target import translate_bytes
 
     results = []

@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from ignite.config.model import Config
+from ignite.config.parse import parse
+
 REPO = Path(__file__).resolve().parents[2]
 ORACLE = REPO / ".cache" / "ignition" / "usr" / "lib" / "dracut" / "modules.d" / "30ignition" / "ignition"
 
@@ -67,32 +70,10 @@ def make_root(path: Path) -> Path:
     return path
 
 
-def config_of(cfg: dict[str, Any]):
-    """A Config from a 3.x dict: through the config engine's parse() when it works here
-    (it also upgrades 3.0–3.5 and strips their special mode bits), else the codec."""
-    if have_parse():
-        from ignite.config.parse import parse
-
-        return parse(json.dumps(cfg).encode())
-    from ignite.config.codec import config_from_json
-
-    return config_from_json(copy.deepcopy(cfg))
-
-
-_PARSE_WORKS: list[bool] = []
-
-
-def have_parse() -> bool:
-    """Whether ignite.config.parse is there and complete (it lands in steps)."""
-    if not _PARSE_WORKS:
-        try:
-            from ignite.config.parse import parse
-
-            parse(b'{"ignition":{"version":"3.3.0"}}')
-            _PARSE_WORKS.append(True)
-        except ImportError:
-            _PARSE_WORKS.append(False)
-    return _PARSE_WORKS[0]
+def config_of(cfg: dict[str, Any]) -> Config:
+    """A Config from a 3.x dict, through parse() as every config (it also upgrades 3.0–3.5
+    and strips their special mode bits)."""
+    return parse(json.dumps(cfg).encode())
 
 
 def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None, *, raw: bool = False) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
-from files_helpers import ORACLE, diff_manifests, have_parse, make_root, manifest, run_ignite, run_oracle
+from files_helpers import ORACLE, diff_manifests, make_root, manifest, run_ignite, run_oracle
 from ignite.errors import IgniteError
 
 pytestmark = [pytest.mark.oracle, pytest.mark.root]
@@ -151,7 +151,6 @@ class Case:
     fails: bool = False
     ignore: dict[str, str] = field(default_factory=dict)  # path → why it differs on purpose
     sorted_lines: tuple[str, ...] = ()
-    needs_parse: bool = False
 
 
 GZ = gzip.compress(b"compressed contents\n", mtime=0)
@@ -192,14 +191,13 @@ CASES = [
          prep=(mkdir("/real/rdir"), symlink("/etc/rel", "../real/rdir"))),
     Case("file-through-climbing-link", files({"path": "/esc/outside", "contents": {"source": plain("stays inside")}}),
          prep=(symlink("/esc", "../../../../../.."),)),
-    Case("file-special-bits-stripped", files({"path": "/usr/bin/suid", "mode": 0o4755, "contents": {"source": plain("x")}}),
-         needs_parse=True),
+    Case("file-special-bits-stripped", files({"path": "/usr/bin/suid", "mode": 0o4755, "contents": {"source": plain("x")}})),
     Case("spec-3.0.0", files({"path": "/etc/v30", "mode": 0o600, "contents": {"source": data(GZ), "compression": "gzip",
                                                                        "verification": {"hash": sha512(b"compressed contents\n")}}},
                               dirs=({"path": "/var/v30", "mode": 0o700},), links=({"path": "/etc/v30-link", "target": "v30"},),
                               version="3.0.0")),
     Case("spec-3.1.0", files({"path": "/etc/v31", "append": [{"source": plain("a\n")}, {"source": plain("b\n")}]}, version="3.1.0")),
-    Case("spec-3.2.0-dir-special-bits", files(dirs=({"path": "/var/shared", "mode": 0o3775},), version="3.2.0"), needs_parse=True),
+    Case("spec-3.2.0-dir-special-bits", files(dirs=({"path": "/var/shared", "mode": 0o3775},), version="3.2.0")),
     # --- directories
     Case("dir-default", files(dirs=({"path": "/var/lib/app"},))),
     Case("dir-mode-owner-name", files(dirs=({"path": "/var/lib/private", "mode": 0o700, "user": {"name": "daemon"}, "group": {"name": "daemon"}},))),
@@ -312,8 +310,6 @@ def _skip(rel: str) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_same_tree_as_ignition(case: Case, oracle: Path, work: Path, http_files) -> None:
     tmp_path = work
-    if case.needs_parse and not have_parse():
-        pytest.skip("needs ignite.config.parse (3.3 → newest translation strips special bits)")
     config = case.config(http_files) if callable(case.config) else case.config
     theirs_root = make_root(tmp_path / "theirs")
     ours_root = make_root(tmp_path / "ours")
