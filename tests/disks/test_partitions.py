@@ -21,63 +21,76 @@ def t(number, start, size, label="", type_=GPT_LINUX):
     return (number, start, size, type_, label)
 
 
+KEPT, NEW = "kept", "new"  # a partition's unique GUID after the run: the one it had, or a fresh one
+# name: (sgdisk setup, configured partitions, the table after, {number: its unique GUID})
 CASES = {
     "create-on-blank": (
         [],
         [{"number": 1, "label": "esp", "sizeMiB": 8, "typeGuid": GPT_ESP},
          {"number": 2, "label": "swap", "startMiB": 16, "sizeMiB": 4, "typeGuid": GPT_SWAP}],
         [t(1, MIB, 8 * MIB, "esp", GPT_ESP), t(2, 16 * MIB, 4 * MIB, "swap", GPT_SWAP)],
+        {},
     ),
     "keep-matching": (
         ["-n1:2048:+8M", "-c1:data"],
         [{"number": 1, "label": "data", "startMiB": 1, "sizeMiB": 8}],
         [t(1, MIB, 8 * MIB, "data")],
+        {1: KEPT},
     ),
     "keep-unspecified-geometry": (
         ["-n1:2048:+8M", "-c1:data", "-n2:0:+4M"],
         [{"number": 1, "label": "data"}],
         [t(1, MIB, 8 * MIB, "data"), t(2, 9 * MIB, 4 * MIB)],
+        {1: KEPT, 2: KEPT},
     ),
     "resize-grows-in-place": (
         ["-n1:2048:+8M", "-c1:root"],
         [{"number": 1, "label": "root", "sizeMiB": 20, "resize": True}],
         [t(1, MIB, 20 * MIB, "root")],
+        {1: KEPT},
     ),
     "delete-with-wipe-entry": (
         ["-n1:2048:+8M", "-n2:0:+8M"],
         [{"number": 2, "shouldExist": False, "wipePartitionEntry": True}],
         [t(1, MIB, 8 * MIB)],
+        {1: KEPT},
     ),
     "absent-and-should-not-exist": (
         ["-n1:2048:+8M"],
         [{"number": 3, "shouldExist": False}],
         [t(1, MIB, 8 * MIB)],
+        {1: KEPT},
     ),
     "recreate-mismatch-with-wipe-entry": (
         ["-n1:2048:+8M", "-c1:old"],
         [{"number": 1, "label": "new", "sizeMiB": 4, "wipePartitionEntry": True}],
         [t(1, MIB, 4 * MIB, "new")],
+        {1: NEW},
     ),
     "fill-rest-of-disk": (
         ["-n1:2048:+8M"],
         [{"number": 2, "label": "rest", "sizeMiB": 0}],
         [t(1, MIB, 8 * MIB), t(2, 9 * MIB, LAST - 9 * MIB + 1, "rest")],
+        {1: KEPT},
     ),
     "start-zero-is-largest-free-block": (
         ["-n1:2048:+8M"],
         [{"number": 2, "startMiB": 0, "sizeMiB": 4}],
         [t(1, MIB, 8 * MIB), t(2, 9 * MIB, 4 * MIB)],
+        {1: KEPT},
     ),
     "number-zero-takes-lowest-free": (
         ["-n1:2048:+8M", "-n3:20M:+4M"],
         [{"number": 0, "label": "auto", "sizeMiB": 2}],
         # start 0 = the start of the largest free block (after partition 3)
         [t(1, MIB, 8 * MIB), t(2, 24 * MIB, 2 * MIB, "auto"), t(3, 20 * MIB, 4 * MIB)],
+        {1: KEPT, 3: KEPT},
     ),
     "fixed-guids": (
         [],
         [{"number": 1, "sizeMiB": 4, "guid": G1.lower(), "typeGuid": G2.lower()}],
         [t(1, MIB, 4 * MIB, "", G2)],
+        {1: G1},
     ),
 }
 
@@ -93,17 +106,19 @@ def _apply_case(loopdevs, runner, setup, parts, wipe_table=False):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_partition_case(name, loopdevs, runner):
-    setup, parts, expected = CASES[name]
+    setup, parts, expected, guids = CASES[name]
     dev, before = _apply_case(loopdevs, runner, setup, parts)
     after = loopdevs.table(dev)
     assert [(p["number"], p["start"], p["size"], p["type"], p["label"]) for p in after] == expected
-    # kept partitions keep their unique GUID; new ones get the configured one
     old = {p["number"]: p["guid"] for p in before}
-    for p in after:
-        if name.startswith("keep") or name.startswith("resize") or (name == "fill-rest-of-disk" and p["number"] == 1):
-            assert p["guid"] == old[p["number"]]
-    if name == "fixed-guids":
-        assert after[0]["guid"] == G1
+    new = {p["number"]: p["guid"] for p in after}
+    for number, guid in guids.items():
+        if guid == KEPT:
+            assert new[number] == old[number], number
+        elif guid == NEW:
+            assert new[number] != old[number], number
+        else:
+            assert new[number] == guid, number
     # the kernel knows exactly the table's partitions, with the table's geometry
     nodes = loopdevs.partitions(dev)
     assert sorted(nodes) == [p["number"] for p in after]

@@ -209,6 +209,7 @@ def test_relabel_runs_setfiles_on_what_the_stage_touched(root: Path, work: Path,
 def test_no_relabel_when_selinux_is_disabled(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IGNITE_TOOL_SETFILES", str(work / "does-not-exist"))
     run_ignite({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/x"}]}}, root, work / "w")
+    assert (root / "etc/x").is_file()  # written, and setfiles (missing here) was never run
 
 
 def test_command_line_failure_is_one_clear_line(root: Path, work: Path) -> None:
