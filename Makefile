@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
 CACHE := .cache
 
 .PHONY: demo test test-fast test-e2e bench deps venv oracle clean lint
@@ -24,8 +25,14 @@ deps:
 oracle: deps
 	@tools/get-oracle.sh $(CACHE)/ignition
 
-demo: venv
+# The demo needs ignite and its run-time dependencies only, not the test extras.
+demo: $(DEMO_STAMP)
 	@$(PY) tools/demo.py
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
 
 test: deps oracle venv lint
 	$(PY) -m pytest -q

@@ -18,7 +18,7 @@ import os
 # --- the initramfs defaults of `ignite run` -------------------------------------------
 ROOT = "/sysroot"  # --root: the target root the stages write into
 CONFIG_CACHE = "/run/ignition.json"  # --config-cache: the rendered config (mode 0600)
-STATE_FILE = "/run/ignition/state"  # --state-file: what the stages share (docs/spec/state.md)
+STATE_FILE = "/run/ignition/state"  # --state-file: what the stages share (docs/spec/stages.md#state)
 NEEDNET_FILE = "/run/ignition/neednet"  # --neednet: fetch-offline's "the config needs network"
 CMDLINE_FILE = "/proc/cmdline"  # --cmdline: the kernel command line
 FETCH_TIMEOUT = 120.0  # --fetch-timeout: seconds to wait for the user config

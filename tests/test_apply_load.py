@@ -29,7 +29,7 @@ def test_merge_references_are_fetched_verified_and_merged(tmp_path):
 
 
 def test_upper_case_hash_of_a_referenced_config_fails_as_in_ignition(tmp_path):
-    # Referenced configs compare the hex string as written (config-v3.md §4.1).
+    # Referenced configs compare the hex string as written (docs/spec/config.md#resources).
     url = _child()
     digest = hashlib.sha512(urllib.parse.unquote_to_bytes(url[len("data:,"):])).hexdigest().upper()
     cfg = {"ignition": {"version": "3.3.0", "config": {"replace":

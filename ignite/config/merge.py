@@ -1,9 +1,9 @@
-"""Ignition's merge of two configs of the newest spec (config-v3.md §7; merge.go at HEAD).
+"""Ignition's merge of two configs of the newest spec (docs/spec/config.md#merge).
 
 Used for base fragments, `ignition.config.merge` children and `base ⊕ user`. Generic over
 the model's records: the field kind (codec.field_specs) decides the rule, and one
 table says how each list is keyed. The result is not validated again here; the caller
-that renders the user config does that (§7.7).
+that renders the user config does that (docs/spec/config.md#rendering).
 """
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ def _same(value: Any) -> Hashable:
     return value
 
 
-# (owner class, attribute) → how its entries are keyed (§6). A list that is not here is
-# an append-list: parent entries, then child entries (§7.4).
+# (owner class, attribute) → how its entries are keyed (docs/spec/config.md#duplicates).
+# A list that is not here is an append-list: parent entries, then child entries
+# (docs/spec/config.md#merge).
 KEYS: dict[tuple[type, str], KeyFn] = {
     (model.IgnitionConfig, "merge"): lambda r: r.source or "",
     (model.TLS, "certificate_authorities"): lambda r: r.source or "",

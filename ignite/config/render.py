@@ -66,7 +66,7 @@ def _keep_deadline(initial: FetchSettings) -> Keep:
 
 
 def render(config: Config, settings: FetchSettings, fetched: list[FetchedConfig], keep: Keep, depth: int = 0) -> Config:
-    """replace, else merge[] in order, each child rendered recursively (docs/spec/config.md).
+    """replace, else merge[] in order, each child rendered recursively (docs/spec/config.md#rendering).
     `keep(config, settings)` adjusts the settings derived from each config."""
     if depth > MAX_DEPTH:
         raise ConfigError("config references nest more than 50 deep: a reference loop?")

@@ -2,7 +2,7 @@
 
 3.x dispatch is upstream Ignition's: the version must equal one of V3 as go-semver
 compares them (numbers by value, so `03.1.0` is 3.1.0; pre-release and build metadata
-included). Legacy dispatch follows Ignition 0.x's chain of parsers (translation.md §0.1):
+included). Legacy dispatch follows Ignition 0.x's chain of parsers (docs/spec/legacy.md#version-dispatch):
 2.x versions must equal one of LEGACY_V2 the same way; a version below 2.0.0, an
 unparseable one or none at all falls through to the v1 parser, which wants the integer
 `"ignitionVersion": 1`. Without `ignitionVersion` those are upstream's
@@ -122,7 +122,7 @@ def detect(obj: Any) -> str:
 
 
 def precheck(data: bytes) -> bytes:
-    """The checks Ignition 0.x made before decoding (translation.md §0.1): gzip data is
+    """The checks Ignition 0.x made before decoding (docs/spec/legacy.md#version-dispatch): gzip data is
     unpacked, and cloud-config or scripts are named as what they are. Raises VersionError."""
     if data[:2] == b"\x1f\x8b":
         data = gunzip(data)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = get_logger("ignite.stages")
 
-# Highest priority first (runtime.md §4.1), each overridable as upstream.
+# Highest priority first (docs/spec/stages.md#system-config-dirs-and-base-configs), each overridable as upstream.
 SYSTEM_DIRS = distro.SYSTEM_DIRS
 STATE_KEYS = state.KEYS
 

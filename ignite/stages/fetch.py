@@ -127,7 +127,7 @@ def _read_device(device: str | None, path: str | None) -> bytes | None:
 
 def config_needs_network(config: Config) -> bool:
     """A Resource with a network scheme, a tang server without advertisement, or a custom
-    clevis pin that says so (runtime.md §5)."""
+    clevis pin that says so (docs/spec/stages.md#neednet)."""
     from ignite.resource.pipeline import needs_network
 
     stack: list[Any] = [config]

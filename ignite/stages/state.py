@@ -1,4 +1,4 @@
-"""The state file the stages share (runtime.md §9): a JSON object, dir 0700, file 0600,
+"""The state file the stages share (docs/spec/stages.md#state): a JSON object, dir 0700, file 0600,
 trailing newline, every upstream key present (null when empty), saved after every
 successful stage. ignite adds `stageTimings` {stage: seconds} for the files stage's report.
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ignite.config.render import FetchedConfig
 
     class State(TypedDict, total=False):
-        """The state file's record (docs/spec/state.md); every key may be null."""
+        """The state file's record (docs/spec/stages.md#state); every key may be null."""
 
         fetchedConfigs: list[FetchedConfig] | None
         luksPersistKeyFiles: dict[str, str] | None  # volume name -> data URL of its key

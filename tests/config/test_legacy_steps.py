@@ -1,4 +1,4 @@
-"""Each translation step, with the examples of translation.md §1-§5."""
+"""Each translation step, with the examples of docs/spec/legacy.md#steps."""
 from __future__ import annotations
 
 from ignite.config.translate import (v1_to_v2_0, v2_0_to_v2_1, v2_1_to_v2_2, v2_2_to_v2_3,

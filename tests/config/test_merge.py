@@ -1,4 +1,4 @@
-"""Ignition's merge semantics (config-v3.md §6, §7): one test per rule and per keyed list."""
+"""Ignition's merge semantics (docs/spec/config.md#duplicates, #merge): one test per rule and per keyed list."""
 from __future__ import annotations
 
 import pytest
@@ -16,7 +16,7 @@ def merged(parent: dict, child: dict) -> dict:
     return to_json(merge(cfg(**parent), cfg(**child)))
 
 
-# --- §7.1-7.3 scalars and objects ------------------------------------------------------
+# --- merge rules 1-3 (docs/spec/config.md#merge): scalars and objects ------------------------------------------------------
 
 def test_value_scalar_child_wins_even_with_zero_value():
     parent = model.Config(ignition=model.Ignition(version="3.6.0", timeouts=model.Timeouts(http_total=5)))
@@ -71,7 +71,7 @@ def test_merge_is_not_commutative_child_wins_conflicts():
     assert merged(b, a)["systemd"]["units"][0]["contents"] == "A"
 
 
-# --- §7.4 append-lists -------------------------------------------------------------------
+# --- merge rule 4: append-lists -------------------------------------------------------------------
 
 def test_file_append_is_concatenated_with_duplicates():
     section = {"storage": {"files": [{"path": "/f", "append": [{"source": "data:,p"}, {"source": "data:,p"}]}]}}
@@ -107,7 +107,7 @@ def test_luks_options_concatenated_open_options_keyed():
     assert l["device"] == "/dev/a"
 
 
-# --- §7.5 keyed lists, one test per list ---------------------------------------------------
+# --- merge rule 5: keyed lists, one test per list ---------------------------------------------------
 
 def _check_keyed(parent: dict, child: dict, path: tuple, expected: list) -> None:
     out = merged(parent, child)
@@ -304,7 +304,7 @@ def test_kernel_arguments_keyed_with_a_shared_namespace():
     )
 
 
-# --- §7.6 consequences ----------------------------------------------------------------------
+# --- consequences of the rules ----------------------------------------------------------------------
 
 def test_child_unit_only_disabling_keeps_parent_contents():
     out = merged({"systemd": {"units": [{"name": "a.service", "contents": "[Install]\nWantedBy=x\n", "enabled": True}]}},
@@ -319,7 +319,7 @@ def test_child_file_without_mode_keeps_parent_mode():
 
 
 def test_child_empty_format_overrides_parent_format():
-    # §7.7: the result is then invalid (format "" with a path); merge itself does not judge.
+    # The result is then invalid (docs/spec/config.md#rendering) (format "" with a path); merge itself does not judge.
     out = merge(cfg(storage={"filesystems": [{"device": "/dev/a", "format": "ext4", "path": "/var"}]}),
                 cfg(storage={"filesystems": [{"device": "/dev/a", "format": ""}]}))
     assert out.storage.filesystems[0].format == "" and out.storage.filesystems[0].path == "/var"
@@ -351,7 +351,7 @@ def test_every_list_in_the_model_has_a_merge_rule():
                 walk(spec.cls)
 
     walk(model.Config)
-    # each keyed list of §6 really is keyed, each append-list of §7.4 really appends
+    # each keyed list really is keyed, each append-list really appends
     assert not set(KEYS) & APPEND_LISTS
 
 

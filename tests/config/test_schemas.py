@@ -83,7 +83,7 @@ def test_the_newest_schema_has_exactly_the_models_fields():
     assert schema_fields(compiled("3.7.0-experimental")) == model_fields(model.Config)
 
 
-# config-v3.md §2: where each field first appears, and fields that changed shape.
+# docs/spec/config.md#versions: where each field first appears, and fields that changed shape.
 SINCE = {
     "ignition.proxy.noProxy": "3.1.0",
     "ignition.config.merge[].httpHeaders[].name": "3.1.0",

@@ -1,4 +1,4 @@
-"""3.x translation: upstream's upgrade steps (translation.md §6) and `downgrade` for
+"""3.x translation: upstream's upgrade steps (docs/spec/config.md#between-3x-versions) and `downgrade` for
 `ignite translate --to`, whose output real Ignition of the target version accepts."""
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_upgrade_strips_special_bits_before_3_6_only() -> None:
 
 
 def test_upgrade_3_4_keeps_tang_advertisement_deliberately() -> None:
-    # Upstream's 3.4→3.5 step loses it (config-v3.md §9); we keep the user's intent.
+    # Upstream's 3.4→3.5 step loses it (docs/spec/config.md#between-3x-versions); we keep the user's intent.
     tang = {"url": "http://t", "thumbprint": "x", "advertisement": "{\"payload\": \"p\"}"}
     cfg = {"ignition": {"version": "3.4.0"}, "storage": {"luks": [{"name": "a", "device": "/dev/a", "clevis": {"tang": [tang]}}]}}
     out = upgrade(cfg, "3.4.0")

@@ -1,4 +1,4 @@
-"""3.x validation of RAID and LUKS (clevis, tang, cex) per version (config-v3.md §5.7, §6)."""
+"""3.x validation of RAID and LUKS (clevis, tang, cex) per version (docs/spec/config.md#validation, #duplicates)."""
 from __future__ import annotations
 
 import sys

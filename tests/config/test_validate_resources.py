@@ -1,5 +1,5 @@
 """3.x validation of resources, URLs per version, the ignition section, passwd and
-kernelArguments duplicates (config-v3.md §4, §5.2, §5.3, §6)."""
+kernelArguments duplicates (docs/spec/config.md#resources, #validation, #duplicates)."""
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,4 @@
-"""3.x validation of storage nodes, disks/partitions, filesystems (config-v3.md §5.1, §5.4-§5.6)."""
+"""3.x validation of storage nodes, disks/partitions, filesystems (docs/spec/config.md#validation)."""
 from __future__ import annotations
 
 import sys
@@ -21,7 +21,7 @@ def files(*entries):
 
 
 CASES = [
-    # --- paths (§5.1) ---
+    # --- paths (docs/spec/config.md#validation) ---
     Case("path-ok", "3.0.0", files({"path": "/etc/motd"})),
     Case("path-empty", "3.0.0", files({"path": ""}), [E(F + ".path", "path not specified")]),
     Case("path-missing", "3.3.0", files({}), [E(F + ".path", "path not specified")]),
@@ -90,7 +90,7 @@ CASES = [
          [E(L + ".path", "path conflicts with systemd unit or dropin")]),
     Case("file-over-unit-without-contents-ok", "3.3.0", {"storage": {"files": [{"path": "/etc/systemd/system/a.service"}]},
                                                          "systemd": {"units": [{"name": "a.service", "mask": True}]}}),
-    # --- duplicates in the shared node namespace (§6) ---
+    # --- duplicates in the shared node namespace (docs/spec/config.md#duplicates) ---
     Case("dup-file-file", "3.0.0", files({"path": "/a"}, {"path": "/a"}), [E("$.storage.files.1", "duplicate entry defined")]),
     Case("dup-dir-file", "3.3.0", {"storage": {"files": [{"path": "/a"}], "directories": [{"path": "/a"}]}},
          [E("$.storage.files.0", "duplicate entry defined")]),
@@ -98,7 +98,7 @@ CASES = [
          [E(L, "duplicate entry defined")]),
     Case("dup-literal-only", "3.3.0", files({"path": "/a"}, {"path": "/b"})),
     Case("append-dups-allowed", "3.3.0", files({"path": "/a", "append": [{"source": "data:,x"}, {"source": "data:,x"}]})),
-    # --- disks / partitions (§5.5) ---
+    # --- disks / partitions (docs/spec/config.md#validation) ---
     Case("disk-ok", "3.3.0", {"storage": {"disks": [{"device": "/dev/vdb", "partitions": [{"number": 1, "label": "a"}]}]}}),
     Case("disk-device-required", "3.0.0", {"storage": {"disks": [{"partitions": [{"number": 1}]}]}},
          [E("$.storage.disks.0.device", "disk device is required")]),
@@ -151,7 +151,7 @@ CASES = [
           E(P + ".1", "duplicate entry defined")]),
     Case("dup-disks", "3.3.0", {"storage": {"disks": [{"device": "/dev/vdb"}, {"device": "/dev/vdb"}]}},
          [E("$.storage.disks.1", "duplicate entry defined")]),
-    # --- filesystems (§5.6) ---
+    # --- filesystems (docs/spec/config.md#validation) ---
     Case("fs-ok", "3.0.0", {"storage": {"filesystems": [{"device": "/dev/vdb1", "format": "ext4", "path": "/var", "label": "VAR"}]}}),
     Case("fs-device-empty", "3.3.0", {"storage": {"filesystems": [{"format": "ext4"}]}},
          [E(FS + ".device", "path not specified")]),

@@ -1,4 +1,4 @@
-"""3.x validation of systemd units and drop-ins (config-v3.md §5.8, §6)."""
+"""3.x validation of systemd units and drop-ins (docs/spec/config.md#validation, #duplicates)."""
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,5 @@
-"""The conformance corpus: configs built from the spec digest's rules (config-v3.md §1-§8,
-translation.md §0-§4), each with the verdict the spec gives and the rule it tests.
+"""The conformance corpus: configs built from the rules in docs/spec/config.md and
+docs/spec/legacy.md, each with the verdict the spec gives and the rule it tests.
 
 Cases of 3.0.0-3.3.0, and of 3.4.0 (spelled `3.4.0-experimental` for Debian's 2.14), are
 also judged by `ignition-validate`; the rest (3.5.0, 3.6.0, 3.7.0-experimental, legacy,
@@ -197,9 +197,9 @@ def _parsing(b: Builder) -> None:
           differs="2.14 had 3.4.0 as experimental; HEAD only knows the released 3.4.0")
     for v in (V34, V35, V36, V37X):
         b.raw(f"raw-minimal@{v}", "§1.1 accepted versions", _dump({"ignition": {"version": v}}), True, oracle=False, version=v)
-    b.raw("version-2.x-is-legacy", "translation.md §0: ignite accepts legacy versions (an intentional extension)",
+    b.raw("version-2.x-is-legacy", "docs/spec/legacy.md: ignite accepts legacy versions (an intentional extension)",
           b'{"ignition":{"version":"2.2.0"}}', True, differs="2.14 (like upstream 3.x) rejects 2.x configs")
-    b.raw("version-1-is-legacy", "translation.md §0: ignitionVersion 1 is accepted by ignite",
+    b.raw("version-1-is-legacy", "docs/spec/legacy.md: ignitionVersion 1 is accepted by ignite",
           b'{"ignitionVersion":1}', True, differs="2.14 (like upstream 3.x) rejects v1 configs")
 
 
@@ -569,11 +569,11 @@ def _kargs(b: Builder) -> None:
     b.rule("kargs-wrong-type", "§1.2 kernel arguments are strings (3.3+)", {"kernelArguments": {"shouldExist": [1]}}, before(V33))
 
 
-# --- translation.md §0-§4 legacy versions -----------------------------------------------------------------
+# --- docs/spec/legacy.md legacy versions -----------------------------------------------------------------
 
 def _legacy(b: Builder) -> None:
-    b.legacy("v1-minimal", "translation.md §0.1 ignitionVersion 1", {"ignitionVersion": 1}, True)
-    b.legacy("v1-full", "translation.md §1.1 v1 schema", {
+    b.legacy("v1-minimal", "docs/spec/legacy.md#version-dispatch ignitionVersion 1", {"ignitionVersion": 1}, True)
+    b.legacy("v1-full", "docs/spec/legacy.md#steps v1 schema", {
         "ignitionVersion": 1,
         "storage": {"disks": [{"device": "/dev/sdb", "wipeTable": True, "partitions": [{"label": "data", "number": 1, "size": 4096, "start": 2048}]}],
                     "filesystems": [{"device": "/dev/disk/by-partlabel/data", "format": "ext4", "create": {"force": True, "options": []},
@@ -581,37 +581,37 @@ def _legacy(b: Builder) -> None:
         "systemd": {"units": [{"name": "hello.service", "enable": True, "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}]},
         "networkd": {"units": [{"name": "10-eth.network", "contents": "[Match]\nName=eth0\n"}]},
         "passwd": {"users": [{"name": "core", "create": {"uid": 1000, "groups": ["wheel"]}}]}}, True)
-    b.legacy("v1-version-2", "translation.md §0.1 ignitionVersion must be 1", {"ignitionVersion": 2}, False)
-    b.legacy("v1-misaligned", "translation.md §1.1 partition start must be 2048-aligned",
+    b.legacy("v1-version-2", "docs/spec/legacy.md#version-dispatch ignitionVersion must be 1", {"ignitionVersion": 2}, False)
+    b.legacy("v1-misaligned", "docs/spec/legacy.md#steps partition start must be 2048-aligned",
              {"ignitionVersion": 1, "storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "start": 100, "size": 2048}]}]}}, False)
     for v in ("2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0"):
-        b.legacy(f"minimal@{v}", "translation.md §0.1 legacy versions are accepted", {"ignition": {"version": v}}, True)
-        b.legacy(f"unit@{v}", "translation.md §2 units",
+        b.legacy(f"minimal@{v}", "docs/spec/legacy.md#version-dispatch legacy versions are accepted", {"ignition": {"version": v}}, True)
+        b.legacy(f"unit@{v}", "docs/spec/legacy.md#steps units",
                  {"ignition": {"version": v}, "systemd": {"units": [{"name": "a.service", "enable": True, "contents": UNIT}]}}, True)
         b.legacy(f"file-relative@{v}", "2.x path rules: path not absolute",
                  {"ignition": {"version": v}, "storage": {"files": [{"filesystem": "root", "path": "etc/x", "mode": 420}]}}, False)
         b.legacy(f"bad-scheme@{v}", "2.x url schemes", {"ignition": {"version": v}, "storage": {"files": [
             {"filesystem": "root", "path": "/etc/x", "mode": 420, "contents": {"source": "ftp://x/y"}}]}}, False)
-    b.legacy("sectors@2.2.0", "translation.md §5.4 sector sizes (which 3.x cannot say) keep their meaning",
+    b.legacy("sectors@2.2.0", "docs/spec/legacy.md#to-3x sector sizes (which 3.x cannot say) keep their meaning",
              {"ignition": {"version": "2.2.0"}, "storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "size": 1000, "start": 2048}]}]}}, True)
-    b.legacy("append-overwrite@2.2.0", "translation.md §3 cannot set both append and overwrite to true",
+    b.legacy("append-overwrite@2.2.0", "docs/spec/legacy.md#steps cannot set both append and overwrite to true",
              {"ignition": {"version": "2.2.0"}, "storage": {"files": [{"filesystem": "root", "path": "/x", "mode": 420, "append": True, "overwrite": True,
                                                                         "contents": {"source": "data:,a"}}]}}, False)
-    b.legacy("mix-mib-sectors@2.3.0", "translation.md §4 cannot mix MBs and sectors within a disk",
+    b.legacy("mix-mib-sectors@2.3.0", "docs/spec/legacy.md#steps cannot mix MBs and sectors within a disk",
              {"ignition": {"version": "2.3.0"}, "storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "sizeMiB": 10}, {"number": 2, "size": 2048}]}]}}, False)
-    b.legacy("header-dup@2.4.0", "translation.md §4 Found duplicate HTTP header",
+    b.legacy("header-dup@2.4.0", "docs/spec/legacy.md#steps Found duplicate HTTP header",
              {"ignition": {"version": "2.4.0", "config": {"append": [{"source": "http://e/x", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]}]}}}, False)
-    b.legacy("v2.5-exp", "translation.md §0.1 2.5.0-experimental is rejected by the 2.4 parser, which tops the legacy "
+    b.legacy("v2.5-exp", "docs/spec/legacy.md#version-dispatch 2.5.0-experimental is rejected by the 2.4 parser, which tops the legacy "
              "chain ignite follows (Flatcar's); Ignition 0.x itself also had a 2.5.0-experimental parser",
              {"ignition": {"version": "2.5.0-experimental"}}, False)
-    b.legacy("v2.4-exp", "translation.md §0.1 2.4.0-experimental falls to 2.3, which rejects it", {"ignition": {"version": "2.4.0-experimental"}}, False)
+    b.legacy("v2.4-exp", "docs/spec/legacy.md#version-dispatch 2.4.0-experimental falls to 2.3, which rejects it", {"ignition": {"version": "2.4.0-experimental"}}, False)
     _legacy_rules(b)
-    b.legacy("networkd@2.2.0", "translation.md §5.5 networkd units keep their meaning",
+    b.legacy("networkd@2.2.0", "docs/spec/legacy.md#to-3x networkd units keep their meaning",
              {"ignition": {"version": "2.2.0"}, "networkd": {"units": [{"name": "10-eth.network", "contents": "[Match]\nName=eth0\n"}]}}, True)
 
 
 def _legacy_rules(b: Builder) -> None:
-    """2.x rules by version (translation.md §1-§4), each from the version it appears in."""
+    """2.x rules by version (docs/spec/legacy.md#steps), each from the version it appears in."""
     def cfg(v: str, **body: Any) -> dict[str, Any]:
         return {"ignition": {"version": v}, **body}
 
@@ -625,7 +625,7 @@ def _legacy_rules(b: Builder) -> None:
                  cfg(v, storage={"files": [{"path": "/etc/x", "mode": 420}]}), False)
         b.legacy(f"fs-mount-and-path@{v}", "2.x a filesystem has exactly one of mount and path",
                  cfg(v, storage={"filesystems": [{"name": "a", "path": "/a", "mount": {"device": "/dev/sdb", "format": "ext4"}}]}), False)
-        b.legacy(f"fs-path-only@{v}", "translation.md §5.3: a path-only 2.x filesystem has no 3.x form (ign-converter "
+        b.legacy(f"fs-path-only@{v}", "docs/spec/legacy.md#to-3x: a path-only 2.x filesystem has no 3.x form (ign-converter "
                  "yields an empty device); ignite rejects it with a clear error, where 0.x accepted it",
                  cfg(v, storage={"filesystems": [{"name": "a", "path": "/a"}]}), False)
         b.legacy(f"fs-swap@{v}", "2.x swap from 2.1",

@@ -1,5 +1,5 @@
 """Filesystems on loop partitions: every format with label and UUID, reuse and wipe
-under upstream's rules (runtime.md §8.5), and the refusals that must change nothing."""
+under upstream's rules (docs/spec/stages.md#filesystems), and the refusals that must change nothing."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The mount and umount stages on loop partitions (runtime.md §10, §12)."""
+"""The mount and umount stages on loop partitions (docs/spec/stages.md#mount-and-umount)."""
 from __future__ import annotations
 
 import json

@@ -1,6 +1,6 @@
 """The partition decision table on real loop devices: each case lays out an existing
 table with sgdisk, runs ignite's disks stage, and compares the resulting table (number,
-start, size, type, label; GUIDs where fixed) with what the spec (runtime.md §8.2) says.
+start, size, type, label; GUIDs where fixed) with what the spec (docs/spec/stages.md#partitions) says.
 
 Expectations come from the spec: Debian's ignition 2.14 cannot run its disks stage here
 (it waits for devices through systemd's D-Bus API)."""

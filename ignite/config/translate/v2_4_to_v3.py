@@ -6,7 +6,7 @@ config's meaning.
 
 Where 3.x JSON cannot say what 2.x meant, the model's legacy-only keys carry it
 (`sizeSectors`/`startSectors`, filesystem `name`, node `filesystem`); see ign-converter's
-refusals in translation.md §5.4 — we translate instead:
+refusals in docs/spec/legacy.md#to-3x — we translate instead:
 
 - networkd units become files under /etc/systemd/network/ (as Flatcar does), after the
   config's own files, as 2.x wrote them after the storage nodes;

@@ -1,6 +1,6 @@
 """Translation between 3.x spec versions, on normalized config dicts.
 
-`upgrade` follows upstream's step translators 3.0 → 3.1 → … → 3.6 (translation.md §6);
+`upgrade` follows upstream's step translators 3.0 → 3.1 → … → 3.6 (docs/spec/config.md#between-3x-versions);
 a 3.7.0-experimental config is already at the top. `downgrade` goes the other way for
 `ignite translate --to VERSION`: whatever the target cannot express is left out and
 reported, so the output is valid for that version's Ignition.
