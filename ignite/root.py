@@ -18,7 +18,7 @@ import os
 import posixpath
 import stat
 
-from ignite.errors import RootEscapeError
+from ignite.errors import NodeError, RootEscapeError
 
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
@@ -142,8 +142,6 @@ class Root:
         if cur != self.path:
             self.guard(cur + "/x")
             if not os.path.isdir(cur):
-                from ignite.errors import NodeError
-
                 raise NodeError(self.inner(cur), "a non-directory is in the way of a needed directory")
         for d in reversed(missing):
             os.mkdir(d, mode)

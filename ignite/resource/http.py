@@ -8,7 +8,7 @@ import ssl
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -65,8 +65,6 @@ AZURE_BLOB_API = "2021-08-06"
 
 
 def _is_azure_blob(url: str) -> bool:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return parts.scheme == "https" and (parts.hostname or "").endswith(AZURE_BLOB_SUFFIX)
 

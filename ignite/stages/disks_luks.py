@@ -11,7 +11,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 
-from ignite.config.model import Clevis, Luks
+from ignite.config.model import Clevis, Luks, Resource
 from ignite.errors import CommandError, DeviceError
 from ignite.stages.disks_devices import Devices
 from ignite.system import blkid, luks, udev
@@ -132,7 +132,6 @@ def _bind_clevis(plan: LuksPlan, key_file: str) -> None:
     adverts = {}
     for server in vol.clevis.tang:
         if not server.advertisement:
-            from ignite.config.model import Resource
             from ignite.resource import fetch_bytes
 
             adverts[server.url] = fetch_bytes(Resource(source=server.url.rstrip("/") + "/adv")).decode()

@@ -7,6 +7,8 @@ disk's plan is valid does anything get written, one sgdisk call per disk."""
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from dataclasses import dataclass, field
 
 from ignite.config.model import Disk, Partition
@@ -214,8 +216,6 @@ def _resolve_dimensions(facts: DiskFacts, wanted: list[Wanted]) -> None:
 
 
 def _check_not_in_use(plan: DiskPlan, existing: dict[int, sgdisk.PartitionInfo]) -> None:
-    import os
-
     if not os.path.exists(plan.node) or not _is_block(plan.node):
         return
     mounted = mounts.mounted_devnums()
@@ -230,9 +230,6 @@ def _check_not_in_use(plan: DiskPlan, existing: dict[int, sgdisk.PartitionInfo])
 
 
 def _is_block(node: str) -> bool:
-    import os
-    import stat
-
     return stat.S_ISBLK(os.stat(node).st_mode)
 
 

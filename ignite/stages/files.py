@@ -14,12 +14,12 @@ import os
 import stat
 from pathlib import Path
 
-from ignite.errors import NodeError, UsageError
+from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
-from ignite.report import IGNITE_REPORT, RESULT_FILE, ActionLog
+from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, ignite_report, result_json
 from ignite.root import Root
 from ignite.stages.files_journal import Journal
-from ignite.stages.files_nodes import NodeWriter, check_owners, plan_nodes, write_atomic
+from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, remove_all, write_atomic
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -106,8 +106,6 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
     from ignite.system.luks import luks_uuid
     from ignite.system.users import Accounts
 
-    from ignite.errors import CommandError
-
     def uuid_of(device: str) -> str:
         try:
             return luks_uuid(ctx.device_map.get(device, device))
@@ -126,7 +124,6 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
     """Files a platform asked for (Hyper-V's KVP pools), kept in the state by the fetch stage."""
     from ignite.config.codec import from_json
     from ignite.config.model import File
-    from ignite.stages.files_nodes import NodeEntry
     from ignite.system.users import Accounts
 
     entries = []
@@ -137,8 +134,6 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
-    from ignite.report import ALREADY_RAN, result_json
-
     if journal.is_done("result"):
         return
     host = root.resolve(RESULT_FILE)
@@ -158,8 +153,6 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         data = result_json(state.get("fetchedConfigs"), previous)
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
-    from ignite.stages.files_nodes import remove_all
-
     journal.begin("result", hashlib.sha256(data).hexdigest())
     if os.path.lexists(host) and not stat.S_ISREG(os.lstat(host).st_mode):
         remove_all(host)
@@ -169,7 +162,6 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
 
 
 def _is_live_image() -> bool:
-    from ignite.errors import ToolMissingError
     from ignite.system.run import run
 
     try:
@@ -180,8 +172,6 @@ def _is_live_image() -> bool:
 
 def _write_ignite_report(root: Root, config_sha: str, state: dict[str, Any], timings: dict[str, float], actions: ActionLog) -> None:
     from ignite import __version__
-    from ignite.report import ignite_report
-
     data = ignite_report(
         version=__version__,
         config_sha256=config_sha,
