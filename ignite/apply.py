@@ -10,15 +10,16 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ignite.errors import IgniteError, UsageError
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
+    from ignite.stages import StageContext
 
 log = logging.getLogger("ignite.apply")
 STAGES = ("disks", "mount", "files", "umount")
@@ -35,8 +36,8 @@ def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
     """The config file, parsed and rendered as the fetch stage renders it: merge/replace
     references fetched and verified, CAs inlined, the result validated."""
     from ignite.config.parse import parse
-    from ignite.resource import FetchSettings
     from ignite.config.render import render_user_config
+    from ignite.resource import FetchSettings
 
     config = parse(config_path.read_bytes(), source=str(config_path))
     return render_user_config(config, FetchSettings(http_total=fetch_timeout), [])
@@ -116,7 +117,7 @@ def _attach(device_map: dict[str, str], attached: list[str], result: ApplyResult
     return mapped
 
 
-def _unmount_quietly(ctx) -> None:
+def _unmount_quietly(ctx: StageContext) -> None:
     from ignite.stages.umount import run as umount
 
     ctx.stage = "umount"

@@ -21,8 +21,9 @@ from ignite.errors import ConfigError, IgniteError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
     from pathlib import Path
-    from typing import Any, NoReturn, Sequence
+    from typing import Any, NoReturn
 
 
 def _path(text: str) -> Path:
@@ -110,8 +111,10 @@ COMMANDS: dict[str, Command] = {
         "run one boot stage (as the dracut units do)",
         "Run one boot stage. Defaults are the initramfs ones.",
         (
-            Option("--stage", "stage", required=True, text="fetch-offline, fetch, kargs, disks, mount, files or umount"),
-            Option("--platform", "platform", text="platform id (default: ignition.platform.id from the kernel command line)"),
+            Option("--stage", "stage", required=True,
+                   text="fetch-offline, fetch, kargs, disks, mount, files or umount"),
+            Option("--platform", "platform",
+                   text="platform id (default: ignition.platform.id from the kernel command line)"),
             Option("--root", "root", "path", distro.ROOT, "target root (default: %(default)s)"),
             Option("--config-cache", "config_cache", "path", distro.CONFIG_CACHE,
                    "rendered config cache (default: %(default)s)"),
@@ -247,6 +250,14 @@ class Args:
     def __eq__(self, other: object) -> bool:
         return vars(self) == vars(other)
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an attribute that was never set: as argparse's Namespace.
+        raise AttributeError(name)
+
+    if TYPE_CHECKING:
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     def __repr__(self) -> str:
         return f"Args({vars(self)!r})"
 
@@ -284,14 +295,15 @@ def _quick_args(argv: list[str]) -> Args | None:
             values.append(arg)
         else:
             name, eq, value = arg.partition("=")
-            option = options.get(name)
-            if option is None or option.kind == "flag" or option.many:
+            found = options.get(name)
+            if found is None or found.kind == "flag" or found.many:
                 return None
             if not eq:
-                value = next(rest, None)
-                if value is None or value.startswith("-"):
+                following = next(rest, None)
+                if following is None or following.startswith("-"):
                     return None
-            setattr(args, option.dest, value)
+                value = following
+            setattr(args, found.dest, value)
     if command is None:
         return None
     if positional is not None:
@@ -356,8 +368,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not valid:
             worst = max(worst, 1)
         if args.format == "text":
-            for e in entries:
-                print(format_entry(shown, e, format_path))
+            for entry in entries:
+                print(format_entry(shown, entry, format_path))
     if args.format == "json":
         import json
 
@@ -401,7 +413,9 @@ def format_entry(shown: str, e: dict[str, Any], format_path: Any) -> str:
 def cmd_translate(args: argparse.Namespace) -> int:
     import json
 
-    from ignite.config.translate.target import EXPERIMENTAL, TARGETS, translate_bytes
+    from ignite.config.translate.target import translate_bytes
+    from ignite.config.versions import EXPERIMENTAL
+    from ignite.config.versions import V3 as TARGETS
 
     target = args.target
     if target == "3.4.0-experimental":

@@ -23,8 +23,8 @@ import json
 import re
 from typing import Any
 
-from ignite.config.report import JsonPath
 from ignite.config.gojson import fold_key, merge_objects
+from ignite.config.report import JsonPath
 
 MAX_DEPTH = 10000  # Go's encoding/json limit
 INDEX_DEPTH = 48  # repeated keys deeper than this are not reported (no report names such a path)

@@ -110,6 +110,7 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
     if versions.is_legacy(version):
         from ignite.config.translate.legacy import upgrade_legacy
 
+        cfg: dict[str, Any] | None
         cfg, legacy_report = upgrade_legacy(obj, version)
         report.extend(legacy_report)
     else:

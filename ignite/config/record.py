@@ -83,7 +83,7 @@ class Record:
             raise TypeError(f"{cls.__name__}() takes at most {len(cls._record_fields)} positional arguments")
         values = self.__dict__
         values.update(cls._record_defaults)
-        for f, arg in zip(cls._record_fields, args):
+        for f, arg in zip(cls._record_fields, args, strict=False):  # fewer args than fields
             values[f.name] = arg
         if kwargs:
             unknown = kwargs.keys() - cls._record_defaults.keys()

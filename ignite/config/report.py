@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from ignite.errors import format_path as format_path  # the one JSON path formatter, re-exported
 
-PathElem = Union[str, int]
+PathElem = str | int
 JsonPath = tuple[PathElem, ...]
 
 ERROR = "error"

@@ -75,7 +75,8 @@ def semver(version: str) -> Semver | None:
 
 @cache
 def _known() -> dict[Semver, str]:
-    return {semver(v): v for v in V3 + LEGACY_V2}
+    # Every known version parses: semver() returns None only for malformed ones.
+    return {parsed: v for v in V3 + LEGACY_V2 if (parsed := semver(v)) is not None}
 
 
 def detect(obj: Any) -> str:

@@ -67,7 +67,12 @@ def _run(ctx: StageContext, args: dict[str, str], platform: str, provider: Provi
 
 
 def acquire(
-    ctx: StageContext, args: dict[str, str], platform: str, provider: Provider, offline: bool, fetched: list[FetchedConfig]
+    ctx: StageContext,
+    args: dict[str, str],
+    platform: str,
+    provider: Provider,
+    offline: bool,
+    fetched: list[FetchedConfig],
 ) -> Config:
     """The rendered user config; `fetched` gets the state entries as they happen."""
     settings = FetchSettings(offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None)
@@ -111,7 +116,9 @@ def _fetch_url(url: str, settings: FetchSettings) -> bytes:
 
 def _read_device(device: str | None, path: str | None) -> bytes | None:
     if not device or not path:
-        raise ProviderError("cmdline", 'both "ignition.config.device" and "ignition.config.path" must be provided together')
+        raise ProviderError(
+            "cmdline", 'both "ignition.config.device" and "ignition.config.path" must be provided together'
+        )
     if "/" in device or device in (".", ".."):
         raise ProviderError("cmdline", f'invalid device label "{device}"')
     from ignite.providers.configdrive import read_file, wait_for_label

@@ -24,17 +24,19 @@ if TYPE_CHECKING:
         luksPersistVolumeKeyFiles: dict[str, str] | None
         stageTimings: dict[str, float]  # ignite's: seconds per stage, for the report
 
-KEYS = ("fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles")
+KEYS = (
+    "fetchedConfigs", "luksPersistKeyFiles", "notatedDirectories", "providerOutputFiles", "luksPersistVolumeKeyFiles",
+)
 TIMINGS = "stageTimings"
 # Upstream appends this every stage that reads the system base config, present or not.
-BASE_ENTRY = {"kind": "base", "source": "system", "referenced": False}
+BASE_ENTRY: FetchedConfig = {"kind": "base", "source": "system", "referenced": False}
 
 
 def read(path: str | os.PathLike[str]) -> State:
     """The state; {} when there is none yet. Unreadable or not JSON: UsageError."""
     try:
         with open(path, "rb") as f:
-            state = json.loads(f.read())
+            state: State = json.loads(f.read())  # JSON, as the stages wrote it (checked below)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -47,7 +49,7 @@ def read(path: str | os.PathLike[str]) -> State:
 def write(path: str | os.PathLike[str], state: State) -> None:
     """Atomically, with every upstream key (null when empty)."""
     for key in KEYS:
-        state.setdefault(key, None)  # type: ignore[misc]
+        state.setdefault(key, None)  # type: ignore[misc]  # KEYS are State's keys
     path = os.fspath(path)
     os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
@@ -64,7 +66,7 @@ def finish_stage(path: str | os.PathLike[str], stage: str, seconds: float, *, ba
     Read afresh: the stage itself may have changed the state (mount, files, fetch)."""
     state = read(path)
     if base_entry:
-        state["fetchedConfigs"] = [*(state.get("fetchedConfigs") or ()), dict(BASE_ENTRY)]
-    timings = state.get(TIMINGS)
-    state[TIMINGS] = {**(timings if isinstance(timings, dict) else {}), stage: round(seconds, 6)}
+        state["fetchedConfigs"] = [*(state.get("fetchedConfigs") or ()), {**BASE_ENTRY}]
+    timings = state.get("stageTimings")
+    state["stageTimings"] = {**(timings if isinstance(timings, dict) else {}), stage: round(seconds, 6)}
     write(path, state)

@@ -72,8 +72,10 @@ def test_a_wiped_table_has_nothing_to_keep() -> None:
 REFUSED = [
     ("unwanted but present, no wipePartitionEntry", [have(1)], [want(1, should_exist=False, index=2)],
      "partition 1 exists but is specified as nonexistent"),
-    ("start differs", [have(1)], [want(1, start=4096, index=2)], "starting sector did not match (specified 4096, got 2048)"),
-    ("size differs, no resize", [have(1)], [want(1, size=4096, index=2)], "size did not match (specified 4096, got 2048)"),
+    ("start differs", [have(1)], [want(1, start=4096, index=2)],
+     "starting sector did not match (specified 4096, got 2048)"),
+    ("size differs, no resize", [have(1)], [want(1, size=4096, index=2)],
+     "size did not match (specified 4096, got 2048)"),
     ("label differs", [have(1, label="a")], [want(1, label="b", index=2)], "label did not match"),
     ("GUID differs", [have(1)], [want(1, guid="AAAAAAAA-2222-3333-4444-555555555555", index=2)], "GUID did not match"),
     ("type differs", [have(1)], [want(1, type_guid=SWAP, index=2)], "type GUID did not match"),
@@ -82,7 +84,8 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("disk", "wanted", "message"), [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED])
+@pytest.mark.parametrize(("disk", "wanted", "message"), [case[1:] for case in REFUSED],
+                         ids=[case[0] for case in REFUSED])
 def test_decide_refuses(disk: list[PartitionInfo], wanted: list[Wanted], message: str) -> None:
     with pytest.raises(DeviceError) as exc:
         decide(facts(*disk), wanted)

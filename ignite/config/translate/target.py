@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ignite.config.versions import EXPERIMENTAL, NEWEST
-from ignite.config.versions import V3 as TARGETS
 
 
 def translate_bytes(data: bytes, source: str, target: str) -> tuple[dict[str, Any], list[str]]:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from ignite.config.versions import NEWEST
 from ignite.config.report import Report
 from ignite.config.translate.v1_to_v2_0 import data_url
+from ignite.config.versions import NEWEST
 
 ROOT = "root"
 NETWORKD_DIR = "/etc/systemd/network"
