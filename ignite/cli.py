@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device-map", action="append", default=[], metavar="CFGDEV=IMAGE_OR_DEV",
                    help="use IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)")
     p.set_defaults(func=cmd_apply)
+
+    from ignite.cli_status import add_parsers
+
+    add_parsers(sub, common)
     return parser
 
 
@@ -249,10 +253,9 @@ def _quick_run_args(argv: list[str]) -> _RunArgs | None:
 
 
 def _setup_logging(verbose: bool, debug: bool) -> None:
-    import logging
+    from ignite import log
 
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="ignite: %(message)s")
+    log.setup(verbose, debug)
 
 
 # --- input ---------------------------------------------------------------------------

@@ -6,14 +6,14 @@ tokens without `=` are ignored by `values()` (but count for `flag()`, as the
 generator's parser sees a bare `ignition.firstboot` as true)."""
 from __future__ import annotations
 
-import logging
 import os
 import re
 from pathlib import Path
 
 from ignite.errors import UsageError
+from ignite.log import get_logger
 
-log = logging.getLogger("ignite.cmdline")
+log = get_logger("ignite.cmdline")  # not logging: the files stage reads the command line for the push
 
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"
 DEFAULT_PATH = Path("/proc/cmdline")
@@ -25,6 +25,9 @@ PLATFORM = "ignition.platform.id"
 LEGACY_PLATFORM = ("flatcar.oem.id", "coreos.oem.id")
 # A finite budget for fetching the config (Go duration or seconds); ignite's own.
 FETCH_TIMEOUT = "ignition.fetch.timeout"
+# Where to POST the report (ignite's own, for fleets), and the bound on the whole push.
+REPORT_URL = "ignite.report.url"
+REPORT_TIMEOUT = "ignite.report.timeout"
 FALSE_VALUES = frozenset({"", "0", "no", "off"})
 
 

@@ -101,8 +101,12 @@ def run_stage(ctx: StageContext) -> None:
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
     import importlib
 
+    from ignite import record
     from ignite.stages import state
 
+    wall = record.wall_now()
+    record.open_for(ctx.state_file, ctx.stage)
+    record.stage_started(ctx.stage, wall)
     state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
     module = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     error: BaseException | None = None
@@ -110,11 +114,26 @@ def run_stage(ctx: StageContext) -> None:
         module.run(ctx)
     except BaseException as exc:
         error = exc
+        _record_failure(ctx.stage, wall, started, exc)
         raise
     finally:
         if ctx.stage not in FETCH_STAGES:
             _report_status(ctx, error)
-    state.finish_stage(ctx.state_file, ctx.stage, time.monotonic() - started, base_entry=ctx.stage not in FETCH_STAGES)
+    seconds = time.monotonic() - started
+    state.finish_stage(ctx.state_file, ctx.stage, seconds, base_entry=ctx.stage not in FETCH_STAGES)
+    record.stage_finished(ctx.stage, wall, seconds, "success")
+    if ctx.stage == "files":
+        from ignite.report_push import push_after_files
+
+        push_after_files(ctx)
+
+
+def _record_failure(stage: str, wall: float, started: float, error: BaseException) -> None:
+    from ignite import record
+    from ignite.report import classify, scrub
+
+    record.stage_finished(stage, wall, time.monotonic() - started, "failure")
+    record.failed(stage, classify(error), scrub(str(error) or type(error).__name__))
 
 
 def _report_status(ctx: StageContext, error: BaseException | None) -> None:
@@ -198,9 +217,13 @@ def run_idle(
         return False
     if not isinstance(cfg, dict) or has_work(cfg) or _status_platform_possible(platform, cmdline_file):
         return False
+    from ignite import record
     from ignite.stages import state
 
-    state.finish_stage(state_file, stage, time.monotonic() - started, base_entry=True)
+    seconds = time.monotonic() - started
+    state.finish_stage(state_file, stage, seconds, base_entry=True)
+    record.append({"event": "stage", "stage": stage, "at": record.wall_now() - round(seconds, 3),
+                   "seconds": round(seconds, 6), "status": "success", "idle": True}, record.path_for(state_file))
     if verbose:
         import sys
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ignite import cmdline
+from ignite import cmdline, record
 from ignite.config.record import fields, is_record, replace
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.stages import cache
@@ -104,6 +104,7 @@ def acquire(
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
         return Config(ignition=Ignition(version=cache.NEWEST_VERSION))
     config = _parse(data, source)
+    record.config_source("user", cmdline.config_url(args) or source, data)
     fetched.append({"kind": "user", "source": source, "referenced": False})
     return render_user_config(config, settings, fetched)
 
@@ -138,9 +139,17 @@ def _keep_deadline(initial: FetchSettings) -> Any:
 
 
 def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[bytes | None, str]:
+    from ignite.resource.pipeline import needs_network
+
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
+        if "${" in url and not (pctx.settings.offline and needs_network(url)):
+            # Per-machine configs; fetch-offline only signals neednet for a network URL:
+            # ${mac} is the NIC that gets the lease, which is not known before the network.
+            from ignite.identity import expand
+
+            url = expand(url)
         if device or path:
             log.warning("both ignition.config.url and ignition.config.device/path are given: using the URL")
         return _fetch_url(url, pctx.settings), "cmdline"
@@ -198,12 +207,12 @@ def render(
         raise ConfigError("config references nest more than 50 deep: a reference loop?")
     ign = config.ignition.config
     if ign.replace.source is not None:
-        child = _fetch_referenced(ign.replace, settings, fetched)
+        child = _fetch_referenced(ign.replace, settings, fetched, "replace")
         child_settings = settings_from_config(child, offline=settings.offline, base=settings)
         return render(child, keep(child, child_settings) if keep else child_settings, fetched, depth + 1, keep)
     accumulated = config
     for reference in ign.merge:
-        child = _fetch_referenced(reference, settings, fetched)
+        child = _fetch_referenced(reference, settings, fetched, "merge")
         merged = merge(accumulated, child)
         settings = settings_from_config(merged, offline=settings.offline, base=settings)
         settings = keep(merged, settings) if keep else settings
@@ -211,7 +220,7 @@ def render(
     return accumulated
 
 
-def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[dict[str, Any]]) -> Config:
+def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[dict[str, Any]], kind: str) -> Config:
     from ignite.resource import fetch_bytes
 
     if resource.source is None:
@@ -220,6 +229,7 @@ def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list
     if not data:
         raise ConfigError("not a config (empty)", source=redact_url(resource.source))
     config = _parse(data, redact_url(resource.source))
+    record.config_source(kind, resource.source, data)
     fetched.append({"kind": "user", "source": _url_path(resource.source), "referenced": True})
     return config
 

@@ -92,9 +92,7 @@ def run(ctx: StageContext) -> None:
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
-    timings = dict(state.get("stageTimings") or {})
-    timings["files"] = actions.seconds()
-    _write_ignite_report(root, config_sha, state, timings, actions)
+    _write_ignite_report(ctx, root, actions.seconds())
     _relabel(root, actions)
 
 
@@ -178,20 +176,17 @@ def _is_live_image() -> bool:
         return False
 
 
-def _write_ignite_report(root: Root, config_sha: str, state: dict[str, Any], timings: dict[str, float], actions: ActionLog) -> None:
-    from ignite import __version__
-    from ignite.report import ignite_report
+def _write_ignite_report(ctx: StageContext, root: Root, seconds: float) -> None:
+    """The report (docs/report.md): this boot so far, the files stage counted as succeeded
+    since writing the report is its last act."""
+    from ignite.report import current_report, render
+    from ignite.stages.cache import stage_platform
 
-    data = ignite_report(
-        version=__version__,
-        config_sha256=config_sha,
-        fetched_configs=state.get("fetchedConfigs"),
-        stage_timings=timings,
-        actions=actions.actions,
-    )
+    report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
+                               finishing="files", finishing_seconds=seconds)
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
-    write_atomic(root, host, data, 0o600)
+    write_atomic(root, host, render(report), 0o600)
 
 
 # --- SELinux --------------------------------------------------------------------------

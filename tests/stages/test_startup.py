@@ -227,8 +227,10 @@ def test_every_stage_timing_reaches_the_files_report(tmp_path: Path) -> None:
     assert list(state["stageTimings"]) == ["kargs", "disks", "mount", "files", "umount"]
     assert len(state["fetchedConfigs"]) == 5
     report = json.loads((paths["root"] / "etc/ignite/report.json").read_text())
-    assert list(report["stages"]) == ["kargs", "disks", "mount", "files"]
-    assert all(v["seconds"] > 0 for v in report["stages"].values())
+    assert [s["name"] for s in report["stages"]] == ["kargs", "disks", "mount", "files"]
+    assert all(s["seconds"] > 0 and s["status"] == "success" for s in report["stages"])
+    assert [s.get("idle", False) for s in report["stages"]] == [True, True, True, False]
+    assert report["stages"][3]["actions"] == {"write file": 1, "write result file": 1}
     assert (paths["root"] / "etc/motd").read_text() == "hi"
 
 
