@@ -212,18 +212,30 @@ def classify(error: BaseException) -> str:
     http, timeout, hash, …), else the kind of error."""
     from ignite import errors
 
-    if isinstance(error, errors.StageError):
-        error = error.cause
-    if isinstance(error, errors.FetchError):
-        return f"fetch-{error.kind}"
-    for cls, kind in (
+    kinds = (
         (errors.ConfigError, "config"), (errors.DeviceError, "device"), (errors.NodeError, "node"),
         (errors.CommandError, "command"), (errors.ToolMissingError, "tool-missing"),
         (errors.ProviderError, "platform"), (errors.RootEscapeError, "root-escape"),
-        (errors.UsageError, "usage"),
-    ):
-        if isinstance(error, cls):
-            return kind
+        (errors.IdentityError, "identity"), (errors.UsageError, "usage"),
+    )
+    # The error, then what it wraps: StageError.cause, or the exception being handled when
+    # a stage raised its own (kargs wraps a missing tool in its own message).
+    # A fetch failure anywhere in the chain names the cause best (a file that could not be
+    # written because its source is gone is a fetch failure), else the outermost known kind.
+    chain: list[BaseException] = []
+    queue: list[BaseException | None] = [error]
+    while queue and len(chain) < 16:
+        seen = queue.pop(0)
+        if seen is not None and seen not in chain:
+            chain.append(seen)
+            queue.extend((getattr(seen, "cause", None), seen.__cause__, seen.__context__))
+    for seen in chain:
+        if isinstance(seen, errors.FetchError):
+            return f"fetch-{seen.kind}"
+    for seen in chain:
+        for cls, kind in kinds:
+            if isinstance(seen, cls):
+                return kind
     if isinstance(error, OSError):
         return "io"
     if isinstance(error, KeyboardInterrupt):

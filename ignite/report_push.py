@@ -152,16 +152,20 @@ def report_url(cmdline_file: str) -> tuple[str | None, float]:
     return url, budget
 
 
-def push_boot_report(state_file: str, cmdline_file: str, root: str | None, *, result: str) -> bool:
+def push_boot_report(state_file: str, config_cache: str, cmdline_file: str, platform: str | None, *,
+                     result: str) -> bool:
     """Renders the boot record and pushes it, if the command line asks for a push."""
     url, budget = report_url(cmdline_file)
     if url is None:
         return False
     from ignite.report import current_report, render
 
-    report, cas = current_report(state_file, cmdline_file, result=result)
+    report, cas = current_report(state_file, config_cache, platform, result=result)
     return push(url, render(report), cas=cas, budget=budget)
 
 
 def push_after_files(ctx: StageContext) -> None:
-    push_boot_report(str(ctx.state_file), str(ctx.cmdline_file), str(ctx.root), result="success")
+    from ignite.stages.cache import stage_platform
+
+    push_boot_report(str(ctx.state_file), str(ctx.config_cache), str(ctx.cmdline_file), stage_platform(ctx),
+                     result="success")
