@@ -95,14 +95,33 @@ def _stream(url: str, scheme: str, resource: Resource, dest: BinaryIO | _Countin
         from ignite.resource.prefetch import prefetched
 
         chunks = prefetched(chunks)
+    meter = None
+    if scheme not in NETWORK_FREE:
+        from ignite.progress import Meter
+
+        meter = Meter(redact_url(shown))
+        chunks = _metered(chunks, meter, url)
     for chunk in decompress(chunks, resource.compression, shown):
         if verifier is not None:
             verifier.update(chunk)
         dest.write(chunk)
     if verifier is not None:
         verifier.check()
+    if meter is not None:
+        meter.done()
     if scheme != "data":
         log.info("fetched %s", redact_url(url))
+
+
+def _metered(chunks: Iterator[bytes], meter: object, url: str) -> Iterator[bytes]:
+    """The raw (still compressed) bytes as they arrive; the total once the reader knows it."""
+    from ignite.progress import expected
+
+    for chunk in chunks:
+        if meter.total is None:  # type: ignore[attr-defined]
+            meter.total = expected(url)  # type: ignore[attr-defined]
+        meter.update(len(chunk))  # type: ignore[attr-defined]
+        yield chunk
 
 
 def display_url(url: str) -> str:
