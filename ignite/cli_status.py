@@ -64,6 +64,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ignite import record
     from ignite.report import current_report, render
 
+    if args.platform is None:
+        from pathlib import Path
+
+        from ignite import cmdline
+        from ignite.errors import UsageError
+
+        try:
+            args.platform = cmdline.platform_id(cmdline.values(cmdline.read(Path(args.cmdline))))
+        except UsageError:
+            args.platform = None
     result = args.result
     if result is None:
         events = record.read(record.path_for(args.state_file))
