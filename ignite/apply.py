@@ -39,7 +39,11 @@ def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
     from ignite.config.render import render_user_config
     from ignite.resource import FetchSettings
 
-    config = parse(config_path.read_bytes(), source=str(config_path))
+    from ignite import record
+
+    data = config_path.read_bytes()
+    config = parse(data, source=str(config_path))
+    record.config_source("user", str(config_path), data)
     return render_user_config(config, FetchSettings(http_total=fetch_timeout), [])
 
 
@@ -49,10 +53,19 @@ def apply(config_path: Path, root: Path, device_map: dict[str, str], *, devices:
     stage needs root and this is not root), the disks and mount stages are skipped and the
     result says why. `before_files(root)` runs after the mount stage, e.g. to unpack a base
     tree into the freshly made filesystems of an image build."""
+    from ignite import record
+
+    with tempfile.TemporaryDirectory(prefix="ignite-apply-", dir=state_dir) as tmp:
+        record.open_for(Path(tmp) / "state", "fetch")  # the report names the config apply rendered
+        config = load(Path(config_path))
+        return _apply_stages(config, Path(tmp), Path(root), device_map, devices, before_files)
+
+
+def _apply_stages(config: Config, state: Path, root: Path, device_map: dict[str, str], devices: bool,
+                  before_files: Callable[[Path], None] | None) -> ApplyResult:
     from ignite.stages import StageContext, run_stage
     from ignite.stages.cache import save_config
 
-    config = load(Path(config_path))
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     result = ApplyResult()
@@ -66,31 +79,29 @@ def apply(config_path: Path, root: Path, device_map: dict[str, str], *, devices:
     if config.kernel_arguments.should_exist or config.kernel_arguments.should_not_exist:
         result.skipped["kargs"] = "kernel arguments cannot be applied to a directory root"
 
-    with tempfile.TemporaryDirectory(prefix="ignite-apply-", dir=state_dir) as tmp:
-        state = Path(tmp)
-        attached: list[str] = []
-        mounted = False
-        ctx = StageContext(stage="disks", root=root, config_cache=state / "config.json",
-                           state_file=state / "state", neednet_file=state / "neednet")
-        try:
-            if "disks" not in result.skipped:
-                ctx.device_map = _attach(device_map, attached, result)
-            ctx.set_config(config)
-            save_config(ctx, config)
-            for stage in STAGES:
-                if stage in result.skipped:
-                    log.info("apply: skipping %s: %s", stage, result.skipped[stage])
-                    continue
-                ctx.stage = stage
-                if stage == "files" and before_files is not None:
-                    before_files(root)
-                run_stage(ctx)
-                mounted = stage == "mount" or (mounted and stage != "umount")
-                result.ran.append(stage)
-        finally:
-            if mounted:
-                _unmount_quietly(ctx)
-            _detach(attached)
+    attached: list[str] = []
+    mounted = False
+    ctx = StageContext(stage="disks", root=root, config_cache=state / "config.json",
+                       state_file=state / "state", neednet_file=state / "neednet")
+    try:
+        if "disks" not in result.skipped:
+            ctx.device_map = _attach(device_map, attached, result)
+        ctx.set_config(config)
+        save_config(ctx, config)
+        for stage in STAGES:
+            if stage in result.skipped:
+                log.info("apply: skipping %s: %s", stage, result.skipped[stage])
+                continue
+            ctx.stage = stage
+            if stage == "files" and before_files is not None:
+                before_files(root)
+            run_stage(ctx)
+            mounted = stage == "mount" or (mounted and stage != "umount")
+            result.ran.append(stage)
+    finally:
+        if mounted:
+            _unmount_quietly(ctx)
+        _detach(attached)
     return result
 
 

@@ -143,6 +143,40 @@ COMMANDS: dict[str, Command] = {
         ),
         "cmd_apply",
     ),
+    "status": Command(
+        "was this machine provisioned, when, by which config, and where the time went",
+        "Read the report ignite left in the root (or, in the initramfs, the boot record) and say "
+        "whether the machine was provisioned (docs/report.md). Exit 0 provisioned, 1 failed, "
+        "2 usage or I/O error, 3 never provisioned, 4 provisioning under way.",
+        (
+            Option("--root", "root", "str", "/", "the provisioned root (default: %(default)s)"),
+            Option("--state-file", "state_file", "str", distro.STATE_FILE,
+                   "the initramfs state file, whose boot record is read when the root has no report "
+                   "(default: %(default)s)"),
+            Option("--config-cache", "config_cache", "str", distro.CONFIG_CACHE,
+                   "the initramfs config cache (default: %(default)s)"),
+            Option("--format", "format", ("text", "json"), "text", "output format (default: text)"),
+            Option("--long", "long", "flag", text="list every action and fetch"),
+            Option("--timings", "timings", "flag", text="where the first boot's time went, slowest first"),
+        ),
+        "cmd_status",
+    ),
+    "report": Command(
+        "print this boot's report so far; with --push, POST it to ignite.report.url",
+        "Render the boot record as the report (docs/report.md) on stdout. With --push, POST it to "
+        "ignite.report.url= from the kernel command line instead (the failure unit does this); a push "
+        "never fails the command.",
+        (
+            Option("--state-file", "state_file", "str", distro.STATE_FILE, "default: %(default)s"),
+            Option("--config-cache", "config_cache", "str", distro.CONFIG_CACHE, "default: %(default)s"),
+            Option("--cmdline", "cmdline", "str", distro.CMDLINE_FILE, "default: %(default)s"),
+            Option("--platform", "platform", text="platform id to name (default: from the kernel command line)"),
+            Option("--result", "result", ("success", "failure", "running"),
+                   text="the outcome to report (default: failure if the record has one, else running)"),
+            Option("--push", "push", "flag", text="POST the report to ignite.report.url"),
+        ),
+        "cmd_report",
+    ),
 }
 
 
@@ -323,10 +357,9 @@ def _quick_args(argv: list[str]) -> Args | None:
 
 
 def _setup_logging(verbose: bool, debug: bool) -> None:
-    import logging
+    from ignite import log
 
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="ignite: %(message)s")
+    log.setup(verbose, debug)
 
 
 # --- input ---------------------------------------------------------------------------
@@ -515,6 +548,20 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     apply(args.config, args.root, device_map)
     return 0
+
+
+# --- status / report ---------------------------------------------------------------------
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ignite.cli_status import status_command
+
+    return status_command(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ignite.cli_status import report_command
+
+    return report_command(args)
 
 
 if __name__ == "__main__":

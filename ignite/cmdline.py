@@ -6,15 +6,15 @@ tokens without `=` are ignored by `values()` (but count for `flag()`, as the
 generator's parser sees a bare `ignition.firstboot` as true)."""
 from __future__ import annotations
 
-import logging
 import os
 import re
 from pathlib import Path
 
 from ignite import distro
 from ignite.errors import UsageError
+from ignite.log import get_logger
 
-log = logging.getLogger("ignite.cmdline")
+log = get_logger("ignite.cmdline")  # not logging: the files stage reads the command line for the push
 
 CMDLINE_PATH_ENV = distro.CMDLINE_PATH_ENV
 DEFAULT_PATH = Path(distro.CMDLINE_FILE)
@@ -26,6 +26,9 @@ PLATFORM = "ignition.platform.id"
 LEGACY_PLATFORM = ("flatcar.oem.id", "coreos.oem.id")
 # A finite budget for fetching the config (Go duration or seconds); ignite's own.
 FETCH_TIMEOUT = "ignition.fetch.timeout"
+# Where to POST the report (ignite's own, for fleets), and the bound on the whole push.
+REPORT_URL = "ignite.report.url"
+REPORT_TIMEOUT = "ignite.report.timeout"
 FALSE_VALUES = frozenset({"", "0", "no", "off"})
 
 

@@ -136,6 +136,10 @@ class ProviderError(IgniteError):
         super().__init__(f"platform {platform}: {detail}")
 
 
+class IdentityError(IgniteError):
+    """A URL names an unknown identity variable (${mac}, …), or one this machine cannot tell."""
+
+
 class StageError(IgniteError):
     """A stage failed; wraps the cause with the stage name for the boot console."""
 

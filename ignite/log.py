@@ -30,6 +30,20 @@ def setup(verbose: bool, debug: bool) -> None:
 def _configure(logging: object) -> None:
     logging.basicConfig(stream=sys.stderr, level=_level, format=FORMAT)  # type: ignore[attr-defined]
 
+    class _ToRecord(logging.Handler):  # type: ignore[attr-defined,name-defined,misc]
+        def emit(self, entry: object) -> None:
+            to_record(entry.levelno, entry.getMessage())  # type: ignore[attr-defined]
+
+    logging.getLogger().addHandler(_ToRecord(WARNING))  # type: ignore[attr-defined]
+
+
+def to_record(level: int, text: str) -> None:
+    """Warnings and errors also go to the boot record (the report lists them), once a stage
+    has opened it."""
+    record = sys.modules.get("ignite.record")
+    if level >= WARNING and record is not None and record.active():
+        record.warning(record.current_stage(), text)
+
 
 class _ConfigureOnImport:
     """A meta path finder for `logging` only: finds it as usual, configures it once loaded."""
@@ -64,8 +78,11 @@ class Logger:
         logging = sys.modules.get("logging")
         if logging is not None:
             logging.getLogger(self.name).log(level, msg, *args, stacklevel=3)
-        elif level >= _level:
-            sys.stderr.write(f"ignite: {msg % args if args else msg}\n")
+        else:
+            text = msg % args if args else msg
+            if level >= _level:
+                sys.stderr.write(f"ignite: {text}\n")
+            to_record(level, text)
 
     def debug(self, msg: str, *args: object) -> None:
         self._log(DEBUG, msg, args)

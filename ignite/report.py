@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC
 from pathlib import Path
 
 from ignite import distro
 from ignite.log import get_logger
+from ignite.stages import STAGES
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from typing import Any
 
@@ -40,11 +43,20 @@ class ActionLog:
         self.stage = stage
         self.started = time.monotonic() if started is None else started
         self.actions: list[dict[str, str]] = [] if actions is None else actions
+        self._last = self.started
 
     def record(self, action: str, target: str) -> None:
-        """One line per action in the log too; never contents or hashes."""
+        """One line per action in the log and the boot record too; never contents or hashes.
+        An action's time is the time since the previous one (or the stage's start): what
+        `ignite status --timings` blames."""
+        from ignite import record
+
+        now = time.monotonic()
+        seconds = now - self._last
+        self._last = now
         log.info("%s: %s %s", self.stage, action, target)
         self.actions.append({"action": action, "target": target})
+        record.action(self.stage, action, target, seconds)
 
     def seconds(self) -> float:
         return round(time.monotonic() - self.started, 6)
@@ -81,18 +93,232 @@ def rfc3339(moment: datetime) -> str:
     return text
 
 
+REPORT_FORMAT = 1
+SCHEMA_ID = "https://ignite.invalid/schemas/report-1.json"
+
+
 def ignite_report(
     *,
     version: str,
     config_sha256: str | None,
-    fetched_configs: list[dict[str, Any]] | None,
-    stage_timings: dict[str, float],
-    actions: list[dict[str, str]],
-) -> bytes:
-    report = {
+    config_version: str | None = None,
+    platform: str | None,
+    fetched_configs: Sequence[Mapping[str, Any]] | None,
+    events: list[dict[str, Any]],
+    result: str,
+    boot_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The report (docs/report.md, schemas/report-1.json) from the state's fetchedConfigs and
+    the boot record's events. Never contents, hashes of passwords, credentials or header
+    values: the record holds only redacted URLs and ignite's own messages, scrubbed again here."""
+    if now is None:
+        from datetime import datetime
+
+        now = datetime.now().astimezone()
+    from datetime import datetime
+
+    def stamp(seconds: float) -> str:
+        return rfc3339(datetime.fromtimestamp(seconds, UTC))
+
+    stages: dict[str, dict[str, Any]] = {}
+    actions: list[dict[str, Any]] = []
+    fetches: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    failure: dict[str, Any] | None = None
+    first_start: float | None = None
+    for event in events:
+        kind = event.get("event")
+        name = str(event.get("stage"))
+        if kind in ("stage-start", "stage") and isinstance(event.get("at"), (int, float)):
+            first_start = event["at"] if first_start is None else min(first_start, event["at"])
+        if kind == "stage-start":
+            stages[name] = {"name": name, "started": stamp(event["at"]), "seconds": None, "status": "running",
+                            "actions": {}, "warnings": stages.get(name, {}).get("warnings", [])}
+        elif kind == "stage":
+            entry = stages.setdefault(name, {"name": name, "actions": {}, "warnings": []})
+            entry.update(started=stamp(event["at"]), seconds=event.get("seconds"), status=event.get("status"))
+            if event.get("idle"):
+                entry["idle"] = True
+        elif kind == "action":
+            entry = stages.setdefault(name, {"name": name, "started": None, "seconds": None, "status": "running",
+                                             "actions": {}, "warnings": []})
+            entry["actions"][event["action"]] = entry["actions"].get(event["action"], 0) + 1
+            actions.append({"stage": name, "action": event["action"], "target": event["target"],
+                            "seconds": event.get("seconds")})
+        elif kind == "warning":
+            entry = stages.setdefault(name, {"name": name, "started": None, "seconds": None, "status": "running",
+                                             "actions": {}, "warnings": []})
+            entry["warnings"].append(scrub(event["message"]))
+        elif kind == "fetch":
+            fetches.append({k: event.get(k) for k in ("stage", "url", "bytes", "attempts", "seconds", "ok")})
+        elif kind == "config":
+            source = {k: event.get(k) for k in ("kind", "url", "sha256", "bytes")}
+            if source not in sources:
+                sources.append(source)
+        elif kind == "failure":
+            failure = {"stage": name, "kind": event.get("kind"), "message": scrub(str(event.get("message")))}
+    ordered = sorted(stages.values(), key=lambda s: STAGE_ORDER.get(s["name"], 99))
+    for entry in ordered:
+        entry.setdefault("started", None)
+        entry.setdefault("seconds", None)
+        entry.setdefault("status", "running")
+    return {
+        "format": REPORT_FORMAT,
         "ignite": {"version": version},
-        "config": {"sha256": config_sha256, "sources": fetched_configs or []},
-        "stages": {name: {"seconds": secs} for name, secs in stage_timings.items()},
+        "result": result,
+        "bootId": boot_id,
+        "platform": platform,
+        "started": None if first_start is None else stamp(first_start),
+        "finished": rfc3339(now),
+        "config": {
+            "sha256": config_sha256,
+            "version": config_version,
+            "sources": sources,
+            "fetchedConfigs": _unique(fetched_configs or []),
+        },
+        "stages": ordered,
         "actions": actions,
+        "fetches": fetches,
+        "warnings": [w for s in ordered for w in s["warnings"]],
+        "failure": failure,
     }
+
+
+STAGE_ORDER = {name: i for i, name in enumerate(STAGES)}
+
+
+def _unique(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The state's fetchedConfigs without repeats: upstream appends the system base config's
+    entry once per stage, which says nothing more the second time."""
+    seen: list[Mapping[str, Any]] = []
+    for entry in entries:
+        if entry not in seen:
+            seen.append(entry)
+    return seen
+
+
+def render(report: dict[str, Any]) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def scrub(text: str) -> str:
+    """A message with URL credentials, data: URL contents and query strings removed: the
+    report and the push may leave the machine."""
+    import re
+
+    text = re.sub(r"(?i)\bdata:[^\s\"']*", "data:…", text)
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']*@", r"\1***@", text)
+
+
+def classify(error: BaseException) -> str:
+    """The failure's kind for the report: a fetch error's own class (dns, connect, tls,
+    http, timeout, hash, …), else the kind of error."""
+    from ignite import errors
+
+    kinds = (
+        (errors.ConfigError, "config"), (errors.DeviceError, "device"), (errors.NodeError, "node"),
+        (errors.CommandError, "command"), (errors.ToolMissingError, "tool-missing"),
+        (errors.ProviderError, "platform"), (errors.RootEscapeError, "root-escape"),
+        (errors.IdentityError, "identity"), (errors.UsageError, "usage"),
+    )
+    # The error, then what it wraps: StageError.cause, or the exception being handled when
+    # a stage raised its own (kargs wraps a missing tool in its own message).
+    # A fetch failure anywhere in the chain names the cause best (a file that could not be
+    # written because its source is gone is a fetch failure), else the outermost known kind.
+    chain: list[BaseException] = []
+    queue: list[BaseException | None] = [error]
+    while queue and len(chain) < 16:
+        seen = queue.pop(0)
+        if seen is not None and seen not in chain:
+            chain.append(seen)
+            queue.extend((getattr(seen, "cause", None), seen.__cause__, seen.__context__))
+    for seen in chain:
+        if isinstance(seen, errors.FetchError):
+            return f"fetch-{seen.kind}"
+    for seen in chain:
+        for cls, kind in kinds:
+            if isinstance(seen, cls):
+                return kind
+    if isinstance(error, OSError):
+        return "io"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    return "internal"
+
+
+def current_report(
+    state_file: str, config_cache: str, platform: str | None, *, result: str, finishing: str | None = None,
+    finishing_seconds: float | None = None,
+) -> tuple[dict[str, Any], tuple[bytes, ...]]:
+    """The report of this boot so far, from the state, the boot record and the cached
+    config, and the config's CA bundles (for an https push). `finishing`: the stage that is
+    writing the report as its last act, counted as succeeded."""
+    import hashlib
+
+    from ignite import __version__, record
+    from ignite.errors import UsageError
+    from ignite.stages import state as shared_state
+
+    try:
+        state = shared_state.read(state_file)
+    except UsageError:
+        state = {}
+    events = record.read(record.path_for(state_file))
+    if finishing is not None:
+        events = [*events, {"event": "stage", "stage": finishing, "at": _start_of(events, finishing),
+                            "seconds": finishing_seconds, "status": "success"}]
+    sha = version = None
+    cas: tuple[bytes, ...] = ()
+    try:
+        with open(config_cache, "rb") as f:
+            cached = f.read()
+    except OSError:
+        cached = None
+    if cached is not None:
+        sha = hashlib.sha256(cached).hexdigest()
+        version, cas = _config_facts(cached)
+    try:
+        boot_id: str | None = BOOT_ID.read_text().strip()
+    except OSError:
+        boot_id = None
+    report = ignite_report(
+        version=__version__, config_sha256=sha, config_version=version, platform=platform,
+        fetched_configs=state.get("fetchedConfigs"), events=events, result=result, boot_id=boot_id,
+    )
+    return report, cas
+
+
+def _start_of(events: list[dict[str, Any]], stage: str) -> float:
+    for event in reversed(events):
+        if event.get("event") == "stage-start" and event.get("stage") == stage:
+            return float(event["at"])
+    from ignite import record
+
+    return record.wall_now()
+
+
+def _config_facts(cached: bytes) -> tuple[str | None, tuple[bytes, ...]]:
+    """The cached config's spec version and its CA bundles (inlined by the fetch stage as
+    data URLs)."""
+    try:
+        cfg = json.loads(cached)
+    except ValueError:
+        return None, ()
+    ignition = cfg.get("ignition") if isinstance(cfg, dict) else None
+    if not isinstance(ignition, dict):
+        return None, ()
+    version = ignition.get("version") if isinstance(ignition.get("version"), str) else None
+    cas = []
+    tls = ((ignition.get("security") or {}).get("tls") or {}) if isinstance(ignition.get("security"), dict) else {}
+    for ca in tls.get("certificateAuthorities") or ():
+        source = ca.get("source") if isinstance(ca, dict) else None
+        if isinstance(source, str) and source.lower().startswith("data:"):
+            from ignite.config.dataurl import decode_data_url
+            from ignite.errors import ConfigError
+
+            try:
+                cas.append(decode_data_url(source))
+            except ConfigError:
+                continue
+    return version, tuple(cas)

@@ -102,13 +102,10 @@ def _show_image(image: Path, work: Path) -> None:
         lines: list[str] = []
         _tree(mnt, lines)
         print("\n".join(lines))
-        report = mnt / "etc/ignite/report.json"
-        if report.exists():
-            print("\n== report (/etc/ignite/report.json) ==")
-            data = json.loads(report.read_text())
-            print(json.dumps({k: data[k] for k in data if k != "actions"}, indent=2))
-            for action in data.get("actions", []):
-                print(f"  {action}")
+        print("\n== ignite status --long --timings (from /etc/ignite/report.json in the image) ==", flush=True)
+        from ignite import cli
+
+        cli.main(["status", "--long", "--timings", f"--root={mnt}", f"--state-file={mnt}/nonexistent/state"])
     finally:
         for point in reversed(done):
             mounts.umount(point)

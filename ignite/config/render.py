@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Literal, TypedDict
 from urllib.parse import unquote, urlsplit
 
+from ignite import record
 from ignite.config import codec
 from ignite.config.merge import merge
 from ignite.config.model import Config, Resource, Verification
@@ -72,12 +73,12 @@ def render(config: Config, settings: FetchSettings, fetched: list[FetchedConfig]
         raise ConfigError("config references nest more than 50 deep: a reference loop?")
     ign = config.ignition.config
     if ign.replace.source is not None:
-        child = _fetch_referenced(ign.replace, settings, fetched)
+        child = _fetch_referenced(ign.replace, settings, fetched, "replace")
         child_settings = settings_from_config(child, offline=settings.offline, base=settings)
         return render(child, keep(child, child_settings), fetched, keep, depth + 1)
     accumulated = config
     for reference in ign.merge:
-        child = _fetch_referenced(reference, settings, fetched)
+        child = _fetch_referenced(reference, settings, fetched, "merge")
         merged = merge(accumulated, child)
         settings = settings_from_config(merged, offline=settings.offline, base=settings)
         settings = keep(merged, settings)
@@ -85,13 +86,14 @@ def render(config: Config, settings: FetchSettings, fetched: list[FetchedConfig]
     return accumulated
 
 
-def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[FetchedConfig]) -> Config:
+def _fetch_referenced(resource: Resource, settings: FetchSettings, fetched: list[FetchedConfig], kind: str) -> Config:
     if resource.source is None:
         raise ConfigError("source is required")
     data = fetch_bytes(resource, settings, exact_hash_case=True)
     if not data:
         raise ConfigError("not a config (empty)", source=redact_url(resource.source))
     config = parse(data, source=redact_url(resource.source))
+    record.config_source(kind, resource.source, data)
     fetched.append({"kind": "user", "source": _url_path(resource.source), "referenced": True})
     return config
 

@@ -28,7 +28,6 @@ log = logging.getLogger("ignite.fetch")
 CHUNK = 1 << 20
 CONNECT_TIMEOUT = 30.0
 MAX_REDIRECTS = 10
-PROGRESS_EVERY = 10.0  # seconds between progress lines of a long download
 ACCEPT = f"application/vnd.coreos.ignition+json;version={NEWEST}, */*;q=0.1"
 
 
@@ -156,7 +155,10 @@ class Client:
         """The body in chunks, failing clearly on a truncated body, a stall or the deadline."""
         expected = response.headers.get("Content-Length")
         received = 0
-        started = last_log = time.monotonic()
+        if expected and expected.isdigit():
+            from ignite.progress import expect
+
+            expect(url, int(expected))  # the pipeline's progress meter shows "of TOTAL" and an ETA
         try:
             while True:
                 if deadline.expired():
@@ -169,12 +171,6 @@ class Client:
                     break
                 received += len(chunk)
                 yield chunk
-                now = time.monotonic()
-                if now - last_log >= PROGRESS_EVERY:
-                    last_log = now
-                    total = f" of {int(expected) >> 20} MiB" if expected and expected.isdigit() else ""
-                    rate = received / (now - started) / (1 << 20)
-                    log.info("fetching %s: %d MiB%s (%.0f MiB/s)", redact_url(url), received >> 20, total, rate)
         finally:
             response.close()
         if expected and expected.isdigit() and received < int(expected):

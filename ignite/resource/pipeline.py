@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -56,6 +57,35 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         raise FetchError(url, "neednet", "resource requires networking")
     if resource.compression and scheme in ("s3", "arn"):
         raise FetchError(url, "scheme", "compression is not supported with that scheme")
+    from ignite import record
+
+    if not record.active() or scheme == "data":  # a data URL is its contents: never recorded
+        _stream(url, scheme, resource, dest, settings, exact_hash_case)
+        return
+    counted = _Counting(dest)
+    started = time.monotonic()
+    try:
+        _stream(url, scheme, resource, counted, settings, exact_hash_case)
+    except FetchError:
+        record.fetched(url, counted.size, time.monotonic() - started, ok=False)
+        raise
+    record.fetched(url, counted.size, time.monotonic() - started)
+
+
+class _Counting:
+    """The destination, counting what reaches it (for the report's fetch entries)."""
+
+    def __init__(self, dest: BinaryIO) -> None:
+        self.dest = dest
+        self.size = 0
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        return self.dest.write(chunk)
+
+
+def _stream(url: str, scheme: str, resource: Resource, dest: BinaryIO | _Counting, settings: FetchSettings,
+            exact_hash_case: bool) -> None:
     shown = display_url(url)
     verifier = None
     if resource.verification.hash is not None:
@@ -65,14 +95,33 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         from ignite.resource.prefetch import prefetched
 
         chunks = prefetched(chunks)
+    meter = None
+    if scheme not in NETWORK_FREE:
+        from ignite.progress import Meter
+
+        meter = Meter(redact_url(shown))
+        chunks = _metered(chunks, meter, url)
     for chunk in decompress(chunks, resource.compression, shown):
         if verifier is not None:
             verifier.update(chunk)
         dest.write(chunk)
     if verifier is not None:
         verifier.check()
+    if meter is not None:
+        meter.done()
     if scheme != "data":
         log.info("fetched %s", redact_url(url))
+
+
+def _metered(chunks: Iterator[bytes], meter: object, url: str) -> Iterator[bytes]:
+    """The raw (still compressed) bytes as they arrive; the total once the reader knows it."""
+    from ignite.progress import expected
+
+    for chunk in chunks:
+        if meter.total is None:  # type: ignore[attr-defined]
+            meter.total = expected(url)  # type: ignore[attr-defined]
+        meter.update(len(chunk))  # type: ignore[attr-defined]
+        yield chunk
 
 
 def display_url(url: str) -> str:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from ignite import record
 from ignite.errors import FetchError, redact_url
 
 log = logging.getLogger("ignite.fetch")
@@ -80,6 +81,7 @@ def with_retries(
     number = 0
     while True:
         number += 1
+        record.note_attempt(url)
         if number > 1 and deadline.expired():
             raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s, {number - 1} attempts)")
         try:

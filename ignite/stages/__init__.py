@@ -105,8 +105,12 @@ def run_stage(ctx: StageContext) -> None:
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
     import importlib
 
+    from ignite import record
     from ignite.stages import state
 
+    wall = record.wall_now()
+    record.open_for(ctx.state_file, ctx.stage)
+    record.stage_started(ctx.stage, wall)
     state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
     module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     error: BaseException | None = None
@@ -114,10 +118,39 @@ def run_stage(ctx: StageContext) -> None:
         module.run(ctx)
     except BaseException as exc:
         error = exc
+        _record_failure(ctx.stage, wall, started, exc)
         raise
     finally:
         _report_status(ctx, error)
-    state.finish_stage(ctx.state_file, ctx.stage, time.monotonic() - started, base_entry=ctx.stage not in FETCH_STAGES)
+    seconds = time.monotonic() - started
+    state.finish_stage(ctx.state_file, ctx.stage, seconds, base_entry=ctx.stage not in FETCH_STAGES)
+    record.stage_finished(ctx.stage, wall, seconds, "success")
+    if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
+        from ignite.report_push import push_after_files
+
+        push_after_files(ctx)
+
+
+def _push_wanted(cmdline_file: Path | str) -> bool:
+    """Whether the command line asks for a report push, without loading what a push needs."""
+    import os
+
+    path = os.fspath(cmdline_file)
+    if path == distro.CMDLINE_FILE:
+        path = distro.env(distro.CMDLINE_PATH_ENV, path) or path
+    try:
+        with open(path, "rb") as f:
+            return b"ignite.report.url=" in f.read()
+    except OSError:
+        return False
+
+
+def _record_failure(stage: str, wall: float, started: float, error: BaseException) -> None:
+    from ignite import record
+    from ignite.report import classify, scrub
+
+    record.stage_finished(stage, wall, time.monotonic() - started, "failure")
+    record.failed(stage, classify(error), scrub(str(error) or type(error).__name__))
 
 
 def _report_status(ctx: StageContext, error: BaseException | None) -> None:
@@ -201,9 +234,13 @@ def run_idle(
         return False
     if not isinstance(cfg, dict) or has_work(cfg) or _status_platform_possible(platform, cmdline_file):
         return False
+    from ignite import record
     from ignite.stages import state
 
-    state.finish_stage(state_file, stage, time.monotonic() - started, base_entry=True)
+    seconds = time.monotonic() - started
+    state.finish_stage(state_file, stage, seconds, base_entry=True)
+    record.append({"event": "stage", "stage": stage, "at": record.wall_now() - round(seconds, 3),
+                   "seconds": round(seconds, 6), "status": "success", "idle": True}, record.path_for(state_file))
     if verbose:
         import sys
 

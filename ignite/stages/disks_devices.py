@@ -58,8 +58,11 @@ class Devices:
         target = self.mapped(path)
         if self.device_map and target == path and not _BY_LINK.match(path) and path not in self.created:
             raise DeviceError(path, "not in the device map: refusing to use a device of this machine")
+        from ignite.progress import Waiting
+
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        waiting = Waiting(path if target == path else f"{path} ({target})", limit)
         delay = 0.01
         while True:
             if self.device_map and _BY_LINK.match(target):
@@ -72,6 +75,7 @@ class Devices:
             if time.monotonic() >= deadline:
                 shown = path if target == path else f"{path} (mapped to {target})"
                 raise DeviceError(shown, f"device did not appear within {limit:g} s")
+            waiting.tick()
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 

@@ -12,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from ignite import cmdline, distro, providers
+from ignite import cmdline, distro, providers, record
 from ignite.config.model import ClevisCustom, Config, Ignition, Resource, Tang
 from ignite.config.parse import parse
 from ignite.config.record import fields, is_record
@@ -86,6 +86,7 @@ def acquire(
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
         return Config(ignition=Ignition(version=NEWEST))
     config = parse(data, source=source)
+    record.config_source("user", cmdline.config_url(args) or source, data)
     fetched.append({"kind": "user", "source": source, "referenced": False})
     return render_user_config(config, settings, fetched)
 
@@ -94,6 +95,14 @@ def _user_config_bytes(args: dict[str, str], provider: Provider, pctx: ProviderC
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
+        from ignite.resource.pipeline import needs_network
+
+        if "${" in url and not (pctx.settings.offline and needs_network(url)):
+            # Per-machine configs; fetch-offline only signals neednet for a network URL:
+            # ${mac} is the NIC that gets the lease, which is not known before the network.
+            from ignite.identity import expand
+
+            url = expand(url)
         if device or path:
             log.warning("both ignition.config.url and ignition.config.device/path are given: using the URL")
         return _fetch_url(url, pctx.settings), "cmdline"

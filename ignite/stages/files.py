@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
-from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, ignite_report, result_json
+from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, current_report, render, result_json
 from ignite.root import Root
 from ignite.stages.files_journal import Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, remove_all, write_atomic
@@ -92,9 +92,7 @@ def run(ctx: StageContext) -> None:
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
-    timings = dict(state.get("stageTimings") or {})
-    timings["files"] = actions.seconds()
-    _write_ignite_report(root, config_sha, state, timings, actions)
+    _write_ignite_report(ctx, root, actions.seconds())
     _relabel(root, actions)
 
 
@@ -170,18 +168,16 @@ def _is_live_image() -> bool:
         return False
 
 
-def _write_ignite_report(root: Root, config_sha: str, state: dict[str, Any], timings: dict[str, float], actions: ActionLog) -> None:
-    from ignite import __version__
-    data = ignite_report(
-        version=__version__,
-        config_sha256=config_sha,
-        fetched_configs=state.get("fetchedConfigs"),
-        stage_timings=timings,
-        actions=actions.actions,
-    )
+def _write_ignite_report(ctx: StageContext, root: Root, seconds: float) -> None:
+    """The report (docs/report.md): this boot so far, the files stage counted as succeeded
+    since writing the report is its last act."""
+    from ignite.stages.cache import stage_platform
+
+    report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
+                               finishing="files", finishing_seconds=seconds)
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
-    write_atomic(root, host, data, 0o600)
+    write_atomic(root, host, render(report), 0o600)
 
 
 # --- SELinux --------------------------------------------------------------------------

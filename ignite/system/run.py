@@ -49,30 +49,52 @@ def run(
         full_env = {**os.environ, **env}
     data = input.encode() if isinstance(input, str) else input
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
-            input=data,
-            stdin=None if data is not None else subprocess.DEVNULL,
-            capture_output=True,
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=full_env,
-            timeout=timeout,
         )
     except FileNotFoundError:
         raise ToolMissingError(argv[0]) from None
-    except subprocess.TimeoutExpired as exc:
-        stderr = (exc.stderr or b"").decode(errors="replace")
-        # subprocess kills it: the error names SIGKILL and says why
-        raise CommandError(shown, -signal.SIGKILL, f"timed out after {timeout} s. {stderr}") from None
-    result = Completed(
-        tuple(argv),
-        proc.returncode,
-        proc.stdout.decode(errors="replace"),
-        proc.stderr.decode(errors="replace"),
-    )
+    stdout, stderr = _communicate(proc, data, timeout, shown)
+    result = Completed(tuple(argv), proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
     if check and proc.returncode != 0:
         log.error("%s failed (exit %d): %s", argv[0], proc.returncode, result.stderr.strip())
         raise CommandError(shown, proc.returncode, result.stderr)
     return result
+
+
+def _communicate(proc: subprocess.Popen[bytes], data: bytes | None, timeout: float | None,
+                 shown: list[str]) -> tuple[bytes, bytes]:
+    """The command's output; a command that runs long (mkfs of a large disk, a LUKS format,
+    an mdadm create) is named on the console every few seconds, and one past `timeout` is
+    killed."""
+    import time
+
+    from ignite import progress
+
+    started = time.monotonic()
+    first = True
+    while True:
+        elapsed = time.monotonic() - started
+        wait = progress.FIRST_AFTER if first else progress.PROGRESS_INTERVAL
+        if timeout is not None:
+            wait = min(wait, max(timeout - elapsed, 0.0))
+        try:
+            stdout, stderr = proc.communicate(data if first else None, timeout=wait)
+            return stdout, stderr
+        except subprocess.TimeoutExpired:
+            first = False
+            elapsed = time.monotonic() - started
+            if timeout is not None and elapsed >= timeout:
+                proc.kill()
+                _, stderr = proc.communicate()
+                # killed: the error names SIGKILL and says why
+                raise CommandError(shown, -signal.SIGKILL,
+                                   f"timed out after {timeout} s. {stderr.decode(errors='replace')}") from None
+            progress.still_running(" ".join(shown[:3]) + (" …" if len(shown) > 3 else ""), elapsed)
 
 
 def available(name: str) -> bool:

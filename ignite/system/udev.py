@@ -32,8 +32,11 @@ def settle(device: str | None = None) -> None:
 
 def wait_for(path: str, timeout: float | None = None, what: str = "device") -> str:
     """Waits until `path` exists and resolves to a block device; returns the resolved node."""
+    from ignite.progress import Waiting
+
     limit = DEFAULT_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + limit
+    waiting = Waiting(path, limit)
     delay = 0.01
     while True:
         real = os.path.realpath(path)
@@ -41,6 +44,7 @@ def wait_for(path: str, timeout: float | None = None, what: str = "device") -> s
             return real
         if time.monotonic() >= deadline:
             raise DeviceError(path, f"{what} did not appear within {limit:g} s")
+        waiting.tick()
         time.sleep(delay)
         delay = min(delay * 2, 0.25)
 

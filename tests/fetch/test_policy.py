@@ -119,17 +119,20 @@ def test_bad_duration() -> None:
         cmdline.parse_duration("2 minutes")
 
 
-def test_long_downloads_log_progress(http_server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_downloads_show_progress_with_the_total(http_server, capfd, monkeypatch: pytest.MonkeyPatch) -> None:
     from ignite.config.model import Resource
     from ignite.resource import FetchSettings, fetch_bytes
 
     from .conftest import Reply
 
-    monkeypatch.setattr("ignite.resource.http.PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr("ignite.progress.FIRST_AFTER", 0.0)
+    monkeypatch.setattr("ignite.progress.PROGRESS_INTERVAL", 0.0)
     http_server.route("/big", Reply(200, b"x" * (3 << 20)))
-    caplog.set_level(logging.INFO, "ignite.fetch")
     fetch_bytes(Resource(source=http_server.url("/big")), FetchSettings(http_total=5))
-    assert any("MiB of 3 MiB" in r.getMessage() for r in caplog.records)
+    lines = capfd.readouterr().err.splitlines()
+    assert any(f"fetching {http_server.url('/big')}: " in line and " of 3.0 MiB (" in line and "s left" in line
+               for line in lines)
+    assert f"fetched {http_server.url('/big')}: 3.0 MiB in" in lines[-1]
 
 
 @pytest.mark.parametrize("headers, total, expect_headers, expect_total", [

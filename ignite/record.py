@@ -1,0 +1,140 @@
+"""The boot record: what each stage process did, kept for the report the files stage writes
+and for the push the failure unit makes.
+
+Each stage is its own process, so the record is a file of JSON lines that every process
+appends to (never rewrites): a stage's start and end, each fetch, each warning, and the
+failure that ended the boot. It lives next to the state file (in the initramfs,
+`/run/ignition/ignite-record.jsonl`), created 0600 in a 0700 directory: it names URLs
+(credentials stripped) and error messages, never contents.
+
+Cheap on purpose (json and os, as the state file): the no-op stages append to it too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+RECORD_NAME = "ignite-record.jsonl"
+
+_path: str | None = None  # this process's record, once a stage has opened it
+_stage: str | None = None  # the stage this process runs
+_attempts: dict[str, int] = {}  # url -> attempts of the fetch under way (resource.retry counts)
+
+
+def path_for(state_file: str | os.PathLike[str]) -> str:
+    return os.path.join(os.path.dirname(os.fspath(state_file)) or ".", RECORD_NAME)
+
+
+def open_for(state_file: str | os.PathLike[str], stage: str) -> str:
+    """Makes this process record `stage` into the record beside `state_file`."""
+    global _path, _stage
+    _path = path_for(state_file)
+    _stage = stage
+    return _path
+
+
+def active() -> bool:
+    return _path is not None
+
+
+def current_stage() -> str | None:
+    return _stage
+
+
+def append(event: dict, path: str | None = None) -> None:
+    """One event, one line. Recording is never a reason for a boot to fail: an unwritable
+    record (a full /run) loses the event and says so once on stderr."""
+    target = path or _path
+    if target is None:
+        return
+    line = json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n"
+    try:
+        os.makedirs(os.path.dirname(target) or ".", mode=0o700, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        import sys
+
+        sys.stderr.write(f"ignite: cannot write the boot record {target}: {exc.strerror or exc}\n")
+
+
+def read(path: str | os.PathLike[str]) -> list[dict]:
+    """Every event in order; a torn last line (a killed process) is skipped."""
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+def wall_now() -> float:
+    return round(time.time(), 3)
+
+
+# --- what the stages and the fetch pipeline call ---------------------------------------------
+
+
+def stage_started(stage: str, started_wall: float) -> None:
+    append({"event": "stage-start", "stage": stage, "at": started_wall})
+
+
+def stage_finished(stage: str, started_wall: float, seconds: float, status: str, *,
+                   actions: dict[str, int] | None = None, idle: bool = False) -> None:
+    event: dict = {"event": "stage", "stage": stage, "at": started_wall, "seconds": round(seconds, 6), "status": status}
+    if actions:
+        event["actions"] = actions
+    if idle:
+        event["idle"] = True
+    append(event)
+
+
+def warning(stage: str, message: str) -> None:
+    append({"event": "warning", "stage": stage, "message": message})
+
+
+def action(stage: str, action_name: str, target: str, seconds: float) -> None:
+    append({"event": "action", "stage": stage, "action": action_name, "target": target, "seconds": round(seconds, 6)})
+
+
+def note_attempt(url: str) -> None:
+    if _path is not None:
+        _attempts[url] = _attempts.get(url, 0) + 1
+
+
+def fetched(url: str, size: int, seconds: float, *, ok: bool = True, stage: str | None = None) -> None:
+    """One finished fetch (`url` already stripped of credentials by the caller's helper)."""
+    from ignite.errors import redact_url
+
+    attempts = _attempts.pop(url, 0) or 1
+    if _path is None:
+        return
+    append({"event": "fetch", "stage": stage or _stage, "url": redact_url(url), "bytes": size,
+            "attempts": attempts, "seconds": round(seconds, 6), "ok": ok})
+
+
+def failed(stage: str, kind: str, message: str) -> None:
+    append({"event": "failure", "stage": stage, "kind": kind, "message": message, "at": wall_now()})
+
+
+
+def config_source(kind: str, url: str, data: bytes) -> None:
+    """A config that went into the rendered one: user, base, merge or replace, and its sha256."""
+    import hashlib
+
+    from ignite.errors import redact_url
+
+    append({"event": "config", "kind": kind, "url": redact_url(url), "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data)})
