@@ -55,7 +55,7 @@ def run(ctx: StageContext) -> None:
     if entries or legacy or config.passwd.users or config.passwd.groups:
         from ignite.system.users import Accounts
 
-        accounts = Accounts(Path(root.path))
+        accounts = Accounts(root)
         users = {u.name for u in config.passwd.users if u.should_exist is not False}
         groups = {g.name for g in config.passwd.groups if g.should_exist is not False}
         # A user's own group, when useradd makes one (the target's login.defs decides).
@@ -116,7 +116,7 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
 
     persisted = state.get("luksPersistKeyFiles") or {}
     entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
-    writer = NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record)
+    writer = NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record)
     writer.apply(entries)
     forget_persisted_keys(ctx.state_file)
     journal.finish("luks")
@@ -133,7 +133,7 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
     for i, data in enumerate(files):
         node = from_json(File, data)
         entries.append(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node))
-    NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record).apply(entries)
+    NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record).apply(entries)
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:

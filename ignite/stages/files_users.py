@@ -50,7 +50,7 @@ class PasswdWriter:
         self.notated_dirs = notated_dirs
 
     def apply(self, passwd: Passwd) -> None:
-        for lock in tools.clear_stale_locks(self.rootp):
+        for lock in tools.clear_stale_locks(self.root):
             self.record("remove stale lock", self.root.inner(lock))
         for i, group in enumerate(passwd.groups):
             key = f"passwd.groups.{i}"
