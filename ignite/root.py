@@ -33,7 +33,8 @@ _MAX_LINKS = 40  # as the kernel's ELOOP limit
 TEMP_PREFIX = ".ignite-"
 _TEMP_SUFFIXES = (".tmp", ".old")
 _HEX = frozenset("0123456789abcdef")
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class Root:
@@ -168,6 +169,22 @@ class Root:
             os.mkdir(d, mode)
         self._made_dirs.add(host_dir)
 
+    def open_dir(self, inner: str) -> int:
+        """A descriptor of directory `inner` (resolved: no component is a link), opened
+        from the root one component at a time with O_NOFOLLOW. Nothing met on the way is
+        followed, and only the caller's (root's) search permission is needed, so ids can
+        be switched afterwards for what lies below, whatever the ancestors' modes."""
+        fd = os.open(self.path, _DIR_FLAGS)
+        try:
+            for comp in [p for p in inner.split("/") if p not in ("", ".")]:
+                below = os.open(comp, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = below
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
     # --- temporary nodes and replacement ----------------------------------------------
 
     def temp_name(self, host: str, suffix: str = ".tmp") -> str:
@@ -183,7 +200,7 @@ class Root:
     def open_temp(self, host: str, mode: int = 0o600) -> tuple[int, str]:
         """(fd, path) of a new, empty, exclusively created file next to `host`."""
         tmp = self.temp_name(host)
-        return os.open(tmp, _TEMP_FLAGS, mode), tmp
+        return os.open(tmp, TEMP_FLAGS, mode), tmp
 
     def replace(self, tmp: str, host: str) -> None:
         """Puts the node at `tmp` in place of whatever is at `host`. A file replaces a
@@ -224,19 +241,29 @@ def is_temp_name(name: str) -> bool:
     )
 
 
-def sweep_temps(directory: str) -> list[str]:
-    """Removes ignite's temporary nodes that a killed run left in `directory` (never
-    following a link: unlinking a planted hard link leaves its other names alone)."""
-    removed = []
+def sweep_temps(directory: str | int) -> list[str]:
+    """Removes ignite's temporary nodes that a killed run left in `directory` (a path, or
+    a directory descriptor), never following a link: unlinking a planted hard link leaves
+    its other names alone. Returns the names removed."""
     try:
         entries = [e.name for e in os.scandir(directory) if is_temp_name(e.name)]
     except (FileNotFoundError, NotADirectoryError):
-        return removed
+        return []
     for name in entries:
-        path = posixpath.join(directory, name)
-        remove_tree(path)
-        removed.append(path)
-    return removed
+        if isinstance(directory, int):
+            _remove_at(directory, name)
+        else:
+            remove_tree(posixpath.join(directory, name))
+    return entries
+
+
+def _remove_at(dir_fd: int, name: str) -> None:
+    if stat.S_ISDIR(os.lstat(name, dir_fd=dir_fd).st_mode):
+        import shutil
+
+        shutil.rmtree(name, dir_fd=dir_fd)
+    else:
+        os.unlink(name, dir_fd=dir_fd)
 
 
 def remove_tree(path: str) -> None:

@@ -158,12 +158,8 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         data = result_json(state.get("fetchedConfigs"), previous)
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
-    from ignite.stages.files_nodes import remove_all
-
     journal.begin("result", hashlib.sha256(data).hexdigest())
-    if os.path.lexists(host) and not stat.S_ISREG(os.lstat(host).st_mode):
-        remove_all(host)
-    write_atomic(root, host, data, 0o600)
+    write_atomic(root, host, data, 0o600)  # in place of whatever node is there
     journal.finish("result")
     actions.record("write result file", RESULT_FILE)
 

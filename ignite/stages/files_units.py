@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ignite.errors import CommandError, NodeError
-from ignite.stages.files_nodes import remove_all, write_atomic
+from ignite.stages.files_nodes import write_atomic
 
 if TYPE_CHECKING:
     from ignite.config.model import Unit
@@ -113,9 +113,13 @@ class UnitWriter:
         host = self.root.resolve(f"{UNITS_DIR}/{unit.name}")
         if unit.mask:
             self.root.makedirs(posixpath.dirname(host))
-            self.root.guard(host)
-            remove_all(host)
-            os.symlink("/dev/null", host)
+            tmp = self.root.temp_name(host)
+            os.symlink("/dev/null", tmp)
+            try:
+                self.root.replace(tmp, host)
+            except BaseException:
+                os.unlink(tmp)
+                raise
             self.root.forget()
             self.record("mask unit", unit.name)
         elif unit.mask is False:
