@@ -3,8 +3,9 @@ units and presets, then the result file and ignite's report; in Ignition's order
 
 Plan first: every node path is resolved inside the root (duplicates refused), owners
 named by name are checked against the target and the config's own users and groups,
-unit names are checked. Only then does anything change. A journal next to the state
-file lets a rerun after a crash finish the work instead of failing on it.
+unit names are checked. Only then does anything change. A journal in the target (see
+files_journal) lets a rerun after a crash or a power loss finish the work instead of
+failing on it.
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def run(ctx: StageContext) -> None:
 
     # act
     config_sha = _config_sha256(ctx, config)
-    journal = Journal(_journal_path(ctx), f"{config_sha} {root.path}")
+    journal = _open_journal(root, config_sha)
     try:
         if config.passwd.users or config.passwd.groups:
             from ignite.stages.files_users import PasswdWriter
@@ -151,6 +152,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         old = open(host, "rb").read() if stat.S_ISREG(os.lstat(host).st_mode) else None
     except FileNotFoundError:
         old = None
+    old_sha = hashlib.sha256(old or b"").hexdigest()
     if old is not None and not _is_live_image():
         log.warning(ALREADY_RAN)
         previous = old
@@ -158,8 +160,11 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         data = result_json(state.get("fetchedConfigs"), previous)
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
-    journal.begin("result", hashlib.sha256(data).hexdigest())
-    write_atomic(root, host, data, 0o600)  # in place of whatever node is there
+    journal.begin("result", hashlib.sha256(data).hexdigest(), old_sha)
+    try:
+        write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
+    except OSError as exc:
+        raise NodeError(RESULT_FILE, f"cannot write the result file: {exc.strerror or exc}") from None
     journal.finish("result")
     actions.record("write result file", RESULT_FILE)
 
@@ -187,7 +192,10 @@ def _write_ignite_report(root: Root, config_sha: str, state: dict[str, Any], tim
     )
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
-    write_atomic(root, host, data, 0o600)
+    try:
+        write_atomic(root, host, data, 0o600)
+    except OSError as exc:
+        raise NodeError(IGNITE_REPORT, f"cannot write ignite's report: {exc.strerror or exc}") from None
 
 
 # --- SELinux --------------------------------------------------------------------------
@@ -228,8 +236,16 @@ def _read_state(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _journal_path(ctx: StageContext) -> Path:
-    return ctx.state_file.parent / "ignite-files.journal"
+def _open_journal(root: Root, config_sha: str) -> Journal:
+    from ignite.stages.files_journal import JOURNAL
+
+    host = root.resolve(JOURNAL)
+    try:
+        root.makedirs(os.path.dirname(host))
+    except OSError as exc:
+        raise NodeError(JOURNAL, f"cannot write the files stage's journal: {exc.strerror or exc}") from None
+    root.guard(host)
+    return Journal(host, config_sha)
 
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from ignite.errors import FetchError, NodeError
 from ignite.root import remove_tree
+from ignite.stages.files_journal import file_sha256
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -166,19 +167,28 @@ class NodeWriter:
         f: File = e.node  # type: ignore[assignment]
         st = _lstat(e.host)
         replacing = st is not None and bool(f.overwrite)
-        if replacing:
-            st = None  # written afresh, then put in place of the old node
-        if st is not None:
+        must_match = False  # resuming: accepted only if it holds what the config gives it
+        if st is not None and not replacing:
             if not stat.S_ISREG(st.st_mode):
                 raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
             if self.journal.committed(key, e.host):
                 return
-            if f.contents.source is not None:
-                raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
-            if not f.append:
+            base = self.journal.bases.get(key)
+            if key in self.journal.begun and base is None:
+                replacing = True  # created by the interrupted run of this config: written again
+            elif f.contents.source is not None:
+                if not self.journal.resumed:
+                    raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
+                replacing = must_match = True
+            elif base is not None and file_sha256(e.host) != base:
+                raise NodeError(e.path, "the file appended to is neither what it was before the interrupted run of "
+                                f"this config nor the result; that run had finished {self.journal.summary()}", e.json_path)
+            elif not f.append:
                 self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
                 self.record("set permissions", e.path)
                 return
+        if replacing:
+            st = None  # written afresh, then put in place of the old node
         resources = ([f.contents] if st is None and f.contents.source is not None else []) + list(f.append)
         self.root.makedirs(posixpath.dirname(e.host))
         # Created 0600; it gets its final owner and mode before it is renamed into place.
@@ -187,13 +197,21 @@ class NodeWriter:
             # Unbuffered: contents arrive in large chunks; saves the tty and seek probes.
             with open(fd, "wb", buffering=0) as out:
                 sink = _HashingWriter(out)
+                base = None
                 if st is not None:
                     with open(e.host, "rb") as old:
                         while chunk := old.read(1 << 20):
                             sink.write(chunk)
+                    base = sink.hexdigest()
                 for res in resources:
                     self._fetch(res, sink)
+                if base is not None:
+                    os.fsync(out.fileno())  # an append is never repeated, even after a power loss
                 cur = os.fstat(out.fileno())
+            if must_match and file_sha256(e.host) != sink.hexdigest():
+                raise NodeError(e.path, "A file exists there already and overwrite is false; it is not what this config "
+                                "writes there, so the interrupted earlier run of this config, which had finished "
+                                f"{self.journal.summary()}, did not write it", e.json_path)
             if st is None:
                 uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
                 mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
@@ -204,7 +222,7 @@ class NodeWriter:
             if (uid, gid) != (cur.st_uid, cur.st_gid):
                 os.chown(tmp, uid, gid, follow_symlinks=False)
             os.chmod(tmp, mode)
-            self.journal.begin(key, sink.hexdigest())
+            self.journal.begin(key, sink.hexdigest(), base)
             self.root.replace(tmp, e.host)
         except BaseException:
             _unlink_quietly(tmp)
@@ -385,14 +403,19 @@ class _HashingWriter:
         return self._hash.hexdigest()
 
 
-def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None) -> None:
+def write_atomic(
+    root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None, durable: bool = False
+) -> None:
     """Replaces `host` (below `root`) with `data` in one rename; owner and mode are those
-    of `keep_from` when given (an existing file being extended), else 0:0 and `mode`."""
+    of `keep_from` when given (an existing file being extended), else 0:0 and `mode`.
+    `durable`: the data is synced before the rename."""
     root.makedirs(posixpath.dirname(host))
     fd, tmp = root.open_temp(host)
     try:
         with open(fd, "wb", buffering=0) as out:
             _write_all(out, data)
+            if durable:
+                os.fsync(out.fileno())
         if keep_from is not None:
             os.chown(tmp, keep_from.st_uid, keep_from.st_gid, follow_symlinks=False)
             mode = stat.S_IMODE(keep_from.st_mode)

@@ -172,5 +172,5 @@ class UnitWriter:
         data = old + "".join(lines).encode()
         import hashlib
 
-        self.journal.begin("presets", hashlib.sha256(data).hexdigest())
-        self._write(PRESET_FILE, data, keep_from=st)
+        self.journal.begin("presets", hashlib.sha256(data).hexdigest(), hashlib.sha256(old).hexdigest())
+        write_atomic(self.root, host, data, 0o644, keep_from=st, durable=True)

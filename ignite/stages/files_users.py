@@ -68,7 +68,7 @@ class PasswdWriter:
             except CommandError as exc:
                 raise NodeError(group.name, f"failed to create group: {exc}", f"$.{key}") from None
             self.accounts.invalidate()
-            self.journal.finish(key)
+            self.journal.finish(key, durable=True)
         for i, user in enumerate(passwd.users):
             key = f"passwd.users.{i}"
             if self.journal.is_done(key):
@@ -79,7 +79,7 @@ class PasswdWriter:
                 raise NodeError(user.name, f"failed to create user: {exc}", f"$.{key}") from None
             except OSError as exc:
                 raise NodeError(user.name, f"failed to configure user: {exc.strerror or exc}", f"$.{key}") from None
-            self.journal.finish(key)
+            self.journal.finish(key, durable=True)
 
     def _user(self, user: PasswdUser, key: str) -> None:
         exists = self.accounts.user(user.name) is not None
