@@ -21,6 +21,7 @@ the root, a symlink) can receive the write, and is then renamed over the target
 """
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -209,13 +210,13 @@ class Root:
         place, so a failure at any point leaves the old node or the new one."""
         self.guard(host)
         try:
-            old = os.lstat(host)
-        except (FileNotFoundError, NotADirectoryError):
-            old = None
-        new_is_dir = stat.S_ISDIR(os.lstat(tmp).st_mode)
-        if old is None or not (stat.S_ISDIR(old.st_mode) or new_is_dir):
-            os.rename(tmp, host)
+            os.rename(tmp, host)  # the common case, in one step: nothing or a non-directory there
             return
+        except (IsADirectoryError, NotADirectoryError, FileExistsError):
+            pass  # a directory in the way, or a directory replacing a node
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
         aside = self.temp_name(host, ".old")
         os.rename(host, aside)
         try:

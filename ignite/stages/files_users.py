@@ -133,7 +133,7 @@ class PasswdWriter:
             if d == home or d.startswith(home.rstrip("/") + "/"):
                 host = self.root.resolve(d)
                 self.root.guard(host)
-                os.chown(host, uid, gid)
+                os.chown(host, uid, gid, follow_symlinks=False)
                 os.chmod(host, 0o700)
 
     def _write_keys(self, user: PasswdUser, home: str, uid: int, gid: int) -> None:
