@@ -36,6 +36,13 @@ import os
 import time
 from pathlib import Path
 
+TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
 JOURNAL = "/etc/ignite/files.journal"
 SYNC_INTERVAL = 2.0  # seconds between the syncs that let held-back `done` lines out
 
@@ -99,7 +106,8 @@ class Journal:
         # A line cut by a kill or a power loss is ignored.
         return text.split("\n")[:-1]
 
-    def _guard(self, action):  # noqa: ANN001, ANN202 - any OSError of the journal: one clear line
+    def _guard(self, action: Callable[[], T]) -> T:
+        """Any OSError of the journal (ENOSPC) becomes one clear line."""
         try:
             return action()
         except OSError as exc:
