@@ -249,7 +249,7 @@ def classify(error: BaseException) -> str:
 
 def current_report(
     state_file: str, config_cache: str, platform: str | None, *, result: str, finishing: str | None = None,
-    finishing_seconds: float | None = None,
+    finishing_seconds: float | None = None, config_sha256: str | None = None, config_version: str | None = None,
 ) -> tuple[dict[str, Any], tuple[bytes, ...]]:
     """The report of this boot so far, from the state, the boot record and the cached
     config, and the config's CA bundles (for an https push). `finishing`: the stage that is
@@ -283,7 +283,8 @@ def current_report(
     except OSError:
         boot_id = None
     report = ignite_report(
-        version=__version__, config_sha256=sha, config_version=version, platform=platform,
+        version=__version__, config_sha256=sha or config_sha256, config_version=version or config_version,
+        platform=platform,
         fetched_configs=state.get("fetchedConfigs"), events=events, result=result, boot_id=boot_id,
     )
     return report, cas

@@ -11,9 +11,17 @@ resolves one level and lets the kernel follow the rest, which can leave the root
 result lands where the kernel would land, or inside the root where the kernel would
 have left it. `Root.guard` checks, right before a write, that the parent directory
 really is inside the root, so that a link created meanwhile cannot redirect a write.
+
+Files that are read as the target's own tools would read them (account databases) are
+found with `resolve_all`, which follows the last component too. Content is never
+written in place: it goes to a temporary file created here (`open_temp`) with a random
+name and O_EXCL|O_NOFOLLOW, so nothing planted at a name (a hard link to a file outside
+the root, a symlink) can receive the write, and is then renamed over the target
+(`replace`), a directory in the way being renamed aside and removed only afterwards.
 """
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -21,6 +29,13 @@ import stat
 from ignite.errors import NodeError, RootEscapeError
 
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
+# Names of ignite's temporary nodes: `.ignite-` + 16 hex digits + `.tmp` (a new file or
+# directory) or `.old` (a node renamed aside). Earlier versions used the same shape.
+TEMP_PREFIX = ".ignite-"
+_TEMP_SUFFIXES = (".tmp", ".old")
+_HEX = frozenset("0123456789abcdef")
+TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class Root:
@@ -32,6 +47,7 @@ class Root:
         self._safe_dirs: set[str] = set()
         self._made_dirs: set[str] = set()
         self._resolved: dict[str, str] = {}
+        self._swept: set[str] = set()
 
     # --- resolution -------------------------------------------------------------------
 
@@ -58,6 +74,11 @@ class Root:
         """Root-relative path of directory `path`, following every component."""
         parts = [p for p in path.split("/") if p not in ("", ".")]
         return self._resolve_dirs(parts, path)
+
+    def resolve_all(self, path: str) -> str:
+        """Host path of `path` with every component followed, the last one too, as a tool
+        run inside the root would open it (`/etc/passwd` when `/etc` is a link)."""
+        return self.host(self._resolve_dirs([p for p in path.split("/") if p not in ("", ".")], path))
 
     def _resolve_dirs(self, parts: list[str], original: str) -> str:
         real = "/"
@@ -146,3 +167,113 @@ class Root:
         for d in reversed(missing):
             os.mkdir(d, mode)
         self._made_dirs.add(host_dir)
+
+    def open_dir(self, inner: str) -> int:
+        """A descriptor of directory `inner` (resolved: no component is a link), opened
+        from the root one component at a time with O_NOFOLLOW. Nothing met on the way is
+        followed, and only the caller's (root's) search permission is needed, so ids can
+        be switched afterwards for what lies below, whatever the ancestors' modes."""
+        fd = os.open(self.path, _DIR_FLAGS)
+        try:
+            for comp in [p for p in inner.split("/") if p not in ("", ".")]:
+                below = os.open(comp, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = below
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    # --- temporary nodes and replacement ----------------------------------------------
+
+    def temp_name(self, host: str, suffix: str = ".tmp") -> str:
+        """A fresh random name next to `host`. The first time a directory is used in this
+        run, the leftovers a killed run left there are removed."""
+        parent = posixpath.dirname(host)
+        self.guard(host)
+        if parent not in self._swept:
+            sweep_temps(parent)
+            self._swept.add(parent)
+        return posixpath.join(parent, random_temp_name(suffix))
+
+    def open_temp(self, host: str, mode: int = 0o600) -> tuple[int, str]:
+        """(fd, path) of a new, empty, exclusively created file next to `host`."""
+        tmp = self.temp_name(host)
+        return os.open(tmp, TEMP_FLAGS, mode), tmp
+
+    def replace(self, tmp: str, host: str) -> None:
+        """Puts the node at `tmp` in place of whatever is at `host`. A file replaces a
+        non-directory in one rename; a directory in the way (or any node in the way of a
+        new directory) is renamed aside first and removed only once the new node is in
+        place, so a failure at any point leaves the old node or the new one."""
+        self.guard(host)
+        try:
+            os.rename(tmp, host)  # the common case, in one step: nothing or a non-directory there
+            return
+        except (IsADirectoryError, NotADirectoryError, FileExistsError):
+            pass  # a directory in the way, or a directory replacing a node
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+        aside = self.temp_name(host, ".old")
+        os.rename(host, aside)
+        try:
+            os.rename(tmp, host)
+        except BaseException:
+            os.rename(aside, host)
+            raise
+        self.forget()
+        remove_tree(aside)
+
+
+def random_temp_name(suffix: str = ".tmp") -> str:
+    return f"{TEMP_PREFIX}{os.urandom(8).hex()}{suffix}"
+
+
+def is_temp_name(name: str) -> bool:
+    stem, dot, ext = name.rpartition(".")
+    return (
+        name.startswith(TEMP_PREFIX)
+        and "." + ext in _TEMP_SUFFIXES
+        and len(stem) == len(TEMP_PREFIX) + 16
+        and set(stem[len(TEMP_PREFIX):]) <= _HEX
+    )
+
+
+def sweep_temps(directory: str | int) -> list[str]:
+    """Removes ignite's temporary nodes that a killed run left in `directory` (a path, or
+    a directory descriptor), never following a link: unlinking a planted hard link leaves
+    its other names alone. Returns the names removed."""
+    try:
+        entries = [e.name for e in os.scandir(directory) if is_temp_name(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for name in entries:
+        if isinstance(directory, int):
+            _remove_at(directory, name)
+        else:
+            remove_tree(posixpath.join(directory, name))
+    return entries
+
+
+def _remove_at(dir_fd: int, name: str) -> None:
+    if stat.S_ISDIR(os.lstat(name, dir_fd=dir_fd).st_mode):
+        import shutil
+
+        shutil.rmtree(name, dir_fd=dir_fd)
+    else:
+        os.unlink(name, dir_fd=dir_fd)
+
+
+def remove_tree(path: str) -> None:
+    """`rm -rf`, never following a symlink."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISDIR(st.st_mode):
+        import shutil
+
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)

@@ -39,11 +39,11 @@ ALWAYS_STDLIB = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", 
 
 
 def distribution_closure(names: list[str]) -> list[metadata.Distribution]:
-    """The installed distributions `names` need at run time (no extras, markers honoured)."""
-    from packaging.requirements import Requirement  # build-time only
-
+    """The installed distributions `names` need at run time (no extras, markers honoured).
+    Only the standard library is used: `pip install .` is all a build needs."""
     seen: dict[str, metadata.Distribution] = {}
     todo = list(names)
+    env = marker_environment()
     while todo:
         name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
         if name in seen:
@@ -51,11 +51,131 @@ def distribution_closure(names: list[str]) -> list[metadata.Distribution]:
         dist = metadata.distribution(name)
         seen[name] = dist
         for spec in dist.requires or []:
-            req = Requirement(spec)
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            req_name, _, marker = spec.partition(";")
+            if marker.strip() and not evaluate_marker(marker, env):
                 continue
-            todo.append(req.name)
+            todo.append(re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req_name).group(1))  # type: ignore[union-attr]
     return list(seen.values())
+
+
+# --- environment markers (PEP 508), enough for dependency metadata ----------------------
+
+_MARKER_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<op>===|==|!=|<=|>=|~=|<|>|\(|\))|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))""")
+_VERSION_VARS = {"python_version", "python_full_version", "implementation_version", "platform_release"}
+
+
+def marker_environment() -> dict[str, str]:
+    import platform
+
+    impl = sys.implementation
+    version = f"{impl.version.major}.{impl.version.minor}.{impl.version.micro}"
+    return {
+        "python_version": "%d.%d" % sys.version_info[:2],
+        "python_full_version": platform.python_version(),
+        "implementation_name": impl.name,
+        "implementation_version": version,
+        "platform_python_implementation": platform.python_implementation(),
+        "sys_platform": sys.platform,
+        "os_name": os.name,
+        "platform_system": platform.system(),
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_version": platform.version(),
+        "extra": "",
+    }
+
+
+def evaluate_marker(text: str, env: dict[str, str]) -> bool:
+    """`text` (`python_version < "3.8" and extra == 'x'`) in `env`; ValueError if malformed."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _MARKER_TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"bad marker {text!r} at {pos}")
+        kind = m.lastgroup or ""
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    result, rest = _marker_or(tokens, env)
+    if rest:
+        raise ValueError(f"bad marker {text!r}: trailing {rest}")
+    return result
+
+
+def _marker_or(tokens: list[tuple[str, str]], env: dict[str, str]) -> tuple[bool, list[tuple[str, str]]]:
+    value, tokens = _marker_and(tokens, env)
+    while tokens and tokens[0] == ("word", "or"):
+        right, tokens = _marker_and(tokens[1:], env)
+        value = value or right
+    return value, tokens
+
+
+def _marker_and(tokens: list[tuple[str, str]], env: dict[str, str]) -> tuple[bool, list[tuple[str, str]]]:
+    value, tokens = _marker_atom(tokens, env)
+    while tokens and tokens[0] == ("word", "and"):
+        right, tokens = _marker_atom(tokens[1:], env)
+        value = value and right
+    return value, tokens
+
+
+def _marker_atom(tokens: list[tuple[str, str]], env: dict[str, str]) -> tuple[bool, list[tuple[str, str]]]:
+    if tokens and tokens[0] == ("op", "("):
+        value, tokens = _marker_or(tokens[1:], env)
+        if not tokens or tokens[0] != ("op", ")"):
+            raise ValueError("unbalanced parenthesis in marker")
+        return value, tokens[1:]
+    if len(tokens) < 3:
+        raise ValueError("incomplete marker")
+    left, tokens = tokens[0], tokens[1:]
+    if tokens[0] == ("word", "not") and len(tokens) > 1 and tokens[1] == ("word", "in"):
+        op, tokens = "not in", tokens[2:]
+    else:
+        op, tokens = tokens[0][1], tokens[1:]
+    right, tokens = tokens[0], tokens[1:]
+    var = left[1] if left[0] == "word" else right[1] if right[0] == "word" else ""
+    lv, rv = (_marker_value(t, env) for t in (left, right))
+    if var == "extra":
+        lv, rv = (re.sub(r"[-_.]+", "-", v).lower() for v in (lv, rv))
+    return _compare(lv, op, rv, var in _VERSION_VARS), tokens
+
+
+def _marker_value(token: tuple[str, str], env: dict[str, str]) -> str:
+    kind, text = token
+    if kind == "str":
+        return text[1:-1]
+    if kind == "word" and text in env:
+        return env[text]
+    raise ValueError(f"unknown marker value {text!r}")
+
+
+def _compare(left: str, op: str, right: str, versions: bool) -> bool:
+    if op == "in":
+        return left in right
+    if op == "not in":
+        return left not in right
+    if op == "===":
+        return left == right
+    key = _version_key if versions and _version_key(left) and _version_key(right) else None
+    a, b = (key(left), key(right)) if key else (left, right)
+    if op == "~=" and key:
+        prefix = tuple(int(p) for p in re.findall(r"\d+", right.split("*")[0]))[:-1]
+        return a >= b and a[:len(prefix)] == prefix
+    ops = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
+    if op not in ops or (not key and op not in ("==", "!=")):
+        raise ValueError(f"cannot compare {left!r} {op} {right!r}")
+    return ops[op]
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    """Release numbers of a version (`3.11.7` -> (3, 11, 7)); trailing zeros dropped."""
+    m = re.match(r"\d+(?:\.\d+)*", text.strip())
+    if m is None:
+        return ()
+    parts = [int(p) for p in m.group(0).split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
 
 
 def top_level_names(dist: metadata.Distribution) -> set[str]:

@@ -129,15 +129,8 @@ def _merged(paths: list[Path], *, fatal: bool) -> Config | None:
 
 def save_config(ctx: StageContext, config: Config) -> None:
     """Atomically, mode 0600: the config may hold secrets."""
-    path = ctx.config_cache
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(codec.to_json(config), out, separators=(",", ":"))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    text = json.dumps(codec.to_json(config), separators=(",", ":"))
+    state.write_private(ctx.config_cache, text.encode(), fsync=True, what="the config cache")
 
 
 def record_fetched(

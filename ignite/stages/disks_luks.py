@@ -154,9 +154,6 @@ def _persist_key(state_file: os.PathLike[str], name: str, key: bytes) -> None:
     keys = state.get("luksPersistKeyFiles") or {}
     keys[name] = "data:;base64," + base64.b64encode(key).decode()
     state["luksPersistKeyFiles"] = keys
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(state, out)
-    os.replace(tmp, path)
+    from ignite.stages import state as state_file
+
+    state_file.write(path, state)  # 0600 in a 0700 directory

@@ -173,6 +173,8 @@ def _provider_files(provider: Provider, platform: str, ctx: StageContext, offlin
 
 
 def signal_neednet(ctx: StageContext) -> None:
+    from ignite.stages.state import private_dir
+
     path: Path = ctx.neednet_file
-    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    private_dir(path.parent)  # /run/ignition also holds the state, with its secrets
     path.touch()

@@ -3,8 +3,9 @@ units and presets, then the result file and ignite's report; in Ignition's order
 
 Plan first: every node path is resolved inside the root (duplicates refused), owners
 named by name are checked against the target and the config's own users and groups,
-unit names are checked. Only then does anything change. A journal next to the state
-file lets a rerun after a crash finish the work instead of failing on it.
+unit names are checked. Only then does anything change. A journal in the target (see
+files_journal) lets a rerun after a crash or a power loss finish the work instead of
+failing on it.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ignite.log import get_logger
 from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, current_report, render, result_json
 from ignite.root import Root
 from ignite.stages.files_journal import Journal
-from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, remove_all, write_atomic
+from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def run(ctx: StageContext) -> None:
     if entries or legacy or config.passwd.users or config.passwd.groups:
         from ignite.system.users import Accounts
 
-        accounts = Accounts(Path(root.path))
+        accounts = Accounts(root)
         users = {u.name for u in config.passwd.users if u.should_exist is not False}
         groups = {g.name for g in config.passwd.groups if g.should_exist is not False}
         # A user's own group, when useradd makes one (the target's login.defs decides).
@@ -68,7 +69,7 @@ def run(ctx: StageContext) -> None:
 
     # act
     config_sha = _config_sha256(ctx, config)
-    journal = Journal(_journal_path(ctx), f"{config_sha} {root.path}")
+    journal = _open_journal(root, config_sha)
     try:
         if config.passwd.users or config.passwd.groups:
             from ignite.stages.files_users import PasswdWriter
@@ -92,7 +93,7 @@ def run(ctx: StageContext) -> None:
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
-    _write_ignite_report(ctx, root, actions.seconds())
+    _write_ignite_report(ctx, root, actions.seconds(), config_sha, config.ignition.version)
     _relabel(root, actions)
 
 
@@ -112,7 +113,7 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
 
     persisted = state.get("luksPersistKeyFiles") or {}
     entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
-    writer = NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record)
+    writer = NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record)
     writer.apply(entries)
     forget_persisted_keys(ctx.state_file)
     journal.finish("luks")
@@ -128,7 +129,7 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
     for i, data in enumerate(files):
         node = from_json(File, data)
         entries.append(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node))
-    NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record).apply(entries)
+    NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record).apply(entries)
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
@@ -144,6 +145,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         old = open(host, "rb").read() if stat.S_ISREG(os.lstat(host).st_mode) else None
     except FileNotFoundError:
         old = None
+    old_sha = hashlib.sha256(old or b"").hexdigest()
     if old is not None and not _is_live_image():
         log.warning(ALREADY_RAN)
         previous = old
@@ -151,10 +153,11 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         data = result_json(state.get("fetchedConfigs"), previous)
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
-    journal.begin("result", hashlib.sha256(data).hexdigest())
-    if os.path.lexists(host) and not stat.S_ISREG(os.lstat(host).st_mode):
-        remove_all(host)
-    write_atomic(root, host, data, 0o600)
+    journal.begin("result", hashlib.sha256(data).hexdigest(), old_sha)
+    try:
+        write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
+    except OSError as exc:
+        raise NodeError(RESULT_FILE, f"cannot write the result file: {exc.strerror or exc}") from None
     journal.finish("result")
     actions.record("write result file", RESULT_FILE)
 
@@ -168,16 +171,20 @@ def _is_live_image() -> bool:
         return False
 
 
-def _write_ignite_report(ctx: StageContext, root: Root, seconds: float) -> None:
+def _write_ignite_report(ctx: StageContext, root: Root, seconds: float, config_sha: str, version: str) -> None:
     """The report (docs/report.md): this boot so far, the files stage counted as succeeded
     since writing the report is its last act."""
     from ignite.stages.cache import stage_platform
 
     report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
-                               finishing="files", finishing_seconds=seconds)
+                               finishing="files", finishing_seconds=seconds, config_sha256=config_sha,
+                               config_version=version)
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
-    write_atomic(root, host, render(report), 0o600)
+    try:
+        write_atomic(root, host, render(report), 0o600)
+    except OSError as exc:
+        raise NodeError(IGNITE_REPORT, f"cannot write ignite's report: {exc.strerror or exc}") from None
 
 
 # --- SELinux --------------------------------------------------------------------------
@@ -218,8 +225,16 @@ def _read_state(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _journal_path(ctx: StageContext) -> Path:
-    return ctx.state_file.parent / "ignite-files.journal"
+def _open_journal(root: Root, config_sha: str) -> Journal:
+    from ignite.stages.files_journal import JOURNAL
+
+    host = root.resolve(JOURNAL)
+    try:
+        root.makedirs(os.path.dirname(host))
+    except OSError as exc:
+        raise NodeError(JOURNAL, f"cannot write the files stage's journal: {exc.strerror or exc}") from None
+    root.guard(host)
+    return Journal(host, config_sha)
 
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:

@@ -5,52 +5,125 @@ Upstream is not idempotent (a second run fails on the files the first one wrote)
 action here commits in one atomic step (a rename, a link, an idempotent command), and
 the journal records:
   `begin KEY SHA256`  just before a commit whose result can be recognised by its content
+  `base KEY SHA256`   with `begin`, for an append: the content appended to
+  `note KEY VALUE`    a decision a rerun must repeat rather than recompute
   `done KEY`          after the action finished
-Lines are appended with one write(2) each and not fsynced: a killed process loses
-nothing the kernel has, and the journal lives in /run, which a power loss wipes anyway.
-The first line names the config and root; a journal for another config is discarded.
+
+It lives in the target (`/etc/ignite/files.journal`), next to ignite's report, so that
+it survives a power loss (a journal in /run did not, and the rerun then failed at the
+first file already written, and repeated appends). What is flushed when:
+- the header (naming the config) is on disk before any action, so a rerun knows it
+  resumes this config's run;
+- `note`, and `base`+`begin` of an append (whose temporary file is synced too), are
+  synced before the action they announce: an append is never repeated, a user never
+  taken for one that existed before;
+- `done` lines are held back and written only after a sync of the filesystems (every
+  few seconds, and at the end): a `done` on disk means the node's data is on disk too.
+  Those of users and groups, whose commands cannot simply run again, go out at once.
+  An entry whose `done` was lost is done again: a file whose `begin` is there was
+  created by this run and is written again; one whose `begin` was lost too is accepted
+  if it holds exactly the contents the config gives it, and refused otherwise with a
+  message saying what the interrupted run had finished.
+The journal stays after the stage has finished (the last `done` lines go out after a
+final sync): a rerun of the same config, even in a later boot, has nothing left to do,
+and a kill between the last action and the end of the process changes nothing. A
+journal for another config is replaced. It is 0600: it holds the sha256 of contents.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+JOURNAL = "/etc/ignite/files.journal"
+SYNC_INTERVAL = 2.0  # seconds between the syncs that let held-back `done` lines out
 
 
 class Journal:
-    def __init__(self, path: Path, identity: str):
-        self.path = path
+    def __init__(self, path: Path | str, identity: str):
+        self.path = Path(path)
         self.done: set[str] = set()
         self.begun: dict[str, str] = {}
+        self.bases: dict[str, str] = {}
         self.notes: dict[str, str] = {}
+        self._held: list[str] = []
+        self._synced = time.monotonic()
         header = f"ignite-files-journal {identity}\n"
         lines = self._read()
-        if lines and lines[0] + "\n" == header:
+        self.resumed = bool(lines) and lines[0] + "\n" == header
+        if self.resumed:
             for line in lines[1:]:
                 kind, _, rest = line.partition(" ")
                 if kind == "done":
                     self.done.add(rest)
-                elif kind == "begin":
+                elif kind in ("begin", "base"):
                     key, _, sha = rest.rpartition(" ")
-                    self.begun[key] = sha
+                    (self.begun if kind == "begin" else self.bases)[key] = sha
                 elif kind == "note":
                     key, _, value = rest.partition(" ")
                     self.notes[key] = value
-            flags = os.O_WRONLY | os.O_APPEND
+            self._fd = self._guard(lambda: os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC))
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-        self._fd = os.open(path, flags, 0o600)
-        if not (lines and lines[0] + "\n" == header):
-            os.write(self._fd, header.encode())
+            self._fd = self._guard(lambda: self._create(header))
+
+    def _create(self, header: str) -> int:
+        """A new journal holding only the header, on disk before anything else happens.
+        Made under a random name and renamed: nothing planted at the name is written."""
+        parent = str(self.path.parent)
+        tmp = os.path.join(parent, f".{self.path.name}.{os.urandom(8).hex()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, header.encode())
+            os.fsync(fd)
+            os.rename(tmp, self.path)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        _sync_dir(parent)
+        return fd
 
     def _read(self) -> list[str]:
         try:
-            text = self.path.read_text()
-        except FileNotFoundError:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        # A line cut by a kill is ignored.
+        except OSError:  # a link planted at the name: not ours, replaced
+            return []
+        with open(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_nlink != 1:  # a hard link planted at the name: not ours, replaced
+                return []
+            text = f.read().decode(errors="replace")
+        # A line cut by a kill or a power loss is ignored.
         return text.split("\n")[:-1]
+
+    def _guard(self, action: Callable[[], T]) -> T:
+        """Any OSError of the journal (ENOSPC) becomes one clear line."""
+        try:
+            return action()
+        except OSError as exc:
+            from ignite.errors import NodeError
+
+            raise NodeError(JOURNAL, f"cannot write the files stage's journal ({self.path}): {exc.strerror or exc}") from None
+
+    def _write(self, text: str, sync: bool = False) -> None:
+        def write() -> None:
+            os.write(self._fd, text.encode())
+            if sync:
+                os.fsync(self._fd)
+
+        self._guard(write)
+
+    # --- reading ------------------------------------------------------------------------
 
     def is_done(self, key: str) -> bool:
         return key in self.done
@@ -61,20 +134,57 @@ class Journal:
         sha = self.begun.get(key)
         return sha is not None and file_sha256(host_path) == sha
 
-    def begin(self, key: str, sha: str) -> None:
-        os.write(self._fd, f"begin {key} {sha}\n".encode())
+    def summary(self) -> str:
+        """What the interrupted run had finished, for a refusal."""
+        keys = sorted(self.done)
+        shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        return f"{len(keys)} steps ({shown})" if keys else "no step"
 
-    def finish(self, key: str) -> None:
-        os.write(self._fd, f"done {key}\n".encode())
+    # --- writing ------------------------------------------------------------------------
+
+    def begin(self, key: str, sha: str, base: str | None = None) -> None:
+        """Before a commit. With `base` (an append: the sha256 of what is appended to),
+        synced: the caller syncs the new content too, before its rename."""
+        if base is None:
+            self._write(f"begin {key} {sha}\n")
+        else:
+            self._write(f"base {key} {base}\nbegin {key} {sha}\n", sync=True)
+            self.bases[key] = base
+        self.begun[key] = sha
+
+    def finish(self, key: str, durable: bool = False) -> None:
+        """`durable`: for an action that cannot simply be done again (a user added while
+        others were added after it): synced and written at once, not held back."""
         self.done.add(key)
+        self._held.append(f"done {key}\n")
+        if durable or time.monotonic() - self._synced >= SYNC_INTERVAL:
+            self.flush(durable)
+
+    def flush(self, durable: bool = False) -> None:
+        """Syncs the filesystems, then writes the held-back `done` lines."""
+        if not self._held:
+            return
+        os.sync()
+        self._synced = time.monotonic()
+        self._write("".join(self._held), sync=durable)
+        self._held.clear()
 
     def note(self, key: str, value: str) -> None:
         """A decision a rerun must repeat rather than recompute (`value`: one line)."""
-        os.write(self._fd, f"note {key} {value}\n".encode())
+        self._write(f"note {key} {value}\n", sync=True)
         self.notes[key] = value
 
     def close(self) -> None:
+        self.flush()
         os.close(self._fd)
+
+
+def _sync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def file_sha256(host_path: str) -> str | None:

@@ -85,9 +85,6 @@ def forget_persisted_keys(state_file: Path) -> None:
     if not isinstance(state, dict) or state.get("luksPersistKeyFiles") is None:
         return
     state["luksPersistKeyFiles"] = None
-    tmp = state_file.with_name(f".{state_file.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(state, out)
-        out.write("\n")
-    os.replace(tmp, state_file)
+    from ignite.stages import state as shared_state
+
+    shared_state.write(state_file, state)

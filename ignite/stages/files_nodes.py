@@ -9,6 +9,11 @@ new node and a rerun (guided by the journal) ends with the tree one clean run ma
   Nothing is left behind when a resource fails its hash (upstream may leave a file
   holding the contents without a failed append).
 - a symlink is created under a temporary name, lchowned, then renamed into place.
+- `overwrite: true` removes nothing up front: the new node is made complete (fetched,
+  verified, owned, moded) under a temporary name first, then put in place by the root's
+  `replace` (a directory in the way is renamed aside and removed afterwards). A bad hash,
+  a failed fetch or a kill leaves the old node. Upstream removes first.
+Temporary names are random and created exclusively (see `ignite.root`).
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ import stat
 from collections.abc import Callable
 
 from ignite.errors import FetchError, NodeError
+from ignite.root import remove_tree
+from ignite.stages.files_journal import file_sha256
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -145,9 +152,6 @@ class NodeWriter:
 
     def _apply(self, e: NodeEntry, key: str) -> None:
         self.root.guard(e.host)
-        if e.node.overwrite:
-            remove_all(e.host)
-            self.root.forget()
         if e.kind == "file":
             self._file(e, key)
         elif e.kind == "directory":
@@ -162,35 +166,52 @@ class NodeWriter:
     def _file(self, e: NodeEntry, key: str) -> None:
         f: File = e.node  # type: ignore[assignment]
         st = _lstat(e.host)
-        if st is not None:
+        replacing = st is not None and bool(f.overwrite)
+        must_match = False  # resuming: accepted only if it holds what the config gives it
+        if st is not None and not replacing:
             if not stat.S_ISREG(st.st_mode):
                 raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
             if self.journal.committed(key, e.host):
                 return
-            if f.contents.source is not None:
-                raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
-            if not f.append:
+            base = self.journal.bases.get(key)
+            if key in self.journal.begun and base is None:
+                replacing = True  # created by the interrupted run of this config: written again
+            elif f.contents.source is not None:
+                if not self.journal.resumed:
+                    raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
+                replacing = must_match = True
+            elif base is not None and file_sha256(e.host) != base:
+                raise NodeError(e.path, "the file appended to is neither what it was before the interrupted run of "
+                                f"this config nor the result; that run had finished {self.journal.summary()}", e.json_path)
+            elif not f.append:
                 self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
                 self.record("set permissions", e.path)
                 return
+        if replacing:
+            st = None  # written afresh, then put in place of the old node
         resources = ([f.contents] if st is None and f.contents.source is not None else []) + list(f.append)
         self.root.makedirs(posixpath.dirname(e.host))
-        tmp = temp_name(e.host)
-        self.root.guard(tmp)
-        # O_TRUNC: a killed run's leftover of the same name is reused. The file is created
-        # 0600 and gets its final owner and mode before it is renamed into place.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        # Created 0600; it gets its final owner and mode before it is renamed into place.
+        fd, tmp = self.root.open_temp(e.host)
         try:
             # Unbuffered: contents arrive in large chunks; saves the tty and seek probes.
             with open(fd, "wb", buffering=0) as out:
                 sink = _HashingWriter(out)
+                base = None
                 if st is not None:
                     with open(e.host, "rb") as old:
                         while chunk := old.read(1 << 20):
                             sink.write(chunk)
+                    base = sink.hexdigest()
                 for res in resources:
                     self._fetch(res, sink)
+                if base is not None:
+                    os.fsync(out.fileno())  # an append is never repeated, even after a power loss
                 cur = os.fstat(out.fileno())
+            if must_match and file_sha256(e.host) != sink.hexdigest():
+                raise NodeError(e.path, "A file exists there already and overwrite is false; it is not what this config "
+                                "writes there, so the interrupted earlier run of this config, which had finished "
+                                f"{self.journal.summary()}, did not write it", e.json_path)
             if st is None:
                 uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
                 mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
@@ -201,12 +222,13 @@ class NodeWriter:
             if (uid, gid) != (cur.st_uid, cur.st_gid):
                 os.chown(tmp, uid, gid, follow_symlinks=False)
             os.chmod(tmp, mode)
-            self.journal.begin(key, sink.hexdigest())
-            self.root.guard(e.host)
-            os.rename(tmp, e.host)
+            self.journal.begin(key, sink.hexdigest(), base)
+            self.root.replace(tmp, e.host)
         except BaseException:
             _unlink_quietly(tmp)
             raise
+        if replacing:
+            self.root.forget()
         self.record("append to file" if st is not None else "write file", e.path)
 
     def _fetch(self, resource: Resource, sink: BinaryIO) -> None:
@@ -219,6 +241,9 @@ class NodeWriter:
     def _directory(self, e: NodeEntry) -> None:
         d: Directory = e.node  # type: ignore[assignment]
         st = _lstat(e.host)
+        if st is not None and d.overwrite:
+            self._replace_directory(e, d)
+            return
         if st is None:
             self.root.makedirs(e.host, DEFAULT_DIR_MODE)
         elif not stat.S_ISDIR(st.st_mode):
@@ -230,12 +255,28 @@ class NodeWriter:
             os.chmod(e.host, d.mode)
         self.record("create directory" if st is None else "set permissions", e.path)
 
+    def _replace_directory(self, e: NodeEntry, d: Directory) -> None:
+        tmp = self.root.temp_name(e.host)
+        os.mkdir(tmp, DEFAULT_DIR_MODE)
+        try:
+            os.chmod(tmp, DEFAULT_DIR_MODE if d.mode is None else d.mode)  # whatever the umask
+            uid, gid = self._owner(e, 0, 0)
+            os.chown(tmp, uid, gid, follow_symlinks=False)
+            self.root.replace(tmp, e.host)
+        except BaseException:
+            remove_tree(tmp)
+            raise
+        self.root.forget()
+        self.record("create directory", e.path)
+
     # links
 
     def _symlink(self, e: NodeEntry) -> None:
         link: Link = e.node  # type: ignore[assignment]
         target = link.target or ""
         st = _lstat(e.host)
+        if st is not None and link.overwrite:
+            st = None
         if st is not None:
             if stat.S_ISLNK(st.st_mode):
                 existing = os.readlink(e.host)
@@ -246,15 +287,12 @@ class NodeWriter:
                 )
             raise NodeError(e.path, "a non-symlink already exists at that path and overwrite is false", e.json_path)
         self.root.makedirs(posixpath.dirname(e.host))
-        tmp = temp_name(e.host)
-        self.root.guard(tmp)
-        _unlink_quietly(tmp)
-        os.symlink(target, tmp)
+        tmp = self.root.temp_name(e.host)
+        os.symlink(target, tmp)  # fails on any node already there: exclusive
         try:
             uid, gid = self._owner(e, *self._link_target_owner(e, target))
             os.chown(tmp, uid, gid, follow_symlinks=False)
-            self.root.guard(e.host)
-            os.rename(tmp, e.host)
+            self.root.replace(tmp, e.host)
         except BaseException:
             _unlink_quietly(tmp)
             raise
@@ -278,6 +316,9 @@ class NodeWriter:
         link: Link = e.node  # type: ignore[assignment]
         target_host = self.root.resolve(link.target or "")
         st = _lstat(e.host)
+        if st is not None and link.overwrite:
+            self._replace_hard_link(e, link, target_host)
+            return
         if st is not None:
             tst = _lstat(target_host)
             if tst is None:
@@ -292,6 +333,20 @@ class NodeWriter:
             os.link(target_host, e.host, follow_symlinks=False)
         except FileNotFoundError:
             raise NodeError(e.path, f"hard link target {link.target} does not exist", e.json_path) from None
+        self.record("create hard link", e.path)
+
+    def _replace_hard_link(self, e: NodeEntry, link: Link, target_host: str) -> None:
+        self.root.guard(target_host)
+        tmp = self.root.temp_name(e.host)
+        try:
+            os.link(target_host, tmp, follow_symlinks=False)
+        except FileNotFoundError:
+            raise NodeError(e.path, f"hard link target {link.target} does not exist", e.json_path) from None
+        try:
+            self.root.replace(tmp, e.host)
+        finally:
+            _unlink_quietly(tmp)  # left by a rename between two names of one inode
+        self.root.forget()
         self.record("create hard link", e.path)
 
     # owners and modes
@@ -348,22 +403,24 @@ class _HashingWriter:
         return self._hash.hexdigest()
 
 
-def write_atomic(root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None) -> None:
+def write_atomic(
+    root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None, durable: bool = False
+) -> None:
     """Replaces `host` (below `root`) with `data` in one rename; owner and mode are those
-    of `keep_from` when given (an existing file being extended), else 0:0 and `mode`."""
+    of `keep_from` when given (an existing file being extended), else 0:0 and `mode`.
+    `durable`: the data is synced before the rename."""
     root.makedirs(posixpath.dirname(host))
-    tmp = temp_name(host)
-    root.guard(tmp)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fd, tmp = root.open_temp(host)
     try:
         with open(fd, "wb", buffering=0) as out:
             _write_all(out, data)
+            if durable:
+                os.fsync(out.fileno())
         if keep_from is not None:
             os.chown(tmp, keep_from.st_uid, keep_from.st_gid, follow_symlinks=False)
             mode = stat.S_IMODE(keep_from.st_mode)
         os.chmod(tmp, mode)
-        root.guard(host)
-        os.rename(tmp, host)
+        root.replace(tmp, host)
     except BaseException:
         _unlink_quietly(tmp)
         raise
@@ -376,24 +433,6 @@ def _write_all(out: BinaryIO, data: bytes) -> None:
         view = view[out.write(view):]
 
 
-def temp_name(host: str) -> str:
-    """The same name for the same target on every run, so a killed run's leftover is
-    reused (and renamed away) by the rerun instead of staying behind."""
-    digest = hashlib.sha1(posixpath.basename(host).encode(errors="surrogateescape")).hexdigest()[:16]
-    return posixpath.join(posixpath.dirname(host), f".ignite-{digest}.tmp")
-
-
-def remove_all(host: str) -> None:
-    """`rm -rf`, never following a symlink."""
-    st = _lstat(host)
-    if st is None:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        import shutil
-
-        shutil.rmtree(host)
-    else:
-        os.unlink(host)
 
 
 def _lstat(host: str) -> os.stat_result | None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ignite import distro
 from ignite.errors import CommandError, NodeError
-from ignite.stages.files_nodes import remove_all, write_atomic
+from ignite.stages.files_nodes import write_atomic
 
 if TYPE_CHECKING:
     from ignite.config.model import Unit
@@ -114,9 +114,13 @@ class UnitWriter:
         host = self.root.resolve(f"{UNITS_DIR}/{unit.name}")
         if unit.mask:
             self.root.makedirs(posixpath.dirname(host))
-            self.root.guard(host)
-            remove_all(host)
-            os.symlink("/dev/null", host)
+            tmp = self.root.temp_name(host)
+            os.symlink("/dev/null", tmp)
+            try:
+                self.root.replace(tmp, host)
+            except BaseException:
+                os.unlink(tmp)
+                raise
             self.root.forget()
             self.record("mask unit", unit.name)
         elif unit.mask is False:
@@ -169,5 +173,5 @@ class UnitWriter:
         data = old + "".join(lines).encode()
         import hashlib
 
-        self.journal.begin("presets", hashlib.sha256(data).hexdigest())
-        self._write(PRESET_FILE, data, keep_from=st)
+        self.journal.begin("presets", hashlib.sha256(data).hexdigest(), hashlib.sha256(old).hexdigest())
+        write_atomic(self.root, host, data, 0o644, keep_from=st, durable=True)

@@ -51,7 +51,7 @@ class PasswdWriter:
         self.notated_dirs = notated_dirs
 
     def apply(self, passwd: Passwd) -> None:
-        for lock in tools.clear_stale_locks(self.rootp):
+        for lock in tools.clear_stale_locks(self.root):
             self.record("remove stale lock", self.root.inner(lock))
         for i, group in enumerate(passwd.groups):
             key = f"passwd.groups.{i}"
@@ -69,7 +69,7 @@ class PasswdWriter:
             except CommandError as exc:
                 raise NodeError(group.name, f"failed to create group: {exc}", f"$.{key}") from None
             self.accounts.invalidate()
-            self.journal.finish(key)
+            self.journal.finish(key, durable=True)
         for i, user in enumerate(passwd.users):
             key = f"passwd.users.{i}"
             if self.journal.is_done(key):
@@ -80,7 +80,7 @@ class PasswdWriter:
                 raise NodeError(user.name, f"failed to create user: {exc}", f"$.{key}") from None
             except OSError as exc:
                 raise NodeError(user.name, f"failed to configure user: {exc.strerror or exc}", f"$.{key}") from None
-            self.journal.finish(key)
+            self.journal.finish(key, durable=True)
 
     def _user(self, user: PasswdUser, key: str) -> None:
         exists = self.accounts.user(user.name) is not None
@@ -134,23 +134,58 @@ class PasswdWriter:
             if d == home or d.startswith(home.rstrip("/") + "/"):
                 host = self.root.resolve(d)
                 self.root.guard(host)
-                os.chown(host, uid, gid)
+                os.chown(host, uid, gid, follow_symlinks=False)
                 os.chmod(host, 0o700)
 
     def _write_keys(self, user: PasswdUser, home: str, uid: int, gid: int) -> None:
+        """The home is opened as root (walking from the root with O_NOFOLLOW, so its
+        ancestors' modes do not matter: an image built below a 0700 `mktemp -d`); what lies
+        inside the home, which the user controls, is created with the user's ids and
+        relative to that descriptor, never following a link."""
         data = "\n".join(user.ssh_authorized_keys)
         if not data.endswith("\n"):
             data += "\n"
         inner = authorized_keys_path(home)
-        host = self.root.resolve(inner)
-        self.root.guard(host)
-        with _as_user(uid, gid):
-            _mkdir_all(posixpath.dirname(host), 0o700)
-            self.root.guard(host)
-            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data.encode())
+        *dirs, name = posixpath.relpath(inner, home).split("/")
+        home_fd = self.root.open_dir(self.root.resolve_dir(home))
+        try:
+            with _as_user(uid, gid):
+                _write_below(home_fd, dirs, name, data.encode())
+        finally:
+            os.close(home_fd)
         self.record("write ssh keys", inner)
+
+
+def _write_below(top_fd: int, dirs: list[str], name: str, data: bytes) -> None:
+    """`dirs` (0700) below `top_fd`, then `name` in the last one (0600), through a new
+    temporary file renamed into place: a link planted at the name receives nothing."""
+    from ignite.root import TEMP_FLAGS, random_temp_name, sweep_temps
+
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = top_fd
+    try:
+        for d in dirs:
+            try:
+                os.mkdir(d, 0o700, dir_fd=fd)
+            except FileExistsError:
+                pass
+            below = os.open(d, flags, dir_fd=fd)
+            if fd != top_fd:
+                os.close(fd)
+            fd = below
+        sweep_temps(fd)
+        tmp = random_temp_name()
+        out = os.open(tmp, TEMP_FLAGS, 0o600, dir_fd=fd)
+        try:
+            with open(out, "wb") as f:
+                f.write(data)
+            os.rename(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            os.unlink(tmp, dir_fd=fd)
+            raise
+    finally:
+        if fd != top_fd:
+            os.close(fd)
 
 
 @contextmanager
@@ -169,12 +204,3 @@ def _as_user(uid: int, gid: int) -> Iterator[None]:
             os.seteuid(old_uid)
             os.setegid(old_gid)
         os.umask(old_mask)
-
-
-def _mkdir_all(path: str, mode: int) -> None:
-    missing = []
-    while not os.path.isdir(path):
-        missing.append(path)
-        path = posixpath.dirname(path)
-    for d in reversed(missing):
-        os.mkdir(d, mode)

@@ -93,7 +93,6 @@ def _notate(ctx: StageContext, dirs: list[str]) -> None:
     except FileNotFoundError:
         state = {}
     state["notatedDirectories"] = (state.get("notatedDirectories") or []) + dirs
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path)
+    from ignite.stages import state as state_file
+
+    state_file.write(path, state)  # 0600: it may hold persisted LUKS keys

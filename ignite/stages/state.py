@@ -2,6 +2,11 @@
 trailing newline, every upstream key present (null when empty), saved after every
 successful stage. ignite adds `stageTimings` {stage: seconds} for the files stage's report.
 
+Everything ignite keeps outside the target that may hold a secret (this state, with its
+persisted LUKS keys; the config cache; the files-stage journal; /run/ignition) is written
+by `write_private`/`private_dir`: files 0600, replaced whole through a new temporary file
+(never rewritten in place, so an earlier mode cannot stick), directories created 0700.
+
 json and os only: the stage runner saves the state even on a no-op stage's fast path."""
 from __future__ import annotations
 
@@ -47,17 +52,55 @@ def read(path: str | os.PathLike[str]) -> State:
 
 
 def write(path: str | os.PathLike[str], state: State) -> None:
-    """Atomically, with every upstream key (null when empty)."""
+    """Atomically, with every upstream key (null when empty), 0600."""
     for key in KEYS:
         state.setdefault(key, None)  # type: ignore[misc]  # KEYS are State's keys
+    write_private(path, (json.dumps(state) + "\n").encode(), what="the state file")
+
+
+def write_private(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False, what: str = "") -> None:
+    """Replaces `path` with `data` in one rename: a new file 0600 (random name, O_EXCL,
+    never following a link), in a directory made 0700 if missing. An I/O error (ENOSPC)
+    is a UsageError naming `what` and the path."""
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(state, out)
-        out.write("\n")
-    os.replace(tmp, path)
+    parent = os.path.dirname(path) or "."
+    tmp = os.path.join(parent, f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
+    try:
+        private_dir(parent)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            with open(fd, "wb", buffering=0) as out:
+                view = memoryview(data)
+                while view:
+                    view = view[out.write(view):]
+                if fsync:
+                    os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+    except OSError as exc:
+        from ignite.errors import UsageError
+
+        raise UsageError(f"cannot write {what or 'file'} {path}: {exc.strerror or exc}") from None
+
+
+def private_dir(path: str | os.PathLike[str]) -> None:
+    """`mkdir -p`, every directory it creates 0700 (whatever the umask)."""
+    path = os.fspath(path)
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)
 
 
 def finish_stage(path: str | os.PathLike[str], stage: str, seconds: float, *, base_entry: bool) -> None:

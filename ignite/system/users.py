@@ -1,16 +1,23 @@
 """Users and groups of a target root: lookups in its own databases (never the host's) and
 the shadow-utils tools run with `--root`, with the arguments Ignition passes.
 
-Lookups read `<root>/etc/passwd` and `<root>/etc/group`, and also `<root>/usr/lib/passwd`
-and `<root>/usr/lib/group` when the target's nsswitch.conf uses nss-altfiles (as Fedora
-CoreOS does): what upstream's chroot + getpwnam would see for local accounts.
+Lookups read `/etc/passwd` and `/etc/group` of the root, and also `/usr/lib/passwd`
+and `/usr/lib/group` when the target's nsswitch.conf uses nss-altfiles (as Fedora
+CoreOS does): what upstream's chroot + getpwnam would see for local accounts. Every one
+of these paths, and the lock files cleared after a crash, is found through the root's
+resolver: a `/etc` that is a link leading out of the root is read inside it, as the
+tools (which chroot) read it.
+
+Names are passed to the tools after `--`, so that no name is taken for an option.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ignite.root import Root
 from ignite.system.run import run
 
 if TYPE_CHECKING:
@@ -25,23 +32,30 @@ class Account:
     home: str
 
 
-def _databases(root: Path, name: str) -> list[Path]:
-    paths = [root / "etc" / name]
+def _read(root: Root, path: str) -> str | None:
+    """Text of the target's `path`, found as a tool inside the root would find it."""
+    host = root.resolve_all(path)
+    root.guard(host)
     try:
-        nss = (root / "etc" / "nsswitch.conf").read_text()
+        fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
-        nss = ""
-    if "altfiles" in nss:
-        paths.append(root / "usr" / "lib" / name)
+        return None
+    with open(fd, "rb") as f:
+        return f.read().decode(errors="replace")
+
+
+def _databases(root: Root, name: str) -> list[str]:
+    paths = [f"/etc/{name}"]
+    if "altfiles" in (_read(root, "/etc/nsswitch.conf") or ""):
+        paths.append(f"/usr/lib/{name}")
     return paths
 
 
-def _rows(root: Path, name: str) -> list[list[str]]:
+def _rows(root: Root, name: str) -> list[list[str]]:
     rows = []
     for db in _databases(root, name):
-        try:
-            text = db.read_text(errors="replace")
-        except (FileNotFoundError, NotADirectoryError):
+        text = _read(root, db)
+        if text is None:
             continue
         for line in text.splitlines():
             if line and not line.startswith(("#", "+", "-")):
@@ -49,14 +63,14 @@ def _rows(root: Path, name: str) -> list[list[str]]:
     return rows
 
 
-def lookup_user(root: Path, name: str) -> Account | None:
+def lookup_user(root: Root, name: str) -> Account | None:
     for row in _rows(root, "passwd"):
         if len(row) >= 6 and row[0] == name and row[2].isdigit() and row[3].isdigit():
             return Account(row[0], int(row[2]), int(row[3]), row[5])
     return None
 
 
-def lookup_group(root: Path, name: str) -> int | None:
+def lookup_group(root: Root, name: str) -> int | None:
     for row in _rows(root, "group"):
         if len(row) >= 3 and row[0] == name and row[2].isdigit():
             return int(row[2])
@@ -66,8 +80,8 @@ def lookup_group(root: Path, name: str) -> int | None:
 class Accounts:
     """Cached lookups for one stage; `invalidate` after the databases change."""
 
-    def __init__(self, root: Path | str):
-        self.root = Path(root)
+    def __init__(self, root: Root | str | os.PathLike[str]):
+        self.root = root if isinstance(root, Root) else Root(root)
         self._users: dict[str, Account | None] = {}
         self._groups: dict[str, int | None] = {}
 
@@ -91,12 +105,16 @@ class Accounts:
 _DATABASES = ("passwd", "group", "shadow", "gshadow", "subuid", "subgid")
 
 
-def clear_stale_locks(root: Path) -> list[str]:
+def clear_stale_locks(root: Root | str | os.PathLike[str]) -> list[str]:
     """Removes the lock files (`/etc/passwd.lock`, and the `/etc/passwd.PID` files the
     lock protocol links from) that a killed useradd & co. left in the target's /etc, when
     the process named in them is gone or a zombie. Otherwise the rerun after a crash
-    fails with "cannot lock /etc/passwd". Returns what was removed."""
-    etc = Path(root) / "etc"
+    fails with "cannot lock /etc/passwd". Returns the host paths removed."""
+    if not isinstance(root, Root):
+        root = Root(root)
+    etc_host = root.resolve_all("/etc")
+    root.guard(etc_host + "/x")
+    etc = Path(etc_host)
     removed = []
     for db in _DATABASES:
         candidates = [etc / f"{db}.lock"]
@@ -114,6 +132,7 @@ def clear_stale_locks(root: Path) -> list[str]:
                 continue
             pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]
             if pid.isdigit() and not _running(int(pid)):
+                root.guard(str(lock))
                 lock.unlink()
                 removed.append(str(lock))
     return removed
@@ -171,7 +190,7 @@ def user_args(root: Path, user: PasswdUser, exists: bool) -> tuple[str, list[str
         args += ["--groups", ",".join(user.groups)]
     if user.shell:
         args += ["--shell", user.shell]
-    args.append(user.name)
+    args += ["--", user.name]
     return tool, args
 
 
@@ -181,15 +200,15 @@ def ensure_user(root: Path, user: PasswdUser, exists: bool) -> None:
 
 
 def delete_user(root: Path, name: str) -> None:
-    run("userdel", "--remove", "--root", str(root), name)
+    run("userdel", "--remove", "--root", str(root), "--", name)
 
 
 def delete_user_keep_home(root: Path, name: str) -> None:
-    run("userdel", "--root", str(root), name)
+    run("userdel", "--root", str(root), "--", name)
 
 
 def set_password(root: Path, name: str, password_hash: str) -> None:
-    run("usermod", "--root", str(root), "--password", _password(password_hash), name,
+    run("usermod", "--root", str(root), "--password", _password(password_hash), "--", name,
         redact=_secrets(password_hash))
 
 
@@ -200,10 +219,10 @@ def group_args(root: Path, group: PasswdGroup, exists: bool) -> tuple[str, list[
     if group.password_hash:
         args += ["--password", group.password_hash]
     if exists:
-        return "groupmod", [*args, group.name]
+        return "groupmod", [*args, "--", group.name]
     if group.system:
         args.append("--system")
-    return "groupadd", [*args, group.name]
+    return "groupadd", [*args, "--", group.name]
 
 
 def ensure_group(root: Path, group: PasswdGroup, exists: bool) -> None:
@@ -212,4 +231,4 @@ def ensure_group(root: Path, group: PasswdGroup, exists: bool) -> None:
 
 
 def delete_group(root: Path, name: str) -> None:
-    run("groupdel", "--root", str(root), name)
+    run("groupdel", "--root", str(root), "--", name)

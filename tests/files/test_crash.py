@@ -143,9 +143,21 @@ class Died(BaseException):
     """Stands in for SIGKILL inside the process: nothing after it runs."""
 
 
-def journal_keys(work: Path) -> list[str]:
-    text = (work / "ignite-files.journal").read_text().splitlines()
-    return [line.split(" ", 1)[1] for line in text if line.startswith("done ")]
+def journal_keys(cfg: dict[str, Any], root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The steps a clean run records, in order."""
+    from ignite.stages.files_journal import Journal
+
+    keys: list[str] = []
+    real_finish = Journal.finish
+
+    def finish(self: Journal, k: str, durable: bool = False) -> None:
+        keys.append(k)
+        real_finish(self, k, durable)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real_finish)
+    return keys
 
 
 def test_stopped_after_every_commit_then_rerun(reference, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -154,19 +166,18 @@ def test_stopped_after_every_commit_then_rerun(reference, work: Path, monkeypatc
     small = big_config(4, dirs=2)
     del reference  # only for the root check and the module's setup
     ref_root = prepare(work / "ref")
-    run_ignite(small, ref_root, work / "ref-w")
+    keys = journal_keys(small, ref_root, work / "ref-w", monkeypatch)
     expected = tree(ref_root)
-    keys = journal_keys(work / "ref-w")
     assert len(keys) > 15
     real_finish = Journal.finish
     for index, key in enumerate(keys):
         root = prepare(work / f"r{index}")
         w = work / f"w{index}"
 
-        def finish(self: Journal, k: str, _key: str = key) -> None:
+        def finish(self: Journal, k: str, durable: bool = False, _key: str = key) -> None:
             if k == _key:
                 raise Died(k)
-            real_finish(self, k)
+            real_finish(self, k, durable)
 
         monkeypatch.setattr(Journal, "finish", finish)
         with pytest.raises(Died):

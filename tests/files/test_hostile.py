@@ -81,7 +81,9 @@ def test_failed_hash_leaves_no_file_and_no_temporary(work: Path) -> None:
     config = cfg(files=[{"path": "/etc/f", "contents": {"source": data(b"tampered"), "verification": {"hash": bad}}}])
     with pytest.raises(IgniteError, match="/etc/f"):
         run_ignite(config, root, work / "w")
-    assert os.listdir(root / "etc") == []
+    # Only the journal a rerun of this config resumes from (see files_journal).
+    assert os.listdir(root / "etc") == ["ignite"]
+    assert os.listdir(root / "etc" / "ignite") == ["files.journal"]
 
 
 def test_failed_append_hash_leaves_the_file_as_it_was(work: Path) -> None:
@@ -94,7 +96,8 @@ def test_failed_append_hash_leaves_the_file_as_it_was(work: Path) -> None:
     with pytest.raises(IgniteError):
         run_ignite(config, root, work / "w")
     assert (root / "etc" / "f").read_bytes() == b"original\n"
-    assert os.listdir(root / "etc") == ["f"]
+    assert sorted(os.listdir(root / "etc")) == ["f", "ignite"]  # and the journal, as above
+    assert os.listdir(root / "etc" / "ignite") == ["files.journal"]
 
 
 def test_root_that_is_not_a_directory_is_a_usage_error(work: Path) -> None:

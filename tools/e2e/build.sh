@@ -9,6 +9,22 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+
+# The files' part of the initramfs key: every file's mode and contents, so that a change
+# that only makes a file executable (or not) rebuilds too. `build.sh --inputs-digest BASE
+# PATH...` prints it for PATHs below BASE (tests use it).
+inputs_digest() {
+    local base=$1
+    shift
+    (cd "$base" && find "$@" -type f ! -name '*.pyc' -print0 | sort -z |
+        xargs -0 -r stat --printf '%a %n\n' &&
+     cd "$base" && find "$@" -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 -r sha256sum)
+}
+if [ "${1:-}" = --inputs-digest ]; then
+    shift
+    inputs_digest "$@" | sha256sum | cut -c1-16
+    exit 0
+fi
 out=${1:-$repo/.cache/e2e}
 compress=${IGNITE_E2E_COMPRESS:-cat}
 build_python=${IGNITE_BUILD_PYTHON:-$repo/.venv/bin/python}
@@ -38,8 +54,8 @@ cp -f "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
 
 modules="base systemd-initrd dracut-systemd udev-rules ignite ignite-e2e ${IGNITE_E2E_MODULES:-}"
 key=$( (echo "$kver $compress $modules"; "$build_python" -V;
-        cd "$repo" && find dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh ignite \
-            -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
+        inputs_digest "$repo" dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh ignite) |
+      sha256sum | cut -c1-16)
 initrd=$out/initrd-$key.img
 if [ ! -e "$initrd" ]; then
     base=$out/dracut-base

@@ -1,0 +1,162 @@
+"""A power loss during the files stage: /run is wiped (the state, the config cache, and
+what used to hold the journal), and the journal in the target keeps only what was synced.
+The rerun, on a fresh /run, finishes exactly as one clean run (appends not repeated), or
+refuses with a message saying what the interrupted run had finished. Also: account names
+reach shadow-utils after `--`."""
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite
+from ignite.errors import NodeError
+
+JOURNAL = "etc/ignite/files.journal"
+
+
+@pytest.fixture(autouse=True)
+def _root_user() -> None:
+    require_root_user()
+
+
+class Died(BaseException):
+    """The power goes: nothing after this point runs."""
+
+
+def data(raw: bytes) -> str:
+    return "data:;base64," + base64.b64encode(raw).decode()
+
+
+def config() -> dict[str, Any]:
+    return {
+        "ignition": {"version": "3.4.0"},
+        "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA core"]}]},
+        "storage": {
+            "directories": [{"path": "/srv/d", "mode": 0o750}],
+            "files": [{"path": f"/srv/d/f{i}", "contents": {"source": data(b"%d\n" % i)}} for i in range(6)]
+                     + [{"path": "/etc/motd", "append": [{"source": data(b"one\n")}, {"source": data(b"two\n")}]}],
+            "links": [{"path": "/srv/link", "target": "d/f0"}],
+        },
+        "systemd": {"units": [{"name": "a.service", "contents": "[Service]\nExecStart=/bin/true\n", "enabled": True}]},
+    }
+
+
+def prepare(root: Path) -> Path:
+    make_root(root)
+    (root / "etc/motd").write_text("existing\n")
+    return root
+
+
+def tree(root: Path) -> dict[str, dict[str, Any]]:
+    m = manifest(root, lambda rel: rel == "/etc/ignite" or rel.startswith("/etc/ignite/"))
+    for volatile in ("sha256", "size"):  # a date and the boot id
+        m["/etc/.ignition-result.json"].pop(volatile)
+    return m
+
+
+def keep_only_synced_lines(root: Path) -> None:
+    """What a power loss leaves of the journal at worst: the header and the lines written
+    with a sync (notes; base+begin of appends). `done` lines are synced only in batches,
+    other `begin` lines never."""
+    if not (root / JOURNAL).exists():
+        return
+    lines = (root / JOURNAL).read_text().splitlines(keepends=True)
+    kept = [lines[0]]
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith(("note ", "base ")) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
+            kept.append(line)
+    (root / JOURNAL).write_text("".join(kept))
+
+
+def steps(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work: Path) -> list[str]:
+    from ignite.stages.files_journal import Journal
+
+    keys: list[str] = []
+    real = Journal.finish
+
+    def finish(self: Journal, k: str, durable: bool = False) -> None:
+        keys.append(k)
+        real(self, k, durable) if durable else real(self, k)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real)
+    return keys
+
+
+def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, Any], root: Path, work: Path) -> None:
+    from ignite.stages.files_journal import Journal
+
+    real = Journal.finish
+    real_close = Journal.close
+
+    def finish(self: Journal, k: str, durable: bool = False) -> None:
+        if k == step:
+            raise Died(k)
+        real(self, k, durable) if durable else real(self, k)
+
+    def close(self: Journal) -> None:  # no final flush: the power is gone
+        import os
+
+        os.close(self._fd)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    monkeypatch.setattr(Journal, "close", close)
+    with pytest.raises(Died):
+        run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real)
+    monkeypatch.setattr(Journal, "close", real_close)
+    shutil.rmtree(work)  # /run is gone
+    keep_only_synced_lines(root)
+
+
+def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config()
+    reference = prepare(work / "ref")
+    keys = steps(monkeypatch, cfg, reference, work / "ref-w")
+    expected = tree(reference)
+    assert "files.6" in keys and "units.0" in keys
+    for index, key in enumerate(keys):
+        root = prepare(work / f"r{index}")
+        lose_power_after(monkeypatch, key, cfg, root, work / f"w{index}")
+        run_ignite(cfg, root, work / f"w{index}-again")
+        problems = diff_manifests(tree(root), expected)
+        assert not problems, f"power lost at {key}:\n" + "\n".join(problems[:20])
+        assert (root / "etc/motd").read_text() == "existing\none\ntwo\n"
+
+
+def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config()
+    root = prepare(work / "root")
+    lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
+    (root / "srv/d/f1").write_text("someone else's\n")  # not what the config writes there
+    with pytest.raises(NodeError, match=r"interrupted earlier run of this config.*finished \d+ steps") as info:
+        run_ignite(cfg, root, work / "w2")
+    assert "/srv/d/f1" in str(info.value)
+    assert (root / "srv/d/f1").read_text() == "someone else's\n"
+
+
+def test_without_a_journal_an_existing_file_is_refused_as_upstream(work: Path) -> None:
+    root = prepare(work / "root")
+    (root / "srv/d").mkdir(parents=True)
+    (root / "srv/d/f0").write_text("0\n")
+    with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
+        run_ignite(config(), root, work / "w")
+
+
+def test_account_names_come_after_double_dash() -> None:
+    from files_helpers import config_of
+    from ignite.system.users import group_args, user_args
+
+    cfg = config_of({"ignition": {"version": "3.4.0"}, "passwd": {
+        "users": [{"name": "core", "groups": ["wheel"], "homeDir": "/home/core"}],
+        "groups": [{"name": "team", "gid": 5}]}})
+    for exists in (False, True):
+        _, argv = user_args(Path("/r"), cfg.passwd.users[0], exists)
+        assert argv[-2:] == ["--", "core"]
+        _, argv = group_args(Path("/r"), cfg.passwd.groups[0], exists)
+        assert argv[-2:] == ["--", "team"]
