@@ -3,7 +3,8 @@
 A provider module has
     fetch(pctx: ProviderContext) -> bytes | None     None (or b"") = "no config": continue empty
 and optionally
-    init(pctx) -> FetchSettings    run by every fetch stage first (AWS: token, region, credentials)
+    credentials() -> {name: lookup}  lazy cloud credentials for resources (AWS, GCP, Azure),
+                                     made in every stage, fetched on first need
     status(pctx, stage, error)     after a stage (Packet phones home)
 Errors are ProviderError (or FetchError); in fetch-offline a network need is FetchError
 kind "neednet", raised before any I/O.
@@ -22,6 +23,7 @@ from ignite.errors import UsageError
 if TYPE_CHECKING:
     from ignite.config.model import Config
     from ignite.resource import FetchSettings
+    from ignite.resource.credentials import PlatformCredentials
 
 PLATFORMS = (
     "akamai", "aliyun", "applehv", "aws", "azure", "azurestack", "brightbox", "cloudstack",
@@ -53,17 +55,34 @@ def canonical(platform: str) -> str:
 
 
 def settings_for(platform: str | None, config: Config, *, offline: bool = False) -> FetchSettings:
-    """FetchSettings for a stage after the fetch stages: the platform's init (AWS region and
-    role credentials for s3://, GCP token for gs://), as upstream runs it in every stage,
-    then the config's timeouts, proxy and CAs."""
+    """FetchSettings for a stage after the fetch stages: the platform's credentials (AWS
+    region and role for s3://, GCP token for gs://, Azure identity for blobs), as upstream
+    has them in every stage, then the config's timeouts, proxy and CAs."""
     from ignite.resource import FetchSettings
     from ignite.resource.settings import settings_from_config
 
-    base = FetchSettings(offline=offline)
-    init = getattr(get(platform), "init", None) if platform else None
-    if init is not None and not offline:
-        base = init(ProviderContext(canonical(platform or ""), base))
+    base = FetchSettings(offline=offline, credentials=credentials_for(platform))
     return settings_from_config(config, offline=offline, base=base)
+
+
+def credentials_for(platform: str | None) -> PlatformCredentials | None:
+    """The platform's lazy credentials (nothing is fetched here); on GCE the GCS token is
+    lent whatever the platform, as upstream."""
+    if not platform:
+        return None
+    name = canonical(platform)
+    lookups = getattr(get(name), "credentials", None)
+    loaders = dict(lookups()) if lookups is not None else {}
+    if name != "gcp":
+        from ignite.providers import gcp
+
+        if gcp.on_gce():
+            loaders.update(gcp.credentials())
+    if not loaders:
+        return None
+    from ignite.resource.credentials import PlatformCredentials
+
+    return PlatformCredentials(name, loaders)
 
 
 def get(platform: str) -> ModuleType:

@@ -91,12 +91,13 @@ def acquire(
     from ignite.providers import ProviderContext
     from ignite.resource import FetchSettings
 
-    settings = FetchSettings(offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None)
+    from ignite.providers import credentials_for
+
+    settings = FetchSettings(
+        offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None,
+        credentials=credentials_for(platform),
+    )
     pctx = ProviderContext(platform, settings, str(ctx.config_file) if ctx.config_file else None)
-    init = getattr(provider, "init", None)
-    if init is not None:
-        settings = init(pctx)
-        pctx = dataclasses.replace(pctx, settings=settings)
     data, source = _user_config_bytes(args, provider, pctx)
     from ignite.config.model import Config, Ignition
 

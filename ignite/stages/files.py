@@ -76,7 +76,7 @@ def run(ctx: StageContext) -> None:
             notated = list(state.get("notatedDirectories") or ())
             PasswdWriter(root, accounts, journal, actions.record, notated).apply(config.passwd)
         if entries or legacy:
-            settings = _fetch_settings(config)
+            settings = _fetch_settings(ctx, config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
                 device = ctx.device_map.get(fs.device, fs.device)
@@ -88,7 +88,7 @@ def run(ctx: StageContext) -> None:
         if config.storage.luks and not journal.is_done("luks"):
             _write_crypttab(ctx, config, root, journal, state, actions)
         if state.get("providerOutputFiles"):
-            _write_provider_files(config, root, journal, state["providerOutputFiles"], actions)
+            _write_provider_files(ctx, config, root, journal, state["providerOutputFiles"], actions)
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
@@ -116,13 +116,13 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
 
     persisted = state.get("luksPersistKeyFiles") or {}
     entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
-    writer = NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record)
+    writer = NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(ctx, config), actions.record)
     writer.apply(entries)
     forget_persisted_keys(ctx.state_file)
     journal.finish("luks")
 
 
-def _write_provider_files(config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
+def _write_provider_files(ctx: StageContext, config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
     """Files a platform asked for (Hyper-V's KVP pools), kept in the state by the fetch stage."""
     from ignite.config.codec import from_json
     from ignite.config.model import File
@@ -133,7 +133,7 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
     for i, data in enumerate(files):
         node = from_json(File, data)
         entries.append(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node))
-    NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(config), actions.record).apply(entries)
+    NodeWriter(root, Accounts(Path(root.path)), journal, _fetch_settings(ctx, config), actions.record).apply(entries)
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
@@ -246,10 +246,13 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _fetch_settings(config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
-    from ignite.resource import FetchSettings
+def _fetch_settings(ctx: StageContext, config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
+    """The config's CAs, proxy and timeouts, and the platform's credentials, as upstream's
+    fetcher has them in every stage."""
+    from ignite.providers import settings_for
+    from ignite.stages.cache import stage_platform
 
-    return FetchSettings.from_config(config)
+    return settings_for(stage_platform(ctx), config)
 
 
 def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
