@@ -62,8 +62,10 @@ def http_get(
 
 
 def decode_base64(data: bytes, platform: str) -> bytes:
+    """Strict, as Go's base64.StdEncoding upstream uses: padding required, nothing outside
+    the alphabet but CR and LF (which Go skips); corrupt user data is an error."""
     try:
-        return base64.b64decode(data.strip(), validate=False)
+        return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProviderError(platform, f"user data is not valid base64: {exc}") from None
 

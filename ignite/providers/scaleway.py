@@ -22,11 +22,14 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     require_network(pctx, url)
     parts = urlsplit(url)
     settings = pctx.settings
+    from ignite.resource.http import default_headers
+
+    headers = default_headers()  # as upstream, whose fetcher sends its User-Agent here too
 
     def attempt(deadline: Deadline) -> bytes | None:
         conn = _connect_from_privileged_port(parts.hostname or "", parts.port or 80, deadline, url)
         try:
-            conn.request("GET", parts.path, headers={"Accept": "*/*"})
+            conn.request("GET", parts.path, headers=headers)
             response = conn.getresponse()
             body = response.read()
         except OSError as exc:

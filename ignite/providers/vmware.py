@@ -3,7 +3,6 @@ environment, read with the host tool vmware-rpctool (open-vm-tools), as far as P
 can reach the backdoor. Outside VMware there is no provider: an error."""
 from __future__ import annotations
 
-import base64
 import binascii
 import gzip
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from ignite.errors import CommandError, ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
+from ignite.providers.common import decode_base64
 
 DMI_ENV = "IGNITE_DMI_DIR"
 DMI = "/sys/class/dmi/id"
@@ -47,11 +47,11 @@ def decode(data: str, encoding: str) -> bytes:
         if encoding == "":
             return data.encode()
         if encoding in ("b64", "base64"):
-            return base64.b64decode(data)
+            return decode_base64(data.encode("latin-1"), "vmware")
         if encoding in ("gz", "gzip"):
             return gzip.decompress(data.encode("latin-1"))
         if encoding in ("gz+base64", "gzip+base64", "gz+b64", "gzip+b64"):
-            return gzip.decompress(base64.b64decode(data))
+            return gzip.decompress(decode_base64(data.encode("latin-1"), "vmware"))
     except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as exc:
         raise ProviderError("vmware", f"cannot decode the config with encoding {encoding!r}: {exc}") from None
     raise ProviderError("vmware", f"unsupported guestinfo encoding {encoding!r}")
