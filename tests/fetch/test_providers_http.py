@@ -283,7 +283,8 @@ def test_openstack_ipv6_interfaces() -> None:
         "20010db8000000000000000000000001 02 40 00 80     eth0\n"
         "fe800000000000005054fffe654321 03 40 20 80     ens4\n"
     )
-    assert ipv6_interfaces(table) == ["eth0", "ens4"]
+    assert ipv6_interfaces(table, is_up=lambda name: True) == ["eth0", "ens4"]
+    assert ipv6_interfaces(table, is_up=lambda name: name != "eth0") == ["ens4"]
 
 
 def test_settings_for_a_later_stage_carry_the_platform_credentials(metadata) -> None:
