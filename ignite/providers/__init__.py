@@ -6,6 +6,8 @@ and optionally
     credentials() -> {name: lookup}  lazy cloud credentials for resources (AWS, GCP, Azure),
                                      made in every stage, fetched on first need
     status(pctx, stage, error)     after a stage (Packet phones home)
+    delete_config(pctx)            at the end of a successful files stage: remove the config
+                                   where the platform keeps it (VMware, VirtualBox)
 Errors are ProviderError (or FetchError); in fetch-offline a network need is FetchError
 kind "neednet", raised before any I/O.
 
@@ -31,6 +33,8 @@ PLATFORMS = (
     "metal", "nutanix", "nvidiabluefield", "openstack", "oraclecloud", "packet", "powervs",
     "proxmoxve", "qemu", "scaleway", "upcloud", "virtualbox", "vmware", "vultr", "zvm",
 )
+# Platforms whose provider has delete_config (the files stage need not import the others).
+DELETES_CONFIG = frozenset({"vmware", "virtualbox"})
 # Ignition 0.x / Container Linux / Flatcar ids.
 LEGACY = {
     "ec2": "aws", "gce": "gcp", "pxe": "metal", "vagrant-virtualbox": "virtualbox",

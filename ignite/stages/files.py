@@ -96,6 +96,7 @@ def run(ctx: StageContext) -> None:
     timings["files"] = actions.seconds()
     _write_ignite_report(root, config_sha, state, timings, actions)
     _relabel(root, actions)
+    _delete_platform_config(ctx)
 
 
 # --- crypttab, result file and report -----------------------------------------------------------
@@ -244,6 +245,25 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
 
         text = json.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _delete_platform_config(ctx: StageContext) -> None:
+    """The last step of a successful files stage: the config leaves the platform's store
+    (VMware guestinfo, VirtualBox guest property), as upstream's ignition-rmcfg unit."""
+    from ignite.stages.cache import stage_platform
+
+    platform = stage_platform(ctx)
+    if platform is None:
+        return
+    from ignite import providers
+
+    if providers.canonical(platform) not in providers.DELETES_CONFIG:
+        return
+    from ignite.resource import FetchSettings
+
+    providers.get(platform).delete_config(
+        providers.ProviderContext(providers.canonical(platform), FetchSettings(http_total=ctx.fetch_timeout))
+    )
 
 
 def _fetch_settings(ctx: StageContext, config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
