@@ -33,8 +33,6 @@ PLATFORMS = (
     "metal", "nutanix", "nvidiabluefield", "openstack", "oraclecloud", "packet", "powervs",
     "proxmoxve", "qemu", "scaleway", "upcloud", "virtualbox", "vmware", "vultr", "zvm",
 )
-# Platforms whose provider has delete_config (the files stage need not import the others).
-DELETES_CONFIG = frozenset({"vmware", "virtualbox"})
 # Ignition 0.x / Container Linux / Flatcar ids.
 LEGACY = {
     "ec2": "aws", "gce": "gcp", "pxe": "metal", "vagrant-virtualbox": "virtualbox",

@@ -250,15 +250,13 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
 def _delete_platform_config(ctx: StageContext) -> None:
     """The last step of a successful files stage: the config leaves the platform's store
     (VMware guestinfo, VirtualBox guest property), as upstream's ignition-rmcfg unit."""
+    from ignite.stages import DELETE_CONFIG_PLATFORMS
     from ignite.stages.cache import stage_platform
 
     platform = stage_platform(ctx)
-    if platform is None:
+    if platform not in DELETE_CONFIG_PLATFORMS:
         return
     from ignite import providers
-
-    if providers.canonical(platform) not in providers.DELETES_CONFIG:
-        return
     from ignite.resource import FetchSettings
 
     providers.get(platform).delete_config(

@@ -126,3 +126,10 @@ def test_other_platforms_delete_nothing(tmp_path: Path, monkeypatch) -> None:
     store = stand_in(tmp_path, monkeypatch, "VBoxControl", VBOXCONTROL, {"/Ignition/Config": CONFIG})
     files_stage(tmp_path, "qemu")
     assert "deleted" not in json.loads(store.read_text())
+
+
+def test_the_stage_knows_which_providers_delete_their_config() -> None:
+    from ignite.stages import DELETE_CONFIG_PLATFORMS
+
+    having = {p for p in providers.PLATFORMS + tuple(providers.LEGACY) if hasattr(providers.get(p), "delete_config")}
+    assert having == DELETE_CONFIG_PLATFORMS
