@@ -40,6 +40,9 @@ STATUS_PLATFORMS = frozenset({"packet"})
 # Platforms whose provider deletes the config at the end of the files stage (legacy ids
 # included), known here for the same reason.
 DELETE_CONFIG_PLATFORMS = frozenset({"vmware", "virtualbox", "vagrant-virtualbox"})
+# Kernel argument: the files stage also deletes the OEM partition's config.ign and the
+# boot filesystem's ignition/ (ignite.providers.local_config).
+DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
 SYSTEM_DIRS = (  # as ignite.stages.cache.SYSTEM_DIRS, which tests keep equal
     ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "/run/ignition"),
     ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "/etc/ignition"),

@@ -253,6 +253,7 @@ def _delete_platform_config(ctx: StageContext) -> None:
     from ignite.stages import DELETE_CONFIG_PLATFORMS
     from ignite.stages.cache import stage_platform
 
+    _delete_local_configs(ctx)
     platform = stage_platform(ctx)
     if platform not in DELETE_CONFIG_PLATFORMS:
         return
@@ -262,6 +263,25 @@ def _delete_platform_config(ctx: StageContext) -> None:
     providers.get(platform).delete_config(
         providers.ProviderContext(providers.canonical(platform), FetchSettings(http_total=ctx.fetch_timeout))
     )
+
+
+def _delete_local_configs(ctx: StageContext) -> None:
+    """With ignite.delete_local_config=1: the OEM partition's config.ign and the boot
+    filesystem's ignition/ go too (providers/local_config.py)."""
+    from ignite.stages import DELETE_LOCAL_CONFIG_FLAG
+
+    try:
+        text = ctx.cmdline_file.read_text(errors="replace")
+    except OSError:
+        return
+    if DELETE_LOCAL_CONFIG_FLAG not in text:
+        return
+    from ignite import cmdline
+
+    if cmdline.flag(text, DELETE_LOCAL_CONFIG_FLAG):
+        from ignite.providers.local_config import delete_local_configs
+
+        delete_local_configs()
 
 
 def _fetch_settings(ctx: StageContext, config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
