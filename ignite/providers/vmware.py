@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
 
-from ignite.errors import CommandError, ProviderError, ToolMissingError
+from ignite.errors import ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64
 
