@@ -47,12 +47,16 @@ BY_LABEL_DIR = "/dev/disk/by-label"
 UDEV_CONTROL = "/run/udev/control"  # present when udevd runs
 DMI_DIR = "/sys/class/dmi/id"  # vmware's platform check
 NETIF_LEASES = "/run/systemd/netif/leases"  # cloudstack finds its metadata server here
-HYPERV_KVP_DIR = "/var/lib/hyperv"
+HYPERV_KVP_DIR = "/run/ignite/hyperv-kvp"  # the KVP pairs read from /dev/vmbus/hv_kvp, for later stages
+HYPERV_KVP_DEVICE = "/dev/vmbus/hv_kvp"  # Hyper-V's KVP channel (ignite is the client)
 QEMU_FW_CFG = "/sys/firmware/qemu_fw_cfg"
 QEMU_BLOCK_DEVICE = "/dev/disk/by-id/virtio-ignition"
 BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 
 # --- knobs ----------------------------------------------------------------------------
+# Kernel argument: the files stage also deletes the OEM partition's config.ign and the boot
+# filesystem's ignition/ after a successful first boot (ignite.providers.local_config).
+DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
 CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
 AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys
@@ -66,6 +70,7 @@ DMI_DIR_ENV = "IGNITE_DMI_DIR"  # instead of DMI_DIR
 NETIF_LEASES_ENV = "IGNITE_NETIF_LEASES"  # instead of NETIF_LEASES
 AZURE_MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # the devices Azure's provider may read, colon-separated
 HYPERV_KVP_DIR_ENV = "IGNITE_HYPERV_KVP_DIR"  # instead of HYPERV_KVP_DIR
+HYPERV_KVP_DEVICE_ENV = "IGNITE_HYPERV_KVP_DEVICE"  # instead of HYPERV_KVP_DEVICE
 QEMU_FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # instead of QEMU_FW_CFG: a folder of the same shape
 QEMU_BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"  # instead of QEMU_BLOCK_DEVICE
 BLUEFIELD_BOOTFIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"  # instead of BLUEFIELD_BOOTFIFO

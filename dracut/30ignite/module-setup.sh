@@ -25,6 +25,7 @@ installkernel() {
         ext4 xfs btrfs vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii \
         md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt \
         =crypto
+    _ignite_platform_modules || return 1
 }
 
 _ignite_python_payload() {
@@ -96,4 +97,67 @@ install() {
     done
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-diskful.target ignite-remount-sysroot.service || return 1
     $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-failure.service || return 1
+    _ignite_platform_tools || return 1
+}
+
+# --- platform pieces ---------------------------------------------------------------------
+# What each platform's provider needs in the initramfs besides ignite: kernel modules and
+# host tools (see docs/platforms.md). Each missing piece is named at build time: an error
+# for a platform listed in IGNITE_PLATFORMS (space-separated ids), a warning otherwise, so
+# that no image silently lacks what its platform's provider will ask for at boot.
+
+_ignite_platform_listed() {
+    [[ " ${IGNITE_PLATFORMS:-} " == *" $1 "* ]]
+}
+
+_ignite_platform_missing() {  # platform, what is missing
+    if _ignite_platform_listed "$1"; then
+        derror "ignite: platform $1 needs $2, which this build host does not have"
+        return 1
+    fi
+    dwarn "ignite: $2 not found: platform $1 will not work with this initramfs"
+}
+
+# platform:kernel-module pairs for this architecture.
+_ignite_platform_module_list() {
+    local arch=${DRACUT_ARCH:-$(uname -m)}
+    echo hyperv:hv_utils applehv:vsock applehv:vmw_vsock_virtio_transport_common \
+        applehv:vmw_vsock_virtio_transport
+    case $arch in
+        s390x) echo qemu:virtio_blk zvm:vmur s390x-cex:zcrypt_cex4 s390x-cex:pkey_cca ;;
+        ppc64le) echo qemu:virtio_blk ;;
+        aarch64) echo qemu:qemu_fw_cfg nvidiabluefield:mlxbf_bootctl ;;
+        *) echo qemu:qemu_fw_cfg ;;
+    esac
+}
+
+# platform:tool pairs for this architecture.
+_ignite_platform_tool_list() {
+    local arch=${DRACUT_ARCH:-$(uname -m)}
+    echo virtualbox:VBoxControl
+    case $arch in
+        x86_64) echo vmware:vmware-rpctool ;;
+        s390x) echo zvm:vmur zvm:chccwdev zvm:cio_ignore ;;
+    esac
+}
+
+_ignite_platform_modules() {
+    local entry rc=0
+    for entry in $(_ignite_platform_module_list); do
+        instmods -c -s "${entry#*:}" 2>/dev/null ||
+            _ignite_platform_missing "${entry%%:*}" "kernel module ${entry#*:}" || rc=1
+    done
+    return $rc
+}
+
+_ignite_platform_tools() {
+    local entry rc=0
+    for entry in $(_ignite_platform_tool_list); do
+        if find_binary "${entry#*:}" >/dev/null 2>&1; then
+            inst_multiple "${entry#*:}" || rc=1
+        else
+            _ignite_platform_missing "${entry%%:*}" "tool ${entry#*:}" || rc=1
+        fi
+    done
+    return $rc
 }

@@ -3,8 +3,11 @@
 A provider module has
     fetch(pctx: ProviderContext) -> bytes | None     None (or b"") = "no config": continue empty
 and optionally
-    init(pctx) -> FetchSettings    run by every fetch stage first (AWS: token, region, credentials)
+    credentials() -> {name: lookup}  lazy cloud credentials for resources (AWS, GCP, Azure),
+                                     made in every stage, fetched on first need
     status(pctx, stage, error)     after a stage (Packet phones home)
+    delete_config(pctx)            at the end of a successful files stage: remove the config
+                                   where the platform keeps it (VMware, VirtualBox)
 Errors are ProviderError (or FetchError); in fetch-offline a network need is FetchError
 kind "neednet", raised before any I/O.
 
@@ -21,6 +24,7 @@ from ignite.errors import UsageError
 if TYPE_CHECKING:
     from ignite.config.model import Config
     from ignite.resource import FetchSettings
+    from ignite.resource.credentials import Loader, PlatformCredentials
 
 PLATFORMS = (
     "akamai", "aliyun", "applehv", "aws", "azure", "azurestack", "brightbox", "cloudstack",
@@ -52,17 +56,34 @@ def canonical(platform: str) -> str:
 
 
 def settings_for(platform: str | None, config: Config, *, offline: bool = False) -> FetchSettings:
-    """FetchSettings for a stage after the fetch stages: the platform's init (AWS region and
-    role credentials for s3://, GCP token for gs://), as upstream runs it in every stage,
-    then the config's timeouts, proxy and CAs."""
+    """FetchSettings for a stage after the fetch stages: the platform's credentials (AWS
+    region and role for s3://, GCP token for gs://, Azure identity for blobs), as upstream
+    has them in every stage, then the config's timeouts, proxy and CAs."""
     from ignite.resource import FetchSettings
     from ignite.resource.settings import settings_from_config
 
-    base = FetchSettings(offline=offline)
-    init = getattr(get(platform), "init", None) if platform else None
-    if init is not None and not offline:
-        base = init(ProviderContext(canonical(platform or ""), base))
+    base = FetchSettings(offline=offline, credentials=credentials_for(platform))
     return settings_from_config(config, offline=offline, base=base)
+
+
+def credentials_for(platform: str | None) -> PlatformCredentials | None:
+    """The platform's lazy credentials (nothing is fetched here); on GCE the GCS token is
+    lent whatever the platform, as upstream."""
+    if not platform:
+        return None
+    name = canonical(platform)
+    lookups = credentials_hook(get(name))
+    loaders = dict(lookups()) if lookups is not None else {}
+    if name != "gcp":
+        from ignite.providers import gcp
+
+        if gcp.on_gce():
+            loaders.update(gcp.credentials())
+    if not loaders:
+        return None
+    from ignite.resource.credentials import PlatformCredentials
+
+    return PlatformCredentials(name, loaders)
 
 
 def get(platform: str) -> Provider:
@@ -83,11 +104,19 @@ class Provider(Protocol):
         """The user config; None (or b"") when the platform has none."""
 
 
-class InitHook(Protocol):
-    """`init(pctx)`: run by every fetch first; returns the settings for the fetches (AWS's
-    token, region and credentials, GCP's token)."""
+class CredentialsHook(Protocol):
+    """`credentials()`: named lazy lookups of the platform's cloud credentials (AWS's role
+    and region, GCP's token, Azure's managed identity), made in every stage and run on
+    first need (resource/credentials.py)."""
 
-    def __call__(self, pctx: ProviderContext) -> FetchSettings: ...
+    def __call__(self) -> dict[str, Loader]: ...
+
+
+class DeleteConfigHook(Protocol):
+    """`delete_config(pctx)`: at the end of a successful files stage, remove the config
+    where the platform keeps it (VMware guestinfo, VirtualBox guest properties)."""
+
+    def __call__(self, pctx: ProviderContext) -> None: ...
 
 
 class StatusHook(Protocol):
@@ -104,8 +133,13 @@ class OutputFilesHook(Protocol):
     def __call__(self, pctx: ProviderContext) -> list[dict[str, Any]]: ...
 
 
-def init_hook(provider: Provider) -> InitHook | None:
-    hook: InitHook | None = getattr(provider, "init", None)
+def credentials_hook(provider: Provider) -> CredentialsHook | None:
+    hook: CredentialsHook | None = getattr(provider, "credentials", None)
+    return hook
+
+
+def delete_config_hook(provider: Provider) -> DeleteConfigHook | None:
+    hook: DeleteConfigHook | None = getattr(provider, "delete_config", None)
     return hook
 
 

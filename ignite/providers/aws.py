@@ -1,16 +1,22 @@
 """AWS EC2: user data from IMDS (IMDSv2 token, IMDSv1 when the token PUT is 404).
 
-init() runs in every fetch stage: it gets the token, the instance's region (the S3
-region hint) and the instance role's credentials for s3:// and arn: resources."""
+credentials(): the instance's region (the S3 region hint) and the instance role's
+credentials for s3:// and arn: resources, looked up when a resource first needs them."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
 
+from typing import TYPE_CHECKING
+
 from ignite.errors import FetchError
 from ignite.providers import ProviderContext
-from ignite.providers.common import endpoint, http_get, require_network
+from ignite.providers.common import endpoint, http_get
+from ignite.resource.credentials import AWS, AWS_REGION, Loader, credential_error
+
+if TYPE_CHECKING:
+    from ignite.resource import FetchSettings
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
@@ -37,32 +43,38 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     return http_get(pctx, endpoint("aws", ENDPOINT) + "/2019-10-01/user-data", _headers(token))
 
 
-def init(pctx: ProviderContext):  # type: ignore[no-untyped-def]
-    """FetchSettings with the S3 region hint and the instance role's credentials."""
-    base = endpoint("aws", ENDPOINT)
-    require_network(pctx, base)
-    token = _token(pctx)
-    settings = pctx.settings
-    region_ctx = dataclasses.replace(pctx, settings=dataclasses.replace(settings, http_total=REGION_TIMEOUT))
+def credentials() -> dict[str, Loader]:
+    """Looked up when an s3:// or arn: resource first needs them, in whichever stage."""
+    return {AWS: _role_credentials, AWS_REGION: _region}
+
+
+def _region(settings: FetchSettings) -> str:
+    """The instance's region (the S3 partition hint); us-east-1 if IMDS will not say, as upstream."""
+    pctx = ProviderContext("aws", dataclasses.replace(settings, http_total=REGION_TIMEOUT))
     try:
-        region = (http_get(region_ctx, base + "/latest/meta-data/placement/region", _headers(token)) or b"").decode()
+        token = _token(pctx)
+        region = (http_get(pctx, endpoint("aws", ENDPOINT) + "/latest/meta-data/placement/region", _headers(token)) or b"")
     except FetchError as exc:
         log.warning("aws: cannot get the region (%s); using %s", exc, DEFAULT_REGION)
-        region = ""
-    credentials = _role_credentials(pctx, base, token)
-    return dataclasses.replace(settings, aws_region=region.strip() or DEFAULT_REGION, aws_credentials=credentials)
+        return DEFAULT_REGION
+    return region.decode(errors="replace").strip() or DEFAULT_REGION
 
 
-def _role_credentials(pctx: ProviderContext, base: str, token: str | None) -> tuple[str, str, str | None] | None:
-    """The instance profile's temporary credentials; None (anonymous S3) without a role."""
-    roles_url = base + "/latest/meta-data/iam/security-credentials/"
+def _role_credentials(settings: FetchSettings) -> tuple[str, str, str | None] | None:
+    """The instance role's temporary credentials; None (anonymous S3, as upstream) when
+    the instance has no role. Any other failure is an error naming them."""
+    pctx = ProviderContext("aws", settings)
+    roles_url = endpoint("aws", ENDPOINT) + "/latest/meta-data/iam/security-credentials/"
     try:
-        roles = (http_get(pctx, roles_url, _headers(token)) or b"").decode().split()
+        token = _token(pctx)
+        roles = (http_get(pctx, roles_url, _headers(token)) or b"").decode(errors="replace").split()
         if not roles:
+            log.info("aws: the instance has no role: S3 fetches are anonymous")
             return None
-        raw = http_get(pctx, roles_url + roles[0], _headers(token)) or b"{}"
+        raw = http_get(pctx, roles_url + roles[0], _headers(token), empty_on_404=False) or b""
         data = json.loads(raw)
-        return data["AccessKeyId"], data["SecretAccessKey"], data.get("Token")
-    except (FetchError, ValueError, KeyError) as exc:
-        log.warning("aws: no instance role credentials (%s); S3 fetches are anonymous", exc)
-        return None
+        return str(data["AccessKeyId"]), str(data["SecretAccessKey"]), data.get("Token")
+    except FetchError as exc:
+        raise credential_error("the AWS instance-role credentials from IMDS", roles_url, exc) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FetchError(roles_url, "credentials", f"cannot get the AWS instance-role credentials from IMDS: malformed answer ({exc})") from None

@@ -1,12 +1,11 @@
 """Azure: user data from IMDS (base64; 404/410/429 retried), else the provisioning
 media: a UDF CD-ROM with ovf-env.xml, whose CustomData.bin is the config.
 
-init() gets the VM's managed-identity token for Azure Storage: https sources on
+credentials(): the VM's managed-identity token for Azure Storage: https sources on
 *.blob.core.windows.net are then tried through the blob API first, then as plain HTTPS,
 as upstream (which uses the whole DefaultAzureCredential chain; here: managed identity)."""
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import logging
@@ -15,10 +14,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ignite import distro
-from ignite.errors import CommandError, IgniteError, ProviderError
+from ignite.errors import CommandError, FetchError, IgniteError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64, endpoint, http_get
+from ignite.resource.credentials import AZURE, Loader, credential_error
+
+if TYPE_CHECKING:
+    from ignite.resource import FetchSettings
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
@@ -29,21 +34,24 @@ POLL = 1.0
 
 
 TOKEN = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com%2F"
-TOKEN_TIMEOUT = 10.0
 
 
-def init(pctx: ProviderContext):  # type: ignore[no-untyped-def]
-    settings = pctx.settings
-    if pctx.offline:
-        return settings
-    short = dataclasses.replace(pctx, settings=dataclasses.replace(settings, http_total=TOKEN_TIMEOUT))
+def credentials() -> dict[str, Loader]:
+    return {AZURE: blob_token}
+
+
+def blob_token(settings: FetchSettings) -> str:
+    """The VM's managed-identity token for Azure Storage, asked for when a blob URL first
+    needs it; a failure is an error naming it (the URL is then tried as plain HTTPS)."""
+    url = endpoint("azure", ENDPOINT) + TOKEN
     try:
-        body = http_get(short, endpoint("azure", ENDPOINT) + TOKEN, {"Metadata": "true"})
-        token = json.loads(body or b"{}").get("access_token")
-    except (IgniteError, ValueError, AttributeError) as exc:
-        log.info("azure: no managed identity token (%s): blob URLs are fetched as plain HTTPS", exc)
-        return settings
-    return dataclasses.replace(settings, azure_blob_token=token or None)
+        body = http_get(ProviderContext("azure", settings), url, {"Metadata": "true"}, empty_on_404=False) or b""
+    except FetchError as exc:
+        raise credential_error("the Azure managed-identity token from IMDS", url, exc) from None
+    try:
+        return str(json.loads(body)["access_token"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FetchError(url, "credentials", f"cannot get the Azure managed-identity token from IMDS: malformed answer ({exc})") from None
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import IgniteError
+from ignite.errors import IgniteError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.providers.common import http_get, require_network
 from ignite.providers.configdrive import from_label, race
@@ -21,17 +22,27 @@ DRIVE_PATH = "/cloudstack/userdata/user_data.txt"
 ENDPOINT_ENV = distro.ENDPOINT_ENV_PREFIX + "CLOUDSTACK"  # replaces http://<DHCP server>
 
 
+def interface_indexes() -> list[int]:
+    return sorted(index for index, _ in socket.if_nameindex())
+
+
 def dhcp_server(stop: threading.Event) -> str | None:
+    """SERVER_ADDRESS of the first interface, in interface order, that has a lease, as
+    upstream (a sorted glob would put lease 10 before lease 2)."""
     leases = Path(os.environ.get(LEASES_ENV, LEASES))
     while not stop.is_set():
-        for lease in sorted(leases.glob("*")) if leases.is_dir() else ():
+        for index in interface_indexes():
             try:
-                for line in lease.read_text().splitlines():
-                    key, _, value = line.partition("=")
-                    if key.strip() == "SERVER_ADDRESS" and value.strip():
-                        return value.strip()
-            except OSError:
+                text = (leases / str(index)).read_text()
+            except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise ProviderError("cloudstack", f"cannot read the DHCP lease {leases / str(index)}: {exc}") from None
+            for line in text.splitlines():
+                key, _, value = line.partition("=")
+                if key == "SERVER_ADDRESS" and value.strip():
+                    return value.strip()
+            raise ProviderError("cloudstack", f"no DHCP server address in the lease {leases / str(index)}")
         stop.wait(0.5)
     return None
 

@@ -7,14 +7,18 @@ import binascii
 import gzip
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ignite import distro
 from ignite.errors import FetchError, ProviderError
 
 if TYPE_CHECKING:
+    import http.client
+
     from ignite.providers import ProviderContext
+    from ignite.resource.retry import Deadline
 
 
 def endpoint(platform: str, default: str) -> str:
@@ -62,9 +66,52 @@ def http_get(
     return body or None
 
 
+def direct_get(
+    pctx: ProviderContext,
+    url: str,
+    headers: Mapping[str, str],
+    connect: Callable[[Deadline], http.client.HTTPConnection],
+) -> bytes | None:
+    """A GET on a connection `connect` opens, for what requests cannot do (a zoned IPv6
+    link-local host, a privileged source port), with the metadata rules of http_get:
+    404 or an empty body is None, connection errors and 5xx are retried to the deadline."""
+    from ignite.resource.http import default_headers
+    from ignite.resource.retry import Deadline, Retryable, with_retries
+
+    require_network(pctx, url)
+    path = urlsplit(url).path or "/"
+    sent = {**default_headers(), **headers}
+    settings = pctx.settings
+
+    def attempt(deadline: Deadline) -> bytes | None:
+        try:
+            conn = connect(deadline)
+        except OSError as exc:
+            raise Retryable(FetchError(url, "connect", str(exc))) from None
+        try:
+            conn.request("GET", path, headers=sent)
+            response = conn.getresponse()
+            body = response.read()
+        except OSError as exc:
+            raise Retryable(FetchError(url, "connect", str(exc))) from None
+        finally:
+            conn.close()
+        if response.status == 404:
+            return None
+        if response.status >= 500:
+            raise Retryable(FetchError(url, "http", f"server answered {response.status}"))
+        if response.status not in (200, 204):
+            raise FetchError(url, "http", f"failed to fetch resource: HTTP {response.status}")
+        return body or None
+
+    return with_retries(attempt, url, Deadline(settings.http_total), initial=settings.retry_initial, cap=settings.retry_max)
+
+
 def decode_base64(data: bytes, platform: str) -> bytes:
+    """Strict, as Go's base64.StdEncoding upstream uses: padding required, nothing outside
+    the alphabet but CR and LF (which Go skips); corrupt user data is an error."""
     try:
-        return base64.b64decode(data.strip(), validate=False)
+        return base64.b64decode(data.replace(b"\r", b"").replace(b"\n", b""), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProviderError(platform, f"user data is not valid base64: {exc}") from None
 

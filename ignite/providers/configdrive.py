@@ -43,23 +43,36 @@ def wait_for_label(label: str, timeout: float | None, stop: threading.Event | No
 
 def read_file(device: Path, path: str, platform: str, fstype: str = "auto") -> bytes | None:
     """The file at `path` on `device` (mounted read-only for the read); None when absent."""
+    ((_, data),) = read_files(device, (path,), platform, fstype)
+    if isinstance(data, OSError):
+        raise ProviderError(platform, f"cannot read {path} on {device}: {data.strerror}")
+    return data
+
+
+def read_files(
+    device: Path, paths: tuple[str, ...], platform: str, fstype: str = "auto"
+) -> list[tuple[str, bytes | OSError | None]]:
+    """Each of `paths` on `device`, in one read-only mount: its bytes, None when absent,
+    or the OSError that reading it gave."""
     from ignite.system.run import run
 
-    rel = posixpath.normpath("/" + path).lstrip("/")
     with tempfile.TemporaryDirectory(prefix="ignite-drive-") as mnt:
         try:
             run("mount", "-o", "ro", "-t", fstype, str(device), mnt)
         except IgniteError as exc:
             raise ProviderError(platform, f"cannot mount {device}: {exc}") from None
         try:
-            target = Path(mnt) / rel
-            try:
-                return target.read_bytes()
-            except FileNotFoundError:
-                log.info("%s: no %s on %s", platform, path, device)
-                return None
-            except OSError as exc:
-                raise ProviderError(platform, f"cannot read {path} on {device}: {exc.strerror}") from None
+            found: list[tuple[str, bytes | OSError | None]] = []
+            for path in paths:
+                target = Path(mnt) / posixpath.normpath("/" + path).lstrip("/")
+                try:
+                    found.append((path, target.read_bytes()))
+                except FileNotFoundError:
+                    log.info("%s: no %s on %s", platform, path, device)
+                    found.append((path, None))
+                except OSError as exc:
+                    found.append((path, exc))
+            return found
         finally:
             _umount(mnt, platform)
 

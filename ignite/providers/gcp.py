@@ -1,36 +1,59 @@
 """Google Cloud: the user-data attribute of the instance (404 or empty is no config).
 
-init() gets the default service account's OAuth token for gs:// resources, as upstream
-does on GCE; without one (or offline), gs:// fetches are anonymous."""
+credentials(): the default service account's OAuth token for gs:// resources, fetched
+when one first needs it; without a service account, gs:// fetches are anonymous."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
+
+from typing import TYPE_CHECKING
 
 from ignite.errors import FetchError
 from ignite.providers import ProviderContext
 from ignite.providers.common import endpoint, http_get
+from ignite.resource.credentials import GS, Loader, credential_error
+
+if TYPE_CHECKING:
+    from ignite.resource import FetchSettings
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
 HEADERS = {"Metadata-Flavor": "Google"}
-TOKEN_TIMEOUT = 10.0
+DMI_PRODUCT = "/sys/class/dmi/id/product_name"
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:
     return http_get(pctx, endpoint("gcp", ENDPOINT) + "/computeMetadata/v1/instance/attributes/user-data", HEADERS)
 
 
-def init(pctx: ProviderContext):  # type: ignore[no-untyped-def]
-    settings = pctx.settings
-    if pctx.offline:
-        return settings  # the token only matters for gs://, which needs the network anyway
-    url = endpoint("gcp", ENDPOINT) + "/computeMetadata/v1/instance/service-accounts/default/token"
-    short = dataclasses.replace(pctx, settings=dataclasses.replace(settings, http_total=TOKEN_TIMEOUT))
+def credentials() -> dict[str, Loader]:
+    return {GS: gs_token}
+
+
+def gs_token(settings: FetchSettings) -> str | None:
+    """The default service account's token, as upstream: no service account (its scopes
+    are 404) means anonymous; a failure to get the token is an error naming it."""
+    pctx = ProviderContext("gcp", settings)
+    base = endpoint("gcp", ENDPOINT) + "/computeMetadata/v1/instance/service-accounts/default"
     try:
-        token = json.loads(http_get(short, url, HEADERS) or b"{}").get("access_token")
-    except (FetchError, ValueError, AttributeError) as exc:
-        log.info("gcp: no service account token (%s): gs:// fetches are anonymous", exc)
-        return settings
-    return dataclasses.replace(settings, gs_token=token or None)
+        if http_get(pctx, base + "/scopes", HEADERS) is None:
+            log.info("gcp: no service account: gs:// fetches are anonymous")
+            return None
+        body = http_get(pctx, base + "/token", HEADERS, empty_on_404=False) or b""
+    except FetchError as exc:
+        raise credential_error("the GCS token from the GCE metadata service", base + "/token", exc) from None
+    try:
+        token = json.loads(body)["access_token"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FetchError(base + "/token", "credentials", f"cannot get the GCS token from the GCE metadata service: malformed answer ({exc})") from None
+    return str(token)
+
+
+def on_gce() -> bool:
+    """Upstream lends the GCS token on any platform that runs on GCE; the DMI product name tells."""
+    try:
+        with open(DMI_PRODUCT, encoding="utf-8", errors="replace") as f:
+            return f.read().strip() in ("Google", "Google Compute Engine")
+    except OSError:
+        return False

@@ -18,6 +18,7 @@ FW_CFG = distro.QEMU_FW_CFG
 ENTRY = "by_name/opt/com.coreos/config"
 BLOCK_DEVICE_ENV = distro.QEMU_BLOCK_DEVICE_ENV
 BLOCK_DEVICE = distro.QEMU_BLOCK_DEVICE
+VIRTIO_BLK_DRIVER = "/sys/bus/virtio/drivers/virtio_blk"
 BLOCK_POLL, BLOCK_TIMEOUT = 5.0, 300.0
 READ_CHUNK = 1 << 20  # fw_cfg reads are slow per call: few, large reads
 
@@ -59,7 +60,8 @@ def _from_fw_cfg(root: Path) -> bytes | None:
 
 
 def _from_block_device(device: Path) -> bytes | None:
-    _modprobe("virtio_blk")
+    if not Path(VIRTIO_BLK_DRIVER).exists():
+        _modprobe("virtio_blk")
     end = time.monotonic() + BLOCK_TIMEOUT
     while not device.exists():
         if time.monotonic() >= end:
@@ -73,9 +75,11 @@ def _from_block_device(device: Path) -> bytes | None:
 
 
 def _modprobe(module: str) -> None:
+    """A module that will not load is an error, as upstream: without it the config could
+    not be seen, and booting on with an empty one would hide that."""
     from ignite.system.run import run
 
     try:
         run("modprobe", module)
     except IgniteError as exc:
-        log.warning("qemu: modprobe %s failed: %s", module, exc)
+        raise ProviderError("qemu", f"cannot load the kernel module {module}: {exc}") from None

@@ -1,5 +1,5 @@
 """Scaleway: user data from the metadata service, which answers only requests from a
-privileged local port (1-1023), so the request is sent from one. 404 or empty is no config."""
+privileged local port (1-1022), so the request is sent from one. 404 or empty is no config."""
 from __future__ import annotations
 
 import errno
@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from ignite.errors import FetchError
 from ignite.providers import ProviderContext
-from ignite.providers.common import endpoint, require_network
-from ignite.resource.retry import Deadline, Retryable, with_retries
+from ignite.providers.common import direct_get, endpoint
+from ignite.resource.retry import Deadline, Retryable
 
 ENDPOINT = "http://169.254.42.42"
 PATH = "/user_data/cloud-init"
@@ -19,29 +19,11 @@ PATH = "/user_data/cloud-init"
 
 def fetch(pctx: ProviderContext) -> bytes | None:
     url = endpoint("scaleway", ENDPOINT) + PATH
-    require_network(pctx, url)
     parts = urlsplit(url)
-    settings = pctx.settings
-
-    def attempt(deadline: Deadline) -> bytes | None:
-        conn = _connect_from_privileged_port(parts.hostname or "", parts.port or 80, deadline, url)
-        try:
-            conn.request("GET", parts.path, headers={"Accept": "*/*"})
-            response = conn.getresponse()
-            body = response.read()
-        except OSError as exc:
-            raise Retryable(FetchError(url, "connect", str(exc))) from None
-        finally:
-            conn.close()
-        if response.status == 404:
-            return None
-        if response.status >= 500:
-            raise Retryable(FetchError(url, "http", f"server answered {response.status}"))
-        if response.status not in (200, 204):
-            raise FetchError(url, "http", f"failed to fetch resource: HTTP {response.status}")
-        return body or None
-
-    return with_retries(attempt, url, Deadline(settings.http_total), initial=settings.retry_initial, cap=settings.retry_max)
+    # Ignition's default headers (User-Agent included), as upstream's fetcher sends them.
+    return direct_get(
+        pctx, url, {}, lambda deadline: _connect_from_privileged_port(parts.hostname or "", parts.port or 80, deadline, url)
+    )
 
 
 def _connect_from_privileged_port(host: str, port: int, deadline: Deadline, url: str) -> http.client.HTTPConnection:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from ignite.config.model import Config, Resource
+    from ignite.resource.credentials import PlatformCredentials
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class FetchSettings:
     gs_token: str | None = None  # OAuth bearer token of a GCE service account
     azure_blob_token: str | None = None  # managed-identity token for *.blob.core.windows.net
     oem_dir: str = "/usr/share/oem"
+    # The platform's lazily fetched credentials (ignite.resource.credentials), shared by
+    # every settings derived from these; None off the clouds that lend any.
+    credentials: PlatformCredentials | None = None
 
     @classmethod
     def from_config(cls, config: Config, *, offline: bool = False) -> FetchSettings:

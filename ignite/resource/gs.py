@@ -30,7 +30,13 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     from ignite.resource.http import Client
 
     target = object_url(url, os.environ.get(ENDPOINT_ENV) or settings.gs_endpoint)
-    headers = {"Authorization": f"Bearer {settings.gs_token}"} if settings.gs_token else {}
+    from ignite.resource.credentials import gs_token
+
+    try:
+        token = gs_token(settings)
+    except FetchError as exc:
+        raise FetchError(url, exc.kind, exc.detail) from None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     deadline = Deadline(settings.http_total)
     with Client(settings) as client:
         try:

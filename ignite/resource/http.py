@@ -16,6 +16,7 @@ from requests.adapters import HTTPAdapter
 from ignite import __version__
 from ignite.config.versions import NEWEST
 from ignite.errors import FetchError, redact_url
+from ignite.resource.credentials import azure_blob_possible, azure_blob_token
 from ignite.resource.proxy import proxy_for
 from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
 
@@ -47,15 +48,23 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     deadline = Deadline(settings.http_total)
     with Client(settings) as client:
         response = None
-        if settings.azure_blob_token and _is_azure_blob(url) and "authorization" not in {h.lower() for h in headers}:
+        blob_failure: FetchError | None = None
+        if _is_azure_blob(url) and azure_blob_possible(settings) and "authorization" not in {h.lower() for h in headers}:
             # As upstream on Azure: the blob API with the VM's identity first, then plain HTTP.
-            blob_headers = {**headers, "Authorization": f"Bearer {settings.azure_blob_token}", "x-ms-version": AZURE_BLOB_API}
             try:
+                token = azure_blob_token(settings)
+                blob_headers = {**headers, "Authorization": f"Bearer {token}", "x-ms-version": AZURE_BLOB_API}
                 response = client.get(url, blob_headers, deadline, max_attempts=3)
             except FetchError as exc:
+                blob_failure = exc
                 log.info("%s: blob API failed (%s); trying plain HTTP", redact_url(url), exc.detail)
         if response is None:
-            response = client.get(url, headers, deadline)
+            try:
+                response = client.get(url, headers, deadline)
+            except FetchError as exc:
+                if blob_failure is not None and blob_failure.kind == "credentials":
+                    raise FetchError(url, exc.kind, f"{exc.detail} (and {blob_failure.detail})") from None
+                raise
         yield from client.body(response, url, deadline)
 
 

@@ -86,10 +86,16 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     obj = parse(url)
     endpoint = settings.s3_endpoint or os.environ.get(ENDPOINT_ENV) or None
     deadline = Deadline(settings.http_total)
+    from ignite.resource import credentials
+
     with Client(settings) as client:
-        region = obj.region or settings.aws_region or _bucket_region(client, obj, endpoint, deadline)
-        target = object_url(obj, region, endpoint)
-        headers = _auth_headers("GET", target, region, settings)
+        try:
+            # The instance's region is only the hint that says which partition to ask.
+            region = obj.region or _bucket_region(client, obj, endpoint, deadline, credentials.aws_region(settings))
+            target = object_url(obj, region, endpoint)
+            headers = _auth_headers("GET", target, region, credentials.aws_credentials(settings))
+        except FetchError as exc:
+            raise FetchError(url, exc.kind, exc.detail) from None
         try:
             response = client.get(target, headers, deadline)
         except FetchError as exc:
@@ -97,9 +103,13 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
         yield from client.body(response, url, deadline)
 
 
-def _bucket_region(client, obj: S3Object, endpoint: str | None, deadline: Deadline) -> str:  # type: ignore[no-untyped-def]
-    """GetBucketRegion: a HEAD on the bucket answers x-amz-bucket-region (even with 301/403)."""
-    hint = PARTITION_REGIONS.get(obj.partition, "us-east-1")
+def _bucket_region(client, obj: S3Object, endpoint: str | None, deadline: Deadline, instance_region: str | None) -> str:  # type: ignore[no-untyped-def]
+    """GetBucketRegion: a HEAD on the bucket answers x-amz-bucket-region (even with 301/403).
+    An ARN's partition gives the region to ask; else the instance's region, else us-east-1."""
+    if obj.partition in PARTITION_REGIONS and obj.partition != "aws":
+        hint = PARTITION_REGIONS[obj.partition]
+    else:
+        hint = instance_region or PARTITION_REGIONS["aws"]
     if endpoint:
         url = f"{endpoint.rstrip('/')}/{obj.bucket}"
     else:
@@ -115,10 +125,10 @@ def _bucket_region(client, obj: S3Object, endpoint: str | None, deadline: Deadli
     return response.headers.get("x-amz-bucket-region") or hint
 
 
-def _auth_headers(method: str, url: str, region: str, settings: FetchSettings) -> dict[str, str]:
-    if settings.aws_credentials is None:
-        return {}  # anonymous, as upstream off AWS
+def _auth_headers(method: str, url: str, region: str, creds: tuple[str, str, str | None] | None) -> dict[str, str]:
+    if creds is None:
+        return {}  # anonymous, as upstream off AWS or without an instance role
     from ignite.resource.sigv4 import sign
 
-    key_id, secret, token = settings.aws_credentials
+    key_id, secret, token = creds
     return sign(method, url, region, key_id, secret, token)

@@ -45,6 +45,10 @@ FETCH_STAGES = ("fetch-offline", "fetch")
 # Platforms whose provider has a status hook (only Packet's, as upstream); tests check
 # this against the providers, so the runner need not import them to know.
 STATUS_PLATFORMS = frozenset({"packet"})
+# Platforms whose provider deletes the config at the end of the files stage (legacy ids
+# included), known here for the same reason.
+DELETE_CONFIG_PLATFORMS = frozenset({"vmware", "virtualbox", "vagrant-virtualbox"})
+DELETE_LOCAL_CONFIG_FLAG = distro.DELETE_LOCAL_CONFIG_FLAG
 SYSTEM_DIRS = distro.SYSTEM_DIRS
 
 

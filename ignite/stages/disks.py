@@ -12,7 +12,10 @@ from ignite.errors import IgniteError
 from ignite.stages.disks_devices import Devices, split_partition
 
 if TYPE_CHECKING:
-    from ignite.config.model import Storage
+    from collections.abc import Callable
+
+    from ignite.config.model import Resource, Storage
+    from ignite.resource import FetchSettings
     from ignite.stages import StageContext
     from ignite.stages.disks_partitions import DiskPlan
 
@@ -36,12 +39,30 @@ def run(ctx: StageContext) -> None:
     for i, raid in enumerate(storage.raid):
         disks_raid.apply_raid(disks_raid.plan_raid(raid, i, devices), devices)
 
+    fetch_key = _key_fetcher(ctx)
     for i, volume in enumerate(storage.luks):
-        disks_luks.apply_luks(disks_luks.plan_luks(volume, i, devices), ctx.state_file)
+        disks_luks.apply_luks(disks_luks.plan_luks(volume, i, devices, fetch_key), ctx.state_file)
 
     fs_plans = [disks_filesystems.plan_filesystem(fs, i, devices.resolve(fs.device))
                 for i, fs in disks_filesystems.wanted(storage.filesystems)]
     disks_filesystems.apply_filesystems(fs_plans)
+
+
+def _key_fetcher(ctx: StageContext) -> Callable[[Resource], bytes]:
+    """LUKS key files are fetched with the config's CAs, proxy and timeouts and the
+    platform's credentials, as every resource (the settings are made on first use)."""
+    made: list[FetchSettings] = []
+
+    def fetch_key(resource: Resource) -> bytes:
+        from ignite.providers import settings_for
+        from ignite.resource import fetch_bytes
+        from ignite.stages.cache import stage_platform
+
+        if not made:
+            made.append(settings_for(stage_platform(ctx), ctx.config()))
+        return fetch_bytes(resource, made[0])
+
+    return fetch_key
 
 
 def created_devices(storage: Storage) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from ignite.config.record import fields, is_record
 from ignite.config.render import FetchedConfig, render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
-from ignite.providers import Provider, ProviderContext, init_hook, output_files_hook
+from ignite.providers import Provider, ProviderContext, credentials_for, output_files_hook
 from ignite.resource import FetchSettings, fetch_bytes
 from ignite.stages import cache
 
@@ -75,12 +75,11 @@ def acquire(
     fetched: list[FetchedConfig],
 ) -> Config:
     """The rendered user config; `fetched` gets the state entries as they happen."""
-    settings = FetchSettings(offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None)
+    settings = FetchSettings(
+        offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None,
+        credentials=credentials_for(platform),
+    )
     pctx = ProviderContext(platform, settings, str(ctx.config_file) if ctx.config_file else None)
-    init = init_hook(provider)
-    if init is not None:
-        settings = init(pctx)
-        pctx = dataclasses.replace(pctx, settings=settings)
     data, source = _user_config_bytes(args, provider, pctx)
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")

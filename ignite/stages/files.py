@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
+    from ignite.resource import FetchSettings
     from ignite.stages import StageContext
 
 log = get_logger("ignite.files")  # not logging: 7 ms at every boot
@@ -77,7 +78,7 @@ def run(ctx: StageContext) -> None:
             notated = list(state.get("notatedDirectories") or ())
             PasswdWriter(root, accounts, journal, actions.record, notated).apply(config.passwd)
         if entries or legacy:
-            settings = _fetch_settings(config)
+            settings = _fetch_settings(ctx, config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
                 device = ctx.device_map.get(fs.device, fs.device)
@@ -89,12 +90,13 @@ def run(ctx: StageContext) -> None:
         if config.storage.luks and not journal.is_done("luks"):
             _write_crypttab(ctx, config, root, journal, state, actions)
         if state.get("providerOutputFiles"):
-            _write_provider_files(config, root, journal, state["providerOutputFiles"], actions)
+            _write_provider_files(ctx, config, root, journal, state["providerOutputFiles"], actions)
         _write_result_file(root, journal, state, actions)
     finally:
         journal.close()
     _write_ignite_report(ctx, root, actions.seconds(), config_sha, config.ignition.version)
     _relabel(root, actions)
+    _delete_platform_config(ctx)
 
 
 # --- crypttab, result file and report -----------------------------------------------------------
@@ -113,13 +115,13 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
 
     persisted = state.get("luksPersistKeyFiles") or {}
     entries = crypttab_entries(config.storage.luks, root, persisted, uuid_of)
-    writer = NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record)
+    writer = NodeWriter(root, Accounts(root), journal, _fetch_settings(ctx, config), actions.record)
     writer.apply(entries)
     forget_persisted_keys(ctx.state_file)
     journal.finish("luks")
 
 
-def _write_provider_files(config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
+def _write_provider_files(ctx: StageContext, config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
     """Files a platform asked for (Hyper-V's KVP pools), kept in the state by the fetch stage."""
     from ignite.config.codec import from_json
     from ignite.config.model import File
@@ -129,7 +131,7 @@ def _write_provider_files(config: Config, root: Root, journal: Journal, files: l
     for i, data in enumerate(files):
         node = from_json(File, data)
         entries.append(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node))
-    NodeWriter(root, Accounts(root), journal, _fetch_settings(config), actions.record).apply(entries)
+    NodeWriter(root, Accounts(root), journal, _fetch_settings(ctx, config), actions.record).apply(entries)
 
 
 def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
@@ -247,10 +249,50 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _fetch_settings(config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
+def _delete_platform_config(ctx: StageContext) -> None:
+    """The last step of a successful files stage: the config leaves the platform's store
+    (VMware guestinfo, VirtualBox guest property), as upstream's ignition-rmcfg unit."""
+    from ignite.stages import DELETE_CONFIG_PLATFORMS
+    from ignite.stages.cache import stage_platform
+
+    _delete_local_configs(ctx)
+    platform = stage_platform(ctx)
+    if platform not in DELETE_CONFIG_PLATFORMS:
+        return
+    from ignite import providers
     from ignite.resource import FetchSettings
 
-    return FetchSettings.from_config(config)
+    delete = providers.delete_config_hook(providers.get(platform))
+    if delete is not None:
+        delete(providers.ProviderContext(providers.canonical(platform), FetchSettings(http_total=ctx.fetch_timeout)))
+
+
+def _delete_local_configs(ctx: StageContext) -> None:
+    """With ignite.delete_local_config=1: the OEM partition's config.ign and the boot
+    filesystem's ignition/ go too (providers/local_config.py)."""
+    from ignite.stages import DELETE_LOCAL_CONFIG_FLAG
+
+    try:
+        text = ctx.cmdline_file.read_text(errors="replace")
+    except OSError:
+        return
+    if DELETE_LOCAL_CONFIG_FLAG not in text:
+        return
+    from ignite import cmdline
+
+    if cmdline.flag(text, DELETE_LOCAL_CONFIG_FLAG):
+        from ignite.providers.local_config import delete_local_configs
+
+        delete_local_configs()
+
+
+def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
+    """The config's CAs, proxy and timeouts, and the platform's credentials, as upstream's
+    fetcher has them in every stage."""
+    from ignite.providers import settings_for
+    from ignite.stages.cache import stage_platform
+
+    return settings_for(stage_platform(ctx), config)
 
 
 def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:

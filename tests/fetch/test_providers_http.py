@@ -12,7 +12,7 @@ import pytest
 from ignite import providers
 from ignite.errors import FetchError, ProviderError
 from ignite.providers import ProviderContext
-from ignite.resource import FetchSettings
+from ignite.resource import FetchSettings, credentials
 
 from .conftest import Reply, Seen, Server
 
@@ -89,9 +89,6 @@ def test_offline_asks_for_the_network_before_any_io(metadata, platform) -> None:
     module = providers.get(platform)
     offline = pctx(platform, FetchSettings(offline=True))
     with pytest.raises(FetchError) as err:
-        init = getattr(module, "init", None)
-        if init is not None:
-            init(offline)  # AWS asks for the network here already, as upstream's Init
         module.fetch(offline)
     assert err.value.kind == "neednet"
     assert server.seen == []
@@ -121,23 +118,37 @@ def test_aws_falls_back_to_imdsv1_when_the_token_put_is_404(metadata) -> None:
     assert "X-aws-ec2-metadata-token" not in server.seen[-1].headers
 
 
-def test_aws_init_gets_region_and_role_credentials(metadata) -> None:
+def test_aws_credentials_are_looked_up_lazily_region_and_role(metadata) -> None:
     server = metadata("aws")
     server.route("/latest/api/token", Reply(200, b"T"))
     server.route("/latest/meta-data/placement/region", Reply(200, b"eu-central-1"))
     server.route("/latest/meta-data/iam/security-credentials/", Reply(200, b"node-role\n"))
     creds = {"AccessKeyId": "AK", "SecretAccessKey": "SK", "Token": "ST"}
     server.route("/latest/meta-data/iam/security-credentials/node-role", Reply(200, json.dumps(creds).encode()))
-    settings = providers.get("aws").init(pctx("aws"))
-    assert settings.aws_region == "eu-central-1"
-    assert settings.aws_credentials == ("AK", "SK", "ST")
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("aws"))
+    assert server.seen == []  # nothing is asked before a resource needs it
+    assert credentials.aws_region(settings) == "eu-central-1"
+    assert credentials.aws_credentials(settings) == ("AK", "SK", "ST")
+    asked = len(server.seen)
+    assert credentials.aws_credentials(settings) == ("AK", "SK", "ST")
+    assert len(server.seen) == asked  # kept for the process
     assert all(s.headers.get("X-aws-ec2-metadata-token") == "T" for s in server.seen if s.method == "GET")
 
 
-def test_aws_init_without_role_is_anonymous(metadata) -> None:
+def test_aws_without_role_is_anonymous(metadata) -> None:
     metadata("aws")
-    settings = providers.get("aws").init(pctx("aws"))
-    assert settings.aws_credentials is None and settings.aws_region == "us-east-1"
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("aws"))
+    assert credentials.aws_credentials(settings) is None and credentials.aws_region(settings) == "us-east-1"
+
+
+def test_aws_role_credentials_failing_is_an_error_naming_them(metadata) -> None:
+    server = metadata("aws")
+    server.route("/latest/meta-data/iam/security-credentials/", Reply(200, b"node-role"))
+    server.route("/latest/meta-data/iam/security-credentials/node-role", Reply(500))
+    settings = dataclasses.replace(SETTINGS, http_total=0.5, credentials=providers.credentials_for("aws"))
+    with pytest.raises(FetchError, match="instance-role credentials") as info:
+        credentials.aws_credentials(settings)
+    assert info.value.kind == "credentials"
 
 
 def test_akamai_token_base64_and_gzip(metadata) -> None:
@@ -231,19 +242,27 @@ def test_legacy_platform_ids(legacy: str, modern: str) -> None:
     assert providers.get(legacy) is providers.get(modern)
 
 
-def test_gcp_init_gets_the_service_account_token(metadata) -> None:
+def test_gcp_token_is_looked_up_when_first_needed(metadata) -> None:
     server = metadata("gcp")
-    server.routes["/computeMetadata/v1/instance/service-accounts/default/token"] = guarded(
+    base = "/computeMetadata/v1/instance/service-accounts/default"
+    server.routes[base + "/scopes"] = guarded("", {"Metadata-Flavor": "Google"}, b"https://www.googleapis.com/auth/devstorage.read_only\n")
+    server.routes[base + "/token"] = guarded(
         "", {"Metadata-Flavor": "Google"}, b'{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}'
     )
-    assert providers.get("gcp").init(pctx("gcp")).gs_token == "ya29.x"
-
-
-def test_gcp_init_offline_does_nothing(metadata) -> None:
-    server = metadata("gcp")
-    settings = FetchSettings(offline=True)
-    assert providers.get("gcp").init(pctx("gcp", settings)) == settings
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
     assert server.seen == []
+    assert credentials.gs_token(settings) == "ya29.x"
+
+
+def test_gcp_without_service_account_is_anonymous_and_a_token_failure_an_error(metadata) -> None:
+    server = metadata("gcp")
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
+    assert credentials.gs_token(settings) is None  # scopes 404: no service account
+    server.route("/computeMetadata/v1/instance/service-accounts/default/scopes", Reply(200, b"scope"))
+    server.route("/computeMetadata/v1/instance/service-accounts/default/token", Reply(403))
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
+    with pytest.raises(FetchError, match="GCS token"):
+        credentials.gs_token(settings)
 
 
 def test_openstack_every_source_failing_is_no_config(metadata, tmp_path, monkeypatch) -> None:
@@ -264,18 +283,20 @@ def test_openstack_ipv6_interfaces() -> None:
         "20010db8000000000000000000000001 02 40 00 80     eth0\n"
         "fe800000000000005054fffe654321 03 40 20 80     ens4\n"
     )
-    assert ipv6_interfaces(table) == ["eth0", "ens4"]
+    assert ipv6_interfaces(table, is_up=lambda name: True) == ["eth0", "ens4"]
+    assert ipv6_interfaces(table, is_up=lambda name: name != "eth0") == ["ens4"]
 
 
-def test_settings_for_a_later_stage_run_the_platform_init(metadata) -> None:
+def test_settings_for_a_later_stage_carry_the_platform_credentials(metadata) -> None:
     from ignite.config.model import Config, Ignition, Timeouts
 
     server = metadata("aws")
     server.route("/latest/meta-data/placement/region", Reply(200, b"ap-south-1"))
     config = Config(ignition=Ignition(version="3.6.0", timeouts=Timeouts(http_total=30)))
     settings = providers.settings_for("aws", config)
-    assert settings.aws_region == "ap-south-1" and settings.http_total == 30
-    assert providers.settings_for("metal", config).aws_region is None
+    assert server.seen == [] and settings.http_total == 30
+    assert credentials.aws_region(settings) == "ap-south-1"
+    assert providers.settings_for("metal", config).credentials is None
     assert providers.settings_for(None, config).http_total == 30
 
 
@@ -285,8 +306,8 @@ def test_azure_blob_api_with_managed_identity_then_plain_https(metadata, https_s
 
     server = metadata("azure")
     server.route("/metadata/identity/oauth2/token", Reply(200, b'{"access_token":"mi-token"}'))
-    settings = providers.get("azure").init(pctx("azure"))
-    assert settings.azure_blob_token == "mi-token"
+    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("azure"))
+    assert credentials.azure_blob_token(settings) == "mi-token"
     monkeypatch.setattr("ignite.resource.http.AZURE_BLOB_SUFFIX", "127.0.0.1")  # a local stand-in for the blob host
     settings = dataclasses.replace(settings, certificate_authorities=(ca.cert_pem.bytes(),))
     https_server.routes["/c/config.ign"] = guarded("", {"Authorization": "Bearer mi-token", "x-ms-version": "2021-08-06"}, CONFIG)

@@ -1,0 +1,59 @@
+"""Deleting the configs a machine carries on its own disks, when the kernel command line
+asks for it (ignite.delete_local_config=1), at the end of a successful files stage: the
+OEM partition's config.ign (label OEM) and the boot filesystem's ignition/ directory
+(label boot, where coreos-installer puts the config). Each is mounted read-write just for
+the removal. Off by default: the image's owner decides whether these copies may go."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ignite.errors import IgniteError, ProviderError
+
+log = logging.getLogger("ignite.providers")
+OEM_LABEL_ENV, BOOT_LABEL_ENV = "IGNITE_OEM_LABEL", "IGNITE_BOOT_LABEL"
+# (label, default label, what to remove on it)
+TARGETS = ((OEM_LABEL_ENV, "OEM", "config.ign"), (BOOT_LABEL_ENV, "boot", "ignition"))
+
+
+def delete_local_configs() -> list[str]:
+    """Removes what exists of TARGETS; returns what was removed ("LABEL:path")."""
+    from ignite.providers.configdrive import by_label_dir
+
+    removed = []
+    for env, default, rel in TARGETS:
+        label = os.environ.get(env) or default
+        device = by_label_dir() / label
+        if device.exists() and _remove_on(device, rel):
+            removed.append(f"{label}:{rel}")
+    return removed
+
+
+def _remove_on(device: Path, rel: str) -> bool:
+    from ignite.providers.configdrive import _umount
+    from ignite.system.run import run
+
+    with tempfile.TemporaryDirectory(prefix="ignite-localcfg-") as mnt:
+        try:
+            run("mount", "-o", "rw", str(device), mnt)
+        except IgniteError as exc:
+            raise ProviderError("local config", f"cannot mount {device} read-write to delete {rel}: {exc}") from None
+        try:
+            target = Path(mnt) / rel
+            try:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                else:
+                    target.unlink()
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise ProviderError("local config", f"cannot delete {rel} on {device}: {exc.strerror}") from None
+            os.sync()
+            log.info("deleted %s from %s", rel, device)
+            return True
+        finally:
+            _umount(mnt, "local config")

@@ -1,0 +1,61 @@
+"""When a platform's channel fails rather than holds no config: the rule of each
+platform, as upstream (see docs/platforms.md). Tools that fail are stand-in scripts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ignite import providers
+from ignite.errors import ProviderError
+from ignite.providers import ProviderContext
+from ignite.resource import FetchSettings
+
+
+def pctx(platform: str) -> ProviderContext:
+    return ProviderContext(platform, FetchSettings(http_total=5))
+
+
+def failing_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str) -> None:
+    script = tmp_path / f"fail-{name}"
+    script.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv(f"IGNITE_TOOL_{name.upper()}", str(script))
+
+
+def test_qemu_fw_cfg_module_that_will_not_load_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(tmp_path / "qemu_fw_cfg"))  # not there: modprobe is tried
+    failing_tool(tmp_path, monkeypatch, "modprobe", "modprobe: FATAL: Module qemu_fw_cfg not found")
+    with pytest.raises(ProviderError, match="cannot load the kernel module qemu_fw_cfg.*not found"):
+        providers.get("qemu").fetch(pctx("qemu"))
+
+
+def test_qemu_virtio_blk_module_that_will_not_load_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IGNITE_QEMU_BLOCK_DEVICE", str(tmp_path / "virtio-ignition"))
+    monkeypatch.setattr("ignite.providers.qemu.VIRTIO_BLK_DRIVER", str(tmp_path / "no-driver"))
+    failing_tool(tmp_path, monkeypatch, "modprobe", "modprobe: FATAL: Module virtio_blk not found")
+    with pytest.raises(ProviderError, match="virtio_blk"):
+        providers.get("qemu").fetch(pctx("qemu"))
+
+
+@pytest.fixture
+def unmountable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Both config drive labels present, neither mountable."""
+    labels = tmp_path / "by-label"
+    labels.mkdir()
+    for label in ("cidata", "config-2"):
+        (labels / label).write_bytes(b"not a filesystem")
+    monkeypatch.setenv("IGNITE_DISK_BY_LABEL", str(labels))
+    failing_tool(tmp_path, monkeypatch, "mount", "mount: wrong fs type, bad option, bad superblock")
+    return labels
+
+
+@pytest.mark.parametrize("platform", ["kubevirt", "ibmcloud", "proxmoxve"])
+def test_drive_failures_are_no_config_where_upstream_continues(unmountable: Path, platform: str) -> None:
+    assert providers.get(platform).fetch(pctx(platform)) is None
+
+
+@pytest.mark.parametrize("platform", ["nutanix", "powervs"])
+def test_drive_failures_are_errors_where_upstream_fails(unmountable: Path, platform: str) -> None:
+    with pytest.raises(ProviderError, match="cannot mount"):
+        providers.get(platform).fetch(pctx(platform))
