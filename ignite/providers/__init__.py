@@ -59,7 +59,7 @@ def settings_for(platform: str | None, config: Config, *, offline: bool = False)
     from ignite.resource.settings import settings_from_config
 
     base = FetchSettings(offline=offline)
-    init = getattr(get(platform), "init", None) if platform else None
+    init = init_hook(get(platform)) if platform else None
     if init is not None and not offline:
         base = init(ProviderContext(canonical(platform or ""), base))
     return settings_from_config(config, offline=offline, base=base)
