@@ -35,7 +35,7 @@ FALSE_VALUES = frozenset({"", "0", "no", "off"})
 def read(path: Path | None = None) -> str:
     """The command line from `path`, else $IGNITION_KERNEL_CMDLINE_PATH, else /proc/cmdline."""
     if path is None or path == DEFAULT_PATH:
-        path = Path(os.environ.get(CMDLINE_PATH_ENV) or DEFAULT_PATH)
+        path = Path(distro.env(CMDLINE_PATH_ENV) or DEFAULT_PATH)
     try:
         return path.read_text(errors="replace")
     except OSError as exc:

@@ -76,8 +76,10 @@ QEMU_BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"  # instead of QEMU_BLOCK_DEVI
 BLUEFIELD_BOOTFIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"  # instead of BLUEFIELD_BOOTFIFO
 
 
-def env(knob: str, default: str | None = None) -> str | None:
-    """The knob's value; `default` when it is unset or empty."""
+def env(knob: str, default: str = "") -> str:
+    """The knob's value; `default` when it is unset or empty. The one reader of the
+    `*_ENV` knobs whose empty value means "not set"; a provider's stand-in knobs, whose
+    mere presence matters, are read by the provider (ignite/providers)."""
     return os.environ.get(knob) or default
 
 

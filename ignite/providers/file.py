@@ -2,7 +2,6 @@
 A read error (missing file included) is an error; an empty file is no config."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ignite import distro
@@ -13,7 +12,7 @@ CONFIG_FILE_ENV = distro.CONFIG_FILE_ENV
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:
-    path = Path(pctx.config_file or os.environ.get(CONFIG_FILE_ENV) or "config.ign")
+    path = Path(pctx.config_file or distro.env(CONFIG_FILE_ENV) or "config.ign")
     try:
         return path.read_bytes() or None
     except OSError as exc:

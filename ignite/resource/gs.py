@@ -2,7 +2,6 @@
 provider found a service-account token."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -29,7 +28,7 @@ def object_url(url: str, endpoint: str) -> str:
 def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[bytes]:
     from ignite.resource.http import Client
 
-    target = object_url(url, os.environ.get(ENDPOINT_ENV) or settings.gs_endpoint)
+    target = object_url(url, distro.env(ENDPOINT_ENV) or settings.gs_endpoint)
     from ignite.resource.credentials import gs_token
 
     try:

@@ -2,7 +2,6 @@
 anonymous) GET, through the same HTTP client, retries and deadline as http(s)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -84,7 +83,7 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     from ignite.resource.http import Client
 
     obj = parse(url)
-    endpoint = settings.s3_endpoint or os.environ.get(ENDPOINT_ENV) or None
+    endpoint = settings.s3_endpoint or distro.env(ENDPOINT_ENV) or None
     deadline = Deadline(settings.http_total)
     from ignite.resource import credentials
 

@@ -10,10 +10,12 @@ stage's timing. A stage with nothing to do in the cached config, and no system b
 config that could give it some, is finished by `run_idle` without importing its module,
 the config model or logging: it runs in every boot.
 
-This module imports nothing at start-up but `time` and `distro`: everything it needs is imported late.
+This module imports nothing at start-up but os, sys, time and distro: the rest is imported late.
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 from ignite import distro
@@ -246,8 +248,6 @@ def run_idle(
     record.append({"event": "stage", "stage": stage, "at": record.wall_now() - round(seconds, 3),
                    "seconds": round(seconds, 6), "status": "success", "idle": True}, record.path_for(state_file))
     if verbose:
-        import sys
-
         sys.stderr.write(f"ignite: {stage}: nothing to do\n")
     return True
 
@@ -255,10 +255,8 @@ def run_idle(
 def _base_configs_present(platform: str | None) -> bool:
     """Any base.d entry, or a base.platform.d entry this platform may use, in the system
     config dirs. When in doubt, yes: the slow path sorts out which apply."""
-    import os
-
     for env, default in SYSTEM_DIRS:
-        directory = os.environ.get(env) or default
+        directory = distro.env(env, default)
         try:
             if _entries(os.path.join(directory, distro.BASE_DIR)):
                 return True
@@ -271,8 +269,6 @@ def _base_configs_present(platform: str | None) -> bool:
 
 
 def _entries(folder: str) -> list[str]:
-    import os
-
     try:
         return os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):

@@ -33,7 +33,7 @@ STATE_KEYS = state.KEYS
 
 
 def system_dirs() -> list[Path]:
-    return [Path(os.environ.get(env) or default) for env, default in SYSTEM_DIRS]
+    return [Path(distro.env(env, default)) for env, default in SYSTEM_DIRS]
 
 
 def load_config(ctx: StageContext) -> Config:

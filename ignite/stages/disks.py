@@ -9,7 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ignite.errors import IgniteError
-from ignite.stages.disks_devices import Devices, split_partition
+from ignite.stages.disks_devices import Devices, created_devices, split_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,14 +63,6 @@ def _key_fetcher(ctx: StageContext) -> Callable[[Resource], bytes]:
         return fetch_bytes(resource, made[0])
 
     return fetch_key
-
-
-def created_devices(storage: Storage) -> tuple[str, ...]:
-    """The device paths the config's RAID arrays and LUKS volumes make."""
-    from ignite.system.mdadm import array_path
-
-    return tuple([array_path(r.name) for r in storage.raid] + [f"/dev/mapper/{v.name}" for v in storage.luks]
-                 + [f"/dev/disk/by-id/dm-name-{v.name}" for v in storage.luks])
 
 
 def _precheck_filesystems(storage: Storage, disk_plans: list[DiskPlan], devices: Devices) -> None:

@@ -6,9 +6,13 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ignite.errors import DeviceError
 from ignite.system import udev
+
+if TYPE_CHECKING:
+    from ignite.config.model import Storage
 
 _PART_SUFFIX = re.compile(r"^p?(\d+)$")
 _BY_LINK = re.compile(r"^/dev/disk/by-(partlabel|label|uuid|partuuid)/(.+)$")
@@ -94,3 +98,11 @@ class Devices:
                 if values.get(key, "").lower() == wanted.lower() if "UUID" in key else values.get(key) == wanted:
                     return node
         return None
+
+
+def created_devices(storage: Storage) -> tuple[str, ...]:
+    """The device paths the config's RAID arrays and LUKS volumes make."""
+    from ignite.system.mdadm import array_path
+
+    return tuple([array_path(r.name) for r in storage.raid] + [f"/dev/mapper/{v.name}" for v in storage.luks]
+                 + [f"/dev/disk/by-id/dm-name-{v.name}" for v in storage.luks])

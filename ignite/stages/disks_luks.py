@@ -54,7 +54,7 @@ def clevis_pin_config(clevis: Clevis, adverts: dict[str, object] | None = None) 
     return "sss", json.dumps({"pins": pins, "t": clevis.threshold or 1}, separators=(",", ":"))
 
 
-def plan_luks(volume: Luks, index: int, devices: Devices, fetch_key=None) -> LuksPlan:
+def plan_luks(volume: Luks, index: int, devices: Devices) -> LuksPlan:
     where = f"storage.luks.{index}"
     if volume.cex.enabled:
         raise DeviceError(volume.name, "CEX (IBM Z secure keys) is not supported by ignite", f"{where}.cex")
@@ -64,7 +64,7 @@ def plan_luks(volume: Luks, index: int, devices: Devices, fetch_key=None) -> Luk
     if volume.key_file.source:
         from ignite.resource import fetch_bytes
 
-        key = (fetch_key or fetch_bytes)(volume.key_file)
+        key = fetch_bytes(volume.key_file)
         return LuksPlan(volume, index, node, key, False)
     return LuksPlan(volume, index, node, secrets.token_hex(4096).encode(), True)
 
@@ -129,7 +129,7 @@ def _reused(plan: LuksPlan, key_file: str) -> bool:
 
 def _bind_clevis(plan: LuksPlan, key_file: str) -> None:
     vol = plan.volume
-    adverts = {}
+    adverts: dict[str, object] = {}
     for server in vol.clevis.tang:
         if not server.advertisement:
             from ignite.resource import fetch_bytes

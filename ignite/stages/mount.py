@@ -22,7 +22,7 @@ UNMOUNTABLE = ("", "swap", "none")
 def mountable(filesystems: tuple[Filesystem, ...]) -> list[Filesystem]:
     """Filesystems with a path and a mountable format, shallowest path first (stable)."""
     chosen = [fs for fs in filesystems if fs.path and (fs.format or "") not in UNMOUNTABLE]
-    return sorted(chosen, key=lambda fs: len([c for c in fs.path.split("/") if c]))
+    return sorted(chosen, key=lambda fs: len([c for c in (fs.path or "").split("/") if c]))
 
 
 def target_of(root: os.PathLike[str], path: str) -> str:
@@ -34,10 +34,8 @@ def run(ctx: StageContext) -> None:
     filesystems = mountable(ctx.config().storage.filesystems)
     if not filesystems:
         return
-    from ignite.stages.disks_devices import Devices
+    from ignite.stages.disks_devices import Devices, created_devices
     from ignite.system import mounts
-
-    from ignite.stages.disks import created_devices
 
     devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))
     done: list[str] = []

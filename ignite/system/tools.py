@@ -5,12 +5,10 @@ dashes and dots as underscores), e.g. IGNITE_TOOL_SGDISK=/opt/bin/sgdisk.
 """
 from __future__ import annotations
 
-import os
-
-from ignite.distro import TOOL_ENV_PREFIX, TOOLS
+from ignite.distro import TOOL_ENV_PREFIX, TOOLS, env
 
 
 def tool(name: str) -> str:
     """The executable for a logical tool name."""
-    override = os.environ.get(TOOL_ENV_PREFIX + name.upper().replace("-", "_").replace(".", "_"))
+    override = env(TOOL_ENV_PREFIX + name.upper().replace("-", "_").replace(".", "_"))
     return override or TOOLS[name]

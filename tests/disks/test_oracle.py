@@ -21,19 +21,23 @@ from test_partitions import CASES, NEGATIVE
 ORACLE = Path(__file__).resolve().parents[2] / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
 U1 = "0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3"
 
+# name: (sgdisk setup, seed ("big": the large image), filesystems, accepted, {partition: its UUID after})
 FS_CASES = {
     "fs-every-format": (
-        ["-n1:0:+32M", "-n2:0:+300M", "-n3:0:+128M", "-n4:0:+32M", "-n5:0:+16M"], None,
+        ["-n1:0:+32M", "-n2:0:+300M", "-n3:0:+128M", "-n4:0:+32M", "-n5:0:+16M"], "big",
         [{"n": 1, "format": "ext4", "label": "e", "uuid": U1}, {"n": 2, "format": "xfs", "label": "x"},
          {"n": 3, "format": "btrfs", "label": "b"}, {"n": 4, "format": "vfat", "label": "V", "uuid": "ABCD-1234"},
          {"n": 5, "format": "swap", "label": "s"}],
+        True, {1: U1, 4: "ABCD-1234"},
     ),
-    "fs-reuse-matching": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "keep"}]),
-    "fs-wipe": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "new", "wipeFilesystem": True}]),
-    "fs-none-wipe": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "none", "wipeFilesystem": True}]),
-    "fs-wrong-type-refused": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "swap"}]),
-    "fs-label-mismatch-refused": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "other"}]),
-    "fs-with-new-partitions": (None, None, [{"n": 1, "format": "ext4", "label": "p1"}]),
+    "fs-reuse-matching": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "keep"}], True, {}),
+    "fs-wipe": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "new", "wipeFilesystem": True}],
+                True, {}),
+    "fs-none-wipe": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "none", "wipeFilesystem": True}], True, {}),
+    "fs-wrong-type-refused": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "swap"}], False, {}),
+    "fs-label-mismatch-refused": (["-n1:0:+32M"], ("ext4", "keep"), [{"n": 1, "format": "ext4", "label": "other"}],
+                                  False, {}),
+    "fs-with-new-partitions": (None, None, [{"n": 1, "format": "ext4", "label": "p1"}], True, {}),
 }
 
 
@@ -148,7 +152,7 @@ def test_wipe_table_like_ignition(loopdevs, runner, oracle_env, tmp_path):
 
 @pytest.mark.parametrize("name", list(FS_CASES))
 def test_filesystems_like_ignition(name, loopdevs, runner, oracle_env, tmp_path):
-    setup, seed, fss = FS_CASES[name]
+    setup, seed, fss, accepted, uuids = FS_CASES[name]
 
     def make(dev):
         storage = {"filesystems": [
@@ -158,12 +162,8 @@ def test_filesystems_like_ignition(name, loopdevs, runner, oracle_env, tmp_path)
                                                                 "typeGuid": GPT_LINUX}]}]
         return config(storage)
 
-    big = name == "fs-every-format"
-    results = _both(loopdevs, runner, oracle_env, tmp_path, setup, make, "big" if big else seed)
+    results = _both(loopdevs, runner, oracle_env, tmp_path, setup, make, seed)
     _assert_same(results)
-    assert results["ignite"][0] == (not name.endswith("refused"))
-    if name == "fs-every-format":
-        # fixed UUIDs, as each tool made them
-        dev_ours = loopdevs.devices[0]
-        assert loopdevs.blkid(f"{dev_ours}p1")["UUID"] == U1
-        assert loopdevs.blkid(f"{dev_ours}p4")["UUID"] == "ABCD-1234"
+    assert results["ignite"][0] == accepted
+    for number, uuid in uuids.items():  # fixed UUIDs, as each tool made them
+        assert loopdevs.blkid(f"{loopdevs.devices[0]}p{number}")["UUID"] == uuid
