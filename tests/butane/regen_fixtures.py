@@ -21,6 +21,8 @@ FILES = HERE / "files"
 HEADER = re.compile(r"^(warning|error)\[(.*)\]:$")
 WHERE = re.compile(r"^\s*--> .*?:(\d+):(\d+)$")
 MESSAGE = re.compile(r"^\s*\|\s*\^+ (.*)$")
+# the short form, when butane has no source line to show
+SHORT = re.compile(r"^(warning|error) at (\S+), line (\d+) col (\d+): (.*)$")
 
 
 def diagnostics(stderr: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -30,6 +32,12 @@ def diagnostics(stderr: str) -> tuple[list[dict[str, Any]], str | None]:
     failure = None
     current: dict[str, Any] | None = None
     for line in stderr.splitlines():
+        short = SHORT.match(line)
+        if short:
+            entries.append({"kind": short.group(1), "path": short.group(2), "line": int(short.group(3)),
+                            "column": int(short.group(4)), "message": short.group(5)})
+            current = None
+            continue
         head = HEADER.match(line)
         if head:
             current = {"kind": head.group(1), "path": head.group(2), "line": None, "column": None, "message": None}

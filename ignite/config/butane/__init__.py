@@ -1,0 +1,24 @@
+"""Butane configs, accepted wherever an Ignition config is (as Ignition 2.27 accepts them).
+
+Detection follows upstream: a config is Ignition JSON first; only text that is not JSON and
+looks like Butane (a top-level `variant:` key) is translated here. This package is imported
+only then: a JSON config never pays for YAML.
+
+At boot the translation is non-strict and has no files directory, so `local` references
+and `storage.trees` fail; `ignite translate --files-dir` gives one, as `butane -d` does.
+"""
+from __future__ import annotations
+
+import re
+
+_VARIANT_KEY = re.compile(rb"^(?:\xef\xbb\xbf)?[\"']?variant[\"']?[ \t]*:", re.MULTILINE)
+
+
+def looks_like_butane(data: bytes) -> bool:
+    """YAML-looking with a `variant:` key, not JSON-looking (`{` or `[` first)."""
+    head = data.lstrip(b" \t\r\n")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip(b" \t\r\n")
+    if head[:1] in (b"{", b"["):
+        return False
+    return _VARIANT_KEY.search(data) is not None
