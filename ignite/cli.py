@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"target spec version: {', '.join(TRANSLATE_TARGETS)} (default: {NEWEST})")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--allow-experimental", action="store_true", help=f"allow --to {EXPERIMENTAL}")
+    p.add_argument("-d", "--files-dir", metavar="DIR", help="Butane: where local and trees are read (as butane -d)")
+    p.add_argument("--strict", action="store_true", help="Butane: fail on warnings (as butane --strict)")
+    p.add_argument("-p", "--pretty", action="store_true", help="Butane: indent the output (as butane -p)")
     p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser(
@@ -351,6 +354,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     shown = display_name(args.file)
     data = read_input(args.file)
+    from ignite.config import butane
+
+    if butane.looks_like_butane(data):  # Butane's output, verdict and exit code, like `butane`
+        from ignite.config.butane.entry import translate_command
+
+        return translate_command(data, shown, args.files_dir, args.strict, args.pretty, lambda text: (
+            _write_atomically(_path(args.output), text) if args.output else sys.stdout.write(text)))
     try:
         out, problems = translate_bytes(data, shown, target)
     except ConfigError as e:

@@ -81,6 +81,12 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
     try:
         obj, doc = jsonpos.load(raw)
     except jsonpos.JsonSyntaxError as e:
+        from ignite.config import butane  # only a regex: YAML is imported when it is Butane
+
+        if not gzipped and butane.looks_like_butane(raw):
+            from ignite.config.butane.entry import parse_butane
+
+            return parse_butane(raw, source, parse_report)  # type: ignore[no-any-return]
         report.entries.append(Entry(ERROR, e.message, (), e.line, e.column))
         return ParseResult(None, report, None, ERR_INVALID)
 
