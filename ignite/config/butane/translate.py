@@ -150,9 +150,8 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None) -> Result:
         return Result(None, entries, "source config is invalid", spec.ignition, spec.variant, spec.version)
 
     for dotted, message in spec.filters:
-        if _has(out, dotted.split(".")):
-            path = tuple(_snake(p) for p in dotted.split("."))
-            entries.append(locate(ERROR, message, path))
+        for path in _where(out, dotted.split("."), ()):
+            entries.append(locate(ERROR, message, tuple(_snake(p) if isinstance(p, str) else p for p in path)))
     if any(e.kind == ERROR for e in entries):
         return Result(None, entries, "source config is invalid", spec.ignition, spec.variant, spec.version)
 
@@ -181,14 +180,15 @@ def _snake(name: str) -> str:
     return re.sub(r"(MiB|[A-Z])", r"_\1", name).lower()
 
 
-def _has(obj: Any, parts: list[str]) -> bool:
+def _where(obj: Any, parts: list[str], at: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Every path (list indexes included) where the dotted field is set."""
     if not parts:
-        return obj not in (None, {}, [])
+        return [at] if obj not in (None, {}, []) else []
     if isinstance(obj, list):
-        return any(_has(item, parts) for item in obj)
+        return [p for i, item in enumerate(obj) for p in _where(item, parts, at + (i,))]
     if isinstance(obj, dict) and parts[0] in obj:
-        return _has(obj[parts[0]], parts[1:])
-    return False
+        return _where(obj[parts[0]], parts[1:], at + (parts[0],))
+    return []
 
 
 def _ignition_report(cfg: dict[str, Any], version: str) -> list[Entry]:
@@ -216,7 +216,7 @@ def _child_validator(spec: specs.Spec) -> Any:
         if result.error and "version" in result.error and "unsupported" in result.error:
             return [(WARNING, "skipping validation for the merge/replace ignition config due to an unkown version",
                      path + ("version",))]
-        if result.error == versions.ERR_EMPTY or not result.report.entries:
+        if result.error == versions.ERR_EMPTY or not result.report.entries or result.source_version is None:
             return [(ERROR, result.error or "config is not valid", path + ("inline",))]
         return [(ERROR, e.message, path + ("inline",)) for e in result.report.entries if e.kind == ERROR][:1] or \
             [(ERROR, result.error or "config is not valid", path + ("inline",))]
@@ -291,7 +291,9 @@ def _validate_boot_device(bd: dict[str, Any], level: int, tr: desugar.Translator
             if not (has_tang or luks.get("tpm2") is True or cex):
                 tr.error("no method specified for luks", where + ("luks", "luks"))
     if len(mirror) == 1:
-        tr.error("mirroring requires at least two devices", where + ("mirror", "devices"))
+        # Butane checks the mirror twice (from boot_device and on its own): two entries
+        for _ in range(2):
+            tr.error("mirroring requires at least two devices", where + ("mirror", "devices"))
 
 
 _RESERVED_NUMBERS = {"BIOS-BOOT": 1, "PowerPC-PReP-boot": 1, "EFI-SYSTEM": 2, "boot": 3, "root": 4}

@@ -26,7 +26,7 @@ class YamlError(Exception):
 
 
 def _loader_class() -> type:
-    import yaml
+    import yaml  # noqa: F811 (compose() checked that it is there)
 
     base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
@@ -48,7 +48,10 @@ def compose(text: str) -> Any:
     if len(data) > MAX_BYTES:
         line = text.count("\n", 0, MAX_BYTES) + 1
         raise YamlError(f"Butane config is {len(data)} bytes, more than the {MAX_BYTES} ignite reads", line, 1)
-    import yaml
+    try:
+        import yaml
+    except ImportError:
+        raise YamlError("Butane configs need PyYAML, which is not installed") from None
 
     loader = _loader_class()(text)
     try:
