@@ -133,6 +133,7 @@ class Decoder:
         self._seen: set[int] = set()
         self._decoded = 0
         self._aliases = 0
+        self._depth = 0
 
     def fields(self, struct: str) -> list[tuple[str, str]]:
         text = self.variant_structs.get(struct)
@@ -163,7 +164,14 @@ class Decoder:
         return base
 
     def decode(self, node: Any, typ: str, path: Path) -> Any:
-        self._count(node)
+        alias = self._count(node)
+        self._depth += alias
+        try:
+            return self._decode(node, typ, path)
+        finally:
+            self._depth -= alias
+
+    def _decode(self, node: Any, typ: str, path: Path) -> Any:
         self.positions.setdefault(path, position(node))
         kind = self._kind(typ)
         if kind.startswith("[]"):  # a named list type (HTTPHeaders)
@@ -174,14 +182,18 @@ class Decoder:
             return self._scalar(node, kind, typ, path)
         return self._struct(node, kind, path)
 
-    def _count(self, node: Any) -> None:
+    def _count(self, node: Any) -> int:
+        """go-yaml's guard: every node decoded inside an alias's expansion counts as aliased,
+        and too high a share of those fails the document. Returns 1 when `node` itself is
+        an alias (every occurrence in the text is its own node: meeting one again is one)."""
+        alias = int(id(node) in self._seen)
+        self._seen.add(id(node))
         self._decoded += 1
-        if id(node) in self._seen:
+        if alias or self._depth:
             self._aliases += 1
             if self._aliases > 100 and self._decoded > 1000 and self._aliases / self._decoded > _ratio(self._decoded):
                 raise AliasBombError(*position(node))
-        elif node.__class__.__name__ != "ScalarNode":
-            self._seen.add(id(node))
+        return alias
 
     def _error(self, node: Any, message: str) -> None:
         line, column = position(node)
@@ -277,8 +289,15 @@ class Decoder:
                 sources = value_node.value if value_node.__class__.__name__ == "SequenceNode" else [value_node]
                 for source in sources:
                     if source.__class__.__name__ == "MappingNode":
-                        self._count(source)
-                        merged.extend((k, v, True) for k, v, _ in self._pairs(source))
+                        alias = self._count(source)
+                        self._depth += alias
+                        try:
+                            for k, v, _ in self._pairs(source):
+                                self._count(k)  # go-yaml decodes each merged key and value
+                                self._count(v)
+                                merged.append((k, v, True))
+                        finally:
+                            self._depth -= alias
                 continue
             own.append((key_node, value_node, False))
         own_keys = {k.value for k, _, _ in own if k.__class__.__name__ == "ScalarNode"}
