@@ -74,8 +74,8 @@ def run(butane: str, args: list[str], name: str) -> dict[str, Any]:
     except ValueError:  # openshift's MachineConfig is YAML; an empty document prints nothing
         output = None
     record: dict[str, Any] = {"rc": done.returncode, "output": output, "diagnostics": entries, "failure": failure}
-    if output is None and out:
-        record["stdout"] = out
+    if out:
+        record["stdout"] = out  # byte for byte: the output's key order is part of the contract
     return record
 
 

@@ -266,6 +266,18 @@ def _prune(out: dict[str, Any], struct: str) -> dict[str, Any]:
 def order(obj: dict[str, Any], struct: str = "") -> dict[str, Any]:
     """Ignition's field order: alphabetical, except a node's own fields before its kind's."""
     keys = sorted(obj)
-    if struct in ("File", "Directory", "Link") or {"path"} <= set(obj) and ("contents" in obj or "target" in obj):
+    if struct in ("File", "Directory", "Link"):
         keys = [k for k in keys if k in NODE_FIRST] + [k for k in keys if k not in NODE_FIRST]
     return {k: obj[k] for k in keys}
+
+
+_NODE_LISTS = {"files": "File", "directories": "Directory", "links": "Link"}
+
+
+def deep_order(obj: Any, owner: str = "") -> Any:
+    """The whole config in Ignition's field order (what sugar merged in included)."""
+    if isinstance(obj, dict):
+        return order({k: deep_order(v, k) for k, v in obj.items()}, _NODE_LISTS.get(owner, ""))
+    if isinstance(obj, list):
+        return [deep_order(v, owner) for v in obj]
+    return obj

@@ -155,7 +155,7 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None) -> Result:
     if any(e.kind == ERROR for e in entries):
         return Result(None, entries, "source config is invalid", spec.ignition, spec.variant, spec.version)
 
-    out = desugar.order(out)
+    out = desugar.deep_order(out)
     for entry in _ignition_report(out, spec.ignition):
         path = tuple(_snake(p) if isinstance(p, str) else p for p in entry.path)
         entries.append(locate(entry.kind, entry.message, path))
