@@ -263,9 +263,21 @@ def _prune(out: dict[str, Any], struct: str) -> dict[str, Any]:
     return order(pruned, struct)
 
 
+# Ignition's Go field names where they are not the JSON key capitalized: Go orders a
+# struct's fields by these names (SSHAuthorizedKeys before Shell).
+_GO_NAMES = {"guid": "GUID", "httpHeaders": "HTTPHeaders", "httpProxy": "HTTPProxy",
+             "httpResponseHeaders": "HTTPResponseHeaders", "httpsProxy": "HTTPSProxy", "httpTotal": "HTTPTotal",
+             "id": "ID", "sshAuthorizedKeys": "SSHAuthorizedKeys", "tls": "TLS", "typeGuid": "TypeGUID",
+             "uid": "UID", "url": "URL", "uuid": "UUID"}
+
+
+def _go_name(key: str) -> str:
+    return _GO_NAMES.get(key) or key[:1].upper() + key[1:]
+
+
 def order(obj: dict[str, Any], struct: str = "") -> dict[str, Any]:
-    """Ignition's field order: alphabetical, except a node's own fields before its kind's."""
-    keys = sorted(obj)
+    """Ignition's field order (its Go structs': by field name), a node's own fields first."""
+    keys = sorted(obj, key=_go_name)
     if struct in ("File", "Directory", "Link"):
         keys = [k for k in keys if k in NODE_FIRST] + [k for k in keys if k not in NODE_FIRST]
     return {k: obj[k] for k in keys}
