@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any, Callable
 
-from ignite.config.report import ERROR, Entry, Report
+from ignite.config.report import Entry, Report
 
 PREFIX = "Butane config: "
 
@@ -18,15 +18,15 @@ def parse_butane(raw: bytes, source: str, parse_json: Callable[..., Any]) -> Any
     from ignite.config.butane.translate import translate
     from ignite.config.parse import ParseResult
 
-    result = translate(_text(raw))
+    result = translate(_text(raw), check_output=False)
     report = Report([_named(e) for e in result.entries])
-    if result.config is None:
+    if result.config is None or result.locate is None:
         return ParseResult(None, report, result.ignition_version, PREFIX + (result.error or "not valid"))
+    # Ignition's rules on the generated config, as Butane runs them, placed in the YAML
     inner = parse_json(render(result.config).encode(), source=source)
-    # Butane already ran Ignition's rules on its output: keep only what ignite adds.
-    report.entries += [e for e in inner.report.entries if e.kind == ERROR]
+    report.entries += [_named(result.locate(e)) for e in inner.report.entries]
     if not inner.valid:
-        return ParseResult(None, report, inner.source_version, PREFIX + "translated config: " + (inner.error or ""))
+        return ParseResult(None, report, inner.source_version, PREFIX + "config generated was invalid")
     inner.report = report
     return inner
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ignite.config.butane import decode, desugar, specs, sugar, yamltree
 from ignite.config.butane.schema_data import BASES, VARIANT_STRUCTS
@@ -30,6 +30,7 @@ class Result:
     ignition_version: str | None = None
     variant: str | None = None
     version: str | None = None
+    locate: Callable[[Entry], Entry] | None = None  # an Ignition-path entry, placed in the YAML
 
     @property
     def warnings(self) -> list[Entry]:
@@ -37,13 +38,16 @@ class Result:
 
 
 def translate(text: str, *, files_dir: str | None = None, strict: bool = False,
-              allow_variants: bool = True) -> Result:
+              check_output: bool = True) -> Result:
+    """Butane's translation of `text`. check_output=False leaves Ignition's validation of
+    the generated config to the caller (config parsing runs it anyway): `result.locate`
+    then places the caller's entries, by Ignition JSON path, in the YAML."""
     try:
         root = yamltree.compose(text)
     except yamltree.YamlError as e:
         entry = Entry(ERROR, f"yaml: {e.message}", (), e.line, e.column)
         return Result(None, [entry], "Error unmarshaling yaml: " + _yaml_line(e))
-    result = _translate(root, files_dir, allow_variants)
+    result = _translate(root, files_dir, check_output)
     if strict and result.config is not None and result.warnings:
         result.config = None
         result.error = "Config produced warnings and --strict was specified"
@@ -67,7 +71,7 @@ def _header(root: Any) -> tuple[str | None, str | None, list[Entry]]:
     return common.get("variant"), common.get("version"), []
 
 
-def _translate(root: Any, files_dir: str | None, allow_variants: bool) -> Result:
+def _translate(root: Any, files_dir: str | None, check_output: bool) -> Result:
     variant, version, problems = _header(root)
     if problems:
         detail = "\n".join(f"  line {e.line}: {e.message}" for e in problems)
@@ -87,10 +91,10 @@ def _translate(root: Any, files_dir: str | None, allow_variants: bool) -> Result
     if spec is None:
         message = f"No translator exists for variant {variant} with version {version}"
         return Result(None, [Entry(ERROR, message, ("version",))], message, variant=variant, version=version)
-    return _run(root, spec, files_dir)
+    return _run(root, spec, files_dir, check_output)
 
 
-def _run(root: Any, spec: specs.Spec, files_dir: str | None) -> Result:
+def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool) -> Result:
     structs = BASES[spec.base]
     variant_structs = VARIANT_STRUCTS.get(f"{spec.variant}/{spec.package}", {}) if spec.variant == "fcos" else {}
     dec = decode.Decoder(structs, spec.base, {k: v for k, v in variant_structs.items() if k != "Config"},
@@ -156,12 +160,17 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None) -> Result:
         return Result(None, entries, "source config is invalid", spec.ignition, spec.variant, spec.version)
 
     out = desugar.deep_order(out)
-    for entry in _ignition_report(out, spec.ignition):
-        path = tuple(_snake(p) if isinstance(p, str) else p for p in entry.path)
-        entries.append(locate(entry.kind, entry.message, path))
+
+    def locate_json(entry: Entry) -> Entry:
+        return locate(entry.kind, entry.message, tuple(_snake(p) if isinstance(p, str) else p for p in entry.path))
+
+    result = Result(out, entries, None, spec.ignition, spec.variant, spec.version, locate_json)
+    if not check_output:
+        return result
+    entries += [locate_json(e) for e in _ignition_report(out, spec.ignition)]
     if any(e.kind == ERROR for e in entries):
-        return Result(None, entries, "config generated was invalid", spec.ignition, spec.variant, spec.version)
-    return Result(out, entries, None, spec.ignition, spec.variant, spec.version)
+        result.config, result.error = None, "config generated was invalid"
+    return result
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
