@@ -52,7 +52,7 @@ def render(config: dict[str, Any], pretty: bool = False) -> str:
 
 
 def translate_command(data: bytes, shown: str, files_dir: str | None, strict: bool, pretty: bool,
-                      output: Callable[[str], None]) -> int:
+                      output: Callable[[str], object]) -> int:
     """`ignite translate` of a Butane config, as `butane [-d DIR] [--strict] [-p]`: the
     Ignition JSON on success, every diagnostic on stderr, exit 1 on an error (or, with
     --strict, on a warning)."""
