@@ -146,3 +146,22 @@ def test_json_looking_configs_keep_their_json_errors() -> None:
     assert "yaml" not in entry.message and entry.line == 2
     # valid JSON naming a variant is Ignition JSON first, as upstream: no Ignition version
     assert not parse_report(b'{"variant": "fcos", "version": "1.5.0"}').valid
+
+
+@pytest.mark.parametrize("text, butane", [
+    (b"variant: fcos\nversion: 1.5.0\n", True),
+    (b"\xef\xbb\xbfvariant: fcos\nversion: 1.5.0\n", True),
+    (b"# a comment\nversion: 1.5.0\nvariant: fcos\n", True),
+    (b"{variant: fcos, version: 1.5.0}", True),  # a YAML flow mapping is not JSON
+    (b'{"variant": "fcos", "version": "1.5.0",}', False),  # JSON with a syntax error
+    (b"ignition:\n  version: 3.4.0\n", False),  # YAML, but not Butane
+    (b"storage:\n  files:\n    - variant: x\n", False),  # not a top-level key
+])
+def test_which_parse_is_meant(text: bytes, butane: bool) -> None:
+    from ignite.config.butane import looks_like_butane
+
+    assert looks_like_butane(text) is butane
+    result = parse_report(text)
+    said_butane = (result.error or "").startswith("Butane config") or any(
+        e.message.startswith("butane: ") for e in result.report.entries)
+    assert said_butane is butane or (butane and result.valid)

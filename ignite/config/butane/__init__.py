@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 
 _VARIANT_KEY = re.compile(rb"^(?:\xef\xbb\xbf)?[\"']?variant[\"']?[ \t]*:", re.MULTILINE)
+# A YAML flow mapping whose first key is an unquoted variant: not JSON (which quotes keys).
+_FLOW_VARIANT = re.compile(rb"^\{\s*variant\s*:")
 
 
 def looks_like_butane(data: bytes) -> bool:
-    """YAML-looking with a `variant:` key, not JSON-looking (`{` or `[` first)."""
+    """YAML-looking with a top-level `variant:` key; JSON-looking text (`{` or `[` first)
+    is not, unless it is a YAML flow mapping starting with an unquoted `variant:`."""
     head = data.lstrip(b" \t\r\n")
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:].lstrip(b" \t\r\n")
     if head[:1] in (b"{", b"["):
-        return False
+        return _FLOW_VARIANT.match(head) is not None
     return _VARIANT_KEY.search(data) is not None
