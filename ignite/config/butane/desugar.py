@@ -26,6 +26,20 @@ ERR_MOUNT_NO_PATH = "path is required if with_mount_unit is true and format is n
 ERR_MOUNT_NO_FORMAT = "format is required if with_mount_unit is true"
 ERR_MOUNT_FORBIDDEN = "path must be under /etc or /var if with_mount_unit is true"
 
+ERR_QUADLET_EXTENSION = ("unsupported file extension for quadlet: must be one of .container, .volume, .network, "
+                         ".kube, .image, .build, .pod, or .artifact")
+ERR_TEMPLATE_CONTENTS = "template instances cannot have contents or contents_local"
+QUADLET_EXTENSIONS = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
+
+
+def quadlet_template(name: str) -> str | None:
+    """The template a quadlet instance name (`web@80.container`) stands for, else None."""
+    at, dot = name.find("@"), name.rfind(".")
+    if at == -1 or dot == -1 or at + 1 == dot:
+        return None
+    return f"{name[:at]}@.{name[dot + 1:]}"
+
+
 RESOURCE_STRUCTS = ("Resource", "FileContents", "CaReference", "ConfigReference")
 NODE_FIRST = ("group", "overwrite", "path", "user")  # Ignition's embedded Node comes first
 _UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
@@ -189,6 +203,18 @@ class Translator:
             self.error(ERR_TOO_MANY_SYSTEMD, path + ("contents_local",))
 
     _check_Dropin = _check_Unit
+
+    def _check_Quadlet(self, q: dict[str, Any], path: tuple[Any, ...]) -> None:
+        name = q.get("name", "")
+        if not name.endswith(QUADLET_EXTENSIONS):
+            self.error(ERR_QUADLET_EXTENSION, path + ("name",))
+            return
+        if quadlet_template(name) is not None:
+            for key in ("contents", "contents_local"):
+                if key in q:
+                    self.error(ERR_TEMPLATE_CONTENTS, path + (key,))
+        else:
+            self._check_Unit(q, path)
 
     # --- translation ----------------------------------------------------------------------
 

@@ -200,6 +200,56 @@ def _walk(storage: dict[str, Any], src: str, dest: str, tree: dict[str, Any], ow
             diags.append(("error", ERR_FILE_TYPE, where))
 
 
+def quadlets(cfg: dict[str, Any], source: list[dict[str, Any]], files_dir: str | None) -> list[Diag]:
+    """Podman quadlets (the experimental specs): files under /etc/containers/systemd (or
+    its users/ directory when not rootful), drop-ins beside them, and a link to the
+    template for a template instance."""
+    from ignite.config.butane.desugar import quadlet_template, read_local
+
+    diags: list[Diag] = []
+    storage = cfg.setdefault("storage", {})
+
+    def exists(path: str) -> bool:
+        return any(e.get("path") == path for k in ("files", "directories", "links") for e in storage.get(k, []))
+
+    def add_file(spec: dict[str, Any], dest: str, where: tuple[Any, ...]) -> None:
+        if exists(dest):
+            diags.append(("error", ERR_NODE_EXISTS, where))
+            return
+        file: dict[str, Any] = {"path": dest}
+        storage.setdefault("files", []).append(file)
+        contents = b""
+        if spec.get("contents_local"):
+            try:
+                contents = read_local(spec["contents_local"], files_dir)
+            except LocalError as e:
+                diags.append(("error", str(e), where + ("contents_local",)))
+                return
+        if spec.get("contents"):
+            contents = spec["contents"].encode()
+        source, compression = data_url(contents, None)
+        file["contents"] = order({"compression": compression, "source": source})
+        file["mode"] = 0o644
+        storage["files"][-1] = order(file, "File")
+
+    for n, quadlet in enumerate(source):
+        where = ("systemd", "quadlets", n)
+        name = quadlet.get("name", "")
+        dest = posixpath.join("/etc/containers/systemd" if quadlet.get("rootful") else
+                              "/etc/containers/systemd/users", name)
+        template = quadlet_template(name)
+        if template is not None:
+            if exists(dest):
+                diags.append(("error", ERR_NODE_EXISTS, where))
+            else:
+                storage.setdefault("links", []).append({"path": dest, "target": template})
+        else:
+            add_file(quadlet, dest, where)
+        for i, dropin in enumerate(quadlet.get("dropins") or []):
+            add_file(dropin, f"{dest}.d/{dropin.get('name', '')}", where + ("dropins", i))
+    return diags
+
+
 # --- fcos: boot_device and grub ------------------------------------------------------------
 
 def boot_device(bd: dict[str, Any], legacy_root_device: bool) -> dict[str, Any] | None:

@@ -145,6 +145,8 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
     if units:
         out = sugar.merge({"systemd": {"units": units}}, out)
     tr.diags += sugar.trees(out, storage.get("trees") or [], files_dir)
+    if (cfg.get("systemd") or {}).get("quadlets"):
+        tr.diags += sugar.quadlets(out, cfg["systemd"]["quadlets"], files_dir)
     if not out.get("storage"):
         out.pop("storage", None)
     if spec.variant == "fcos":
