@@ -165,3 +165,17 @@ def test_which_parse_is_meant(text: bytes, butane: bool) -> None:
     said_butane = (result.error or "").startswith("Butane config") or any(
         e.message.startswith("butane: ") for e in result.report.entries)
     assert said_butane is butane or (butane and result.valid)
+
+
+def test_ignite_apply_loads_butane_with_a_butane_child_as_the_fetch_stage_does(tmp_path: Path) -> None:
+    import urllib.parse
+
+    from ignite.apply import load
+
+    child = "data:," + urllib.parse.quote(CHILD.decode())
+    path = tmp_path / "c.bu"
+    path.write_text(f"variant: r4e\nversion: 1.1.0\nignition:\n  config:\n    merge:\n      - source: \"{child}\"\n"
+                    "storage:\n  links:\n    - path: /etc/l\n      target: /etc/from-child\n")
+    config = load(path)
+    assert [f.path for f in config.storage.files] == ["/etc/from-child"]
+    assert [link.path for link in config.storage.links] == ["/etc/l"]
