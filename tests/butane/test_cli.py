@@ -74,3 +74,31 @@ def test_translate_of_json_is_unchanged_by_butane_support(tmp_path: Path) -> Non
     ign.write_text('{"ignition": {"version": "3.0.0"}}')
     done = ignite("translate", str(ign))
     assert done.returncode == 0 and json.loads(done.stdout)["ignition"]["version"] == "3.6.0"
+
+
+def test_the_butane_example_is_the_json_example() -> None:
+    """examples/webserver.bu says in Butane what examples/webserver.ign says in JSON."""
+    import base64
+    import gzip
+    import urllib.parse
+
+    from ignite.config.butane.translate import translate
+
+    def contents(resource: dict) -> bytes | str:
+        source = resource["source"]
+        if source.startswith("data:;base64,"):
+            data = base64.b64decode(source[len("data:;base64,"):])
+            return gzip.decompress(data) if resource.get("compression") == "gzip" else data
+        if source.startswith("data:,"):
+            return urllib.parse.unquote_to_bytes(source[len("data:,"):])
+        return source
+
+    def plain(cfg: dict) -> dict:
+        for f in cfg["storage"]["files"]:
+            f["contents"] = {**{k: v for k, v in f["contents"].items() if k not in ("source", "compression")},
+                             "data": contents(f["contents"])}
+        return cfg
+
+    ours = translate((REPO / "examples" / "webserver.bu").read_text()).config
+    assert ours is not None
+    assert plain(ours) == plain(json.loads((REPO / "examples" / "webserver.ign").read_text()))
