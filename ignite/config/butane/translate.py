@@ -15,7 +15,6 @@ from ignite.config.butane import decode, desugar, specs, sugar, yamltree
 from ignite.config.butane.schema_data import BASES, VARIANT_STRUCTS
 from ignite.config.report import ERROR, WARNING, Entry
 
-_SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 ROOT_DISK = "/dev/disk/by-id/coreos-boot-disk"
 _MOUNTPOINT = re.compile(r"^/(etc|var)(/|$)")
 
@@ -54,6 +53,18 @@ def translate(text: str, *, files_dir: str | None = None, strict: bool = False,
     return result
 
 
+def _semver(text: str) -> str | None:
+    """go-semver's reading: MAJOR.MINOR.PATCH as decimal integers (leading zeros allowed),
+    then -prerelease and +metadata; the canonical form, or None."""
+    rest, _, meta = text.partition("+")
+    core, _, pre = rest.partition("-")
+    parts = core.split(".")
+    if len(parts) != 3 or not all(re.fullmatch(r"[+-]?[0-9]+", p) for p in parts):
+        return None
+    out = ".".join(str(int(p)) for p in parts)
+    return out + (f"-{pre}" if pre else "") + (f"+{meta}" if meta else "")
+
+
 def _yaml_line(e: yamltree.YamlError) -> str:
     return f"yaml: line {e.line}: {e.message}" if e.line else f"yaml: {e.message}"
 
@@ -79,11 +90,11 @@ def _translate(root: Any, files_dir: str | None, check_output: bool) -> Result:
     if not variant:
         return Result(None, [Entry(ERROR, "error parsing variant; must be specified", ("variant",))],
                       "error parsing variant; must be specified")
-    semver = _SEMVER.match(version or "")
-    if not semver:
+    parsed = _semver(version or "")
+    if parsed is None:
         return Result(None, [Entry(ERROR, "error parsing version; must be a valid semver", ("version",))],
                       "error parsing version; must be a valid semver", variant=variant)
-    version = version.lstrip("v") if version else version
+    version = parsed
     if variant in specs.REFUSED:
         message = specs.REFUSED[variant]
         return Result(None, [Entry(ERROR, message, ("variant",))], message, variant=variant, version=version)
@@ -217,6 +228,10 @@ def _child_validator(spec: specs.Spec) -> Any:
         from ignite.config import versions
         from ignite.config.parse import parse_report
 
+        from ignite.config.butane import looks_like_butane
+
+        if looks_like_butane(raw):  # Butane reads a child config as Ignition JSON only
+            return [(ERROR, "config is not valid", path + ("inline",))]
         result = parse_report(raw)
         if result.source_version is not None and result.source_version != spec.ignition:
             # Butane reads a child with its own output spec's types
