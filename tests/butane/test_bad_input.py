@@ -81,7 +81,7 @@ def test_a_billion_laughs_used_in_a_field_is_refused_within_bounded_memory() -> 
         "e = r.report.errors()[0]\n"
         "print(r.valid, e.line, e.column, e.message)\n", laughs(9).encode())
     assert done.returncode == 0, done.stderr
-    valid, line, column, message = done.stdout.decode().split(" ", 3)
+    valid, line, _column, message = done.stdout.decode().split(" ", 3)
     assert valid == "False" and "excessive aliasing" in message and int(line) >= 3
 
 
@@ -100,7 +100,7 @@ def test_a_50_mb_yaml_file_is_refused_with_a_position() -> None:
         "e = r.report.errors()[0]\n"
         "print(r.valid, e.line, e.column, e.message)\n", big)
     assert done.returncode == 0, done.stderr
-    valid, line, column, message = done.stdout.decode().split(" ", 3)
+    valid, line, _column, message = done.stdout.decode().split(" ", 3)
     assert valid == "False" and int(line) > 1 and "bytes" in message
 
 

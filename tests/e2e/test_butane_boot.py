@@ -7,9 +7,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
 import images
+import pytest
 from test_boot import APP_DATA, FIRST_BOOT_QEMU, SSH_KEY, UNIT, assert_passed, check_full, full_config
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,8 @@ import base64
 import gzip
 import os
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Diag = tuple[str, str, tuple[Any, ...]]
 ERR_NO_FILES_DIR = ("local file paths are relative to a files directory that must be specified with -d/--files-dir")
@@ -73,7 +74,7 @@ def data_url(contents: bytes, compression: str | None, auto_compress: bool = Tru
 def read_local(name: str, files_dir: str | None) -> bytes:
     if not files_dir:
         raise LocalError(ERR_NO_FILES_DIR)
-    path = _within(files_dir, name)
+    path = within_files_dir(files_dir, name)
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -81,7 +82,7 @@ def read_local(name: str, files_dir: str | None) -> bytes:
         raise LocalError(f"open {path}: {(e.strerror or str(e)).lower()}") from None
 
 
-def _within(files_dir: str, name: str) -> str:
+def within_files_dir(files_dir: str, name: str) -> str:
     base = os.path.abspath(files_dir)
     path = os.path.abspath(os.path.join(files_dir, name))
     if path != base and not path.startswith(base + os.sep):

@@ -6,8 +6,17 @@ import os
 import posixpath
 from typing import Any
 
-from ignite.config.butane.desugar import (ERR_FILE_TYPE, ERR_NO_FILES_DIR, ERR_NODE_EXISTS, ERR_TREE_NOT_DIR,
-                                          Diag, LocalError, _within, data_url, order)
+from ignite.config.butane.desugar import (
+    ERR_FILE_TYPE,
+    ERR_NO_FILES_DIR,
+    ERR_NODE_EXISTS,
+    ERR_TREE_NOT_DIR,
+    Diag,
+    LocalError,
+    within_files_dir,
+    data_url,
+    order,
+)
 
 RESERVED_GUID = "8DA63339-0007-60C0-C436-083AC8230908"
 BIOS_GUID = "21686148-6449-6E6F-744E-656564454649"
@@ -43,7 +52,7 @@ def merge(parent: Any, child: Any, owner: str = "") -> Any:
         else:
             field = next((k for (o, f), k in _KEYS.items() if f == owner), None)
             if field is not None:
-                keyfn = lambda e, field=field: e.get(field)  # noqa: E731
+                keyfn = lambda e, field=field: e.get(field)
         if keyfn is None or not all(isinstance(e, dict) for e in parent + child):
             return parent + child
         by_key = {keyfn(e): e for e in child}
@@ -110,7 +119,7 @@ def trees(cfg: dict[str, Any], source_trees: list[dict[str, Any]], files_dir: st
             diags.append(("error", ERR_NO_FILES_DIR, where))
             return diags
         try:
-            src = _within(files_dir, tree.get("local", ""))
+            src = within_files_dir(files_dir, tree.get("local", ""))
         except LocalError as e:
             diags.append(("error", str(e), where))
             continue

@@ -29,7 +29,7 @@ class YamlError(Exception):
 
 
 def _loader_class() -> type:
-    import yaml  # noqa: F811 (compose() checked that it is there)
+    import yaml
 
     base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
