@@ -93,6 +93,10 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
     try:
         version = versions.detect(obj)
     except versions.VersionError as e:
+        if isinstance(obj, dict) and "variant" in obj and not gzipped:  # Butane written as JSON, as upstream
+            from ignite.config.butane.entry import parse_butane
+
+            return parse_butane(raw, source, parse_report)  # type: ignore[no-any-return]
         if not e.fatal_entry:
             return ParseResult(None, report, None, e.message)
         report.error(e.message, e.path)

@@ -144,8 +144,15 @@ def test_json_looking_configs_keep_their_json_errors() -> None:
     assert not result.valid and result.error == "config is not valid"
     [entry] = result.report.errors()
     assert "yaml" not in entry.message and entry.line == 2
-    # valid JSON naming a variant is Ignition JSON first, as upstream: no Ignition version
-    assert not parse_report(b'{"variant": "fcos", "version": "1.5.0"}').valid
+    # Valid JSON that is not an Ignition config but names a variant is Butane, as upstream
+    # (which tries Butane whenever the Ignition parse fails): Butane reads JSON as YAML.
+    result = parse_report(b'{"variant": "fcos", "version": "1.5.0", "storage": {"files": [{"path": "/a", "mode": 420}]}}')
+    assert result.valid and result.config.storage.files[0].mode == 420
+    result = parse_report(b'{"variant": "fcos", "version": "9.9.9"}')
+    assert not result.valid and result.error.startswith("Butane config: ")
+    # an Ignition config with a stray variant key stays an Ignition config
+    result = parse_report(b'{"ignition": {"version": "3.4.0"}, "variant": "fcos"}')
+    assert result.valid and [e.message for e in result.report.warnings()] == ["unused key variant"]
 
 
 @pytest.mark.parametrize("text, butane", [
