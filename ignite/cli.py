@@ -356,7 +356,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     data = read_input(args.file)
     from ignite.config import butane
 
-    if butane.looks_like_butane(data):  # Butane's output, verdict and exit code, like `butane`
+    if butane.is_butane_input(data):  # Butane's output, verdict and exit code, like `butane`
         from ignite.config.butane.entry import translate_command
 
         return translate_command(data, shown, args.files_dir, args.strict, args.pretty, lambda text: (

@@ -30,6 +30,7 @@ def ignite(*args: str) -> subprocess.CompletedProcess[str]:
     ("boot-1_5_0-mirror-x86", [], "plain"),
     ("yaml-bad-indent", [], "plain"),
     ("err-unknown-version", [], "plain"),
+    ("yaml-json-style", [], "plain"),
 ])
 def test_translate_matches_butane(name: str, args: list[str], mode: str) -> None:
     expected = CASES[name][mode]

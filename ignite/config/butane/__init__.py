@@ -25,3 +25,19 @@ def looks_like_butane(data: bytes) -> bool:
     if head[:1] in (b"{", b"["):
         return _FLOW_VARIANT.match(head) is not None
     return _VARIANT_KEY.search(data) is not None
+
+
+def is_butane_input(data: bytes) -> bool:
+    """For `ignite translate`: YAML-looking Butane, or a JSON object that names a variant and
+    has no `ignition` section (Butane written as JSON)."""
+    if looks_like_butane(data):
+        return True
+    if b'"variant"' not in data:
+        return False
+    import json
+
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and "variant" in obj and "ignition" not in obj
