@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ignite.config.report import Entry, Report
+
+if TYPE_CHECKING:
+    from ignite.config.parse import ParseResult
 
 PREFIX = "Butane config: "
 
 
-def parse_butane(raw: bytes, source: str, parse_json: Callable[..., Any]) -> Any:
+def parse_butane(raw: bytes, source: str, parse_json: Callable[..., ParseResult]) -> ParseResult:
     """A ParseResult for a Butane config: translated at boot's terms (non-strict, no files
     directory), then parsed as the Ignition config it became. Butane's entries carry their
     YAML line and column and the Butane path; the verdict names Butane."""
