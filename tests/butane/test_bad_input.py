@@ -49,8 +49,9 @@ def test_type_errors_give_their_lines() -> None:
     text = HEAD + "storage:\n  files:\n    - path: /a\n      mode: x\n      overwrite: maybe\n"
     result = parse_report(text.encode())
     errors = result.report.errors()
-    assert [(e.line, e.message) for e in errors] == [
-        (6, "butane: cannot unmarshal !!str `x` into int"), (7, "butane: cannot unmarshal !!str `maybe` into bool")]
+    assert [(e.line, e.column, e.path, e.message) for e in errors] == [
+        (6, 13, ("storage", "files", 0, "mode"), "butane: cannot unmarshal !!str `x` into int"),
+        (7, 18, ("storage", "files", 0, "overwrite"), "butane: cannot unmarshal !!str `maybe` into bool")]
 
 
 def laughs(levels: int) -> str:

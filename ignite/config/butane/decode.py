@@ -126,6 +126,7 @@ class Decoder:
         self.variant_structs = variant_structs or {}
         self.variant_package = variant_package
         self.problems: list[tuple[int, int, str]] = []
+        self.problem_paths: list[Path] = []  # the Butane path of each problem (go-yaml gives only a line)
         self.unused: list[tuple[Path, int, int, str]] = []
         self.null_structs: list[tuple[Path, int, int]] = []
         self.positions: dict[Path, tuple[int, int]] = {}
@@ -195,14 +196,15 @@ class Decoder:
                 raise AliasBombError(*position(node))
         return alias
 
-    def _error(self, node: Any, message: str) -> None:
+    def _error(self, node: Any, message: str, path: Path) -> None:
         line, column = position(node)
         self.problems.append((line, column, message))
+        self.problem_paths.append(path)
 
     def _scalar(self, node: Any, kind: str, typ: str, path: Path) -> Any:
         if node.__class__.__name__ != "ScalarNode":
             tag = "!!seq" if node.__class__.__name__ == "SequenceNode" else "!!map"
-            self._error(node, f"cannot unmarshal {tag} into {self.type_name(typ)}")
+            self._error(node, f"cannot unmarshal {tag} into {self.type_name(typ)}", path)
             return None
         tag, value = resolve(node)
         if tag == "!!null":
@@ -221,7 +223,7 @@ class Decoder:
                 return True
             if tag == "!!str" and value in _NO:
                 return False
-        self._error(node, f"cannot unmarshal {tag}{_short(node.value)} into {self.type_name(typ)}")
+        self._error(node, f"cannot unmarshal {tag}{_short(node.value)} into {self.type_name(typ)}", path)
         return None
 
     def _list(self, node: Any, typ: str, path: Path) -> Any:
@@ -231,7 +233,7 @@ class Decoder:
         if name != "SequenceNode":
             tag = "!!map" if name == "MappingNode" else resolve(node)[0]
             value = _short(node.value) if name == "ScalarNode" else ""
-            self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(typ)}")
+            self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(typ)}", path)
             return None
         # go-yaml drops a null item of a struct or string list (it cannot set the zero value)
         items = [item for item in node.value if not (item.__class__.__name__ == "ScalarNode" and resolve(item)[0] == "!!null")]
@@ -247,7 +249,7 @@ class Decoder:
         if name != "MappingNode":
             tag = "!!seq" if name == "SequenceNode" else resolve(node)[0]
             value = _short(node.value) if name == "ScalarNode" else ""
-            self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(struct)}")
+            self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(struct)}", path)
             return None
         known = dict(self.fields(struct))
         out: dict[str, Any] = {}
@@ -255,13 +257,13 @@ class Decoder:
         for key_node, value_node, merged in self._pairs(node):
             if key_node.__class__.__name__ != "ScalarNode":
                 tag = "!!seq" if key_node.__class__.__name__ == "SequenceNode" else "!!map"
-                self._error(key_node, f"cannot unmarshal {tag} into string")
+                self._error(key_node, f"cannot unmarshal {tag} into string", path)
                 continue
             key = key_node.value
             if not merged:
                 line = position(key_node)[0]
                 if key in seen:
-                    self._error(key_node, f'mapping key "{key}" already defined at line {seen[key]}')
+                    self._error(key_node, f'mapping key "{key}" already defined at line {seen[key]}', path + (key,))
                     continue
                 seen[key] = line
                 self.key_positions[path + (key,)] = position(key_node)

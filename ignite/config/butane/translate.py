@@ -78,7 +78,8 @@ def _header(root: Any) -> tuple[str | None, str | None, list[Entry]]:
     except decode.AliasBombError as e:
         return None, None, [Entry(ERROR, str(e), (), e.line, e.column)]
     if dec.problems:
-        return None, None, [Entry(ERROR, m, (), line, col) for line, col, m in dec.problems]
+        return None, None, [Entry(ERROR, m, path, line, col)
+                            for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
     common = common or {}
     return common.get("variant"), common.get("version"), []
 
@@ -118,7 +119,7 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
     except decode.AliasBombError as e:
         return Result(None, [Entry(ERROR, str(e), (), e.line, e.column)], f"yaml: {e}")
     if dec.problems:
-        entries = [Entry(ERROR, m, (), line, col) for line, col, m in dec.problems]
+        entries = [Entry(ERROR, m, path, line, col) for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
         return Result(None, entries, str(decode.UnmarshalError(dec.problems)))
 
     def locate(kind: str, message: str, path: tuple[Any, ...], key: bool = False) -> Entry:
