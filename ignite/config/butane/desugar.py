@@ -7,7 +7,6 @@ fields Ignition has. Diagnostics are (kind, message, Butane path) triples.
 from __future__ import annotations
 
 import base64
-import gzip
 import os
 import re
 from collections.abc import Callable
@@ -64,6 +63,8 @@ def data_url(contents: bytes, compression: str | None, auto_compress: bool = Tru
     if len(b64) < len(opaque):
         opaque = b64
     if not compression and auto_compress:
+        import gzip  # only when there is something to compress
+
         gz = ";base64," + base64.b64encode(gzip.compress(contents, 9, mtime=0)).decode()
         if len(gz) + len("gzip") < len(opaque):
             opaque = gz

@@ -1,17 +1,20 @@
 """Which Butane specs exist, what each builds on and which Ignition spec it produces."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
 class Spec:
-    variant: str
-    version: str
-    base: str  # base schema: v0_1 .. v0_8_exp
-    ignition: str  # the Ignition spec version of the output
-    # Ignition fields the variant forbids: JSON path (dotted) -> message
-    filters: tuple[tuple[str, str], ...] = ()
+    """One Butane spec (a plain class: a dataclass costs more to import than this table)."""
+
+    __slots__ = ("variant", "version", "base", "ignition", "filters")
+
+    def __init__(self, variant: str, version: str, base: str, ignition: str,
+                 filters: tuple[tuple[str, str], ...] = ()):
+        self.variant = variant
+        self.version = version
+        self.base = base  # base schema: v0_1 .. v0_8_exp
+        self.ignition = ignition  # the Ignition spec version of the output
+        self.filters = filters  # Ignition fields the variant forbids: dotted JSON path, message
 
     @property
     def package(self) -> str:
