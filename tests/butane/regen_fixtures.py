@@ -68,6 +68,8 @@ def run(butane: str, args: list[str], name: str) -> dict[str, Any]:
     done = subprocess.run([butane, *args, name], cwd=CORPUS, capture_output=True, timeout=60)
     stderr = done.stderr.decode("utf-8", "replace")
     entries, failure = diagnostics(stderr)
+    # butane lists some entries in Go's random map order: sorted, the fixtures are stable
+    entries.sort(key=lambda e: (e["line"] or 0, e["column"] or 0, e["kind"], e["path"], e["message"] or ""))
     out = done.stdout.decode("utf-8", "replace")
     try:
         output = json.loads(out) if done.returncode == 0 else None
