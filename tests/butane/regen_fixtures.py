@@ -20,7 +20,7 @@ CORPUS = HERE / "corpus"
 FILES = HERE / "files"
 HEADER = re.compile(r"^(warning|error)\[(.*)\]:$")
 WHERE = re.compile(r"^\s*--> .*?:(\d+):(\d+)$")
-MESSAGE = re.compile(r"^\s*\|\s*\^+ (.*)$")
+MESSAGE = re.compile(r"^\s+\|\s+\^*\s*(\S.*)$")  # under the source line: carets (maybe none), message
 # the short form, when butane has no source line to show
 SHORT = re.compile(r"^(warning|error) at (\S+), line (\d+) col (\d+): (.*)$")
 

@@ -135,6 +135,7 @@ class Decoder:
         self._decoded = 0
         self._aliases = 0
         self._depth = 0
+        self._hidden = 0
 
     def fields(self, struct: str) -> list[tuple[str, str]]:
         text = self.variant_structs.get(struct)
@@ -173,7 +174,8 @@ class Decoder:
             self._depth -= alias
 
     def _decode(self, node: Any, typ: str, path: Path) -> Any:
-        self.positions.setdefault(path, position(node))
+        if not self._hidden:
+            self.positions.setdefault(path, position(node))
         kind = self._kind(typ)
         if kind.startswith("[]"):  # a named list type (HTTPHeaders)
             typ = kind
@@ -273,7 +275,13 @@ class Decoder:
                 continue
             if merged and key in out:
                 continue
-            value = self.decode(value_node, known[key], path + (key,))
+            # Butane's position tree has no place for a merged value: it is reported at the
+            # mapping that merged it
+            self._hidden += merged
+            try:
+                value = self.decode(value_node, known[key], path + (key,))
+            finally:
+                self._hidden -= merged
             if value is not None:
                 out[key] = value
             elif merged is False:
