@@ -43,6 +43,12 @@ def quadlet_template(name: str) -> str | None:
 RESOURCE_STRUCTS = ("Resource", "FileContents", "CaReference", "ConfigReference")
 NODE_FIRST = ("group", "overwrite", "path", "user")  # Ignition's embedded Node comes first
 _UNRESERVED = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
+_ESCAPED = [chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256)]
+
+
+def url_escape(contents: bytes) -> str:
+    """RFC 2396 escaping, as Go's dataurl package does it (uppercase hex)."""
+    return "".join(map(_ESCAPED.__getitem__, contents))
 _LOCAL_SUGAR = {("Unit", "contents_local"), ("Dropin", "contents_local"), ("PasswdUser", "ssh_authorized_keys_local")}
 _DROPPED = {("Filesystem", "with_mount_unit"), ("Storage", "trees"), ("Systemd", "quadlets")}
 
@@ -58,7 +64,7 @@ def data_url(contents: bytes, compression: str | None, auto_compress: bool = Tru
     """Butane's smallest data URL for `contents`, and the compression to record ("" when the
     config named none, None when it named one: the user compressed it)."""
     out_compression: str | None = "" if not compression else None
-    opaque = "," + "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in contents)
+    opaque = "," + url_escape(contents)
     b64 = ";base64," + base64.b64encode(contents).decode()
     if len(b64) < len(opaque):
         opaque = b64
@@ -264,7 +270,7 @@ class Translator:
             else:
                 contents = res["inline"].encode("utf-8", "surrogatepass")
             if self.plain_inline:  # fcos 1.0: URL-escaped, never compressed
-                out["source"] = "data:," + "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in contents)
+                out["source"] = "data:," + url_escape(contents)
                 continue
             source, compression = data_url(contents, res.get("compression"))
             out["source"] = source
