@@ -104,6 +104,10 @@ COMMANDS: dict[str, Command] = {
                    metavar="VERSION"),
             Option("-o/--output", "output", metavar="OUT", text="write here instead of stdout"),
             Option("--allow-experimental", "allow_experimental", "flag", text="allow --to {experimental}"),
+            Option("-d/--files-dir", "files_dir", metavar="DIR",
+                   text="Butane: where local and trees are read (as butane -d)"),
+            Option("--strict", "strict", "flag", text="Butane: fail on warnings (as butane --strict)"),
+            Option("-p/--pretty", "pretty", "flag", text="Butane: indent the output (as butane -p)"),
         ),
         "cmd_translate",
     ),
@@ -460,6 +464,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     shown = display_name(args.file)
     data = read_input(args.file)
+    from ignite.config import butane
+
+    if butane.is_butane_input(data):  # Butane's output, verdict and exit code, like `butane`
+        from ignite.config.butane.entry import translate_command
+
+        return translate_command(data, shown, args.files_dir, args.strict, args.pretty, lambda text: (
+            _write_atomically(_path(args.output), text) if args.output else sys.stdout.write(text)))
     try:
         out, problems = translate_bytes(data, shown, target)
     except ConfigError as e:

@@ -85,12 +85,22 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
     try:
         obj, doc = jsonpos.load(raw)
     except jsonpos.JsonSyntaxError as e:
+        from ignite.config import butane  # only a regex: YAML is imported when it is Butane
+
+        if not gzipped and butane.looks_like_butane(raw):
+            from ignite.config.butane.entry import parse_butane
+
+            return parse_butane(raw, source, parse_report)
         report.entries.append(Entry(ERROR, e.message, (), e.line, e.column))
         return ParseResult(None, report, None, ERR_INVALID)
 
     try:
         version = versions.detect(obj)
     except versions.VersionError as e:
+        if isinstance(obj, dict) and "variant" in obj and not gzipped:  # Butane written as JSON, as upstream
+            from ignite.config.butane.entry import parse_butane
+
+            return parse_butane(raw, source, parse_report)
         if not e.fatal_entry:
             return ParseResult(None, report, None, e.message)
         report.error(e.message, e.path)

@@ -46,6 +46,7 @@ def test_every_ignite_module_imports_from_the_payload_alone(payload):
         f"names = {names!r}\n"
         "for n in names: __import__(n)\n"
         "import requests, pyudev, ssl, urllib.request, concurrent.futures\n"
+        "import yaml; assert yaml.__with_libyaml__, 'Butane configs want libyaml'\n"
         "assert all(p.startswith(sys.prefix) for p in sys.path if p), sys.path\n"
         "print(len(names), ignite.__file__)\n"
     )
@@ -63,7 +64,7 @@ def test_payload_is_sourceless_and_lean(payload):
     assert {"json", "subprocess", "encodings", "logging"} <= names
     assert not names & {"tkinter", "idlelib", "test", "lib2to3", "ensurepip"}
     site = {p.name for p in (payload / "usr/lib/ignite/site").iterdir()}
-    assert "ignite" in site and "requests" in site
+    assert "ignite" in site and "requests" in site and "yaml" in site
     assert "jsonschema" not in site and "sh" not in site  # declared somewhere, never imported
     size = sum(p.stat().st_size for p in payload.rglob("*") if p.is_file())
     assert size < 20 * 1024 * 1024, f"payload grew to {size / 1e6:.1f} MB"
@@ -100,8 +101,9 @@ def test_dependency_closure_needs_no_packaging() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     names = done.stdout.split()
-    assert {"ignite", "requests", "urllib3", "jsonschema"} <= set(names)
+    assert {"ignite", "requests", "urllib3", "pyyaml"} <= set(names)
     assert "pysocks" not in names and "brotli" not in names  # extras stay out
+    assert "jsonschema" not in names  # a test dependency only
 
 
 MARKERS = [
@@ -127,3 +129,11 @@ def test_markers_evaluate_as_packaging_does(marker: str) -> None:
     module = load_payload_module()
     env = module.marker_environment()
     assert module.evaluate_marker(marker, env) == markers.Marker(marker).evaluate({"extra": ""})
+
+
+def test_a_butane_config_translates_in_the_payload(payload):
+    code = ("from ignite.config.parse import parse_report\n"
+            "r = parse_report(b'variant: fcos\\nversion: 1.5.0\\nstorage:\\n  files:\\n    - path: /etc/a\\n      mode: 0644\\n')\n"
+            "print(r.valid, r.config.storage.files[0].mode)\n")
+    done = run_in_payload(payload, code)
+    assert done.returncode == 0 and done.stdout.split() == ["True", "420"], done.stderr

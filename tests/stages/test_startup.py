@@ -27,6 +27,7 @@ FORBIDDEN = (
     "argparse", "logging", "threading", "traceback", "typing", "dataclasses", "subprocess", "pathlib",
     "requests", "jsonschema", "pyudev", "ignite.config.model", "ignite.config.codec", "ignite.providers",
     "ignite.stages.cache", "ignite.system.run", "ignite.system.udev",
+    "yaml", "ignite.config.butane",  # Butane support: only for a config that is not JSON
 )
 # The start-up-critical modules, listed once: all of ignite that a no-op stage loads, and
 # what the files stage (never skipped) adds on an empty config. Only these keep typing out
@@ -447,3 +448,24 @@ def test_only_the_start_up_modules_keep_typing_out() -> None:
         if "TYPE_CHECKING = False" in path.read_text()
     }
     assert tricks and tricks <= STARTUP_MODULES, sorted(tricks - STARTUP_MODULES)
+
+
+def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_yaml(tmp_path: Path) -> None:
+    """An Ignition JSON config never imports YAML (not even the Butane package); a Butane
+    config does (so the first assertion can fail)."""
+    ign = tmp_path / "c.ign"
+    ign.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/a"}]}}))
+    code, modules, stderr = modules_after(["validate", str(ign)])
+    assert code == 0, stderr
+    assert not modules & {"yaml", "_yaml", "ignite.config.butane"}, sorted(modules & {"yaml", "_yaml", "ignite.config.butane"})
+    bad = tmp_path / "bad.ign"
+    bad.write_text('{"ignition": {"version": "3.4.0"},}')
+    code, modules, _ = modules_after(["validate", str(bad)])
+    assert code == 1 and "yaml" not in modules
+    bu = tmp_path / "c.bu"
+    bu.write_text("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/a\n")
+    import yaml  # found through site here; the probe runs without site, as in the initramfs
+
+    code, modules, stderr = modules_after(["validate", str(bu)], env={"PYTHONPATH": str(Path(yaml.__file__).parents[1])})
+    assert code == 0, stderr
+    assert {"yaml", "ignite.config.butane.translate"} <= modules
