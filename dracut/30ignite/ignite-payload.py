@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 import ast
 import compileall
-import importlib.metadata as metadata
 import os
 import pkgutil
-import re
 import shutil
 import subprocess
 import sys
@@ -38,36 +36,6 @@ ALWAYS_STDLIB = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", 
                  "_collections_abc", "traceback", "linecache", "tokenize", "token"}
 
 
-def distribution_closure(names: list[str]) -> list[metadata.Distribution]:
-    """The installed distributions `names` need at run time (no extras, markers honoured)."""
-    from packaging.requirements import Requirement  # build-time only
-
-    seen: dict[str, metadata.Distribution] = {}
-    todo = list(names)
-    while todo:
-        name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
-        if name in seen:
-            continue
-        dist = metadata.distribution(name)
-        seen[name] = dist
-        for spec in dist.requires or []:
-            req = Requirement(spec)
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-                continue
-            todo.append(req.name)
-    return list(seen.values())
-
-
-def top_level_names(dist: metadata.Distribution) -> set[str]:
-    names = set()
-    for f in dist.files or []:
-        part = f.parts[0]
-        if part.endswith((".dist-info", ".egg-info", ".pth")) or part in {"..", "__pycache__", "bin"}:
-            continue
-        names.add(part[:-3] if part.endswith(".py") else part)
-    return names
-
-
 def imported_names(files: list[Path]) -> set[str]:
     """Every absolute module name ignite's own code imports, at the top of a module or
     lazily inside a function (read from the source, not run)."""
@@ -81,16 +49,36 @@ def imported_names(files: list[Path]) -> set[str]:
     return names
 
 
-def loaded_modules(import_names: list[str], search_path: list[str]) -> set[str]:
-    """Top-level names of every module that importing `import_names` loads, in a fresh
-    interpreter without site, as at boot (this script's own imports must not count)."""
-    probe = (f"import sys; sys.path[:0] = {search_path!r}\n"
+def loaded_modules(import_names: list[str], search_path: list[str]) -> dict[str, str]:
+    """Top-level name -> file (or package directory) of every module that importing
+    `import_names` loads, in a fresh interpreter without site, as at boot (this script's
+    own imports must not count). Built-in modules map to ""."""
+    probe = (f"import sys, os; sys.path[:0] = {search_path!r}\n"
              f"for n in {sorted(import_names)!r}:\n"
              "    try: __import__(n)\n"
              "    except ImportError as e: print(f'ignite-payload: note: {n} does not import here: {e}', file=sys.stderr)\n"
-             "print(' '.join(sys.modules))")
+             "for n, m in list(sys.modules.items()):\n"
+             "    if '.' in n: continue\n"
+             "    f = getattr(m, '__file__', None) or ''\n"
+             "    if f and os.path.basename(f).startswith('__init__.'): f = os.path.dirname(f)\n"
+             "    elif not f and getattr(m, '__path__', None): f = list(m.__path__)[0]\n"
+             "    print(n + '\\t' + f)")
     out = subprocess.run([sys.executable, "-S", "-c", probe], check=True, stdout=subprocess.PIPE, text=True)
-    return {m.split(".")[0] for m in out.stdout.split()}
+    return dict(line.split("\t", 1) for line in out.stdout.splitlines())
+
+
+def site_dirs() -> list[str]:
+    """Where this (build) Python finds third-party packages: a venv's site-packages, or
+    Debian's dist-packages when ignite and its dependencies are installed system-wide
+    (whose egg-info metadata lists no files, so the origins of the imported modules,
+    not the distributions' metadata, say what to copy)."""
+    return [p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)]
+
+
+def third_party(found: dict[str, str], sites: list[str]) -> dict[str, Path]:
+    """The imported top-level modules that live in a site directory, ignite excepted."""
+    return {name: Path(origin) for name, origin in sorted(found.items())
+            if name != "ignite" and origin and any(origin.startswith(s + "/") for s in sites)}
 
 
 def stdlib_modules(build_stdlib: Path, found: set[str]) -> set[str]:
@@ -123,23 +111,16 @@ def copy_stdlib(names: set[str], target_stdlib: Path, dest: Path) -> list[Path]:
     return sos
 
 
-def copy_site(dists: list[metadata.Distribution], dest: Path, site: str) -> list[Path]:
+def copy_site(modules: dict[str, Path], dest: Path, site: str) -> list[Path]:
     out = dest / site.lstrip("/")
     out.mkdir(parents=True, exist_ok=True)
-    sos = []
-    for dist in dists:
-        base = Path(dist.locate_file(""))
-        for name in top_level_names(dist):
-            src = base / name
-            if not src.exists():
-                src = base / f"{name}.py"
-            if src.is_dir():
-                shutil.copytree(src, out / name, dirs_exist_ok=True, symlinks=False,
-                                ignore=shutil.ignore_patterns("__pycache__", "tests", "test"))
-            elif src.exists():
-                shutil.copy2(src, out / src.name)
-    sos += list(out.rglob("*.so"))
-    return sos
+    for name, src in modules.items():
+        if src.is_dir():
+            shutil.copytree(src, out / name, dirs_exist_ok=True, symlinks=False,
+                            ignore=shutil.ignore_patterns("__pycache__", "tests", "test"))
+        else:
+            shutil.copy2(src, out / src.name)
+    return list(out.rglob("*.so"))
 
 
 def ignite_source_files(package_dir: Path) -> list[Path]:
@@ -194,19 +175,18 @@ def main() -> int:
     import ignite
 
     package_dir = Path(ignite.__file__).parent
-    dists = distribution_closure(["ignite"])
-    dists = [d for d in dists if d.metadata["Name"].lower() != "ignite"]
     own_modules = sorted(m.name for m in pkgutil.walk_packages(ignite.__path__, prefix="ignite.")
                          if m.name != "ignite.__main__")
-    search_path = [str(package_dir.parent)] + sorted({str(Path(d.locate_file(""))) for d in dists})
+    sites = site_dirs()
+    search_path = [str(package_dir.parent)] + sites
     wanted = {"ignite", *own_modules, *imported_names(ignite_source_files(package_dir))}
     found = loaded_modules(sorted(wanted), search_path)
-    names = stdlib_modules(build_stdlib, found)
-    # Only the dependencies something actually imports (the metadata may list more).
-    dists = [d for d in dists if top_level_names(d) & found]
+    names = stdlib_modules(build_stdlib, set(found))
+    # Only the third-party modules something actually imports.
+    deps = third_party(found, sites)
 
     sos = copy_stdlib(names, target_stdlib, args.dest)
-    sos += copy_site(dists, args.dest, args.site)
+    sos += copy_site(deps, args.dest, args.site)
     copy_ignite(package_dir, args.dest, args.site)
     for tree in (args.dest / target_stdlib.relative_to("/"), args.dest / args.site.lstrip("/")):
         drop_exec_bits(tree)
