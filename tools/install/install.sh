@@ -88,7 +88,8 @@ if want dracut; then
     install -d -m 0755 "$moddir"
     for f in "$repo"/dracut/30ignite/*; do
         mode=0644
-        [ -x "$f" ] && mode=0755
+        # module-setup.sh starts with #!, as dracut's own modules' do.
+        [ -x "$f" ] || [ "${f##*/}" = module-setup.sh ] && mode=0755
         install -m "$mode" "$f" "$moddir/"
     done
     echo "make install: the dracut module in $moddir (dracut -a ignite)"
