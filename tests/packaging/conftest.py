@@ -1,0 +1,57 @@
+"""Fixtures for the packaging tests: `make deb` once per session, and a clean Debian chroot
+(tools/packaging/debian-chroot.sh, cached under .cache/packaging) with the package in it."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # debpkg
+sys.path.insert(0, str(HERE.parent))  # tests/, for blockdev
+sys.path.insert(0, str(HERE.parent / "e2e"))  # qemu_guest, images
+from blockdev import loopdevs  # noqa: E402,F401  (fixture)
+from debpkg import CACHE, DEB_TOOLS, REPO, depends, run  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def deb() -> Path:
+    """ignite_VERSION_all.deb, built by tools/packaging/build-deb.sh (what `make deb` runs)."""
+    missing = [t for t in DEB_TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (tools/debian-packages.txt)")
+    out = CACHE / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    run(REPO / "tools" / "packaging" / "build-deb.sh", out)
+    from ignite import __version__
+
+    path = out / f"ignite_{__version__}_all.deb"
+    assert path.is_file(), sorted(out.iterdir())
+    return path
+
+
+@pytest.fixture
+def chroot(deb: Path) -> Iterator[Path]:
+    """A clean Debian system (cached tarball keyed on the .deb's dependencies) with the
+    .deb copied into its /tmp; removed afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (chroot)")
+    if shutil.which("mmdebstrap") is None:
+        pytest.skip("needs mmdebstrap (tools/debian-packages.txt)")
+    tarball = Path(run(REPO / "tools" / "packaging" / "debian-chroot.sh", CACHE, *depends(deb),
+                       timeout=1800).stdout.split()[-1])
+    # Under .cache, on the same filesystem as the e2e kernel, whose modules are hard-linked in.
+    work = CACHE / f"work-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    root = work / "root"
+    root.mkdir(parents=True)
+    try:
+        run("tar", "-xf", tarball, "-C", root)
+        shutil.copy(deb, root / "tmp" / deb.name)
+        yield root
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
