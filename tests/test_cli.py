@@ -40,7 +40,10 @@ def test_version():
     p = run_ignite("--version")
     from ignite import __version__
 
-    assert p.returncode == 0 and p.stdout.strip() == f"ignite {__version__}"
+    assert p.returncode == 0 and p.stdout.splitlines()[0] == f"ignite {__version__}"
+    # The spec versions accepted, newest and experimental named (issue 16).
+    assert "1, 2.0.0, 2.1.0, 2.2.0, 2.3.0, 2.4.0, 3.0.0" in p.stdout and "(newest 3.6.0)" in p.stdout
+    assert "3.7.0-experimental (experimental)" in p.stdout
 
 
 @pytest.mark.parametrize("command", ["validate", "translate", "run", "apply"])
