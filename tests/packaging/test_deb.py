@@ -10,9 +10,6 @@ import pytest
 
 from debpkg import REPO, in_chroot, run
 
-pytestmark = pytest.mark.root
-
-
 def parser_pages() -> set[str]:
     """The man pages the CLI's own parser calls for: ignite and one per command."""
     sys_path_tools = str(REPO / "tools" / "install")
@@ -51,6 +48,7 @@ def test_package_holds_command_module_and_a_man_page_per_command(deb: Path) -> N
         assert name in depends, depends
 
 
+@pytest.mark.root
 def test_missing_tool_is_named_and_stops_dracut(chroot: Path) -> None:
     """module-setup.sh's check() names each missing tool instead of building a broken image."""
     in_chroot(chroot, "apt-get", "install", "-y", "-q", "-o", "Dpkg::Use-Pty=0", "/tmp/" + next(
@@ -65,6 +63,7 @@ def test_missing_tool_is_named_and_stops_dracut(chroot: Path) -> None:
     assert not (chroot / "tmp" / "broken.img").exists()
 
 
+@pytest.mark.root
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_clean_debian_apt_install_dracut_a_ignite_boots_and_provisions(chroot, deb, loopdevs, tmp_path) -> None:
