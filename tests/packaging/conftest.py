@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ sys.path.insert(0, str(HERE))  # debpkg
 sys.path.insert(0, str(HERE.parent))  # tests/, for blockdev
 sys.path.insert(0, str(HERE.parent / "e2e"))  # qemu_guest, images
 from blockdev import loopdevs  # noqa: E402,F401  (fixture)
-from debpkg import CACHE, DEB_TOOLS, REPO, depends, run  # noqa: E402
+from debpkg import CACHE, DEB_TOOLS, REPO, depends, in_chroot, run  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +35,7 @@ def deb() -> Path:
     return path
 
 
-@pytest.fixture
-def chroot(deb: Path) -> Iterator[Path]:
-    """A clean Debian system (cached tarball keyed on the .deb's dependencies) with the
-    .deb copied into its /tmp; removed afterwards."""
+def _extracted_chroot(deb: Path) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("needs root (chroot)")
     if shutil.which("mmdebstrap") is None:
@@ -45,13 +43,36 @@ def chroot(deb: Path) -> Iterator[Path]:
     tarball = Path(run(REPO / "tools" / "packaging" / "debian-chroot.sh", CACHE, *depends(deb),
                        timeout=1800).stdout.split()[-1])
     # Under .cache, on the same filesystem as the e2e kernel, whose modules are hard-linked in.
-    work = CACHE / f"work-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix="chroot-", dir=CACHE))
     root = work / "root"
-    root.mkdir(parents=True)
+    root.mkdir()
     try:
         run("tar", "-xf", tarball, "-C", root)
         shutil.copy(deb, root / "tmp" / deb.name)
         yield root
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture
+def chroot(deb: Path) -> Iterator[Path]:
+    """A clean Debian system (cached tarball keyed on the .deb's dependencies) with the
+    .deb copied into its /tmp; removed afterwards."""
+    yield from _extracted_chroot(deb)
+
+
+class Installed:
+    """A clean Debian chroot after `apt-get install ./ignite_*.deb`, and what apt planned."""
+
+    def __init__(self, root: Path, plan: str):
+        self.root, self.plan = root, plan
+
+
+@pytest.fixture(scope="module")
+def installed_chroot(deb: Path) -> Iterator[Installed]:
+    """One clean chroot with the package installed, shared by a module's tests (extracting
+    one costs 5-20 s); a test that changes it puts it back."""
+    for root in _extracted_chroot(deb):
+        plan = in_chroot(root, "apt-get", "install", "-s", f"/tmp/{deb.name}").stdout
+        in_chroot(root, "apt-get", "install", "-y", "-q", "-o", "Dpkg::Use-Pty=0", f"/tmp/{deb.name}")
+        yield Installed(root, plan)

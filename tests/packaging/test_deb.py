@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,31 +50,51 @@ def test_package_holds_command_module_and_a_man_page_per_command(deb: Path) -> N
 
 
 @pytest.mark.root
-def test_missing_tool_is_named_and_stops_dracut(chroot: Path) -> None:
-    """module-setup.sh's check() names each missing tool instead of building a broken image."""
-    in_chroot(chroot, "apt-get", "install", "-y", "-q", "-o", "Dpkg::Use-Pty=0", "/tmp/" + next(
-        p.name for p in (chroot / "tmp").glob("ignite_*.deb")))
-    for tool in ("usr/sbin/sgdisk", "usr/sbin/wipefs"):
-        (chroot / tool).unlink()
-    done = in_chroot(chroot, "dracut", "--force", "--no-hostonly", "--no-kernel", "-a", "ignite",
-                     "/tmp/broken.img", check=False)
-    assert done.returncode != 0
-    assert "needs the command 'sgdisk', which is not installed" in done.stderr, done.stderr
-    assert "needs the command 'wipefs', which is not installed" in done.stderr, done.stderr
-    assert not (chroot / "tmp" / "broken.img").exists()
+def test_packaged_tftp_fetch_uses_the_private_tftpy(installed_chroot) -> None:
+    """Debian has no python3-tftpy: the package's ignite._vendor.tftpy serves tftp://."""
+    import hashlib
+
+    pytest.importorskip("tftpy")  # the test's own server
+    sys.path.insert(0, str(REPO / "tests"))
+    try:
+        from fetch.conftest import TftpServer
+    finally:
+        sys.path.pop(0)
+    chroot = installed_chroot.root
+    assert in_chroot(chroot, "python3", "-c", "import tftpy", check=False).returncode != 0
+    served = chroot / "tmp" / "tftproot"
+    served.mkdir()
+    data = b"over tftp, with the packaged private tftpy\n"
+    (served / "motd").write_bytes(data)
+    server = TftpServer(str(served))
+    try:
+        config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{
+            "path": "/etc/motd", "mode": 420,
+            "contents": {"source": f"tftp://127.0.0.1:{server.port}/motd",
+                         "verification": {"hash": "sha512-" + hashlib.sha512(data).hexdigest()}}}]}}
+        (chroot / "tmp" / "tftp.ign").write_text(json.dumps(config))
+        (chroot / "tmp" / "target").mkdir()
+        # No /proc in the chroot; the files stage's report reads the boot id.
+        boot_id = chroot / "proc" / "sys" / "kernel" / "random" / "boot_id"
+        boot_id.parent.mkdir(parents=True, exist_ok=True)
+        boot_id.write_text("00000000-0000-4000-8000-000000000016\n")
+        in_chroot(chroot, "ignite", "apply", "/tmp/tftp.ign", "--root", "/tmp/target")
+    finally:
+        server.close()
+    assert (chroot / "tmp" / "target" / "etc" / "motd").read_bytes() == data
 
 
 @pytest.mark.root
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_clean_debian_apt_install_dracut_a_ignite_boots_and_provisions(chroot, deb, loopdevs, tmp_path) -> None:
+def test_clean_debian_apt_install_dracut_a_ignite_boots_and_provisions(installed_chroot, loopdevs,
+                                                                        tmp_path) -> None:
     import images
     import qemu_guest as qemu
 
-    # Everything the package depends on is in the chroot's Debian: apt installs the .deb alone.
-    plan = in_chroot(chroot, "apt-get", "install", "-s", f"/tmp/{deb.name}").stdout
+    chroot, plan = installed_chroot.root, installed_chroot.plan
+    # Everything the package depends on is in the chroot's Debian: apt installed the .deb alone.
     assert [line.split()[1] for line in plan.splitlines() if line.startswith("Inst ")] == ["ignite"], plan
-    in_chroot(chroot, "apt-get", "install", "-y", "-q", "-o", "Dpkg::Use-Pty=0", f"/tmp/{deb.name}")
     from ignite import __version__
 
     assert __version__ in in_chroot(chroot, "ignite", "--version").stdout
@@ -118,3 +139,22 @@ def test_clean_debian_apt_install_dracut_a_ignite_boots_and_provisions(chroot, d
         assert (mnt[2] / "deb.e2e").read_bytes() == data
         assert "core:" in (mnt[1] / "etc/passwd").read_text()
         assert "wheel:x:10:core" in (mnt[1] / "etc/group").read_text()
+
+
+@pytest.mark.root
+def test_missing_tool_is_named_and_stops_dracut(installed_chroot) -> None:
+    """module-setup.sh's check() names each missing tool instead of building a broken image."""
+    root = installed_chroot.root
+    hidden = {root / tool: root / "tmp" / Path(tool).name for tool in ("usr/sbin/sgdisk", "usr/sbin/wipefs")}
+    for tool, away in hidden.items():
+        tool.rename(away)
+    try:
+        done = in_chroot(root, "dracut", "--force", "--no-hostonly", "--no-kernel", "-a", "ignite",
+                         "/tmp/broken.img", check=False)
+    finally:
+        for tool, away in hidden.items():
+            away.rename(tool)
+    assert done.returncode != 0
+    assert "needs the command 'sgdisk', which is not installed" in done.stderr, done.stderr
+    assert "needs the command 'wipefs', which is not installed" in done.stderr, done.stderr
+    assert not (root / "tmp" / "broken.img").exists()
