@@ -21,9 +21,7 @@ def parser_pages() -> set[str]:
         import manpages
     finally:
         sys.path.remove(sys_path_tools)
-    from ignite.cli import build_parser
-
-    return {"ignite"} | {f"ignite-{name}" for name, _, _ in manpages.subcommands(build_parser())}
+    return set(manpages.pages("0", "date"))
 
 
 def test_lintian_accepts_the_package(deb: Path) -> None:

@@ -27,9 +27,7 @@ def parser_pages() -> set[str]:
         import manpages
     finally:
         sys.path.pop(0)
-    from ignite.cli import build_parser
-
-    return {"ignite"} | {f"ignite-{name}" for name, _, _ in manpages.subcommands(build_parser())}
+    return set(manpages.pages("0", "date"))
 
 
 @pytest.fixture(autouse=True)

@@ -94,16 +94,21 @@ def render(name: str, summary: str, parser: argparse.ArgumentParser, version: st
 
 
 def pages(version: str, date: str) -> dict[str, str]:
+    """ignite, and ignite-CMD for each command (ignite-CMD-SUB for nested ones)."""
     from ignite.cli import build_parser
 
+    out: dict[str, str] = {}
+
+    def add(name: str, summary: str, parser: argparse.ArgumentParser, parent: str | None) -> None:
+        commands = subcommands(parser)
+        children = [f"{name}-{cmd}" for cmd, _, _ in commands]
+        out[name] = render(name, summary, parser, version, date, commands,
+                           ([parent] if parent else []) + children)
+        for (cmd, helptext, sub), child in zip(commands, children):
+            add(child, helptext, sub, name)
+
     parser = build_parser()
-    commands = subcommands(parser)
-    names = [f"ignite-{cmd}" for cmd, _, _ in commands]
-    out = {"ignite": render("ignite", parser.description or "ignite", parser, version, date,
-                            commands, names)}
-    for (cmd, helptext, sub), page in zip(commands, names):
-        # Each subparser's prog is "ignite CMD": keep the usage line as --help prints it.
-        out[page] = render(page, helptext, sub, version, date, [], ["ignite"])
+    add("ignite", parser.description or "ignite", parser, None)
     return out
 
 
