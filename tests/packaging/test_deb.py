@@ -156,3 +156,8 @@ def test_missing_tool_is_named_and_stops_dracut(installed_chroot) -> None:
     assert "needs the command 'sgdisk', which is not installed" in done.stderr, done.stderr
     assert "needs the command 'wipefs', which is not installed" in done.stderr, done.stderr
     assert not (root / "tmp" / "broken.img").exists()
+    # A Python that is not there is named too.
+    done = in_chroot(root, "env", "IGNITE_TARGET_PYTHON=/usr/bin/python3.99", "dracut", "--force",
+                     "--no-hostonly", "--no-kernel", "-a", "ignite", "/tmp/broken.img", check=False)
+    assert done.returncode != 0
+    assert "needs the Python interpreter '/usr/bin/python3.99', which is not installed" in done.stderr, done.stderr
