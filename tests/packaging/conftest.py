@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -51,7 +52,8 @@ def _extracted_chroot(deb: Path) -> Iterator[Path]:
         shutil.copy(deb, root / "tmp" / deb.name)
         yield root
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        # rm is several times faster than shutil.rmtree on a whole system's files.
+        subprocess.run(["rm", "-rf", "--one-file-system", str(work)], check=False)
 
 
 @pytest.fixture

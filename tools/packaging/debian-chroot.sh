@@ -6,7 +6,8 @@
 # iproute2, which dracut's network modules need) plus PACKAGE..., made by mmdebstrap from
 # Debian's archive (no kernel: the test lends one), with their recommended packages, as
 # `apt install` would bring them (dracut's network module needs systemd's dbus, a
-# recommendation); the cache key hashes the
+# recommendation); translations and documentation are left out, as in Debian's container
+# images (a quarter of the size to unpack at every test); the cache key hashes the
 # suite, mirrors, variant and the sorted package list, so the same list reuses the tarball
 # and a changed list (a new dependency of the .deb) builds a new one.
 # Settings: IGNITE_CHROOT_SUITE (default bookworm), IGNITE_CHROOT_MIRROR.
@@ -21,13 +22,15 @@ command -v mmdebstrap > /dev/null || {
     exit 2
 }
 packages=$(printf '%s\n' "$@" | sort -u | paste -sd, -)
-key=$(printf '%s\n' "$suite" "$mirror" "$variant" recommends "$packages" | sha256sum | cut -c1-16)
+key=$(printf '%s\n' "$suite" "$mirror" "$variant" recommends no-locale-no-doc "$packages" | sha256sum | cut -c1-16)
 mkdir -p "$cache"
 tarball=$cache/debian-$suite-$key.tar
 if [ ! -e "$tarball" ]; then
     start=$(date +%s.%N)
     mmdebstrap --quiet --format=tar --variant="$variant" --components=main --include="$packages" \
         --aptopt='APT::Install-Recommends "true"' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         "$suite" "$tarball.part" \
         "deb $mirror $suite main" "deb $mirror $suite-updates main" \
         "deb ${mirror%/debian}/debian-security $suite-security main" >&2
