@@ -53,3 +53,24 @@ bench: deps oracle venv
 
 clean:
 	rm -rf $(VENV) $(CACHE) build *.egg-info
+
+# Install ignite the ordinary way (see docs/install.md): the Python package for the target's
+# Python, the `ignite` command, the dracut module (then `dracut -a ignite`), the man pages.
+PREFIX ?= /usr/local
+DESTDIR ?=
+TARGET_PYTHON ?= /usr/bin/python3
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" TARGET_PYTHON="$(TARGET_PYTHON)" \
+	DRACUTMODDIR="$(DRACUTMODDIR)" MANDIR="$(MANDIR)"
+.PHONY: install install-python install-dracut install-man deb
+install:
+	@$(INSTALL_ENV) tools/install/install.sh python dracut man
+install-python:
+	@$(INSTALL_ENV) tools/install/install.sh python
+install-dracut:
+	@$(INSTALL_ENV) tools/install/install.sh dracut
+install-man:
+	@$(INSTALL_ENV) tools/install/install.sh man
+
+# dist/ignite_VERSION_all.deb, built with debhelper and pybuild from a copy of this tree.
+deb:
+	@tools/packaging/build-deb.sh dist

@@ -217,6 +217,29 @@ def _add_option(parser: argparse.ArgumentParser, option: Option, words: dict[str
                 kwargs["action"] = "append"
     parser.add_argument(*option.flags, **kwargs)
 
+def _version_text() -> str:
+    """`ignite --version`: the release and the config spec versions it accepts."""
+    from ignite.config.versions import EXPERIMENTAL, LEGACY_V2, NEWEST, V1, V3
+
+    stable = [V1, *LEGACY_V2, *(v for v in V3 if v != EXPERIMENTAL)]
+    return (f"ignite {__version__}\n"
+            f"Ignition config spec versions accepted: {', '.join(stable)} (newest {NEWEST}), "
+            f"and {EXPERIMENTAL} (experimental)")
+
+
+def _version_action() -> type[argparse.Action]:
+    import argparse
+
+    class _Version(argparse.Action):
+        """Prints _version_text() as it is (argparse's own action rewraps it into one paragraph)."""
+
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: Any, option_string: str | None = None) -> None:
+            print(_version_text())
+            parser.exit()
+
+    return _Version
+
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
@@ -237,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 the config or the machine said no, 2 usage or I/O error, "
         "70 an internal error (a bug).",
     )
-    parser.add_argument("--version", action="version", version=f"ignite {__version__}")
+    parser.add_argument("--version", action=_version_action(), nargs=0, default=argparse.SUPPRESS,
+                        help="print the version and the spec versions it accepts, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, parents=[common], help=command.help, description=command.description.format(**words))

@@ -36,7 +36,10 @@ def test_version():
     p = run_ignite("--version")
     from ignite import __version__
 
-    assert p.returncode == 0 and p.stdout.strip() == f"ignite {__version__}"
+    assert p.returncode == 0 and p.stdout.splitlines()[0] == f"ignite {__version__}"
+    # The spec versions accepted, newest and experimental named (issue 16).
+    assert "1, 2.0.0, 2.1.0, 2.2.0, 2.3.0, 2.4.0, 3.0.0" in p.stdout and "(newest 3.6.0)" in p.stdout
+    assert "3.7.0-experimental (experimental)" in p.stdout
 
 
 @pytest.mark.parametrize("command", ["validate", "translate", "run", "apply"])
@@ -256,7 +259,7 @@ def test_translate_experimental_with_flag_and_output_file(tmp_path, capsys):
 
 
 # How many fields of each example 3.3.0 cannot express (legacy-only fields, newer sections).
-LOST_AT_3_3 = {"legacy-2.2.ign": 4, "legacy-v1.ign": 3, "luks-tang.ign": 2, "merge.ign": 0, "minimal.ign": 0,
+LOST_AT_3_3 = {"image-build.ign": 0, "legacy-2.2.ign": 4, "legacy-v1.ign": 3, "luks-tang.ign": 2, "merge.ign": 0, "minimal.ign": 0,
                "pxe-node.ign": 0, "storage-node.ign": 1, "webserver.ign": 0}
 
 

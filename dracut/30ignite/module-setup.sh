@@ -5,13 +5,61 @@
 # Build-time settings (environment):
 #   IGNITE_BUILD_PYTHON   a Python that can import ignite and its dependencies
 #                         (default: the target Python, i.e. ignite installed system-wide)
-#   IGNITE_TARGET_PYTHON  the interpreter installed in the initramfs (default /usr/bin/python3.11;
-#                         never the `python3` on PATH, which may be a pyenv shim)
+#   IGNITE_TARGET_PYTHON  the interpreter installed in the initramfs (default: what
+#                         /usr/bin/python3 points to, e.g. /usr/bin/python3.11; never the
+#                         `python3` on PATH, which may be a pyenv shim)
 #   IGNITE_PY_SOURCES=1   keep the .py files next to the bytecode (tracebacks with source
 #                         lines; about 8 MB more unpacked)
 
+# Tools every initramfs with ignite needs, and tools only some configs need (a config
+# asking for xfs fails at boot without mkfs.xfs). Each missing one is named.
+_IGNITE_REQUIRED="bash basename lsblk blkid blockdev mount umount modprobe udevadm systemctl
+    journalctl sgdisk partx wipefs mkfs.ext4 mke2fs awk grep sed cut tr install mktemp readlink
+    rmdir sync touch mv rm mkdir ln chmod cp cat sleep"
+_IGNITE_FOR_SOME_CONFIGS="mkfs.fat mkfs.vfat mkfs.xfs mkfs.btrfs mkswap mdadm cryptsetup dmsetup
+    useradd usermod userdel groupadd groupmod groupdel chpasswd chroot setfiles"
+
+_ignite_target_python() {
+    printf '%s' "${IGNITE_TARGET_PYTHON:-$(readlink -f /usr/bin/python3)}"
+}
+
+# Names each missing required tool; returns how many are missing.
+_ignite_missing_tools() {
+    local tool missing=0
+    for tool in $_IGNITE_REQUIRED; do
+        if ! find_binary "$tool" &> /dev/null; then
+            derror "dracut module 'ignite' needs the command '$tool', which is not installed"
+            missing=$((missing + 1))
+        fi
+    done
+    return "$missing"
+}
+
+_ignite_python_usable() {
+    local target_python build_python
+    target_python=$(_ignite_target_python)
+    build_python=${IGNITE_BUILD_PYTHON:-$target_python}
+    if [ ! -x "$target_python" ]; then
+        derror "dracut module 'ignite' needs the Python interpreter '${target_python:-/usr/bin/python3}', which is not installed"
+        return 1
+    fi
+    if ! "$build_python" -c 'import ignite' &> /dev/null; then
+        derror "dracut module 'ignite': '$build_python' cannot import ignite (install the ignite package, or set IGNITE_BUILD_PYTHON to a Python that has it)"
+        return 1
+    fi
+}
+
 check() {
-    # Only when asked for (dracut -a ignite, or a distribution module depending on it).
+    # Only when asked for (dracut -a ignite, or a distribution module depending on it);
+    # every other dracut run (a kernel update) hears nothing from this module.
+    case " ${add_dracutmodules-} ${force_add_dracutmodules-} ${dracutmodules-} " in
+        *" ignite "*) ;;
+        *) return 255 ;;
+    esac
+    local ok=0
+    _ignite_missing_tools || ok=1
+    _ignite_python_usable || ok=1
+    [ "$ok" = 0 ] || return 1
     return 255
 }
 
@@ -29,8 +77,9 @@ installkernel() {
 }
 
 _ignite_python_payload() {
-    local target_python=${IGNITE_TARGET_PYTHON:-/usr/bin/python3.11}
-    local build_python=${IGNITE_BUILD_PYTHON:-$target_python}
+    local target_python build_python
+    target_python=$(_ignite_target_python)
+    build_python=${IGNITE_BUILD_PYTHON:-$target_python}
     local sos
     inst_binary "$target_python" || return 1
     sos=$("$build_python" "$moddir/ignite-payload.py" --dest "$initdir" \
@@ -52,11 +101,17 @@ _ignite_python_payload() {
 install() {
     _ignite_python_payload || { dfatal "ignite: cannot install Python and ignite"; exit 1; }
 
-    inst_multiple bash basename lsblk blkid blockdev mount umount modprobe udevadm systemctl \
-        journalctl sgdisk partx wipefs mkfs.ext4 mke2fs \
-        awk grep sed cut tr install mktemp readlink rmdir sync touch mv rm mkdir ln chmod cp cat sleep || return 1
-    inst_multiple -o mkfs.fat mkfs.vfat mkfs.xfs mkfs.btrfs mkswap mdadm cryptsetup dmsetup \
-        useradd usermod userdel groupadd groupmod groupdel chpasswd chroot setfiles
+    # A missing tool stops the build (dracut ignores install()'s status) rather than
+    # making an initramfs that fails at the first boot.
+    _ignite_missing_tools || { dfatal "ignite: the commands named above are missing"; exit 1; }
+    # shellcheck disable=SC2086
+    inst_multiple $_IGNITE_REQUIRED || { dfatal "ignite: cannot install its tools"; exit 1; }
+    local tool
+    for tool in $_IGNITE_FOR_SOME_CONFIGS; do
+        find_binary "$tool" &> /dev/null || dwarn "ignite: '$tool' is not installed: configs that need it will fail at boot"
+    done
+    # shellcheck disable=SC2086
+    inst_multiple -o $_IGNITE_FOR_SOME_CONFIGS
     # Only where the build host has them: clevis binding, and platform tools
     # (VirtualBox, VMware, s390x z/VM).
     inst_multiple -o clevis clevis-encrypt-sss clevis-encrypt-tang clevis-encrypt-tpm2 \

@@ -29,7 +29,13 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     try:
         import tftpy
     except ModuleNotFoundError:
-        raise FetchError(url, "scheme", "tftp:// needs the tftpy package, which is not installed") from None
+        import importlib
+
+        try:
+            # The Debian package's private copy (Debian has no python3-tftpy).
+            tftpy = importlib.import_module("ignite._vendor.tftpy")
+        except ModuleNotFoundError:
+            raise FetchError(url, "scheme", "tftp:// needs the tftpy package, which is not installed") from None
 
     logging.getLogger("tftpy").setLevel(logging.WARNING)
     parts = urlsplit(url)

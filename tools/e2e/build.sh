@@ -54,14 +54,16 @@ cp -f "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
 
 modules="base systemd-initrd dracut-systemd udev-rules ignite ignite-e2e ${IGNITE_E2E_MODULES:-}"
 key=$( (echo "$kver $compress $modules"; "$build_python" -V;
-        inputs_digest "$repo" dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh ignite) |
+        inputs_digest "$repo" dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh tools/install/install.sh ignite) |
       sha256sum | cut -c1-16)
 initrd=$out/initrd-$key.img
 if [ ! -e "$initrd" ]; then
     base=$out/dracut-base
     rm -rf "$base" "$out/tmp"
     cp -a /usr/lib/dracut "$base"
-    cp -a "$repo/dracut/30ignite" "$base/modules.d/30ignite"
+    # The module as `make install` lays it out (what the Debian package ships).
+    DESTDIR=$base DRACUTMODDIR=/modules.d IGNITE_INSTALL_BUILD=$out/install \
+        "$repo/tools/install/install.sh" dracut > /dev/null
     cp -a "$here/99ignite-e2e" "$base/modules.d/99ignite-e2e"
     mkdir -p "$out/tmp" "$out/conf.d"
     start=$(date +%s.%N)
