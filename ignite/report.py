@@ -65,7 +65,7 @@ class ActionLog:
 def result_json(
     fetched_configs: list[dict[str, Any]] | None,
     previous: bytes | None,
-    boot_id_file: Path = BOOT_ID,
+    boot_id_file: Path | None = None,
     now: datetime | None = None,
 ) -> bytes:
     """The result file's bytes: keys in upstream's order, 2-space indent, newline."""
@@ -74,7 +74,7 @@ def result_json(
 
         now = datetime.now().astimezone()
     result: dict[str, Any] = {
-        "provisioningBootID": boot_id_file.read_text().strip(),
+        "provisioningBootID": (BOOT_ID if boot_id_file is None else boot_id_file).read_text().strip(),
         "provisioningDate": rfc3339(now),
         "userConfigProvided": any(c.get("kind") == "user" for c in fetched_configs or ()),
     }

@@ -155,6 +155,8 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         data = result_json(state.get("fetchedConfigs"), previous)
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
+    except OSError as exc:  # the boot id: /proc not mounted (an image build in a bare chroot)
+        raise NodeError(RESULT_FILE, f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?") from None
     journal.begin("result", hashlib.sha256(data).hexdigest(), old_sha)
     try:
         write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there

@@ -89,3 +89,19 @@ def test_full_while_writing_the_result_file(work: Path, loopdevs) -> None:  # no
     assert "/etc/.ignition-result.json" in run_full(root, work / "w")
     assert temporaries(etc) == []
     assert not os.path.exists(etc / ".ignition-result.json")
+
+
+def test_no_proc_is_a_clear_error_not_an_internal_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image build in a chroot without /proc: the result file's boot id cannot be read."""
+    import ignite.report as report
+
+    monkeypatch.setattr(report, "BOOT_ID", tmp_path / "no-proc" / "boot_id")
+    from ignite import cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (tmp_path / "root").mkdir()
+    (run / "ignition.json").write_text('{"ignition": {"version": "3.4.0"}}')
+    code = cli.main(["run", "--stage=files", "--platform=file", f"--root={tmp_path / 'root'}",
+                     f"--config-cache={run / 'ignition.json'}", f"--state-file={run / 'state'}"])
+    assert code == 1
