@@ -75,9 +75,12 @@ def run(ctx: StageContext) -> None:
         if config.passwd.users or config.passwd.groups:
             from ignite.stages.files_users import PasswdWriter
 
+            assert accounts is not None  # made above whenever there are accounts or nodes
+
             notated = list(state.get("notatedDirectories") or ())
             PasswdWriter(root, accounts, journal, actions.record, notated).apply(config.passwd)
         if entries or legacy:
+            assert accounts is not None  # made above whenever there are accounts or nodes
             settings = _fetch_settings(ctx, config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
@@ -314,7 +317,7 @@ def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
     return found
 
 
-def _apply_on_filesystem(config: Config, name: str, fs: Any, device: str, accounts: Accounts | None, journal: Journal, settings: Any, actions: ActionLog) -> None:
+def _apply_on_filesystem(config: Config, name: str, fs: Any, device: str, accounts: Accounts, journal: Journal, settings: Any, actions: ActionLog) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
     import tempfile
 

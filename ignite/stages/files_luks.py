@@ -23,6 +23,7 @@ from ignite.stages.files_nodes import NodeEntry
 if TYPE_CHECKING:
     from ignite.config.model import Luks
     from ignite.root import Root
+    from ignite.stages.state import State
 
 KEY_DIR = distro.LUKS_KEY_DIR
 
@@ -79,7 +80,7 @@ def crypttab_entries(
 def forget_persisted_keys(state_file: Path) -> None:
     """state.luksPersistKeyFiles := null, every other key kept (atomically, 0600)."""
     try:
-        state = json.loads(state_file.read_text())
+        state: State = json.loads(state_file.read_text())  # as the stages wrote it (checked below)
     except FileNotFoundError:
         return
     if not isinstance(state, dict) or state.get("luksPersistKeyFiles") is None:
