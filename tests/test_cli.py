@@ -178,7 +178,7 @@ def test_invalid_config_lists_every_error_with_position(tmp_path, capsys):
                    '    {"path": "relative"},\n    {"path": "/ok", "mode": 99999}\n  ]}\n}\n')
     code, out, err = run_main(capsys, "validate", str(bad))
     assert code == 1
-    lines = [ENTRY_WITH_POS.match(l) for l in out.splitlines()]
+    lines = [ENTRY_WITH_POS.match(line) for line in out.splitlines()]
     assert all(lines), out
     errors = [m for m in lines if m["kind"] == "error"]
     assert {m["path"] for m in errors} >= {"$.storage.files.0.path", "$.storage.files.1.mode"}

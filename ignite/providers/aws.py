@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-
 from typing import TYPE_CHECKING
 
 from ignite.errors import FetchError

@@ -13,7 +13,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ignite import distro

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-
 from typing import TYPE_CHECKING
 
 from ignite.errors import FetchError

@@ -17,8 +17,8 @@ from ignite import distro
 from ignite.errors import IgniteError
 from ignite.providers import ProviderContext
 from ignite.providers.common import direct_get, endpoint, http_get, require_network
-from ignite.resource.retry import Deadline
 from ignite.providers.configdrive import Source, from_label, race
+from ignite.resource.retry import Deadline
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import CommandError, ProviderError, ToolMissingError
+from ignite.errors import ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64
 

@@ -29,7 +29,7 @@ from ignite.stages.files_journal import file_sha256
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
-    from typing import BinaryIO, Union
+    from typing import BinaryIO
 
     from ignite.config.model import Directory, File, Link, NodeGroup, NodeUser, Resource, Storage
     from ignite.resource import FetchSettings
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ignite.stages.files_journal import Journal
     from ignite.system.users import Accounts
 
-    Node = Union[File, Directory, Link]
+    Node = File | Directory | Link
 
 DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755

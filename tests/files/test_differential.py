@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-
 from files_helpers import ORACLE, diff_manifests, make_root, manifest, run_ignite, run_oracle
+
 from ignite.errors import IgniteError
 
 pytestmark = [pytest.mark.oracle, pytest.mark.root]

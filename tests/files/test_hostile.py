@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
+
 from ignite.errors import IgniteError, NodeError, RootEscapeError
 
 

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from files_helpers import GROUP, GSHADOW, PASSWD, SHADOW, require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 DECOY_PASSWD = "root:x:0:0:root:/root:/bin/sh\ndecoy:x:4242:4242:decoy:/home/decoy:/bin/sh\n"

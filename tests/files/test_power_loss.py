@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 JOURNAL = "etc/ignite/files.journal"
@@ -150,6 +150,7 @@ def test_without_a_journal_an_existing_file_is_refused_as_upstream(work: Path) -
 
 def test_account_names_come_after_double_dash() -> None:
     from files_helpers import config_of
+
     from ignite.system.users import group_args, user_args
 
     cfg = config_of({"ignition": {"version": "3.4.0"}, "passwd": {

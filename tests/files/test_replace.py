@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite, run_ignite_process
+
 from ignite.errors import NodeError
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOCNOFsUGFlmyNbOvJTMx2yEB2NAsmEvXPdP5KD0iM4u root@x"

@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 

@@ -79,7 +79,7 @@ def _header(root: Any) -> tuple[str | None, str | None, list[Entry]]:
         return None, None, [Entry(ERROR, str(e), (), e.line, e.column)]
     if dec.problems:
         return None, None, [Entry(ERROR, m, path, line, col)
-                            for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
+                            for (line, col, m), path in zip(dec.problems, dec.problem_paths, strict=True)]
     common = common or {}
     return common.get("variant"), common.get("version"), []
 
@@ -119,7 +119,7 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
     except decode.AliasBombError as e:
         return Result(None, [Entry(ERROR, str(e), (), e.line, e.column)], f"yaml: {e}")
     if dec.problems:
-        entries = [Entry(ERROR, m, path, line, col) for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
+        entries = [Entry(ERROR, m, path, line, col) for (line, col, m), path in zip(dec.problems, dec.problem_paths, strict=True)]
         return Result(None, entries, str(decode.UnmarshalError(dec.problems)))
 
     def locate(kind: str, message: str, path: tuple[Any, ...], key: bool = False) -> Entry:
