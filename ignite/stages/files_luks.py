@@ -69,7 +69,9 @@ def crypttab_entries(
         lines.append(f"{vol.name} UUID={uuid} {key_file} luks{options}\n")
     entries: list[NodeEntry] = []
     if keys and not os.path.exists(root.resolve(KEY_DIR)):
-        entries.append(NodeEntry("directory", "luks.dir", KEY_DIR, root.resolve(KEY_DIR), Directory(path=KEY_DIR, mode=0o700)))
+        entries.append(
+            NodeEntry("directory", "luks.dir", KEY_DIR, root.resolve(KEY_DIR), Directory(path=KEY_DIR, mode=0o700))
+        )
     entries += keys
     appends = tuple(Resource(source="data:," + quote(line)) for line in lines)
     crypttab = File(path="/etc/crypttab", mode=0o600, append=appends)

@@ -105,14 +105,24 @@ def plan_nodes(storage: Storage, root: Root, filesystem: str | None = None) -> l
     return entries + hard
 
 
-def check_owners(entries: list[NodeEntry], accounts: Accounts, created_users: set[str], created_groups: set[str]) -> None:
+def check_owners(
+    entries: list[NodeEntry], accounts: Accounts, created_users: set[str], created_groups: set[str]
+) -> None:
     """Owners named by name must exist in the target or be created by this config."""
     for e in entries:
         user, group = e.node.user, e.node.group
         if user.id is None and user.name and user.name not in created_users and accounts.user(user.name) is None:
-            raise NodeError(e.path, f"failed to determine correct uid and gid: no such user {user.name!r}", e.json_path + ".user.name")
+            raise NodeError(
+                e.path,
+                f"failed to determine correct uid and gid: no such user {user.name!r}",
+                e.json_path + ".user.name",
+            )
         if group.id is None and group.name and group.name not in created_groups and accounts.group(group.name) is None:
-            raise NodeError(e.path, f"failed to determine correct uid and gid: no such group {group.name!r}", e.json_path + ".group.name")
+            raise NodeError(
+                e.path,
+                f"failed to determine correct uid and gid: no such group {group.name!r}",
+                e.json_path + ".group.name",
+            )
 
 
 # --- act ------------------------------------------------------------------------------
@@ -145,7 +155,9 @@ class NodeWriter:
             try:
                 self._apply(e, key)
             except OSError as exc:
-                raise NodeError(e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path) from None
+                raise NodeError(
+                    e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path
+                ) from None
             except FetchError as exc:
                 raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
             self.journal.finish(key)
@@ -181,8 +193,12 @@ class NodeWriter:
                     raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
                 replacing = must_match = True
             elif base is not None and file_sha256(e.host) != base:
-                raise NodeError(e.path, "the file appended to is neither what it was before the interrupted run of "
-                                f"this config nor the result; that run had finished {self.journal.summary()}", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "the file appended to is neither what it was before the interrupted run of "
+                    f"this config nor the result; that run had finished {self.journal.summary()}",
+                    e.json_path,
+                )
             elif not f.append:
                 self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
                 self.record("set permissions", e.path)
@@ -210,9 +226,13 @@ class NodeWriter:
                     os.fsync(out.fileno())  # an append is never repeated, even after a power loss
                 cur = os.fstat(out.fileno())
             if must_match and file_sha256(e.host) != sink.hexdigest():
-                raise NodeError(e.path, "A file exists there already and overwrite is false; it is not what this config "
-                                "writes there, so the interrupted earlier run of this config, which had finished "
-                                f"{self.journal.summary()}, did not write it", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "A file exists there already and overwrite is false; it is not what this config "
+                    "writes there, so the interrupted earlier run of this config, which had finished "
+                    f"{self.journal.summary()}, did not write it",
+                    e.json_path,
+                )
             if st is None:
                 uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
                 mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
@@ -284,7 +304,9 @@ class NodeWriter:
                 if posixpath.normpath(existing) == posixpath.normpath(target):
                     return
                 raise NodeError(
-                    e.path, f"a symlink exists at that path but points to {existing}, not {target} and overwrite is false", e.json_path
+                    e.path,
+                    f"a symlink exists at that path but points to {existing}, not {target} and overwrite is false",
+                    e.json_path,
                 )
             raise NodeError(e.path, "a non-symlink already exists at that path and overwrite is false", e.json_path)
         self.root.makedirs(posixpath.dirname(e.host))
@@ -325,7 +347,11 @@ class NodeWriter:
             if tst is None:
                 raise NodeError(e.path, f"error creating hard link: target {link.target} does not exist", e.json_path)
             if (st.st_dev, st.st_ino) != (tst.st_dev, tst.st_ino):
-                raise NodeError(e.path, "a file already exists at that path but is not the target and overwrite is false", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "a file already exists at that path but is not the target and overwrite is false",
+                    e.json_path,
+                )
             return
         self.root.makedirs(posixpath.dirname(e.host))
         self.root.guard(target_host)
@@ -370,14 +396,20 @@ def resolve_owner(
     elif user.name:
         account = accounts.user(user.name)
         if account is None:
-            raise NodeError(path, f"failed to determine correct uid and gid: no such user {user.name!r}", json_path + ".user.name")
+            raise NodeError(
+                path, f"failed to determine correct uid and gid: no such user {user.name!r}", json_path + ".user.name"
+            )
         uid = account.uid
     if group.id is not None:
         gid = group.id
     elif group.name:
         found = accounts.group(group.name)
         if found is None:
-            raise NodeError(path, f"failed to determine correct uid and gid: no such group {group.name!r}", json_path + ".group.name")
+            raise NodeError(
+                path,
+                f"failed to determine correct uid and gid: no such group {group.name!r}",
+                json_path + ".group.name",
+            )
         gid = found
     return uid, gid
 

@@ -238,7 +238,11 @@ class Decoder:
             self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(typ)}", path)
             return None
         # go-yaml drops a null item of a struct or string list (it cannot set the zero value)
-        items = [item for item in node.value if not (item.__class__.__name__ == "ScalarNode" and resolve(item)[0] == "!!null")]
+        items = [
+            item
+            for item in node.value
+            if not (item.__class__.__name__ == "ScalarNode" and resolve(item)[0] == "!!null")
+        ]
         return [self.decode(item, typ[2:], path + (i,)) for i, item in enumerate(items)]
 
     def _struct(self, node: Any, struct: str, path: Path) -> Any:

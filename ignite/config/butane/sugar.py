@@ -92,7 +92,8 @@ def mount_units(storage: dict[str, Any]) -> list[dict[str, Any]]:
         if device.startswith(("/dev/mapper/", "/dev/disk/by-id/dm-name-")):
             for luks in storage.get("luks") or []:
                 name = luks.get("name", "")
-                if device in (f"/dev/mapper/{name}", f"/dev/disk/by-id/dm-name-{name}") and (luks.get("clevis") or {}).get("tang"):
+                tang = (luks.get("clevis") or {}).get("tang")
+                if device in (f"/dev/mapper/{name}", f"/dev/disk/by-id/dm-name-{name}") and tang:
                     remote = True
                     break
         options = list(fs.get("mount_options") or [])
