@@ -129,7 +129,9 @@ def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, mon
         assert (root / "etc/motd").read_text() == "existing\none\ntwo\n"
 
 
-def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = config()
     root = prepare(work / "root")
     lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")

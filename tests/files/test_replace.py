@@ -108,9 +108,22 @@ def test_bad_hash_leaves_the_old_directory_tree(root: Path, work: Path) -> None:
     before = tree_of(ssl)
     bad = "sha512-" + "0" * 128
     with pytest.raises(NodeError):
-        run_ignite({"ignition": {"version": "3.4.0"}, "storage": {"files": [
-            {"path": "/etc/ssl", "overwrite": True, "contents": {"source": data(b"new"), "verification": {"hash": bad}}}]}},
-            root, work / "w")
+        run_ignite(
+            {
+                "ignition": {"version": "3.4.0"},
+                "storage": {
+                    "files": [
+                        {
+                            "path": "/etc/ssl",
+                            "overwrite": True,
+                            "contents": {"source": data(b"new"), "verification": {"hash": bad}},
+                        }
+                    ]
+                },
+            },
+            root,
+            work / "w",
+        )
     assert tree_of(ssl) == before
     assert not [p for p in (root / "etc").iterdir() if p.name.startswith(".ignite-")]
 
