@@ -75,7 +75,7 @@ class _ConfigureOnImport:
             execute(module)
             _configure()
 
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]  # this one loader instance only
         return spec
 
 

@@ -64,7 +64,7 @@ class NodeEntry:
 
     @property
     def hard(self) -> bool:
-        return self.kind == "link" and bool(self.node.hard)  # type: ignore[union-attr]
+        return self.kind == "link" and bool(self.node.hard)  # type: ignore[union-attr]  # a link's node is a Link
 
 
 # --- plan -----------------------------------------------------------------------------
@@ -176,7 +176,7 @@ class NodeWriter:
     # files
 
     def _file(self, e: NodeEntry, key: str) -> None:
-        f: File = e.node  # type: ignore[assignment]
+        f: File = e.node  # type: ignore[assignment]  # kind "file": a File
         st = _lstat(e.host)
         replacing = st is not None and bool(f.overwrite)
         must_match = False  # resuming: accepted only if it holds what the config gives it
@@ -260,7 +260,7 @@ class NodeWriter:
     # directories
 
     def _directory(self, e: NodeEntry) -> None:
-        d: Directory = e.node  # type: ignore[assignment]
+        d: Directory = e.node  # type: ignore[assignment]  # kind "directory": a Directory
         st = _lstat(e.host)
         if st is not None and d.overwrite:
             self._replace_directory(e, d)
@@ -293,7 +293,7 @@ class NodeWriter:
     # links
 
     def _symlink(self, e: NodeEntry) -> None:
-        link: Link = e.node  # type: ignore[assignment]
+        link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target = link.target or ""
         st = _lstat(e.host)
         if st is not None and link.overwrite:
@@ -336,7 +336,7 @@ class NodeWriter:
         return st.st_uid, st.st_gid
 
     def _hard_link(self, e: NodeEntry) -> None:
-        link: Link = e.node  # type: ignore[assignment]
+        link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target_host = self.root.resolve(link.target or "")
         st = _lstat(e.host)
         if st is not None and link.overwrite:

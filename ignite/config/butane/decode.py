@@ -141,7 +141,7 @@ class Decoder:
         text = self.variant_structs.get(struct)
         if text is None:
             text = self.structs[struct]
-        return [tuple(f.split(":", 1)) for f in text.split()]  # type: ignore[misc]
+        return [(name, typ) for name, typ in (f.split(":", 1) for f in text.split())]  # each is "name:type"
 
     def type_name(self, typ: str) -> str:
         if typ.startswith("[]"):
@@ -161,8 +161,8 @@ class Decoder:
         """A named scalar type (Device, Group, ...) is its Go kind."""
         base = typ.lstrip("*")
         named = self.structs.get(base)
-        if named in _SCALAR_KINDS or (named or "").startswith("[]"):
-            return named  # type: ignore[return-value]
+        if named is not None and (named in _SCALAR_KINDS or named.startswith("[]")):
+            return named
         return base
 
     def decode(self, node: Any, typ: str, path: Path) -> Any:

@@ -33,7 +33,7 @@ def _loader_class() -> type:
 
     base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
-    class Loader(base):  # type: ignore[misc, valid-type]
+    class Loader(base):  # type: ignore[misc, valid-type]  # a base chosen at run time (libyaml's if built)
         yaml_implicit_resolvers: dict[str, Any] = {}
         DEFAULT_SCALAR_TAG = UNTAGGED
 
