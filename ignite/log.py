@@ -85,7 +85,7 @@ class Logger:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def _log(self, level: int, msg: str, args: tuple) -> None:
+    def _log(self, level: int, msg: str, args: tuple[object, ...]) -> None:
         logging = sys.modules.get("logging")
         if logging is not None:
             logging.getLogger(self.name).log(level, msg, *args, stacklevel=3)
