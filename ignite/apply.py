@@ -35,11 +35,10 @@ class ApplyResult:
 def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
     """The config file, parsed and rendered as the fetch stage renders it: merge/replace
     references fetched and verified, CAs inlined, the result validated."""
+    from ignite import record
     from ignite.config.parse import parse
     from ignite.config.render import render_user_config
     from ignite.resource import FetchSettings
-
-    from ignite import record
 
     data = config_path.read_bytes()
     config = parse(data, source=str(config_path))

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # not typing's: every files stage loads this module
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
 DEBUG, INFO, WARNING = 10, 20, 30
 FORMAT = "ignite: %(message)s"
 _level = WARNING
@@ -22,19 +28,23 @@ def setup(verbose: bool, debug: bool) -> None:
     _level = DEBUG if debug else INFO if verbose else WARNING
     logging = sys.modules.get("logging")
     if logging is not None:
-        _configure(logging)
+        _configure()
     elif _ConfigureOnImport not in sys.meta_path:
         sys.meta_path.insert(0, _ConfigureOnImport)
 
 
-def _configure(logging: object) -> None:
-    logging.basicConfig(stream=sys.stderr, level=_level, format=FORMAT)  # type: ignore[attr-defined]
+def _configure() -> None:
+    # Only called once `logging` is in sys.modules (loaded, or being executed by the finder
+    # below): this import costs a dict look-up and gives the checker the real module.
+    import logging
 
-    class _ToRecord(logging.Handler):  # type: ignore[attr-defined,name-defined,misc]
-        def emit(self, entry: object) -> None:
-            to_record(entry.levelno, entry.getMessage())  # type: ignore[attr-defined]
+    logging.basicConfig(stream=sys.stderr, level=_level, format=FORMAT)
 
-    logging.getLogger().addHandler(_ToRecord(WARNING))  # type: ignore[attr-defined]
+    class _ToRecord(logging.Handler):
+        def emit(self, entry: logging.LogRecord) -> None:
+            to_record(entry.levelno, entry.getMessage())
+
+    logging.getLogger().addHandler(_ToRecord(WARNING))
 
 
 def to_record(level: int, text: str) -> None:
@@ -49,7 +59,8 @@ class _ConfigureOnImport:
     """A meta path finder for `logging` only: finds it as usual, configures it once loaded."""
 
     @classmethod
-    def find_spec(cls, name: str, path: object = None, target: object = None) -> object:
+    def find_spec(cls, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if name != "logging":
             return None
         sys.meta_path.remove(cls)
@@ -60,11 +71,11 @@ class _ConfigureOnImport:
             return spec
         execute = spec.loader.exec_module
 
-        def exec_module(module: object) -> None:
-            execute(module)  # type: ignore[arg-type]
-            _configure(module)
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            _configure()
 
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]  # this one loader instance only
         return spec
 
 
@@ -74,7 +85,7 @@ class Logger:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def _log(self, level: int, msg: str, args: tuple) -> None:
+    def _log(self, level: int, msg: str, args: tuple[object, ...]) -> None:
         logging = sys.modules.get("logging")
         if logging is not None:
             logging.getLogger(self.name).log(level, msg, *args, stacklevel=3)

@@ -15,6 +15,10 @@ import json
 import os
 import time
 
+TYPE_CHECKING = False  # not typing's: every stage records, a no-op one too
+if TYPE_CHECKING:
+    from typing import Any
+
 RECORD_NAME = "ignite-record.jsonl"
 
 _path: str | None = None  # this process's record, once a stage has opened it
@@ -42,7 +46,7 @@ def current_stage() -> str | None:
     return _stage
 
 
-def append(event: dict, path: str | None = None) -> None:
+def append(event: dict[str, Any], path: str | None = None) -> None:
     """One event, one line. Recording is never a reason for a boot to fail: an unwritable
     record (a full /run) loses the event and says so once on stderr."""
     target = path or _path
@@ -62,7 +66,7 @@ def append(event: dict, path: str | None = None) -> None:
         sys.stderr.write(f"ignite: cannot write the boot record {target}: {exc.strerror or exc}\n")
 
 
-def read(path: str | os.PathLike[str]) -> list[dict]:
+def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every event in order; a torn last line (a killed process) is skipped."""
     try:
         with open(path, "rb") as f:
@@ -93,7 +97,9 @@ def stage_started(stage: str, started_wall: float) -> None:
 
 def stage_finished(stage: str, started_wall: float, seconds: float, status: str, *,
                    actions: dict[str, int] | None = None, idle: bool = False) -> None:
-    event: dict = {"event": "stage", "stage": stage, "at": started_wall, "seconds": round(seconds, 6), "status": status}
+    event: dict[str, Any] = {
+        "event": "stage", "stage": stage, "at": started_wall, "seconds": round(seconds, 6), "status": status,
+    }
     if actions:
         event["actions"] = actions
     if idle:

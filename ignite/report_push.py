@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from ignite.log import get_logger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ignite.stages import StageContext
 
 log = get_logger("ignite.report")
@@ -24,7 +26,7 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def push(url: str, body: bytes, *, cas: tuple[bytes, ...] = (), budget: float = REPORT_PUSH_BUDGET,
-         sleep: object = time.sleep) -> bool:
+         sleep: Callable[[float], None] = time.sleep) -> bool:
     """POSTs `body` to `url`; True when the server took it (2xx). Never raises for the
     network or the server: the outcome is one log line."""
     from ignite.errors import redact_url
@@ -56,7 +58,7 @@ def push(url: str, body: bytes, *, cas: tuple[bytes, ...] = (), budget: float = 
         pause = min(delay, deadline - time.monotonic())
         if pause <= 0:
             break
-        sleep(pause)  # type: ignore[operator]
+        sleep(pause)
         delay *= 2
     log.warning("report push to %s failed after %d attempt%s: %s; the boot goes on",
                 shown, attempts, "" if attempts == 1 else "s", last)

@@ -165,7 +165,7 @@ class LoopDevices:
                 _cmd("umount", "--lazy", point, check=False)
         for dev in reversed(self.devices):
             _cmd("partx", "--delete", dev, check=False)
-            for attempt in range(20):
+            for _attempt in range(20):
                 if _cmd("losetup", "--detach", dev, check=False).returncode == 0:
                     break
                 time.sleep(0.1)

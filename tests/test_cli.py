@@ -15,8 +15,10 @@ from ignite.errors import FetchError
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").glob("*.ign"))
 ORACLE = REPO / ".cache" / "ignition" / "usr" / "bin" / "ignition-validate"
-ENTRY_WITH_POS = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<kind>error|warning|info|deprecated): (?P<msg>.+?)( \(at (?P<path>\$[^)]*)\))?$")
-
+ENTRY_WITH_POS = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<kind>error|warning|info|deprecated): "
+    r"(?P<msg>.+?)( \(at (?P<path>\$[^)]*)\))?$"
+)
 
 
 def run_ignite(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -130,8 +132,10 @@ def test_validate_directory_is_exit_2(tmp_path, capsys):
 def test_entry_format_with_and_without_position():
     from ignite.config.report import format_path
 
-    e = {"kind": "error", "message": "path not absolute", "path": ["storage", "files", 0, "path"], "line": 3, "column": 7}
-    assert cli.format_entry("a.ign", e, format_path) == "a.ign:3:7: error: path not absolute (at $.storage.files.0.path)"
+    e = {"kind": "error", "message": "path not absolute", "path": ["storage", "files", 0, "path"],
+         "line": 3, "column": 7}
+    expected = "a.ign:3:7: error: path not absolute (at $.storage.files.0.path)"
+    assert cli.format_entry("a.ign", e, format_path) == expected
     e = {"kind": "error", "message": "not a config (empty)", "path": [], "line": None, "column": None}
     assert cli.format_entry("a.ign", e, format_path) == "a.ign: error: not a config (empty)"
 
@@ -181,7 +185,7 @@ def test_invalid_config_lists_every_error_with_position(tmp_path, capsys):
                    '    {"path": "relative"},\n    {"path": "/ok", "mode": 99999}\n  ]}\n}\n')
     code, out, err = run_main(capsys, "validate", str(bad))
     assert code == 1
-    lines = [ENTRY_WITH_POS.match(l) for l in out.splitlines()]
+    lines = [ENTRY_WITH_POS.match(line) for line in out.splitlines()]
     assert all(lines), out
     errors = [m for m in lines if m["kind"] == "error"]
     assert {m["path"] for m in errors} >= {"$.storage.files.0.path", "$.storage.files.1.mode"}
@@ -222,7 +226,9 @@ def test_stdin_and_json_format():
     assert p.returncode == 1 and p.stdout.startswith("<stdin>:1:")
 
 
-@pytest.mark.parametrize("data", [b"\xff\xfe\x00", b"{" * 100_000, b'{"ignition": {"version": "3.0.0"}', b"\xef\xbb\xbf{}"])
+@pytest.mark.parametrize(
+    "data", [b"\xff\xfe\x00", b"{" * 100_000, b'{"ignition": {"version": "3.0.0"}', b"\xef\xbb\xbf{}"]
+)
 def test_bad_bytes_give_an_error_not_a_traceback(data):
     p = subprocess.run([sys.executable, "-m", "ignite", "validate", "-"], input=data, capture_output=True,
                        cwd=REPO, timeout=60)
@@ -292,7 +298,9 @@ def test_translate_reports_fields_the_target_cannot_express(tmp_path, capsys):
 def test_translate_reports_what_the_target_rules_reject(tmp_path, capsys):
     # Valid as 3.0.0 (no link target, merge without source), rejected by 3.3.0+ rules.
     src = tmp_path / "old.ign"
-    src.write_text('{"ignition": {"version": "3.0.0", "config": {"merge": [{}]}}, "storage": {"links": [{"path": "/l"}]}}')
+    src.write_text(
+        '{"ignition": {"version": "3.0.0", "config": {"merge": [{}]}}, "storage": {"links": [{"path": "/l"}]}}'
+    )
     code, out, err = run_main(capsys, "translate", str(src))
     assert code == 1 and json.loads(out)["ignition"]["version"] == "3.6.0"
     assert "$.storage.links.0.target: link target is required" in err

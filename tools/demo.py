@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ignite.cli import format_entry, validate_bytes  # noqa: E402
-from ignite.config.translate.target import NEWEST, translate_bytes  # noqa: E402
 from ignite.config.report import format_path  # noqa: E402
+from ignite.config.translate.target import NEWEST, translate_bytes  # noqa: E402
 from ignite.errors import IgniteError  # noqa: E402
 
 MAX_LINES = 20

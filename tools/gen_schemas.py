@@ -130,9 +130,10 @@ def defs_for(version: str) -> dict[str, dict]:
         d["Tang"] = obj(**tang)
 
     d["Passwd"] = obj(groups="[PasswdGroup]", users="[PasswdUser]")
-    user = dict(gecos="s?", groups="[s]", homeDir="s?", name="s", noCreateHome="b?", noLogInit="b?",
-                noUserGroup="b?", passwordHash="s?", primaryGroup="s?", sshAuthorizedKeys="[s]", shell="s?",
-                system="b?", uid="i?")
+    user = dict(  # noqa: S604 (`shell` is the passwd field, not subprocess's)
+        gecos="s?", groups="[s]", homeDir="s?", name="s", noCreateHome="b?", noLogInit="b?",
+        noUserGroup="b?", passwordHash="s?", primaryGroup="s?", sshAuthorizedKeys="[s]", shell="s?",
+        system="b?", uid="i?")
     group = dict(gid="i?", name="s", passwordHash="s?", system="b?")
     if since(2):
         user["shouldExist"] = "b?"

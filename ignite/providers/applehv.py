@@ -27,7 +27,9 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     override = os.environ.get(ENDPOINT_ENV)
     if override:
         parts = urlsplit(override)
-        conn: http.client.HTTPConnection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=30)
+        conn: http.client.HTTPConnection = http.client.HTTPConnection(
+            parts.hostname or "", parts.port or 80, timeout=30
+        )
     else:
         if not hasattr(socket, "AF_VSOCK"):
             raise ProviderError("applehv", "this Python has no vsock support")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-
 from typing import TYPE_CHECKING
 
 from ignite.errors import FetchError
@@ -53,7 +52,9 @@ def _region(settings: FetchSettings) -> str:
     pctx = ProviderContext("aws", dataclasses.replace(settings, http_total=REGION_TIMEOUT))
     try:
         token = _token(pctx)
-        region = (http_get(pctx, endpoint("aws", ENDPOINT) + "/latest/meta-data/placement/region", _headers(token)) or b"")
+        region = (
+            http_get(pctx, endpoint("aws", ENDPOINT) + "/latest/meta-data/placement/region", _headers(token)) or b""
+        )
     except FetchError as exc:
         log.warning("aws: cannot get the region (%s); using %s", exc, DEFAULT_REGION)
         return DEFAULT_REGION
@@ -77,4 +78,8 @@ def _role_credentials(settings: FetchSettings) -> tuple[str, str, str | None] | 
     except FetchError as exc:
         raise credential_error("the AWS instance-role credentials from IMDS", roles_url, exc) from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise FetchError(roles_url, "credentials", f"cannot get the AWS instance-role credentials from IMDS: malformed answer ({exc})") from None
+        raise FetchError(
+            roles_url,
+            "credentials",
+            f"cannot get the AWS instance-role credentials from IMDS: malformed answer ({exc})",
+        ) from None

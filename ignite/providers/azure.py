@@ -13,7 +13,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ignite import distro
@@ -51,7 +50,9 @@ def blob_token(settings: FetchSettings) -> str:
     try:
         return str(json.loads(body)["access_token"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise FetchError(url, "credentials", f"cannot get the Azure managed-identity token from IMDS: malformed answer ({exc})") from None
+        raise FetchError(
+            url, "credentials", f"cannot get the Azure managed-identity token from IMDS: malformed answer ({exc})"
+        ) from None
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

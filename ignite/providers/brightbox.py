@@ -1,8 +1,7 @@
 """Brightbox: as OpenStack."""
 from __future__ import annotations
 
-from ignite.providers import ProviderContext
-from ignite.providers import openstack
+from ignite.providers import ProviderContext, openstack
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:

@@ -104,7 +104,9 @@ def direct_get(
             raise FetchError(url, "http", f"failed to fetch resource: HTTP {response.status}")
         return body or None
 
-    return with_retries(attempt, url, Deadline(settings.http_total), initial=settings.retry_initial, cap=settings.retry_max)
+    return with_retries(
+        attempt, url, Deadline(settings.http_total), initial=settings.retry_initial, cap=settings.retry_max
+    )
 
 
 def decode_base64(data: bytes, platform: str) -> bytes:

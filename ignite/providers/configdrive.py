@@ -90,7 +90,9 @@ def _umount(mnt: str, platform: str) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
-def from_label(label: str, path: str, platform: str, timeout: float | None, stop: threading.Event | None = None) -> bytes | None:
+def from_label(
+    label: str, path: str, platform: str, timeout: float | None, stop: threading.Event | None = None
+) -> bytes | None:
     device = wait_for_label(label, timeout, stop)
     if device is None:
         return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-
 from typing import TYPE_CHECKING
 
 from ignite.errors import FetchError
@@ -46,7 +45,11 @@ def gs_token(settings: FetchSettings) -> str | None:
     try:
         token = json.loads(body)["access_token"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise FetchError(base + "/token", "credentials", f"cannot get the GCS token from the GCE metadata service: malformed answer ({exc})") from None
+        raise FetchError(
+            base + "/token",
+            "credentials",
+            f"cannot get the GCS token from the GCE metadata service: malformed answer ({exc})",
+        ) from None
     return str(token)
 
 

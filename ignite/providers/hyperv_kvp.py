@@ -94,7 +94,10 @@ def _write(fd: int, msg: bytes) -> None:
 
 def encode_pool(pairs: list[tuple[str, str]]) -> bytes:
     """hv_kvp_daemon's pool file: records of a NUL-padded 512-byte key and 2048-byte value."""
-    return b"".join(k.encode()[:KEY_SIZE].ljust(KEY_SIZE, b"\0") + v.encode()[:VALUE_SIZE].ljust(VALUE_SIZE, b"\0") for k, v in pairs)
+    return b"".join(
+        k.encode()[:KEY_SIZE].ljust(KEY_SIZE, b"\0") + v.encode()[:VALUE_SIZE].ljust(VALUE_SIZE, b"\0")
+        for k, v in pairs
+    )
 
 
 def decode_pool(data: bytes) -> list[tuple[str, str]]:

@@ -17,8 +17,8 @@ from ignite import distro
 from ignite.errors import IgniteError
 from ignite.providers import ProviderContext
 from ignite.providers.common import direct_get, endpoint, http_get, require_network
+from ignite.providers.configdrive import Source, from_label, race
 from ignite.resource.retry import Deadline
-from ignite.providers.configdrive import from_label, race
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
@@ -56,6 +56,10 @@ def interface_up(name: str) -> bool:
     return bool(flags & IFF_UP) and not flags & IFF_LOOPBACK
 
 
+def _link_local_source(pctx: ProviderContext, iface: str) -> Source:
+    return lambda stop: link_local_get(pctx, iface)
+
+
 def link_local_get(pctx: ProviderContext, iface: str) -> bytes | None:
     """The user data from fe80::a9fe:a9fe on `iface`. The zone goes to the socket, never
     through a URL: requests would send "%25iface" to getaddrinfo, which fails."""
@@ -73,7 +77,7 @@ def link_local_get(pctx: ProviderContext, iface: str) -> bytes | None:
 def fetch(pctx: ProviderContext, platform: str = "openstack") -> bytes | None:
     url = endpoint(platform, ENDPOINT) + PATH
     require_network(pctx, url)
-    sources = [
+    sources: list[Source] = [
         lambda stop: from_label("config-2", PATH, platform, None, stop),
         lambda stop: from_label("CONFIG-2", PATH, platform, None, stop),
         lambda stop: http_get(pctx, url),
@@ -81,8 +85,7 @@ def fetch(pctx: ProviderContext, platform: str = "openstack") -> bytes | None:
     # Tests that replace the service on 127.0.0.1 must not reach a link-local one, unless
     # they put a stand-in there (in a network namespace of their own).
     if f"{distro.ENDPOINT_ENV_PREFIX}{platform.upper()}" not in os.environ or LINK_LOCAL_PORT_ENV in os.environ:
-        for iface in ipv6_interfaces():
-            sources.append(lambda stop, iface=iface: link_local_get(pctx, iface))
+        sources += [_link_local_source(pctx, iface) for iface in ipv6_interfaces()]
     try:
         return race(platform, sources)
     except IgniteError as exc:

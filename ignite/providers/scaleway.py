@@ -22,7 +22,10 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     parts = urlsplit(url)
     # Ignition's default headers (User-Agent included), as upstream's fetcher sends them.
     return direct_get(
-        pctx, url, {}, lambda deadline: _connect_from_privileged_port(parts.hostname or "", parts.port or 80, deadline, url)
+        pctx,
+        url,
+        {},
+        lambda deadline: _connect_from_privileged_port(parts.hostname or "", parts.port or 80, deadline, url),
     )
 
 

@@ -46,7 +46,9 @@ def _property(name: str) -> str | None:
         return None
     if done.returncode != 0:
         said = (done.stderr + done.stdout).strip() or "no message"
-        raise ProviderError("virtualbox", f"cannot read guest property {name} (VBoxControl exit {done.returncode}): {said}")
+        raise ProviderError(
+            "virtualbox", f"cannot read guest property {name} (VBoxControl exit {done.returncode}): {said}"
+        )
     out = done.stdout
     prefix = "Value: "
     return out[len(prefix):].rstrip("\n") if out.startswith(prefix) else out.rstrip("\n")

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import CommandError, ProviderError, ToolMissingError
+from ignite.errors import ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64
 
@@ -25,7 +25,8 @@ DATA, ENCODING = "guestinfo.ignition.config.data", "guestinfo.ignition.config.da
 OVF_NS = "http://schemas.dmtf.org/ovf/environment/1"
 OVF_ENV = "guestinfo.ovfEnv"
 _OVF_CONFIG_PROPERTY = re.compile(
-    r"[ \t]*<(?:[\w.-]+:)?Property\b[^>]*?\bkey=\"guestinfo\.ignition\.config\.data(?:\.encoding)?\"[^>]*?/>[ \t]*\r?\n?"
+    r"[ \t]*<(?:[\w.-]+:)?Property\b[^>]*?"
+    r"\bkey=\"guestinfo\.ignition\.config\.data(?:\.encoding)?\"[^>]*?/>[ \t]*\r?\n?"
 )
 
 
@@ -98,7 +99,9 @@ def _rpc(command: str, key: str) -> str | None:
     said = (done.stderr + done.stdout).strip()
     if "No value found" in said:
         return None
-    raise ProviderError("vmware", f"vmware-rpctool failed on guestinfo {key} (exit {done.returncode}): {said or 'no message'}")
+    raise ProviderError(
+        "vmware", f"vmware-rpctool failed on guestinfo {key} (exit {done.returncode}): {said or 'no message'}"
+    )
 
 
 # What upstream writes in place of the config: "{}" and a newline, base64-encoded (the

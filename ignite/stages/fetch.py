@@ -7,7 +7,6 @@ the platform. fetch-offline may not use the network: when anything needs it, the
 neednet flag is written and the stage succeeds, for the fetch stage to finish the job."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING, Any

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ignite.system.users import Accounts
 
 if TYPE_CHECKING:
-    from ignite.config.model import Config
+    from ignite.config.model import Config, Filesystem
     from ignite.resource import FetchSettings
     from ignite.stages import StageContext
 
@@ -75,9 +75,12 @@ def run(ctx: StageContext) -> None:
         if config.passwd.users or config.passwd.groups:
             from ignite.stages.files_users import PasswdWriter
 
+            assert accounts is not None  # made above whenever there are accounts or nodes
+
             notated = list(state.get("notatedDirectories") or ())
             PasswdWriter(root, accounts, journal, actions.record, notated).apply(config.passwd)
         if entries or legacy:
+            assert accounts is not None  # made above whenever there are accounts or nodes
             settings = _fetch_settings(ctx, config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
@@ -102,7 +105,9 @@ def run(ctx: StageContext) -> None:
 # --- crypttab, result file and report -----------------------------------------------------------
 
 
-def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog) -> None:
+def _write_crypttab(
+    ctx: StageContext, config: Config, root: Root, journal: Journal, state: dict[str, Any], actions: ActionLog
+) -> None:
     from ignite.stages.files_luks import crypttab_entries, forget_persisted_keys
     from ignite.system.luks import luks_uuid
     from ignite.system.users import Accounts
@@ -121,7 +126,9 @@ def _write_crypttab(ctx: StageContext, config: Config, root: Root, journal: Jour
     journal.finish("luks")
 
 
-def _write_provider_files(ctx: StageContext, config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog) -> None:
+def _write_provider_files(
+    ctx: StageContext, config: Config, root: Root, journal: Journal, files: list[dict[str, Any]], actions: ActionLog
+) -> None:
     """Files a platform asked for (Hyper-V's KVP pools), kept in the state by the fetch stage."""
     from ignite.config.codec import from_json
     from ignite.config.model import File
@@ -201,7 +208,9 @@ def _relabel(root: Root, actions: ActionLog) -> None:
         text = Path(root.resolve("/etc/selinux/config")).read_text()
     except (FileNotFoundError, NotADirectoryError):
         return
-    settings = dict(line.strip().split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    settings = dict(
+        line.strip().split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#")
+    )
     if settings.get("SELINUX", "disabled").strip().lower() == "disabled":
         return
     policy = settings.get("SELINUXTYPE", "").strip()
@@ -297,7 +306,7 @@ def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
     return settings_for(stage_platform(ctx), config)
 
 
-def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
+def _legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:
     """Filesystems that legacy (2.x) nodes name by `filesystem`, other than the root."""
     storage = config.storage
     names: list[str] = []
@@ -305,7 +314,7 @@ def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
         for node in nodes:
             if node.filesystem not in (None, "root") and node.filesystem not in names:
                 names.append(node.filesystem)
-    found = []
+    found: list[tuple[str, Filesystem]] = []
     for name in names:
         fs = next((f for f in storage.filesystems if f.name == name), None)
         if fs is None:
@@ -316,19 +325,30 @@ def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
     return found
 
 
-def _apply_on_filesystem(config: Config, name: str, fs: Any, device: str, accounts: Accounts | None, journal: Journal, settings: Any, actions: ActionLog) -> None:
+def _apply_on_filesystem(
+    config: Config,
+    name: str,
+    fs: Filesystem,
+    device: str,
+    accounts: Accounts,
+    journal: Journal,
+    settings: FetchSettings,
+    actions: ActionLog,
+) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
     import tempfile
 
     from ignite.system.mounts import mount, umount
 
+    assert fs.format is not None  # _legacy_filesystems refuses a filesystem without a format
     mountpoint = tempfile.mkdtemp(prefix="ignite-fs-")
     try:
         mount(device, mountpoint, fs.format, fs.mount_options)
         try:
             fs_root = Root(mountpoint)
             entries = plan_nodes(config.storage, fs_root, filesystem=name)
-            NodeWriter(fs_root, accounts, journal, settings, actions.record, journal_prefix=f"fs.{name}.").apply(entries)
+            writer = NodeWriter(fs_root, accounts, journal, settings, actions.record, journal_prefix=f"fs.{name}.")
+            writer.apply(entries)
         finally:
             umount(mountpoint)
     finally:

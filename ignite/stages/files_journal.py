@@ -113,7 +113,9 @@ class Journal:
         except OSError as exc:
             from ignite.errors import NodeError
 
-            raise NodeError(JOURNAL, f"cannot write the files stage's journal ({self.path}): {exc.strerror or exc}") from None
+            raise NodeError(
+                JOURNAL, f"cannot write the files stage's journal ({self.path}): {exc.strerror or exc}"
+            ) from None
 
     def _write(self, text: str, sync: bool = False) -> None:
         def write() -> None:

@@ -23,6 +23,7 @@ from ignite.stages.files_nodes import NodeEntry
 if TYPE_CHECKING:
     from ignite.config.model import Luks
     from ignite.root import Root
+    from ignite.stages.state import State
 
 KEY_DIR = distro.LUKS_KEY_DIR
 
@@ -68,7 +69,9 @@ def crypttab_entries(
         lines.append(f"{vol.name} UUID={uuid} {key_file} luks{options}\n")
     entries: list[NodeEntry] = []
     if keys and not os.path.exists(root.resolve(KEY_DIR)):
-        entries.append(NodeEntry("directory", "luks.dir", KEY_DIR, root.resolve(KEY_DIR), Directory(path=KEY_DIR, mode=0o700)))
+        entries.append(
+            NodeEntry("directory", "luks.dir", KEY_DIR, root.resolve(KEY_DIR), Directory(path=KEY_DIR, mode=0o700))
+        )
     entries += keys
     appends = tuple(Resource(source="data:," + quote(line)) for line in lines)
     crypttab = File(path="/etc/crypttab", mode=0o600, append=appends)
@@ -79,7 +82,7 @@ def crypttab_entries(
 def forget_persisted_keys(state_file: Path) -> None:
     """state.luksPersistKeyFiles := null, every other key kept (atomically, 0600)."""
     try:
-        state = json.loads(state_file.read_text())
+        state: State = json.loads(state_file.read_text())  # as the stages wrote it (checked below)
     except FileNotFoundError:
         return
     if not isinstance(state, dict) or state.get("luksPersistKeyFiles") is None:

@@ -29,7 +29,7 @@ from ignite.stages.files_journal import file_sha256
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
-    from typing import BinaryIO, Union
+    from typing import BinaryIO
 
     from ignite.config.model import Directory, File, Link, NodeGroup, NodeUser, Resource, Storage
     from ignite.resource import FetchSettings
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ignite.stages.files_journal import Journal
     from ignite.system.users import Accounts
 
-    Node = Union[File, Directory, Link]
+    Node = File | Directory | Link
 
 DEFAULT_FILE_MODE = 0o644
 DEFAULT_DIR_MODE = 0o755
@@ -64,7 +64,7 @@ class NodeEntry:
 
     @property
     def hard(self) -> bool:
-        return self.kind == "link" and bool(self.node.hard)  # type: ignore[union-attr]
+        return self.kind == "link" and bool(self.node.hard)  # type: ignore[union-attr]  # a link's node is a Link
 
 
 # --- plan -----------------------------------------------------------------------------
@@ -105,14 +105,24 @@ def plan_nodes(storage: Storage, root: Root, filesystem: str | None = None) -> l
     return entries + hard
 
 
-def check_owners(entries: list[NodeEntry], accounts: Accounts, created_users: set[str], created_groups: set[str]) -> None:
+def check_owners(
+    entries: list[NodeEntry], accounts: Accounts, created_users: set[str], created_groups: set[str]
+) -> None:
     """Owners named by name must exist in the target or be created by this config."""
     for e in entries:
         user, group = e.node.user, e.node.group
         if user.id is None and user.name and user.name not in created_users and accounts.user(user.name) is None:
-            raise NodeError(e.path, f"failed to determine correct uid and gid: no such user {user.name!r}", e.json_path + ".user.name")
+            raise NodeError(
+                e.path,
+                f"failed to determine correct uid and gid: no such user {user.name!r}",
+                e.json_path + ".user.name",
+            )
         if group.id is None and group.name and group.name not in created_groups and accounts.group(group.name) is None:
-            raise NodeError(e.path, f"failed to determine correct uid and gid: no such group {group.name!r}", e.json_path + ".group.name")
+            raise NodeError(
+                e.path,
+                f"failed to determine correct uid and gid: no such group {group.name!r}",
+                e.json_path + ".group.name",
+            )
 
 
 # --- act ------------------------------------------------------------------------------
@@ -145,7 +155,9 @@ class NodeWriter:
             try:
                 self._apply(e, key)
             except OSError as exc:
-                raise NodeError(e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path) from None
+                raise NodeError(
+                    e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path
+                ) from None
             except FetchError as exc:
                 raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
             self.journal.finish(key)
@@ -164,7 +176,7 @@ class NodeWriter:
     # files
 
     def _file(self, e: NodeEntry, key: str) -> None:
-        f: File = e.node  # type: ignore[assignment]
+        f: File = e.node  # type: ignore[assignment]  # kind "file": a File
         st = _lstat(e.host)
         replacing = st is not None and bool(f.overwrite)
         must_match = False  # resuming: accepted only if it holds what the config gives it
@@ -181,8 +193,12 @@ class NodeWriter:
                     raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
                 replacing = must_match = True
             elif base is not None and file_sha256(e.host) != base:
-                raise NodeError(e.path, "the file appended to is neither what it was before the interrupted run of "
-                                f"this config nor the result; that run had finished {self.journal.summary()}", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "the file appended to is neither what it was before the interrupted run of "
+                    f"this config nor the result; that run had finished {self.journal.summary()}",
+                    e.json_path,
+                )
             elif not f.append:
                 self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
                 self.record("set permissions", e.path)
@@ -204,14 +220,19 @@ class NodeWriter:
                             sink.write(chunk)
                     base = sink.hexdigest()
                 for res in resources:
-                    self._fetch(res, sink)
+                    # The pipeline only calls write(): resource.fetch's `dest: BinaryIO` asks for more than it uses.
+                    self._fetch(res, sink)  # type: ignore[arg-type]
                 if base is not None:
                     os.fsync(out.fileno())  # an append is never repeated, even after a power loss
                 cur = os.fstat(out.fileno())
             if must_match and file_sha256(e.host) != sink.hexdigest():
-                raise NodeError(e.path, "A file exists there already and overwrite is false; it is not what this config "
-                                "writes there, so the interrupted earlier run of this config, which had finished "
-                                f"{self.journal.summary()}, did not write it", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "A file exists there already and overwrite is false; it is not what this config "
+                    "writes there, so the interrupted earlier run of this config, which had finished "
+                    f"{self.journal.summary()}, did not write it",
+                    e.json_path,
+                )
             if st is None:
                 uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
                 mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
@@ -239,7 +260,7 @@ class NodeWriter:
     # directories
 
     def _directory(self, e: NodeEntry) -> None:
-        d: Directory = e.node  # type: ignore[assignment]
+        d: Directory = e.node  # type: ignore[assignment]  # kind "directory": a Directory
         st = _lstat(e.host)
         if st is not None and d.overwrite:
             self._replace_directory(e, d)
@@ -272,7 +293,7 @@ class NodeWriter:
     # links
 
     def _symlink(self, e: NodeEntry) -> None:
-        link: Link = e.node  # type: ignore[assignment]
+        link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target = link.target or ""
         st = _lstat(e.host)
         if st is not None and link.overwrite:
@@ -283,7 +304,9 @@ class NodeWriter:
                 if posixpath.normpath(existing) == posixpath.normpath(target):
                     return
                 raise NodeError(
-                    e.path, f"a symlink exists at that path but points to {existing}, not {target} and overwrite is false", e.json_path
+                    e.path,
+                    f"a symlink exists at that path but points to {existing}, not {target} and overwrite is false",
+                    e.json_path,
                 )
             raise NodeError(e.path, "a non-symlink already exists at that path and overwrite is false", e.json_path)
         self.root.makedirs(posixpath.dirname(e.host))
@@ -313,7 +336,7 @@ class NodeWriter:
         return st.st_uid, st.st_gid
 
     def _hard_link(self, e: NodeEntry) -> None:
-        link: Link = e.node  # type: ignore[assignment]
+        link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target_host = self.root.resolve(link.target or "")
         st = _lstat(e.host)
         if st is not None and link.overwrite:
@@ -324,7 +347,11 @@ class NodeWriter:
             if tst is None:
                 raise NodeError(e.path, f"error creating hard link: target {link.target} does not exist", e.json_path)
             if (st.st_dev, st.st_ino) != (tst.st_dev, tst.st_ino):
-                raise NodeError(e.path, "a file already exists at that path but is not the target and overwrite is false", e.json_path)
+                raise NodeError(
+                    e.path,
+                    "a file already exists at that path but is not the target and overwrite is false",
+                    e.json_path,
+                )
             return
         self.root.makedirs(posixpath.dirname(e.host))
         self.root.guard(target_host)
@@ -369,14 +396,20 @@ def resolve_owner(
     elif user.name:
         account = accounts.user(user.name)
         if account is None:
-            raise NodeError(path, f"failed to determine correct uid and gid: no such user {user.name!r}", json_path + ".user.name")
+            raise NodeError(
+                path, f"failed to determine correct uid and gid: no such user {user.name!r}", json_path + ".user.name"
+            )
         uid = account.uid
     if group.id is not None:
         gid = group.id
     elif group.name:
         found = accounts.group(group.name)
         if found is None:
-            raise NodeError(path, f"failed to determine correct uid and gid: no such group {group.name!r}", json_path + ".group.name")
+            raise NodeError(
+                path,
+                f"failed to determine correct uid and gid: no such group {group.name!r}",
+                json_path + ".group.name",
+            )
         gid = found
     return uid, gid
 

@@ -21,15 +21,35 @@ def argv(fmt: str, device: str, label: str | None, uuid: str | None, options: Se
     """[tool name, args…] for `fmt`; empty for `none`."""
     opts = list(options)
     if fmt == "ext4":
-        cmd = ["mkfs.ext4", *opts, "-F"] + (["-U", canonical_uuid(uuid, fmt)] if uuid else []) + (["-L", label] if label else [])
+        cmd = (
+            ["mkfs.ext4", *opts, "-F"]
+            + (["-U", canonical_uuid(uuid, fmt)] if uuid else [])
+            + (["-L", label] if label else [])
+        )
     elif fmt == "btrfs":
-        cmd = ["mkfs.btrfs", *opts, "--force"] + (["-U", canonical_uuid(uuid, fmt)] if uuid else []) + (["-L", label] if label else [])
+        cmd = (
+            ["mkfs.btrfs", *opts, "--force"]
+            + (["-U", canonical_uuid(uuid, fmt)] if uuid else [])
+            + (["-L", label] if label else [])
+        )
     elif fmt == "xfs":
-        cmd = ["mkfs.xfs", *opts, "-f"] + (["-m", f"uuid={canonical_uuid(uuid, fmt)}"] if uuid else []) + (["-L", label] if label else [])
+        cmd = (
+            ["mkfs.xfs", *opts, "-f"]
+            + (["-m", f"uuid={canonical_uuid(uuid, fmt)}"] if uuid else [])
+            + (["-L", label] if label else [])
+        )
     elif fmt == "swap":
-        cmd = ["mkswap", *opts, "-f"] + (["-U", canonical_uuid(uuid, fmt)] if uuid else []) + (["-L", label] if label else [])
+        cmd = (
+            ["mkswap", *opts, "-f"]
+            + (["-U", canonical_uuid(uuid, fmt)] if uuid else [])
+            + (["-L", label] if label else [])
+        )
     elif fmt == "vfat":
-        cmd = ["mkfs.vfat", *opts] + (["-i", canonical_uuid(uuid, fmt)] if uuid else []) + (["-n", label] if label else [])
+        cmd = (
+            ["mkfs.vfat", *opts]
+            + (["-i", canonical_uuid(uuid, fmt)] if uuid else [])
+            + (["-n", label] if label else [])
+        )
     elif fmt == "none":
         return []
     else:

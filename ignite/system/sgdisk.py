@@ -42,7 +42,7 @@ def read(device: str) -> DiskInfo:
     if not numbers:
         return DiskInfo(int(match.group(1)), {})
     details = run("sgdisk", *[f"--info={n}" for n in numbers], device).stdout
-    return DiskInfo(int(match.group(1)), dict(zip(numbers, _parse_infos(device, details, numbers))))
+    return DiskInfo(int(match.group(1)), dict(zip(numbers, _parse_infos(device, details, numbers), strict=True)))
 
 
 def _parse_infos(device: str, text: str, numbers: list[int]) -> list[PartitionInfo]:
@@ -58,7 +58,7 @@ def _parse_infos(device: str, text: str, numbers: list[int]) -> list[PartitionIn
     if len(blocks) != len(numbers):
         raise DeviceError(device, f"sgdisk had unexpected output for partitions {numbers}")
     infos = []
-    for number, block in zip(numbers, blocks):
+    for number, block in zip(numbers, blocks, strict=True):
         first = int(block["First sector"].split()[0])
         last = int(block["Last sector"].split()[0])
         name = block.get("Partition name", "''")
@@ -106,7 +106,7 @@ def parse_pretend(device: str, out: str, numbers: list[int]) -> dict[int, tuple[
             start = None
     if start is not None or len(pairs) != len(numbers):
         raise DeviceError(device, "sgdisk had unexpected output")
-    return dict(zip(numbers, pairs))
+    return dict(zip(numbers, pairs, strict=True))
 
 
 def commit(device: str, ops: list[str]) -> None:

@@ -44,7 +44,10 @@ def diagnostics(stderr: str) -> tuple[list[dict[str, Any]], str | None]:
             current = {"kind": head.group(1), "path": head.group(2), "line": None, "column": None, "message": None}
             entries.append(current)
             continue
-        if line.startswith("Error translating config: ") or line == "Config produced warnings and --strict was specified":
+        if (
+            line.startswith("Error translating config: ")
+            or line == "Config produced warnings and --strict was specified"
+        ):
             failure = line
             current = None
             continue

@@ -146,7 +146,9 @@ def test_json_looking_configs_keep_their_json_errors() -> None:
     assert "yaml" not in entry.message and entry.line == 2
     # Valid JSON that is not an Ignition config but names a variant is Butane, as upstream
     # (which tries Butane whenever the Ignition parse fails): Butane reads JSON as YAML.
-    result = parse_report(b'{"variant": "fcos", "version": "1.5.0", "storage": {"files": [{"path": "/a", "mode": 420}]}}')
+    result = parse_report(
+        b'{"variant": "fcos", "version": "1.5.0", "storage": {"files": [{"path": "/a", "mode": 420}]}}'
+    )
     assert result.valid and result.config.storage.files[0].mode == 420
     result = parse_report(b'{"variant": "fcos", "version": "9.9.9"}')
     assert not result.valid and result.error.startswith("Butane config: ")

@@ -6,5 +6,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blockdev import loopdevs  # noqa: E402,F401  (fixture)
-from files_helpers import http_files, root, work  # noqa: E402,F401  (fixtures)
+from files_helpers import http_files, root, work  # noqa: F401  (fixtures)
+
+from blockdev import loopdevs  # noqa: F401  (fixture)

@@ -1,6 +1,6 @@
-"""Helpers and fixtures of the files-stage tests (conftest.py imports the fixtures): fresh target roots, the stage run in-process or as
-`python -m ignite`, Debian's ignition 2.14 run on a twin root, tree manifests, and a
-real HTTP server on 127.0.0.1."""
+"""Helpers and fixtures of the files-stage tests (conftest.py imports the fixtures): fresh
+target roots, the stage run in-process or as `python -m ignite`, Debian's ignition 2.14 run
+on a twin root, tree manifests, and a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import copy
@@ -76,7 +76,9 @@ def config_of(cfg: dict[str, Any]) -> Config:
     return parse(json.dumps(cfg).encode())
 
 
-def run_ignite(cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None, *, raw: bool = False) -> None:
+def run_ignite(
+    cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None, *, raw: bool = False
+) -> None:
     """The files stage in this process (raises what the stage raises). `raw`: the config
     as a cache holds it, not validated (what a later stage trusts)."""
     from ignite.stages import StageContext, run_stage

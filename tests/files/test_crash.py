@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite, run_ignite_process
 
 UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
@@ -30,24 +29,43 @@ def big_config(n: int = 400, dirs: int = 20) -> dict[str, Any]:
         "ignition": {"version": "3.4.0"},
         "passwd": {
             "groups": [{"name": "team", "gid": 3000, "passwordHash": "$6$x"}],
-            "users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA core"]},
-                      {"name": "svc", "uid": 1500, "groups": ["team"], "passwordHash": "$6$y"}],
+            "users": [
+                {"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA core"]},
+                {"name": "svc", "uid": 1500, "groups": ["team"], "passwordHash": "$6$y"},
+            ],
         },
         "storage": {
             "directories": [{"path": f"/srv/d{i}", "mode": 0o750, "user": {"name": "core"}} for i in range(dirs)],
-            "files": [{"path": f"/srv/d{i % dirs}/f{i}", "mode": 0o640, "contents": {"source": data(hashlib.sha512(str(i).encode()).digest() * 3)}}
-                      for i in range(n)]
-                     + [{"path": "/etc/motd", "append": [{"source": data(b"one\n")}, {"source": data(b"two\n")}]},
-                        {"path": "/etc/replaced", "overwrite": True, "contents": {"source": data(b"new\n")}}],
-            "links": [{"path": "/srv/link", "target": "d0/f0", "user": {"id": 5}},
-                      {"path": "/srv/hard", "hard": True, "target": "/srv/d1/f1"}],
+            "files": [
+                {
+                    "path": f"/srv/d{i % dirs}/f{i}",
+                    "mode": 0o640,
+                    "contents": {"source": data(hashlib.sha512(str(i).encode()).digest() * 3)},
+                }
+                for i in range(n)
+            ]
+            + [
+                {"path": "/etc/motd", "append": [{"source": data(b"one\n")}, {"source": data(b"two\n")}]},
+                {"path": "/etc/replaced", "overwrite": True, "contents": {"source": data(b"new\n")}},
+            ],
+            "links": [
+                {"path": "/srv/link", "target": "d0/f0", "user": {"id": 5}},
+                {"path": "/srv/hard", "hard": True, "target": "/srv/d1/f1"},
+            ],
         },
-        "systemd": {"units": [
-            {"name": "a.service", "contents": UNIT, "enabled": True, "dropins": [{"name": "x.conf", "contents": "[Unit]\n"}]},
-            {"name": "b.service", "enabled": True},
-            {"name": "old.service", "enabled": False},
-            {"name": "masked.service", "mask": True},
-        ]},
+        "systemd": {
+            "units": [
+                {
+                    "name": "a.service",
+                    "contents": UNIT,
+                    "enabled": True,
+                    "dropins": [{"name": "x.conf", "contents": "[Unit]\n"}],
+                },
+                {"name": "b.service", "enabled": True},
+                {"name": "old.service", "enabled": False},
+                {"name": "masked.service", "mask": True},
+            ]
+        },
     }
 
 

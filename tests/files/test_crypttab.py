@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 
@@ -52,7 +52,9 @@ def test_key_file_and_crypttab_line(luks_device, root: Path, work: Path) -> None
 
 def test_clevis_tang_needs_no_key_file_but_the_network(luks_device, root: Path, work: Path) -> None:  # noqa: ANN001
     dev, uuid = luks_device
-    run_ignite(config(dev, clevis={"tang": [{"url": "http://127.0.0.1:1", "thumbprint": "x"}]}), root, work / "w", raw=True)
+    run_ignite(
+        config(dev, clevis={"tang": [{"url": "http://127.0.0.1:1", "thumbprint": "x"}]}), root, work / "w", raw=True
+    )
     assert (root / "etc/crypttab").read_text() == f"data UUID={uuid} none luks,_netdev,x-initrd.attach\n"
     assert not (root / "etc/luks").exists()
 

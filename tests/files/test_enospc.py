@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite_process
 
 CONFIG = {"ignition": {"version": "3.4.0"}}

@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
+
 from ignite.errors import IgniteError, NodeError, RootEscapeError
 
 
@@ -59,7 +59,9 @@ def test_a_link_made_by_the_config_cannot_redirect_a_later_write(work: Path) -> 
     root = work / "root"
     (root / "etc").mkdir(parents=True)
     name = f"ignite-hostile-{uuid.uuid4().hex}"
-    config = cfg(links=[{"path": "/l", "target": "/"}], files=[{"path": f"/l/{name}", "contents": {"source": data(b"x")}}])
+    config = cfg(
+        links=[{"path": "/l", "target": "/"}], files=[{"path": f"/l/{name}", "contents": {"source": data(b"x")}}]
+    )
     with pytest.raises(RootEscapeError, match=name):
         run_ignite(config, root, work / "w", raw=True)
     assert not Path("/", name).exists()

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from files_helpers import GROUP, GSHADOW, PASSWD, SHADOW, require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 DECOY_PASSWD = "root:x:0:0:root:/root:/bin/sh\ndecoy:x:4242:4242:decoy:/home/decoy:/bin/sh\n"
@@ -84,8 +84,11 @@ def test_owner_names_are_looked_up_inside_the_root(work: Path, how: str) -> None
     before = snapshot(outside)
     data = "data:;base64," + base64.b64encode(b"x").decode()
     with pytest.raises(NodeError, match="no such user 'decoy'"):
-        run_ignite(cfg(storage={"files": [{"path": "/srv/f", "user": {"name": "decoy"}, "contents": {"source": data}}]}),
-                   root, work / "w")
+        run_ignite(
+            cfg(storage={"files": [{"path": "/srv/f", "user": {"name": "decoy"}, "contents": {"source": data}}]}),
+            root,
+            work / "w",
+        )
     run_ignite(cfg(storage={"files": [{"path": "/srv/g", "user": {"name": "daemon"}, "contents": {"source": data}}]}),
                root, work / "w2")
     assert (root / "srv/g").stat().st_uid == 1  # the root's daemon, not a name outside

@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
 
 

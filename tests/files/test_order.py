@@ -54,7 +54,9 @@ def test_two_paths_resolving_to_one_place_are_refused(fs, root: Root) -> None:  
 
 def test_same_config_path_twice_is_kept_in_order(root: Root) -> None:
     # Only legacy (2.x) configs can say this; they are applied in config order.
-    plan = plan_nodes(storage(files=[{"path": "/f", "mode": 0o600}, {"path": "/f", "overwrite": True, "mode": 0o644}]), root)
+    plan = plan_nodes(
+        storage(files=[{"path": "/f", "mode": 0o600}, {"path": "/f", "overwrite": True, "mode": 0o644}]), root
+    )
     assert [e.key for e in plan] == ["files.0", "files.1"]
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 JOURNAL = "etc/ignite/files.journal"
@@ -129,7 +129,9 @@ def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, mon
         assert (root / "etc/motd").read_text() == "existing\none\ntwo\n"
 
 
-def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = config()
     root = prepare(work / "root")
     lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
@@ -150,6 +152,7 @@ def test_without_a_journal_an_existing_file_is_refused_as_upstream(work: Path) -
 
 def test_account_names_come_after_double_dash() -> None:
     from files_helpers import config_of
+
     from ignite.system.users import group_args, user_args
 
     cfg = config_of({"ignition": {"version": "3.4.0"}, "passwd": {

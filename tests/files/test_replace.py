@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite, run_ignite_process
+
 from ignite.errors import NodeError
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOCNOFsUGFlmyNbOvJTMx2yEB2NAsmEvXPdP5KD0iM4u root@x"
@@ -108,9 +108,22 @@ def test_bad_hash_leaves_the_old_directory_tree(root: Path, work: Path) -> None:
     before = tree_of(ssl)
     bad = "sha512-" + "0" * 128
     with pytest.raises(NodeError):
-        run_ignite({"ignition": {"version": "3.4.0"}, "storage": {"files": [
-            {"path": "/etc/ssl", "overwrite": True, "contents": {"source": data(b"new"), "verification": {"hash": bad}}}]}},
-            root, work / "w")
+        run_ignite(
+            {
+                "ignition": {"version": "3.4.0"},
+                "storage": {
+                    "files": [
+                        {
+                            "path": "/etc/ssl",
+                            "overwrite": True,
+                            "contents": {"source": data(b"new"), "verification": {"hash": bad}},
+                        }
+                    ]
+                },
+            },
+            root,
+            work / "w",
+        )
     assert tree_of(ssl) == before
     assert not [p for p in (root / "etc").iterdir() if p.name.startswith(".ignite-")]
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from files_helpers import make_root, require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOCNOFsUGFlmyNbOvJTMx2yEB2NAsmEvXPdP5KD0iM4u alice@x"

@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from files_helpers import require_root_user, run_ignite
+
 from ignite.errors import NodeError
 
 
@@ -40,7 +40,9 @@ def test_instances_are_grouped_under_their_template_in_config_order(root: Path, 
 def test_disabled_unit_that_is_not_enabled_gets_no_line(root: Path, work: Path) -> None:
     if shutil.which("systemctl") is None:
         pytest.skip("no systemctl")
-    run_ignite(units({"name": "never.service", "enabled": False}, {"name": "on.service", "enabled": True}), root, work / "w")
+    run_ignite(
+        units({"name": "never.service", "enabled": False}, {"name": "on.service", "enabled": True}), root, work / "w"
+    )
     assert (root / PRESET).read_text() == "enable on.service\n"
 
 
@@ -78,7 +80,12 @@ def test_unit_names_that_leave_the_unit_dir_are_refused(name: str, root: Path, w
 
 def test_dropin_names_are_checked_too(root: Path, work: Path) -> None:
     with pytest.raises(NodeError, match=r"\$\.systemd\.units\.0\.dropins\.0\.name"):
-        run_ignite(units({"name": "a.service", "dropins": [{"name": "../../x.conf", "contents": "x"}]}), root, work / "w", raw=True)
+        run_ignite(
+            units({"name": "a.service", "dropins": [{"name": "../../x.conf", "contents": "x"}]}),
+            root,
+            work / "w",
+            raw=True,
+        )
 
 
 # --- users -----------------------------------------------------------------------------
@@ -89,7 +96,11 @@ def passwd(*users: dict, groups: tuple = ()) -> dict:
 
 
 def test_ssh_keys_file_modes_and_owner(root: Path, work: Path) -> None:
-    run_ignite(passwd({"name": "core", "uid": 1234, "sshAuthorizedKeys": ["ssh-ed25519 AAAA1", "ssh-rsa AAAA2\n"]}), root, work / "w")
+    run_ignite(
+        passwd({"name": "core", "uid": 1234, "sshAuthorizedKeys": ["ssh-ed25519 AAAA1", "ssh-rsa AAAA2\n"]}),
+        root,
+        work / "w",
+    )
     keys = root / "home/core/.ssh/authorized_keys.d/ignition"
     assert keys.read_text() == "ssh-ed25519 AAAA1\nssh-rsa AAAA2\n"
     for path, mode in ((keys, 0o600), (keys.parent, 0o700), (keys.parent.parent, 0o700)):
@@ -113,7 +124,11 @@ def test_keys_without_fragments(root: Path, work: Path, monkeypatch: pytest.Monk
 def test_password_hashes_never_reach_the_log(root: Path, work: Path, caplog: pytest.LogCaptureFixture) -> None:
     secret = "$6$saltsalt$ThisIsTheSecretHash"
     caplog.set_level(logging.DEBUG)
-    run_ignite(passwd({"name": "core", "passwordHash": secret}, groups=({"name": "g", "passwordHash": secret + "g"},)), root, work / "w")
+    run_ignite(
+        passwd({"name": "core", "passwordHash": secret}, groups=({"name": "g", "passwordHash": secret + "g"},)),
+        root,
+        work / "w",
+    )
     assert secret in (root / "etc/shadow").read_text()
     assert "useradd" in caplog.text and secret not in caplog.text
     report = (root / "etc/ignite/report.json").read_text()
@@ -173,10 +188,16 @@ def test_second_run_keeps_the_previous_report(root: Path, work: Path) -> None:
 
 def test_ignite_report_lists_actions_and_timings(root: Path, work: Path) -> None:
     secret_body = "top secret file body"
-    config = {"ignition": {"version": "3.4.0"},
-              "storage": {"files": [{"path": "/etc/app.conf", "contents": {"source": "data:," + secret_body.replace(" ", "%20")}}]},
-              "systemd": {"units": [{"name": "app.service", "contents": "[Unit]\n", "enabled": True}]}}
-    run_ignite(config, root, work / "w", state={"fetchedConfigs": [{"kind": "user", "source": "file", "referenced": False}]})
+    config = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {
+            "files": [{"path": "/etc/app.conf", "contents": {"source": "data:," + secret_body.replace(" ", "%20")}}]
+        },
+        "systemd": {"units": [{"name": "app.service", "contents": "[Unit]\n", "enabled": True}]},
+    }
+    run_ignite(
+        config, root, work / "w", state={"fetchedConfigs": [{"kind": "user", "source": "file", "referenced": False}]}
+    )
     report = json.loads((root / "etc/ignite/report.json").read_text())
     assert report["ignite"]["version"]
     assert report["config"]["fetchedConfigs"] == [{"kind": "user", "source": "file", "referenced": False}]
@@ -192,7 +213,9 @@ def test_ignite_report_lists_actions_and_timings(root: Path, work: Path) -> None
 # --- SELinux and the command line ------------------------------------------------------
 
 
-def test_relabel_runs_setfiles_on_what_the_stage_touched(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relabel_runs_setfiles_on_what_the_stage_touched(
+    root: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (root / "etc/selinux/config").write_text("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
     log = work / "setfiles.log"
     stand_in = work / "setfiles"

@@ -64,8 +64,10 @@ def boot_dirs(tmp_path: Path, config: dict) -> dict[str, Path]:
 
 def run_argv(stage: str, paths: dict[str, Path], platform: str = "file") -> list[str]:
     # As the dracut units call it: --verbose first, --option=value.
-    return ["--verbose", "run", f"--stage={stage}", f"--platform={platform}", f"--root={paths['root']}",
-            "--config-cache", str(paths["cache"]), "--state-file", str(paths["state"]), "--neednet", str(paths["neednet"])]
+    return [
+        "--verbose", "run", f"--stage={stage}", f"--platform={platform}", f"--root={paths['root']}",
+        "--config-cache", str(paths["cache"]), "--state-file", str(paths["state"]), "--neednet", str(paths["neednet"]),
+    ]
 
 
 def modules_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, set[str], str]:
@@ -103,7 +105,9 @@ def test_a_noop_stage_imports_nothing_heavy_and_saves_the_state(tmp_path: Path, 
 
 def test_the_probe_sees_a_stage_with_work_import_its_module(tmp_path: Path) -> None:
     """The import assertion above can fail: a stage with work loads what it needs."""
-    paths = boot_dirs(tmp_path, {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "swap", "path": "/swap"}]}})
+    paths = boot_dirs(
+        tmp_path, {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "swap", "path": "/swap"}]}}
+    )
     code, modules, _ = modules_after(run_argv("mount", paths))
     assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "logging"} <= modules
 
@@ -202,7 +206,9 @@ def test_an_unreadable_cache_goes_the_full_way_and_gets_its_message(tmp_path: Pa
         ("base.platform.d/gcp", None, False),  # platform unknown yet: the full path decides
     ],
 )
-def test_base_configs_for_this_platform_disable_the_fast_path(tmp_path: Path, system, subdir: str, platform: str | None, idle: bool) -> None:
+def test_base_configs_for_this_platform_disable_the_fast_path(
+    tmp_path: Path, system, subdir: str, platform: str | None, idle: bool
+) -> None:
     paths = boot_dirs(tmp_path, NOOP)
     folder = system["IGNITION_SYSTEM_CONFIG_DIR"] / subdir
     folder.mkdir(parents=True)
@@ -215,23 +221,31 @@ def test_work_from_a_base_config_is_done(tmp_path: Path, system, monkeypatch) ->
     """kargs from base.d reach the helper although the cached user config has none."""
     argv_log = tmp_path / "argv.json"
     helper = tmp_path / "ignite-kargs-helper"
-    helper.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(argv_log)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    helper.write_text(
+        f"#!{sys.executable}\nimport json, sys\nopen({str(argv_log)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+    )
     helper.chmod(0o755)
     monkeypatch.setenv("IGNITE_TOOL_KARGS_HELPER", str(helper))
     base = system["IGNITION_SYSTEM_LOCAL_CONFIG_DIR"] / "base.d"
     base.mkdir()
-    (base / "10-kargs.ign").write_text(json.dumps({"ignition": {"version": "3.3.0"}, "kernelArguments": {"shouldExist": ["quiet"]}}))
+    (base / "10-kargs.ign").write_text(
+        json.dumps({"ignition": {"version": "3.3.0"}, "kernelArguments": {"shouldExist": ["quiet"]}})
+    )
     paths = boot_dirs(tmp_path, NOOP)
     assert cli.main(run_argv("kargs", paths)) == 0
     assert json.loads(argv_log.read_text()) == ["--should-exist", "quiet"]
-    assert json.loads(paths["state"].read_text())["fetchedConfigs"] == [{"kind": "base", "source": "system", "referenced": False}]
+    assert json.loads(paths["state"].read_text())["fetchedConfigs"] == [
+        {"kind": "base", "source": "system", "referenced": False}
+    ]
 
 
 # --- the runner's shared duties ---------------------------------------------------------
 
 
 def test_every_stage_timing_reaches_the_files_report(tmp_path: Path) -> None:
-    paths = boot_dirs(tmp_path, {**NOOP, "storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}})
+    paths = boot_dirs(
+        tmp_path, {**NOOP, "storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
+    )
     for stage in ("kargs", "disks", "mount", "files", "umount"):
         assert cli.main(run_argv(stage, paths)) == 0, stage
     state = json.loads(paths["state"].read_text())
@@ -276,7 +290,11 @@ def test_the_state_matches_ignition_after_the_same_noop_stages(tmp_path: Path, o
     ours, ref = json.loads(paths["state"].read_text()), json.loads(theirs.read_text())
     assert ours["fetchedConfigs"] == ref["fetchedConfigs"]
     # 2.14 knows fewer keys than the newest upstream; ignite adds its stageTimings.
-    assert set(ref) <= set(ours) and set(ours) - set(ref) <= {"providerOutputFiles", "luksPersistVolumeKeyFiles", "stageTimings"}
+    assert set(ref) <= set(ours) and set(ours) - set(ref) <= {
+        "providerOutputFiles",
+        "luksPersistVolumeKeyFiles",
+        "stageTimings",
+    }
     assert os.stat(paths["state"]).st_mode & 0o777 == os.stat(theirs).st_mode & 0o777
 
 
@@ -358,11 +376,19 @@ def test_quick_run_parsing_equals_argparse(argv: list[str]) -> None:
     assert _normalized(quick) == _normalized(cli.build_parser().parse_args(argv))
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--help"], ["run"], ["run", "--stage"], ["run", "--stage", "disks", "--unknown", "x"],
-    ["run", "--stage", "disks", "--fetch-timeout", "soon"], ["translate", "x.ign"], ["run", "--stage", "disks", "extra"],
-    ["run", "--stag", "disks"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--help"],
+        ["run"],
+        ["run", "--stage"],
+        ["run", "--stage", "disks", "--unknown", "x"],
+        ["run", "--stage", "disks", "--fetch-timeout", "soon"],
+        ["translate", "x.ign"],
+        ["run", "--stage", "disks", "extra"],
+        ["run", "--stag", "disks"],
+    ],
+)
 def test_quick_run_parsing_leaves_the_unusual_to_argparse(argv: list[str]) -> None:
     assert cli._quick_args(argv) is None
 
@@ -394,7 +420,8 @@ def test_a_noop_files_stage_writes_the_result_without_logging_typing_or_dataclas
     paths = boot_dirs(tmp_path, NOOP)
     code, modules, stderr = modules_after(run_argv("files", paths))
     assert code == 0, stderr
-    assert not modules & {"logging", "dataclasses", "typing", "argparse", "requests", "jsonschema", "pyudev", "ignite.system.run"}
+    heavy = {"logging", "dataclasses", "typing", "argparse", "requests", "jsonschema", "pyudev", "ignite.system.run"}
+    assert not modules & heavy
     assert {m for m in modules if m.split(".")[0] == "ignite"} == STARTUP_MODULES
     assert "ignite: files: write result file /etc/.ignition-result.json" in stderr
     result = json.loads((paths["root"] / "etc/.ignition-result.json").read_text())
@@ -457,7 +484,8 @@ def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_
     ign.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/a"}]}}))
     code, modules, stderr = modules_after(["validate", str(ign)])
     assert code == 0, stderr
-    assert not modules & {"yaml", "_yaml", "ignite.config.butane"}, sorted(modules & {"yaml", "_yaml", "ignite.config.butane"})
+    butane = {"yaml", "_yaml", "ignite.config.butane"}
+    assert not modules & butane, sorted(modules & butane)
     bad = tmp_path / "bad.ign"
     bad.write_text('{"ignition": {"version": "3.4.0"},}')
     code, modules, _ = modules_after(["validate", str(bad)])
@@ -466,6 +494,8 @@ def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_
     bu.write_text("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/a\n")
     import yaml  # found through site here; the probe runs without site, as in the initramfs
 
-    code, modules, stderr = modules_after(["validate", str(bu)], env={"PYTHONPATH": str(Path(yaml.__file__).parents[1])})
+    code, modules, stderr = modules_after(
+        ["validate", str(bu)], env={"PYTHONPATH": str(Path(yaml.__file__).parents[1])}
+    )
     assert code == 0, stderr
     assert {"yaml", "ignite.config.butane.translate"} <= modules

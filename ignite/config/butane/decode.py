@@ -141,7 +141,7 @@ class Decoder:
         text = self.variant_structs.get(struct)
         if text is None:
             text = self.structs[struct]
-        return [tuple(f.split(":", 1)) for f in text.split()]  # type: ignore[misc]
+        return [(name, typ) for name, typ in (f.split(":", 1) for f in text.split())]  # each is "name:type"
 
     def type_name(self, typ: str) -> str:
         if typ.startswith("[]"):
@@ -161,8 +161,8 @@ class Decoder:
         """A named scalar type (Device, Group, ...) is its Go kind."""
         base = typ.lstrip("*")
         named = self.structs.get(base)
-        if named in _SCALAR_KINDS or (named or "").startswith("[]"):
-            return named  # type: ignore[return-value]
+        if named is not None and (named in _SCALAR_KINDS or named.startswith("[]")):
+            return named
         return base
 
     def decode(self, node: Any, typ: str, path: Path) -> Any:
@@ -238,7 +238,11 @@ class Decoder:
             self._error(node, f"cannot unmarshal {tag}{value} into {self.type_name(typ)}", path)
             return None
         # go-yaml drops a null item of a struct or string list (it cannot set the zero value)
-        items = [item for item in node.value if not (item.__class__.__name__ == "ScalarNode" and resolve(item)[0] == "!!null")]
+        items = [
+            item
+            for item in node.value
+            if not (item.__class__.__name__ == "ScalarNode" and resolve(item)[0] == "!!null")
+        ]
         return [self.decode(item, typ[2:], path + (i,)) for i, item in enumerate(items)]
 
     def _struct(self, node: Any, struct: str, path: Path) -> Any:

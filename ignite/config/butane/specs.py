@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-
 class Spec:
     """One Butane spec (a plain class: a dataclass costs more to import than this table)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from ignite.config.butane.desugar import (
@@ -13,9 +14,9 @@ from ignite.config.butane.desugar import (
     ERR_TREE_NOT_DIR,
     Diag,
     LocalError,
-    within_files_dir,
     data_url,
     order,
+    within_files_dir,
 )
 
 RESERVED_GUID = "8DA63339-0007-60C0-C436-083AC8230908"
@@ -36,6 +37,10 @@ def _partition_key(p: dict[str, Any]) -> Any:
     return ("n", p["number"]) if p.get("number") else ("l", p.get("label"))
 
 
+def _field_key(field: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda entry: entry.get(field)
+
+
 def merge(parent: Any, child: Any, owner: str = "") -> Any:
     """Ignition's merge for the shapes sugar renders: objects field by field, keyed lists
     entry by entry (parent's order, then the child's new entries), other lists appended,
@@ -46,13 +51,13 @@ def merge(parent: Any, child: Any, owner: str = "") -> Any:
             out[key] = merge(parent[key], value, key) if key in parent else value
         return order(out)
     if isinstance(parent, list) and isinstance(child, list):
-        keyfn = None
+        keyfn: Callable[[dict[str, Any]], Any] | None = None
         if owner == "partitions":
             keyfn = _partition_key
         else:
             field = next((k for (o, f), k in _KEYS.items() if f == owner), None)
             if field is not None:
-                keyfn = lambda e, field=field: e.get(field)
+                keyfn = _field_key(field)
         if keyfn is None or not all(isinstance(e, dict) for e in parent + child):
             return parent + child
         by_key = {keyfn(e): e for e in child}
@@ -87,7 +92,8 @@ def mount_units(storage: dict[str, Any]) -> list[dict[str, Any]]:
         if device.startswith(("/dev/mapper/", "/dev/disk/by-id/dm-name-")):
             for luks in storage.get("luks") or []:
                 name = luks.get("name", "")
-                if device in (f"/dev/mapper/{name}", f"/dev/disk/by-id/dm-name-{name}") and (luks.get("clevis") or {}).get("tang"):
+                tang = (luks.get("clevis") or {}).get("tang")
+                if device in (f"/dev/mapper/{name}", f"/dev/disk/by-id/dm-name-{name}") and tang:
                     remote = True
                     break
         options = list(fs.get("mount_options") or [])

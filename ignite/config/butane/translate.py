@@ -79,7 +79,7 @@ def _header(root: Any) -> tuple[str | None, str | None, list[Entry]]:
         return None, None, [Entry(ERROR, str(e), (), e.line, e.column)]
     if dec.problems:
         return None, None, [Entry(ERROR, m, path, line, col)
-                            for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
+                            for (line, col, m), path in zip(dec.problems, dec.problem_paths, strict=True)]
     common = common or {}
     return common.get("variant"), common.get("version"), []
 
@@ -119,7 +119,10 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
     except decode.AliasBombError as e:
         return Result(None, [Entry(ERROR, str(e), (), e.line, e.column)], f"yaml: {e}")
     if dec.problems:
-        entries = [Entry(ERROR, m, path, line, col) for (line, col, m), path in zip(dec.problems, dec.problem_paths)]
+        entries = [
+            Entry(ERROR, m, path, line, col)
+            for (line, col, m), path in zip(dec.problems, dec.problem_paths, strict=True)
+        ]
         return Result(None, entries, str(decode.UnmarshalError(dec.problems)))
 
     def locate(kind: str, message: str, path: tuple[Any, ...], key: bool = False) -> Entry:
@@ -260,7 +263,11 @@ def _validate_fcos(cfg: dict[str, Any], spec: specs.Spec, tr: desugar.Translator
     if level >= 6:
         mirror_set = set(mirror)
         for i, disk in enumerate(storage.get("disks") or []):
-            if disk.get("device", "") != ROOT_DISK and disk.get("wipe_table") is not True and disk.get("device", "") not in mirror_set:
+            if (
+                disk.get("device", "") != ROOT_DISK
+                and disk.get("wipe_table") is not True
+                and disk.get("device", "") not in mirror_set
+            ):
                 for p, part in enumerate(disk.get("partitions") or []):
                     if not part.get("number") and part.get("label") is not None:
                         tr.warning("partitions cannot be reused by label; number must be specified except on boot disk "
@@ -295,8 +302,10 @@ def _validate_boot_device(bd: dict[str, Any], level: int, tr: desugar.Translator
                 if not device:
                     tr.error("device is required for layouts: s390x-eckd, s390x-zfcp", where + ("layout",))
                 elif not re.search(pattern, device):
-                    tr.error("device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout",
-                             where + ("layout",))
+                    tr.error(
+                        "device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout",
+                        where + ("layout",),
+                    )
             elif layout not in ("aarch64", "ppc64le", "x86_64", "s390x-virt"):
                 tr.error("layout must be one of: aarch64, ppc64le, s390x-eckd, s390x-virt, s390x-zfcp, x86_64",
                          where + ("layout",))
@@ -346,7 +355,11 @@ def _fcos_render(cfg: dict[str, Any], spec: specs.Spec, out: dict[str, Any], tr:
                                    "by an auto-positioned partition", where + ("label",))
                 elif part["sizeMiB"] < 8192:
                     tr.warning("root should have 8GiB of space assigned", where + ("size_mib",))
-            if disk.get("wipeTable") is not True and label in _RESERVED_NUMBERS and part.get("number", 0) != _RESERVED_NUMBERS[label]:
+            if (
+                disk.get("wipeTable") is not True
+                and label in _RESERVED_NUMBERS
+                and part.get("number", 0) != _RESERVED_NUMBERS[label]
+            ):
                 tr.warning("incorrect partition number; a new partition will be created using reserved label",
                            where + ("label",))
     users = (cfg.get("grub") or {}).get("users") or []

@@ -33,7 +33,7 @@ def _loader_class() -> type:
 
     base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
-    class Loader(base):  # type: ignore[misc, valid-type]
+    class Loader(base):  # type: ignore[misc, valid-type]  # a base chosen at run time (libyaml's if built)
         yaml_implicit_resolvers: dict[str, Any] = {}
         DEFAULT_SCALAR_TAG = UNTAGGED
 
@@ -53,7 +53,9 @@ def _count_events(text: str, loader_class: type) -> None:
             count += 1
             if count > MAX_EVENTS:
                 line, column = event.start_mark.line + 1, event.start_mark.column + 1
-                raise YamlError(f"Butane config has more than {MAX_EVENTS} YAML nodes; ignite reads no more", line, column)
+                raise YamlError(
+                    f"Butane config has more than {MAX_EVENTS} YAML nodes; ignite reads no more", line, column
+                )
     except yaml.MarkedYAMLError:
         return  # compose() reports it with its position
     finally:
@@ -88,7 +90,10 @@ def compose(text: str) -> Any:
         if mark is None:
             raise YamlError(problem) from None
         if problem == "found undefined alias":  # libyaml's message does not name it
-            alias = re.match(r"\*([^\s,\[\]{}]+)", text.splitlines()[mark.line][mark.column:] if mark.line < len(text.splitlines()) else "")
+            alias = re.match(
+                r"\*([^\s,\[\]{}]+)",
+                text.splitlines()[mark.line][mark.column :] if mark.line < len(text.splitlines()) else "",
+            )
             if alias:
                 problem = f"unknown anchor '{alias.group(1)}' referenced"
         raise YamlError(problem, mark.line + 1, mark.column + 1) from None
