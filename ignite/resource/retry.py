@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ignite.errors import FetchError, redact_url
+from ignite.resource.limits import RETRY_AFTER_MAX
 
 log = logging.getLogger("ignite.fetch")
 T = TypeVar("T")
@@ -54,10 +55,10 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value)  # inf for absurdly many digits: the caller caps it
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when is None:
         return None
@@ -89,15 +90,19 @@ def with_retries(
             if max_attempts is not None and number >= max_attempts:
                 raise FetchError(error.url, error.kind, f"{error.detail} (gave up after {number} attempts)") from None
             delay = random.uniform(0, ceiling)
-            if failure.retry_after is not None:
-                delay = max(delay, failure.retry_after)
             left = deadline.remaining()
+            asked = ""
+            if failure.retry_after is not None:
+                # Never past the deadline; without one, not past RETRY_AFTER_MAX either.
+                delay = max(delay, min(failure.retry_after, RETRY_AFTER_MAX if left is None else left))
+                if failure.retry_after > delay:
+                    asked = f"; the server asked to retry after {failure.retry_after:g} s"
             if left is not None and delay >= left:
                 raise FetchError(
                     error.url,
                     "timeout",
                     f"unable to fetch resource in time ({deadline.seconds:g} s, {number} attempts); last error: "
-                    f"{error.kind}: {error.detail}",
+                    f"{error.kind}: {error.detail}{asked}",
                 ) from None
             log.warning(
                 "fetch %s failed (attempt %d): %s: %s; retrying in %.2f s",

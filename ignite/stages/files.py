@@ -247,9 +247,9 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
 
 
 def _fetch_settings(config: Config):  # noqa: ANN202 - FetchSettings, imported lazily
-    from ignite.resource import FetchSettings
+    from ignite.resource.settings import file_settings
 
-    return FetchSettings.from_config(config)
+    return file_settings(config)
 
 
 def _legacy_filesystems(config: Config) -> list[tuple[str, Any]]:
