@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import os
 import platform as host
 import xml.etree.ElementTree as ET
-import zlib
 from pathlib import Path
 
-from ignite.errors import CommandError, ProviderError, ToolMissingError
+from ignite.errors import CommandError, FetchError, ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 
 DMI_ENV = "IGNITE_DMI_DIR"
@@ -49,12 +47,21 @@ def decode(data: str, encoding: str) -> bytes:
         if encoding in ("b64", "base64"):
             return base64.b64decode(data)
         if encoding in ("gz", "gzip"):
-            return gzip.decompress(data.encode("latin-1"))
+            return _gunzip(data.encode("latin-1"))
         if encoding in ("gz+base64", "gzip+base64", "gz+b64", "gzip+b64"):
-            return gzip.decompress(base64.b64decode(data))
-    except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as exc:
+            return _gunzip(base64.b64decode(data))
+    except (binascii.Error, ValueError) as exc:
         raise ProviderError("vmware", f"cannot decode the config with encoding {encoding!r}: {exc}") from None
+    except FetchError as exc:
+        raise ProviderError("vmware", f"cannot decode the config with encoding {encoding!r}: {exc.detail}") from None
     raise ProviderError("vmware", f"unsupported guestinfo encoding {encoding!r}")
+
+
+def _gunzip(data: bytes) -> bytes:
+    from ignite.resource.decompress import gunzip_bytes
+    from ignite.resource.limits import MAX_BUFFERED_BYTES
+
+    return gunzip_bytes(data, MAX_BUFFERED_BYTES, "guestinfo")
 
 
 def _guestinfo(key: str) -> str:

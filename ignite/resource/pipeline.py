@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import urlsplit
 
 from ignite.errors import FetchError, redact_url
 from ignite.resource.decompress import decompress
+from ignite.resource.limits import FREE_SPACE_RESERVE
 from ignite.resource.verify import Verifier
 
 if TYPE_CHECKING:
@@ -43,7 +46,11 @@ def needs_network(url: str | None) -> bool:
     return url is not None and scheme_of(url) not in NETWORK_FREE
 
 
-def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_hash_case: bool = False) -> None:
+def fetch(
+    resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_hash_case: bool = False, limit: int | None = None
+) -> None:
+    """`limit`: the most bytes (after decompression) `dest` may receive. A `dest` with a
+    file descriptor also stops the fetch before its filesystem is nearly full."""
     url = resource.source
     if url is None:
         raise FetchError("", "scheme", "source is required")
@@ -54,18 +61,21 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         raise FetchError(url, "scheme", f"unsupported source scheme {scheme!r}")
     if settings.offline and scheme not in NETWORK_FREE:
         raise FetchError(url, "neednet", "resource requires networking")
+    if scheme in _AUTHORITY_SCHEMES:
+        _check_authority(url)
     if resource.compression and scheme in ("s3", "arn"):
         raise FetchError(url, "scheme", "compression is not supported with that scheme")
-    shown = display_url(url)
     verifier = None
     if resource.verification.hash is not None:
-        verifier = Verifier(resource.verification.hash, shown, exact_case=exact_hash_case)
+        verifier = Verifier(resource.verification.hash, url, exact_case=exact_hash_case)
     chunks = _reader(scheme)(url, resource, settings)
     if scheme in PREFETCHED:
         from ignite.resource.prefetch import prefetched
 
         chunks = prefetched(chunks)
-    for chunk in decompress(chunks, resource.compression, shown):
+    budget = _Budget(url, dest, limit)
+    for chunk in decompress(chunks, resource.compression, url):
+        budget.take(len(chunk))
         if verifier is not None:
             verifier.update(chunk)
         dest.write(chunk)
@@ -75,9 +85,45 @@ def fetch(resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_
         log.info("fetched %s", redact_url(url))
 
 
-def display_url(url: str) -> str:
-    """A data URL can be megabytes long: errors and logs show its start only."""
-    return url if len(url) <= 80 or not url[:5].lower() == "data:" else url[:72] + "..."
+_AUTHORITY_SCHEMES = frozenset({"http", "https", "tftp", "s3", "gs"})
+
+
+def _check_authority(url: str) -> None:
+    """A host or port no URL parser accepts (port > 65535, a stray `]`) can never be
+    fetched: fail at once, naming it, rather than retry or crash in a reader."""
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError when out of range
+    except ValueError as exc:
+        raise FetchError(url, "scheme", f"invalid URL: {exc}") from None
+
+
+class _Budget:
+    """What `dest` may still receive: a size limit, and the free space of its filesystem."""
+
+    def __init__(self, url: str, dest: BinaryIO, limit: int | None):
+        self.url = url
+        self.limit = limit
+        self.received = 0
+        try:
+            self.fd: int | None = dest.fileno()
+        except (AttributeError, OSError, ValueError):  # BytesIO and other in-memory sinks
+            self.fd = None
+
+    def take(self, size: int) -> None:
+        self.received += size
+        if self.limit is not None and self.received > self.limit:
+            raise FetchError(
+                self.url, "size",
+                f"more than {self.limit >> 20} MiB, the limit for what is held in memory (configs, CAs, key files)",
+            )
+        if self.fd is not None:
+            st = os.fstatvfs(self.fd)
+            if st.f_bavail * st.f_frsize - size < FREE_SPACE_RESERVE:
+                raise FetchError(
+                    self.url, "size",
+                    f"stopped after {self.received >> 20} MiB: the target filesystem would have less than "
+                    f"{FREE_SPACE_RESERVE >> 20} MiB free",
+                )
 
 
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
