@@ -249,10 +249,9 @@ def _quick_run_args(argv: list[str]) -> _RunArgs | None:
 
 
 def _setup_logging(verbose: bool, debug: bool) -> None:
-    import logging
+    from ignite import log
 
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="ignite: %(message)s")
+    log.setup(verbose, debug)  # one set-up for every command (it also quiets urllib3's URL lines)
 
 
 # --- input ---------------------------------------------------------------------------

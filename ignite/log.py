@@ -29,6 +29,9 @@ def setup(verbose: bool, debug: bool) -> None:
 
 def _configure(logging: object) -> None:
     logging.basicConfig(stream=sys.stderr, level=_level, format=FORMAT)  # type: ignore[attr-defined]
+    # urllib3's debug lines show each request's path with its query, where presigned URLs
+    # (S3, GCS, Azure SAS) carry their signature: ignite logs its own, redacted, lines.
+    logging.getLogger("urllib3").setLevel(max(_level, INFO))  # type: ignore[attr-defined]
 
 
 class _ConfigureOnImport:

@@ -21,7 +21,8 @@ URL_PASSWORD = "p@ss-URL-S3CR3T"
 DATA_SECRET = "DATA-CONTENTS-S3CR3T"
 PASSWORD_HASH = "$6$rounds=4096$HASH-S3CR3T$abcdefghijklmnop"
 HEADER_SECRET = "Bearer HEADER-S3CR3T"
-SECRETS = ("S3CR3T", URL_PASSWORD, quote(URL_PASSWORD), DATA_SECRET, PASSWORD_HASH, HEADER_SECRET)
+SIGNATURE = "SIGNATURE-S3CR3T"  # a presigned URL's query
+SECRETS = ("S3CR3T", URL_PASSWORD, quote(URL_PASSWORD), DATA_SECRET, PASSWORD_HASH, HEADER_SECRET, SIGNATURE)
 # Files that legitimately hold a secret once written: the accounts ignite manages.
 ACCOUNT_FILES = {"shadow", "shadow-", "gshadow", "gshadow-", "passwd", "passwd-", "group", "group-"}
 
@@ -52,7 +53,7 @@ def configs(server: Server) -> dict[str, dict]:
                                            "httpHeaders": [{"name": "Authorization", "value": HEADER_SECRET}]},
         }]}, passwd=user()),
         "file fetch fails (404)": base(storage={"files": [{
-            "path": "/etc/f", "contents": {"source": creds(server, "/missing"),
+            "path": "/etc/f", "contents": {"source": creds(server, f"/missing?X-Amz-Signature={SIGNATURE}&versionId=1"),
                                            "httpHeaders": [{"name": "X-Token", "value": HEADER_SECRET}]},
         }]}),
         "file hash mismatch": base(storage={"files": [
