@@ -13,8 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3 import connection, connectionpool
 
 from ignite import __version__
 from ignite.errors import FetchError, redact_url
@@ -163,13 +162,10 @@ class Client:
                 timeout=timeout, proxies={scheme: proxy} if proxy else {},
             )
         except requests.RequestException as exc:
-            if watchdog.fired == "total":
-                raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)") from None
-            if watchdog.fired == "headers":
-                error = FetchError(
-                    url, "timeout", f"timed out waiting for the response headers ({settings.http_response_headers:g} s)"
-                )
-                raise Retryable(error) from None
+            if watchdog.fired is not None:
+                # The deadline (retries then end, naming this) or the header timeout passed.
+                limit = f" ({settings.http_response_headers:g} s)" if watchdog.fired == "headers" else ""
+                raise Retryable(FetchError(url, "timeout", f"timed out waiting for the response headers{limit}")) from None
             raise _permanent(url, exc) or Retryable(classify(url, exc)) from None
         finally:
             _current.phase = None
@@ -284,23 +280,24 @@ class _PhaseMixin:
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPConnection(_PhaseMixin, HTTPConnection):
+# urllib3's names: they appear in its error messages ("HTTPConnection(host=...): ...").
+class HTTPConnection(_PhaseMixin, connection.HTTPConnection):
     pass
 
 
-class _WatchedHTTPSConnection(_PhaseMixin, HTTPSConnection):
+class HTTPSConnection(_PhaseMixin, connection.HTTPSConnection):
     pass
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+class _HTTPPool(connectionpool.HTTPConnectionPool):
+    ConnectionCls = HTTPConnection
 
 
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+class _HTTPSPool(connectionpool.HTTPSConnectionPool):
+    ConnectionCls = HTTPSConnection
 
 
-_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 _current = threading.local()  # the phase of the request this thread is sending
 
 

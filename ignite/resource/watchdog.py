@@ -2,11 +2,14 @@
 
 A socket timeout bounds one recv only: a server that trickles a byte every few seconds
 never trips it, so the header timeout and the fetch deadline would be checked only
-between reads. The watchdog is a timer that, when the deadline of the current phase
-passes, shuts the watched socket down: the blocked recv returns at once, the reader
-fails, and `fired` tells it which deadline ended the wait."""
+between reads. A watchdog shuts the watched socket down when the deadline of the current
+phase passes: the blocked recv returns at once, the reader fails, and `fired` tells it
+which deadline ended the wait. One clock thread serves every watchdog of the process
+(a thread per request would cost more than a small fetch)."""
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import socket
 import threading
@@ -17,8 +20,8 @@ class Watchdog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self._timer: threading.Timer | None = None
-        self.fired: str | None = None  # the reason given to `arm`, once the deadline passed
+        self._armed: tuple[int, str] | None = None  # (ticket, reason) of the pending deadline
+        self.fired: str | None = None  # the reason given to `arm`, once its deadline passed
 
     def watch(self, sock: socket.socket | None) -> None:
         """The socket the next waits are on (the connection's, once it is open)."""
@@ -28,35 +31,59 @@ class Watchdog:
                 _shut(sock)
 
     def arm(self, at: float | None, reason: str) -> None:
-        """Shut the watched socket down at monotonic time `at` (None: never)."""
+        """Shut the watched socket down at monotonic time `at` (None: never); replaces
+        the deadline armed before."""
         with self._lock:
-            self._cancel()
             self.fired = None
-            if at is None:
-                return
-            timer = threading.Timer(max(0.0, at - time.monotonic()), self._fire, args=(reason,))
-            timer.daemon = True
-            self._timer = timer
-            timer.start()
+            self._armed = None
+            if at is not None:
+                ticket = _CLOCK.schedule(at, self)
+                self._armed = (ticket, reason)
 
     def disarm(self) -> None:
         with self._lock:
-            self._cancel()
+            self._armed = None
             self._sock = None
 
-    def _cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _fire(self, reason: str) -> None:
+    def _fire(self, ticket: int) -> None:
         with self._lock:
-            if self._timer is None or threading.current_thread() is not self._timer:
+            if self._armed is None or self._armed[0] != ticket:
                 return  # re-armed or disarmed meanwhile
-            self._timer = None
-            self.fired = reason
+            self.fired = self._armed[1]
+            self._armed = None
             if self._sock is not None:
                 _shut(self._sock)
+
+
+class _Clock:
+    """A heap of (time, ticket, watchdog) and the daemon thread that fires them."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Watchdog]] = []
+        self._tickets = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, at: float, watchdog: Watchdog) -> int:
+        with self._cond:
+            ticket = next(self._tickets)
+            heapq.heappush(self._heap, (at, ticket, watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ignite-fetch-clock", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+            return ticket
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
+                _, ticket, watchdog = heapq.heappop(self._heap)
+            watchdog._fire(ticket)  # outside the clock's lock: it takes the watchdog's
+
+
+_CLOCK = _Clock()
 
 
 def _shut(sock: socket.socket) -> None:
