@@ -11,8 +11,10 @@ from __future__ import annotations
 MAX_BUFFERED_BYTES = 128 << 20
 
 # A file's contents are streamed to the target filesystem; the download stops when fewer
-# than this many bytes would be left free there (and before ENOSPC hurts everything else).
+# than this many bytes would be left free there (and before ENOSPC hurts everything else),
+# or this fraction of the filesystem if that is less (a small partition still takes files).
 FREE_SPACE_RESERVE = 32 << 20
+FREE_SPACE_RESERVE_FRACTION = 0.05
 
 # httpTotal for files' contents when the config sets none (upstream waits forever): the
 # deadline of each file's fetch, retries included. A config's own httpTotal wins.

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ignite.errors import FetchError, redact_url
 from ignite.resource.decompress import decompress
-from ignite.resource.limits import FREE_SPACE_RESERVE
+from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION
 from ignite.resource.verify import Verifier
 
 if TYPE_CHECKING:
@@ -118,12 +118,18 @@ class _Budget:
             )
         if self.fd is not None:
             st = os.fstatvfs(self.fd)
-            if st.f_bavail * st.f_frsize - size < FREE_SPACE_RESERVE:
+            reserve = free_space_reserve(st.f_blocks * st.f_frsize)
+            if st.f_bavail * st.f_frsize - size < reserve:
                 raise FetchError(
                     self.url, "size",
                     f"stopped after {self.received >> 20} MiB: the target filesystem would have less than "
-                    f"{FREE_SPACE_RESERVE >> 20} MiB free",
+                    f"{reserve / (1 << 20):.1f} MiB free",
                 )
+
+
+def free_space_reserve(filesystem_size: int) -> int:
+    """What a download must leave free on a filesystem of that size."""
+    return min(FREE_SPACE_RESERVE, int(filesystem_size * FREE_SPACE_RESERVE_FRACTION))
 
 
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
