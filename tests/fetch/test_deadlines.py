@@ -120,3 +120,37 @@ def test_the_files_stage_uses_the_default_deadline(raw_server, tmp_path: Path, m
     assert time.monotonic() - started < GUARD
     assert "unable to fetch resource in time (3 s)" in str(err.value)
     assert not (tmp_path / "root" / "slow").exists()
+
+
+class _SlowFile:
+    """What the TFTP server reads: one block every `every` seconds, never at a packet
+    timeout's length, so only a deadline checked at every packet can end the transfer."""
+
+    def __init__(self, size: int, every: float):
+        self.left, self.every = size, every
+
+    def read(self, n: int) -> bytes:
+        time.sleep(self.every)
+        chunk = b"t" * min(n, self.left)
+        self.left -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        pass
+
+
+def test_http_total_holds_for_a_trickling_tftp_server(tmp_path: Path) -> None:
+    tftpy = pytest.importorskip("tftpy")
+    server = tftpy.TftpServer(str(tmp_path), dyn_file_func=lambda name, **kw: _SlowFile(512 * 400, 0.4))
+    thread = threading.Thread(target=server.listen, kwargs={"listenip": "127.0.0.1", "listenport": 0, "timeout": 0.2}, daemon=True)
+    thread.start()
+    try:
+        assert server.is_running.wait(5)
+        started = time.monotonic()
+        with pytest.raises(FetchError) as err:
+            fetch_bytes(Resource(source=f"tftp://127.0.0.1:{server.listenport}/slow"), FetchSettings(http_total=3.0))
+        assert time.monotonic() - started < GUARD  # 400 blocks at 0.4 s: 160 s without the check
+        assert err.value.kind == "timeout" and "unable to fetch resource in time (3 s)" in str(err.value)
+    finally:
+        server.stop(now=True)
+        thread.join(5)

@@ -154,3 +154,16 @@ def test_a_small_filesystem_still_takes_small_files(loopdevs, tmp_path: Path) ->
     run_stage(StageContext(stage="files", root=mnt, platform="metal", config_cache=cache, state_file=tmp_path / "state",
                            neednet_file=tmp_path / "neednet", cmdline_file=tmp_path / "cmdline"))
     assert (mnt / "small").read_text() == "hello"
+
+
+def test_a_tftp_transfer_is_bounded(tftp_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool (memory, then /tmp: RAM in an initramfs) stops at the cap (lowered here)."""
+    from ignite.config.model import Resource
+    from ignite.errors import FetchError
+    from ignite.resource import FetchSettings, fetch_bytes
+
+    monkeypatch.setattr("ignite.resource.tftp.MAX_BUFFERED_BYTES", 256 << 10, raising=False)
+    (tftp_server.root / "big").write_bytes(b"b" * (1 << 20))
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(Resource(source=f"tftp://127.0.0.1:{tftp_server.port}/big"), FetchSettings(http_total=30))
+    assert err.value.kind == "size" and "/big" in str(err.value)
