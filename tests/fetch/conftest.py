@@ -246,8 +246,9 @@ class RawServer:
     for what http.server cannot do (headers a byte at a time, an endless body). `serve`
     should stop when a send fails (the client gave up); `close()` ends every connection."""
 
-    def __init__(self, serve: Callable[[socket.socket, threading.Event], None]):
+    def __init__(self, serve: Callable[[socket.socket, threading.Event], None], read_first: bool = True):
         self.serve = serve
+        self.read_first = read_first  # False: `serve` reads the request (after a TLS handshake)
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(16)
@@ -271,7 +272,8 @@ class RawServer:
 
     def _run(self, conn: socket.socket) -> None:
         try:
-            read_request(conn)
+            if self.read_first:
+                read_request(conn)
             self.serve(conn, self.stopped)
         except OSError:
             pass  # the client went away: what these servers wait for
@@ -312,12 +314,12 @@ def trickle(conn: socket.socket, data: bytes, every: float, stopped: threading.E
 
 
 @pytest.fixture
-def raw_server() -> Iterator[Callable[[Callable[[socket.socket, threading.Event], None]], RawServer]]:
-    """raw_server(serve) starts a RawServer; every one started is closed after the test."""
+def raw_server() -> Iterator[Callable[..., RawServer]]:
+    """raw_server(serve, read_first=True) starts a RawServer; all are closed after the test."""
     servers: list[RawServer] = []
 
-    def start(serve: Callable[[socket.socket, threading.Event], None]) -> RawServer:
-        server = RawServer(serve)
+    def start(serve: Callable[[socket.socket, threading.Event], None], read_first: bool = True) -> RawServer:
+        server = RawServer(serve, read_first)
         servers.append(server)
         return server
 

@@ -18,7 +18,7 @@ from ignite.resource.http import Client
 from ignite.resource.retry import Deadline
 from ignite.stages import StageContext, run_stage
 
-from .conftest import trickle
+from .conftest import read_request, trickle
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-Padding: " + b"p" * 100 + b"\r\n\r\n"
 GUARD = 20.0  # seconds; a trickled response here would take 100 s to 1000 s
@@ -154,3 +154,28 @@ def test_http_total_holds_for_a_trickling_tftp_server(tmp_path: Path) -> None:
     finally:
         server.stop(now=True)
         thread.join(5)
+
+
+def test_http_total_holds_over_tls(raw_server, ca) -> None:
+    """The watchdog shuts a TLS connection down as well (through the socket, not the TLS object)."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+
+    def tls_trickle(conn: socket.socket, stopped: threading.Event) -> None:
+        with context.wrap_socket(conn, server_side=True) as tls:
+            read_request(tls)
+            tls.sendall(HEAD)
+            for _ in range(1000):
+                if stopped.wait(1.0):
+                    return
+                tls.sendall(b"b")
+
+    server = raw_server(tls_trickle, read_first=False)
+    url = server.url("/c").replace("http://", "https://")
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(Resource(source=url), FetchSettings(http_total=3.0, certificate_authorities=(ca.cert_pem.bytes(),)))
+    assert time.monotonic() - started < GUARD
+    assert err.value.kind == "timeout" and "unable to fetch resource in time (3 s)" in str(err.value)
