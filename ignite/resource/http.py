@@ -235,7 +235,7 @@ def check_request(url: str, headers: Mapping[str, str], *, redirected_from: str 
         raise FetchError(origin, "scheme", f"{where}the URL has no host")
     for name, value in headers.items():
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        if any(c in name for c in _BAD_HEADER_CHARS) or not name.strip() or ":" in name:
+        if any(c in name for c in _BAD_HEADER_CHARS) or not name.strip() or ":" in name or not name.isascii():
             raise FetchError(origin, "http", f"invalid HTTP header name {name!r}")
         if any(c in text for c in _BAD_HEADER_CHARS):
             raise FetchError(origin, "http", f"HTTP header {name!r}: its value holds a line break or NUL (not allowed)")
@@ -256,7 +256,8 @@ def _permanent(url: str, exc: requests.RequestException) -> FetchError | None:
         return FetchError(url, "http", "invalid HTTP header (a name or value HTTP does not allow)")
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                         requests.exceptions.MissingSchema)):
-        return FetchError(url, "scheme", f"invalid URL: {_reason(exc)}")
+        # Not requests' text: it quotes the URL, credentials included.
+        return FetchError(url, "scheme", f"invalid URL (requests: {type(exc).__name__})")
     return None
 
 

@@ -106,3 +106,13 @@ def test_retry_after_without_a_deadline_is_capped(header: str) -> None:
 def test_retry_after_dates_far_away_do_not_crash() -> None:
     assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT") is not None
     assert parse_retry_after("Fri, 31 Dec 99999 23:59:59 GMT") is None
+
+
+def test_a_url_requests_cannot_parse_fails_at_once_without_its_credentials() -> None:
+    error = fails_at_once(Resource(source="http://user:pw-S3CR3T@a host/c"))
+    assert error.kind == "scheme" and "S3CR3T" not in str(error)
+
+
+def test_a_non_ascii_header_name_fails_at_once(http_server: Server) -> None:
+    error = fails_at_once(Resource(source=http_server.url("/c"), http_headers=(HTTPHeader("Zoë", "v"),)))
+    assert "invalid HTTP header name" in str(error) and http_server.hits("/c") == 0
