@@ -165,7 +165,8 @@ class Client:
             if watchdog.fired is not None:
                 # The deadline (retries then end, naming this) or the header timeout passed.
                 limit = f" ({settings.http_response_headers:g} s)" if watchdog.fired == "headers" else ""
-                raise Retryable(FetchError(url, "timeout", f"timed out waiting for the response headers{limit}")) from None
+                error = FetchError(url, "timeout", f"timed out waiting for the response headers{limit}")
+                raise Retryable(error, cut_short=watchdog.fired == "total") from None
             raise _permanent(url, exc) or Retryable(classify(url, exc)) from None
         finally:
             _current.phase = None

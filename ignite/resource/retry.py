@@ -41,12 +41,15 @@ class Deadline:
 
 class Retryable(Exception):
     """Raised by an attempt that may succeed if tried again; wraps the FetchError to
-    report if the deadline ends the retries, and an optional server-requested delay."""
+    report if the deadline ends the retries, and an optional server-requested delay.
+    `cut_short`: the deadline itself ended the attempt; the cause worth reporting is then
+    the previous attempt's, if there was one."""
 
-    def __init__(self, error: FetchError, retry_after: float | None = None):
+    def __init__(self, error: FetchError, retry_after: float | None = None, *, cut_short: bool = False):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.cut_short = cut_short
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -79,6 +82,7 @@ def with_retries(
     backoff (or the server's Retry-After, if longer) and tries again."""
     ceiling = initial
     number = 0
+    previous: FetchError | None = None
     while True:
         number += 1
         if number > 1 and deadline.expired():
@@ -86,7 +90,8 @@ def with_retries(
         try:
             return attempt(deadline)
         except Retryable as failure:
-            error = failure.error
+            error = previous if failure.cut_short and previous is not None else failure.error
+            previous = error
             if max_attempts is not None and number >= max_attempts:
                 raise FetchError(error.url, error.kind, f"{error.detail} (gave up after {number} attempts)") from None
             delay = random.uniform(0, ceiling)

@@ -128,6 +128,7 @@ class _SlowFile:
 
     def __init__(self, size: int, every: float):
         self.left, self.every = size, every
+        self.closed = False
 
     def read(self, n: int) -> bytes:
         time.sleep(self.every)
@@ -136,7 +137,7 @@ class _SlowFile:
         return chunk
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
 def test_http_total_holds_for_a_trickling_tftp_server(tmp_path: Path) -> None:
