@@ -4,6 +4,7 @@ timeout, httpTotal or --fetch-timeout. The time bounds are hang guards, far abov
 deadlines (the machine is shared); the old behaviour took minutes."""
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -122,27 +123,21 @@ def test_the_files_stage_uses_the_default_deadline(raw_server, tmp_path: Path, m
     assert not (tmp_path / "root" / "slow").exists()
 
 
-class _SlowFile:
-    """What the TFTP server reads: one block every `every` seconds, never at a packet
-    timeout's length, so only a deadline checked at every packet can end the transfer."""
+class _SlowFile(io.FileIO):
+    """What the TFTP server reads: one block every 0.4 s, never a packet timeout's length,
+    so only a deadline checked at every packet can end the transfer."""
 
-    def __init__(self, size: int, every: float):
-        self.left, self.every = size, every
-        self.closed = False
-
-    def read(self, n: int) -> bytes:
-        time.sleep(self.every)
-        chunk = b"t" * min(n, self.left)
-        self.left -= len(chunk)
-        return chunk
-
-    def close(self) -> None:
-        self.closed = True
+    def read(self, size: int = -1) -> bytes:
+        time.sleep(0.4)
+        return super().read(size)
 
 
 def test_http_total_holds_for_a_trickling_tftp_server(tmp_path: Path) -> None:
     tftpy = pytest.importorskip("tftpy")
-    server = tftpy.TftpServer(str(tmp_path), dyn_file_func=lambda name, **kw: _SlowFile(512 * 400, 0.4))
+    data = tmp_path / "blocks"  # outside the served root: only then does tftpy ask dyn_file_func
+    data.write_bytes(b"t" * 512 * 400)
+    (tmp_path / "root").mkdir()
+    server = tftpy.TftpServer(str(tmp_path / "root"), dyn_file_func=lambda name, **kw: _SlowFile(data, "rb"))
     thread = threading.Thread(target=server.listen, kwargs={"listenip": "127.0.0.1", "listenport": 0, "timeout": 0.2}, daemon=True)
     thread.start()
     try:
