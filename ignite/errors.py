@@ -45,7 +45,7 @@ class ConfigError(IgniteError):
 
 class FetchError(IgniteError):
     """A resource could not be fetched. `kind` classifies the failure:
-    dns, connect, tls, http, timeout, hash, decompress, scheme, notfound, io."""
+    dns, connect, tls, http, timeout, hash, decompress, scheme, notfound, io, size."""
 
     def __init__(self, url: str, kind: str, detail: str):
         self.url = url
@@ -168,11 +168,40 @@ def summarize_stderr(stderr: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def redact_url(url: str) -> str:
-    """The URL without user:password, for logs."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return url
-    host = rest.split("@", 1)[1]
-    return f"{scheme}://***@{host}"
+# Query parameters whose values are credentials (presigned S3/GCS URLs, Azure SAS, API keys).
+_SECRET_QUERY_WORDS = ("sig", "token", "credential", "password", "passwd", "secret", "key", "auth")
+DATA_URL_SHOWN = 40  # characters of a data: URL's media type shown; its contents never are
 
+
+def redact_url(url: str) -> str:
+    """The URL as logs and errors may show it: no `user:password@` (the authority ends at its
+    LAST `@`, as the password may hold one), no credential-like query values, and a data:
+    URL without its contents (a file's contents or a whole config, password hashes included)."""
+    scheme, colon, rest = url.partition(":")
+    if colon and scheme.lower() == "data":
+        media, comma, body = rest.partition(",")
+        if not comma or len(media) > DATA_URL_SHOWN:
+            return f"data:... ({len(url)} characters)"
+        return f"data:{media},... ({len(body)} characters)"
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}://{authority}{_redact_query(tail)}"
+
+
+def _redact_query(tail: str) -> str:
+    path, question, query = tail.partition("?")
+    if not question:
+        return tail
+    query, hashmark, fragment = query.partition("#")
+    items = []
+    for item in query.split("&"):
+        name, eq, value = item.partition("=")
+        if eq and value and any(word in name.lower() for word in _SECRET_QUERY_WORDS):
+            item = f"{name}=***"
+        items.append(item)
+    return f"{path}?{'&'.join(items)}{hashmark}{fragment}"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import os
-import zlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -62,7 +60,7 @@ def http_get(
             if exc.kind == "notfound" and empty_on_404:
                 return None
             raise
-        body = b"".join(client.body(response, url, deadline))
+        body = client.read_all(response, url, deadline)
     return body or None
 
 
@@ -121,7 +119,10 @@ def decode_base64(data: bytes, platform: str) -> bytes:
 def gunzip_if_gzip(data: bytes, platform: str) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data
+    from ignite.resource.decompress import gunzip_bytes
+    from ignite.resource.limits import MAX_BUFFERED_BYTES
+
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ProviderError(platform, f"user data looks gzipped but is corrupt: {exc}") from None
+        return gunzip_bytes(data, MAX_BUFFERED_BYTES, f"{platform} user data")
+    except FetchError as exc:
+        raise ProviderError(platform, f"user data looks gzipped but cannot be inflated: {exc.detail}") from None

@@ -6,7 +6,6 @@ no provider: an error. delete_config() replaces the config after the first boot.
 from __future__ import annotations
 
 import binascii
-import gzip
 import os
 import platform as host
 import re
@@ -15,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import ProviderError, ToolMissingError
+from ignite.errors import FetchError, ProviderError, ToolMissingError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64
 
@@ -62,12 +61,21 @@ def decode(data: str, encoding: str) -> bytes:
         if encoding in ("b64", "base64"):
             return decode_base64(data.encode("latin-1"), "vmware")
         if encoding in ("gz", "gzip"):
-            return gzip.decompress(data.encode("latin-1"))
+            return _gunzip(data.encode("latin-1"))
         if encoding in ("gz+base64", "gzip+base64", "gz+b64", "gzip+b64"):
-            return gzip.decompress(decode_base64(data.encode("latin-1"), "vmware"))
+            return _gunzip(decode_base64(data.encode("latin-1"), "vmware"))
     except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as exc:
         raise ProviderError("vmware", f"cannot decode the config with encoding {encoding!r}: {exc}") from None
+    except FetchError as exc:
+        raise ProviderError("vmware", f"cannot decode the config with encoding {encoding!r}: {exc.detail}") from None
     raise ProviderError("vmware", f"unsupported guestinfo encoding {encoding!r}")
+
+
+def _gunzip(data: bytes) -> bytes:
+    from ignite.resource.decompress import gunzip_bytes
+    from ignite.resource.limits import MAX_BUFFERED_BYTES
+
+    return gunzip_bytes(data, MAX_BUFFERED_BYTES, "guestinfo")
 
 
 def _guestinfo(key: str) -> str:

@@ -60,7 +60,9 @@ class FetchSettings:
 def fetch(
     resource: Resource, dest: BinaryIO, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False
 ) -> None:
-    """`exact_hash_case`: compare the hash as referenced configs do (lowercase hex string)."""
+    """`exact_hash_case`: compare the hash as referenced configs do (lowercase hex string).
+    A `dest` with a file descriptor (a file's temp file) stops the fetch before its
+    filesystem is nearly full (limits.FREE_SPACE_RESERVE)."""
     # Not "resource.fetch": a submodule of that name would shadow this function.
     from ignite.resource.pipeline import fetch as _fetch
 
@@ -68,9 +70,13 @@ def fetch(
 
 
 def fetch_bytes(resource: Resource, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False) -> bytes:
-    """The whole resource in memory: for configs and CAs, which are small."""
+    """The whole resource in memory, for configs, CAs and key files: at most
+    limits.MAX_BUFFERED_BYTES (after decompression), else FetchError kind "size"."""
     import io
 
+    from ignite.resource.limits import MAX_BUFFERED_BYTES
+    from ignite.resource.pipeline import fetch as _fetch
+
     buf = io.BytesIO()
-    fetch(resource, buf, settings, exact_hash_case=exact_hash_case)
+    _fetch(resource, buf, settings, exact_hash_case=exact_hash_case, limit=MAX_BUFFERED_BYTES)
     return buf.getvalue()

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 
 from ignite.errors import ConfigError, FetchError
-from ignite.resource.pipeline import display_url
 
 # data:[type/subtype][;attr=value]*;base64,<padded standard base64>
 _SIMPLE_BASE64 = re.compile(
@@ -36,7 +35,7 @@ def decode_data_url(url: str) -> bytes:
     try:
         return exact(url)
     except ConfigError as exc:
-        raise FetchError(display_url(url), "data", f"invalid data URL: {exc.message}") from None
+        raise FetchError(url, "data", f"invalid data URL: {exc.message}") from None
 
 
 def stream(url: str, resource: object, settings: object) -> Iterator[bytes]:

@@ -47,3 +47,15 @@ def _gunzip(chunks: Iterable[bytes], url: str) -> Iterator[bytes]:
             raise FetchError(url, "decompress", "gzip: unexpected end of data (truncated)")
     except zlib.error as exc:
         raise FetchError(url, "decompress", f"gzip: corrupt data: {exc}") from None
+
+
+def gunzip_bytes(data: bytes, limit: int, url: str) -> bytes:
+    """gzip data inflated in memory, refused (FetchError kind "size") as soon as it
+    inflates past `limit`: a gzip bomb never gets buffered."""
+    out, size = [], 0
+    for chunk in _gunzip([data], url):
+        size += len(chunk)
+        if size > limit:
+            raise FetchError(url, "size", f"inflates to more than {limit >> 20} MiB, the limit for what is held in memory")
+        out.append(chunk)
+    return b"".join(out)

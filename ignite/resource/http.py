@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -12,13 +13,16 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import connection, connectionpool
 
 from ignite import __version__
 from ignite.config.versions import NEWEST
 from ignite.errors import FetchError, redact_url
 from ignite.resource.credentials import azure_blob_possible, azure_blob_token
+from ignite.resource.limits import MAX_BUFFERED_BYTES
 from ignite.resource.proxy import proxy_for
 from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
+from ignite.resource.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from ignite.config.model import Resource
@@ -87,11 +91,13 @@ class Client:
         adapter = _Adapter(_ssl_context(settings.certificate_authorities))
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
+        self.watchdog = Watchdog()
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.watchdog.disarm()
         self.session.close()
 
     def get(
@@ -106,7 +112,9 @@ class Client:
         max_attempts: int | None = None,
         data: bytes | None = None,
     ) -> requests.Response:
-        """A response with an ok status, its body not read yet. 404 → FetchError kind "notfound"."""
+        """A response with an ok status, its body not read yet. 404 → FetchError kind "notfound".
+        A request that can never succeed (bad URL, bad header) fails at once, not retried."""
+        check_request(url, headers)
 
         def attempt(deadline: Deadline) -> requests.Response:
             response = self._request_following_redirects(method, url, headers, deadline, data)
@@ -137,6 +145,7 @@ class Client:
             location = response.headers["Location"]
             response.close()
             current = urljoin(current, location)
+            check_request(current, {}, redirected_from=url)
             # Upstream drops every header, its defaults included, on a redirect.
             sent = {"Accept-Encoding": "identity"}
             if response.status_code == 303:
@@ -150,15 +159,38 @@ class Client:
         proxy = proxy_for(url, settings.http_proxy, settings.https_proxy, settings.no_proxy)
         scheme = url.split(":", 1)[0].lower()
         # The read timeout also bounds each wait for body bytes (a stalled server fails
-        # instead of hanging), and never outlasts the deadline.
+        # instead of hanging), and never outlasts the deadline. The watchdog makes the
+        # header timeout hold for the whole header phase and the deadline for every wait.
         timeout = (deadline.cap(CONNECT_TIMEOUT), deadline.cap(settings.http_response_headers))
+        watchdog = self.watchdog
+        watchdog.arm(deadline.at, "total")
+        _current.phase = (watchdog, settings.http_response_headers, deadline.at)
         try:
-            return self.session.request(
-                method, url, headers=headers, data=data, stream=True, allow_redirects=False, timeout=timeout,
-                proxies={scheme: proxy} if proxy else {},
+            response = self.session.request(
+                method, url, headers=_wire_headers(headers), data=data, stream=True, allow_redirects=False,
+                timeout=timeout, proxies={scheme: proxy} if proxy else {},
             )
         except requests.RequestException as exc:
-            raise Retryable(classify(url, exc)) from None
+            if watchdog.fired is not None:
+                # The deadline (retries then end, naming this) or the header timeout passed.
+                limit = f" ({settings.http_response_headers:g} s)" if watchdog.fired == "headers" else ""
+                error = FetchError(url, "timeout", f"timed out waiting for the response headers{limit}")
+                raise Retryable(error, cut_short=watchdog.fired == "total") from None
+            raise _permanent(url, exc) or Retryable(classify(url, exc)) from None
+        finally:
+            _current.phase = None
+        watchdog.arm(deadline.at, "total")  # the body phase
+        return response
+
+    def read_all(self, response: requests.Response, url: str, deadline: Deadline) -> bytes:
+        """The whole body, for a config: at most MAX_BUFFERED_BYTES."""
+        chunks, size = [], 0
+        for chunk in self.body(response, url, deadline):
+            size += len(chunk)
+            if size > MAX_BUFFERED_BYTES:
+                raise FetchError(url, "size", f"more than {MAX_BUFFERED_BYTES >> 20} MiB, the limit for a config")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def body(self, response: requests.Response, url: str, deadline: Deadline) -> Iterator[bytes]:
         """The body in chunks, failing clearly on a truncated body, a stall or the deadline."""
@@ -175,7 +207,13 @@ class Client:
                 try:
                     chunk = response.raw.read(CHUNK, decode_content=False)
                 except Exception as exc:  # urllib3 raises several unrelated types for a broken body
+                    if self.watchdog.fired is not None:
+                        raise FetchError(
+                            url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"
+                        ) from None
                     raise _body_error(url, exc, received, expected) from None
+                if not chunk and self.watchdog.fired is not None:
+                    raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)")
                 if not chunk:
                     break
                 received += len(chunk)
@@ -184,6 +222,91 @@ class Client:
             response.close()
         if expected and expected.isdigit() and received < int(expected):
             raise FetchError(url, "io", f"truncated body: got {received} of {expected} bytes")
+
+
+def check_request(url: str, headers: Mapping[str, str], *, redirected_from: str | None = None) -> None:
+    """Fails at once (FetchError, never retried) on a request that cannot succeed: a scheme
+    other than http(s) (a redirect to file: or data: included), no host, a bad port, or a
+    header with a line break or NUL (whose value is never shown: it may be a credential)."""
+    where = f"redirected to {redact_url(url)}: " if redirected_from else ""
+    origin = redirected_from or url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError when out of range
+    except ValueError as exc:
+        raise FetchError(origin, "scheme", f"{where}invalid URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = parts.scheme.lower() or "relative"
+        raise FetchError(origin, "scheme", f"{where}{shown}: URLs cannot be fetched over HTTP (only http and https)")
+    if not parts.hostname:
+        raise FetchError(origin, "scheme", f"{where}the URL has no host")
+    for name, value in headers.items():
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        if any(c in name for c in _BAD_HEADER_CHARS) or not name.strip() or ":" in name or not name.isascii():
+            raise FetchError(origin, "http", f"invalid HTTP header name {name!r}")
+        if any(c in text for c in _BAD_HEADER_CHARS):
+            raise FetchError(origin, "http", f"HTTP header {name!r}: its value holds a line break or NUL (not allowed)")
+
+
+_BAD_HEADER_CHARS = "\r\n\0"
+
+
+def _wire_headers(headers: Mapping[str, str]) -> dict[str, str | bytes]:
+    """Non-ASCII values go out as UTF-8, as Go sends them (http.client would use Latin-1)."""
+    return {name: value if value.isascii() else value.encode() for name, value in headers.items()}
+
+
+def _permanent(url: str, exc: requests.RequestException) -> FetchError | None:
+    """The request itself is invalid: retrying cannot help. Header errors are named without
+    requests' text, which quotes the value."""
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return FetchError(url, "http", "invalid HTTP header (a name or value HTTP does not allow)")
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema)):
+        # Not requests' text: it quotes the URL, credentials included.
+        return FetchError(url, "scheme", f"invalid URL (requests: {type(exc).__name__})")
+    return None
+
+
+class _PhaseMixin:
+    """A connection that hands its socket to the fetch's watchdog when it starts waiting
+    for the response headers (getresponse), with that phase's deadline."""
+
+    sock: object
+
+    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        phase = getattr(_current, "phase", None)
+        if phase is not None:
+            watchdog, header_timeout, total_at = phase
+            watchdog.watch(self.sock)
+            at, reason = total_at, "total"
+            if header_timeout is not None:
+                header_at = time.monotonic() + header_timeout
+                if total_at is None or header_at < total_at:
+                    at, reason = header_at, "headers"
+            watchdog.arm(at, reason)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+# urllib3's names: they appear in its error messages ("HTTPConnection(host=...): ...").
+class HTTPConnection(_PhaseMixin, connection.HTTPConnection):
+    pass
+
+
+class HTTPSConnection(_PhaseMixin, connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(connectionpool.HTTPConnectionPool):
+    ConnectionCls = HTTPConnection
+
+
+class _HTTPSPool(connectionpool.HTTPSConnectionPool):
+    ConnectionCls = HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+_current = threading.local()  # the phase of the request this thread is sending
 
 
 def classify(url: str, exc: BaseException) -> FetchError:
@@ -237,11 +360,14 @@ class _Adapter(HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["ssl_context"] = self._context
-        return super().init_poolmanager(*args, **kwargs)
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
 
     def proxy_manager_for(self, proxy, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["ssl_context"] = self._context
-        return super().proxy_manager_for(proxy, **kwargs)
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
 
     def cert_verify(self, conn, url, verify, cert):  # type: ignore[no-untyped-def]
         # Our context already holds the trust store; requests must not swap in certifi's.

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from ignite import record
 from ignite.errors import FetchError, redact_url
+from ignite.resource.limits import RETRY_AFTER_MAX
 
 log = logging.getLogger("ignite.fetch")
 T = TypeVar("T")
@@ -41,12 +42,15 @@ class Deadline:
 
 class Retryable(Exception):
     """Raised by an attempt that may succeed if tried again; wraps the FetchError to
-    report if the deadline ends the retries, and an optional server-requested delay."""
+    report if the deadline ends the retries, and an optional server-requested delay.
+    `cut_short`: the deadline itself ended the attempt; the cause worth reporting is then
+    the previous attempt's, if there was one."""
 
-    def __init__(self, error: FetchError, retry_after: float | None = None):
+    def __init__(self, error: FetchError, retry_after: float | None = None, *, cut_short: bool = False):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.cut_short = cut_short
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -55,10 +59,10 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return float(value)  # inf for absurdly many digits: the caller caps it
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when is None:
         return None
@@ -79,6 +83,7 @@ def with_retries(
     backoff (or the server's Retry-After, if longer) and tries again."""
     ceiling = initial
     number = 0
+    previous: FetchError | None = None
     while True:
         number += 1
         record.note_attempt(url)
@@ -87,19 +92,24 @@ def with_retries(
         try:
             return attempt(deadline)
         except Retryable as failure:
-            error = failure.error
+            error = previous if failure.cut_short and previous is not None else failure.error
+            previous = error
             if max_attempts is not None and number >= max_attempts:
                 raise FetchError(error.url, error.kind, f"{error.detail} (gave up after {number} attempts)") from None
             delay = random.uniform(0, ceiling)
-            if failure.retry_after is not None:
-                delay = max(delay, failure.retry_after)
             left = deadline.remaining()
+            asked = ""
+            if failure.retry_after is not None:
+                # Never past the deadline; without one, not past RETRY_AFTER_MAX either.
+                delay = max(delay, min(failure.retry_after, RETRY_AFTER_MAX if left is None else left))
+                if failure.retry_after > delay:
+                    asked = f"; the server asked to retry after {failure.retry_after:g} s"
             if left is not None and delay >= left:
                 raise FetchError(
                     error.url,
                     "timeout",
                     f"unable to fetch resource in time ({deadline.seconds:g} s, {number} attempts); last error: "
-                    f"{error.kind}: {error.detail}",
+                    f"{error.kind}: {error.detail}{asked}",
                 ) from None
             log.warning(
                 "fetch %s failed (attempt %d): %s: %s; retrying in %.2f s",

@@ -39,6 +39,18 @@ def settings_from_config(config: Config, *, offline: bool = False, base: FetchSe
     return dataclasses.replace(current, certificate_authorities=cas)
 
 
+def file_settings(config: Config, base: FetchSettings | None = None) -> FetchSettings:
+    """The settings for files' contents: the config's, with a finite deadline per file
+    (limits.FILE_FETCH_TIMEOUT) when the config sets no httpTotal, so that no server can
+    hold the files stage forever. An httpTotal in the config, 0 (no limit) included, wins."""
+    from ignite.resource.limits import FILE_FETCH_TIMEOUT
+
+    settings = settings_from_config(config, base=base)
+    if config.ignition.timeouts.http_total is None:
+        settings = dataclasses.replace(settings, http_total=FILE_FETCH_TIMEOUT)
+    return settings
+
+
 def fetch_ca(resource: Resource, settings: FetchSettings) -> bytes:
     """A CA bundle: one or more PEM CERTIFICATE blocks, verified like any resource."""
     from ignite.resource import fetch_bytes

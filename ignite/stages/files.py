@@ -163,7 +163,8 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
     except ValueError as exc:
         raise NodeError(RESULT_FILE, f"couldn't unmarshal previous report output: {exc}") from None
     except OSError as exc:  # the boot id: /proc not mounted (an image build in a bare chroot)
-        raise NodeError(RESULT_FILE, f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?") from None
+        why = f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?"
+        raise NodeError(RESULT_FILE, why) from None
     journal.begin("result", hashlib.sha256(data).hexdigest(), old_sha)
     try:
         write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
@@ -299,11 +300,13 @@ def _delete_local_configs(ctx: StageContext) -> None:
 
 def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
     """The config's CAs, proxy and timeouts, and the platform's credentials, as upstream's
-    fetcher has them in every stage."""
-    from ignite.providers import settings_for
+    fetcher has them in every stage; a finite deadline per file unless the config sets one."""
+    from ignite.providers import credentials_for
+    from ignite.resource import FetchSettings
+    from ignite.resource.settings import file_settings
     from ignite.stages.cache import stage_platform
 
-    return settings_for(stage_platform(ctx), config)
+    return file_settings(config, base=FetchSettings(credentials=credentials_for(stage_platform(ctx))))
 
 
 def _legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:

@@ -432,6 +432,10 @@ class _HashingWriter:
     def flush(self) -> None:
         self._out.flush()
 
+    def fileno(self) -> int:
+        """For the fetch, which stops before the target filesystem is full."""
+        return self._out.fileno()
+
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
 

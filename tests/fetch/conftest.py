@@ -239,3 +239,92 @@ def moto_s3() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that hands each connection to `serve(conn, stopped)` in a thread:
+    for what http.server cannot do (headers a byte at a time, an endless body). `serve`
+    should stop when a send fails (the client gave up); `close()` ends every connection."""
+
+    def __init__(self, serve: Callable[[socket.socket, threading.Event], None], read_first: bool = True):
+        self.serve = serve
+        self.read_first = read_first  # False: `serve` reads the request (after a TLS handshake)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        try:
+            if self.read_first:
+                read_request(conn)
+            self.serve(conn, self.stopped)
+        except OSError:
+            pass  # the client went away: what these servers wait for
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stopped.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(); close alone does not
+        except OSError:
+            pass
+        self.listener.close()
+        for conn in self.connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(5)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def trickle(conn: socket.socket, data: bytes, every: float, stopped: threading.Event) -> None:
+    """One byte of `data` every `every` seconds, until it is sent or the server stops."""
+    for i in range(len(data)):
+        if stopped.wait(every):
+            return
+        conn.sendall(data[i:i + 1])
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[..., RawServer]]:
+    """raw_server(serve, read_first=True) starts a RawServer; all are closed after the test."""
+    servers: list[RawServer] = []
+
+    def start(serve: Callable[[socket.socket, threading.Event], None], read_first: bool = True) -> RawServer:
+        server = RawServer(serve, read_first)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.close()

@@ -165,3 +165,19 @@ def test_proxy_and_cas_from_the_config(ca) -> None:
     bad = Config(ignition=Ignition(version="3.6.0", security=Security(tls=TLS(certificate_authorities=(Resource(source="data:,nope"),)))))
     with pytest.raises(FetchError, match="unable to decode PEM block"):
         FetchSettings.from_config(bad)
+
+
+def test_an_attempt_cut_short_by_the_deadline_reports_the_previous_cause() -> None:
+    """The deadline interrupting an attempt is not the cause: the last real error is."""
+    calls = {"n": 0}
+
+    def attempt(deadline: Deadline) -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Retryable(FetchError("http://h/x", "http", "server answered 503"))
+        deadline.at = time.monotonic()  # the deadline passes during this attempt
+        raise Retryable(FetchError("http://h/x", "timeout", "timed out waiting for the response headers"), cut_short=True)
+
+    with pytest.raises(FetchError) as err:
+        with_retries(attempt, "http://h/x", Deadline(60), sleep=lambda s: None)
+    assert "last error: http: server answered 503" in str(err.value)

@@ -24,6 +24,7 @@ ERR_VERIFICATION_NIL_SOURCE = "source must be specified if verification is speci
 ERR_HEADERS_SCHEME = "cannot use HTTP headers with this source scheme"
 ERR_HEADER_NAME = "HTTP header name can't be empty"
 ERR_HEADER_VALUE = "unable to parse HTTP header"
+ERR_HEADER_CONTROL = "HTTP header names and values cannot contain CR, LF or NUL"
 ERR_HASH_MALFORMED = "malformed hash specifier"
 ERR_HASH_FUNCTION = "unrecognized hash function"
 ERR_HASH_SIZE = "incorrect size for hash sum"
@@ -148,6 +149,14 @@ def _check_hash(ctx: Ctx, spec: str) -> str | None:
     return None
 
 
+def check_header_text(text: object) -> str | None:
+    """ignite's own rule (Ignition accepts them, then retries a request Go refuses to send
+    forever): CR, LF or NUL in a header would split or end the HTTP request."""
+    if isinstance(text, str) and any(c in text for c in "\r\n\0"):
+        return ERR_HEADER_CONTROL
+    return None
+
+
 def _check_headers_scheme(res: dict[str, Any]) -> str | None:
     if not res.get("httpHeaders"):
         return None
@@ -182,6 +191,8 @@ def validate_resource(ctx: Ctx, res: dict[str, Any], path: JsonPath, kind: str =
                 ctx.error(ERR_HEADER_NAME, hpath + ("name",))
             if header.get("value") == "":
                 ctx.error(ERR_HEADER_VALUE, hpath + ("value",))
+            ctx.error(check_header_text(header.get("name")), hpath + ("name",))
+            ctx.error(check_header_text(header.get("value")), hpath + ("value",))
     digest = (res.get("verification") or {}).get("hash")
     if digest is not None:
         ctx.error(_check_hash(ctx, digest), path + ("verification", "hash"))

@@ -155,6 +155,8 @@ class _Checker:
                 self.err(problem, path + ("verification", "hash"))
 
     def headers(self, headers: list, source: str, path: Path) -> None:
+        from ignite.config.rules.common import check_header_text  # only configs with headers pay for it
+
         seen: set[str] = set()
         for i, header in enumerate(headers):
             name = header.get("name", "")
@@ -163,6 +165,10 @@ class _Checker:
             elif name in seen:
                 self.err(f"Found duplicate HTTP header: {_go_quote(name)}", path + (i, "name"))
             seen.add(name)
+            for key in ("name", "value"):
+                problem = check_header_text(header.get(key))
+                if problem:
+                    self.err(problem, path + (i, key))
         scheme = scheme_of(source)
         if scheme is None:
             self.err(INVALID_URL, path)
