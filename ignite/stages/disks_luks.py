@@ -69,7 +69,8 @@ def plan_luks(volume: Luks, index: int, devices: Devices, fetch_key=None) -> Luk
     return LuksPlan(volume, index, node, secrets.token_hex(4096).encode(), True)
 
 
-def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
+def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> str:
+    """Reuses or formats the volume and opens it; returns "reuse" or "format"."""
     vol = plan.volume
     with tempfile.TemporaryDirectory(prefix="ignite-luks-") as tmp:
         key_file = os.path.join(tmp, "key")
@@ -78,7 +79,7 @@ def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
             out.write(plan.key)
         if vol.wipe_volume is not True and _reused(plan, key_file):
             _persist_key(state_file, vol.name, plan.key)
-            return
+            return "reuse"
         if vol.wipe_volume is True:
             blkid.wipe(plan.node)
         log.info("formatting LUKS2 volume %s on %s", vol.name, vol.device)
@@ -91,6 +92,7 @@ def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
         elif plan.generated_key:
             luks.remove_key(plan.node, key_file)
     udev.settle(plan.node)
+    return "format"
 
 
 def _reused(plan: LuksPlan, key_file: str) -> bool:
