@@ -96,14 +96,23 @@ def clear_stale_locks(root: Path) -> list[str]:
     lock protocol links from) that a killed useradd & co. left in the target's /etc, when
     the process named in them is gone or a zombie. Otherwise the rerun after a crash
     fails with "cannot lock /etc/passwd". Returns what was removed."""
-    etc = Path(root) / "etc"
     removed = []
+    for lock in stale_locks(root):
+        lock.unlink()
+        removed.append(str(lock))
+    return removed
+
+
+def stale_locks(root: Path) -> list[Path]:
+    """The lock files `clear_stale_locks` would remove; reads only."""
+    etc = Path(root) / "etc"
+    found: list[Path] = []
     for db in _DATABASES:
         candidates = [etc / f"{db}.lock"]
         try:
             candidates += [p for p in etc.iterdir() if p.name.startswith(db + ".") and p.name[len(db) + 1:].isdigit()]
         except (FileNotFoundError, NotADirectoryError):
-            return removed
+            return found
         for lock in candidates:
             if not lock.is_file() or lock.is_symlink():
                 continue
@@ -114,9 +123,8 @@ def clear_stale_locks(root: Path) -> list[str]:
                 continue
             pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]
             if pid.isdigit() and not _running(int(pid)):
-                lock.unlink()
-                removed.append(str(lock))
-    return removed
+                found.append(lock)
+    return found
 
 
 def _running(pid: int) -> bool:
