@@ -327,3 +327,20 @@ def human(size: int) -> str:
             return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def stage_operations(stage: str, config: Config, root: Path, device_map: dict[str, str],
+                     state: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """What `ignite plan` predicts one stage records, as (action, target): for comparing a
+    plan with the boot record of the run that follows it (the disks and files tests)."""
+    if stage == "disks":
+        return _plan_storage(config.storage, device_map).operations()
+    if stage == "mount":
+        from ignite.stages.mount import plan_mounts
+
+        return [op for m in plan_mounts(config.storage.filesystems, root) for op in m.operations()]
+    if stage == "files":
+        from ignite.stages.files_plan import plan_files
+
+        return plan_files(config, root, state).operations()
+    return []

@@ -78,16 +78,13 @@ def plan_files(config: Config, root_dir: os.PathLike[str] | str, state: dict[str
     if config.passwd.users or config.passwd.groups:
         plan.steps += _passwd_steps(config.passwd, root, accounts)
     plan.steps += [_node_step(e, sim, accounts) for e in entries]
-    legacy = sorted({n.filesystem for ns in (config.storage.files, config.storage.directories, config.storage.links)
-                     for n in ns if n.filesystem not in (None, "root")})
-    for name in legacy:
-        plan.unknown.append(f"nodes on filesystem {name!r}: written on that filesystem at boot, not in this root")
+    plan.steps += _legacy_steps(config, accounts, plan.unknown)
     if config.systemd.units:
         plan.steps += _unit_steps(config.systemd.units, root, sim)
     if config.storage.luks:
         plan.steps += _luks_steps(config, root, sim, accounts)
     if state.get("providerOutputFiles"):
-        plan.unknown.append("files a platform asks for (known only at boot)")
+        plan.steps += _provider_steps(state["providerOutputFiles"], root, sim, accounts)
     plan.steps.append(Step("file", RESULT_FILE, "write result file", "write"))
     if os.geteuid() != 0:
         plan.unknown.append("running without root: files the invoking user cannot read (other users' homes, "
@@ -131,6 +128,34 @@ class _Tree:
             return os.lstat(host)
         except OSError:
             return None
+
+
+def _legacy_steps(config: Config, accounts: Accounts, unknown: list[str]) -> list[Step]:
+    """2.x nodes on a named filesystem: the stage mounts it and writes there. Its tree is
+    not visible here: judged as an empty filesystem (a new one), and said so."""
+    import tempfile
+
+    from ignite.stages.files import _legacy_filesystems
+
+    steps: list[Step] = []
+    for name, _fs in _legacy_filesystems(config):
+        unknown.append(f"nodes on filesystem {name!r}: judged as if it were empty (it is not mounted here)")
+        with tempfile.TemporaryDirectory(prefix="ignite-plan-") as empty:
+            fs_root = Root(empty)
+            steps += [_node_step(e, _Tree(fs_root), accounts) for e in plan_nodes(config.storage, fs_root, filesystem=name)]
+    return steps
+
+
+def _provider_steps(files: list[dict[str, Any]], root: Root, sim: _Tree, accounts: Accounts) -> list[Step]:
+    """Files a platform asked for, kept in the state by the fetch stage."""
+    from ignite.config.codec import from_json
+    from ignite.config.model import File
+
+    steps = []
+    for i, data in enumerate(files):
+        node = from_json(File, data)
+        steps.append(_node_step(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node), sim, accounts))
+    return steps
 
 
 def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
