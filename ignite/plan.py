@@ -30,7 +30,15 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
     exit 1) when the boot would fail, UsageError (exit 2) for bad usage."""
     from ignite.apply import load
 
-    config = load(Path(config_path))
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root}: not a directory")
+    for cfgdev, target in device_map.items():
+        if not os.path.exists(target):
+            raise UsageError(f"--device-map {cfgdev}={target}: {target} does not exist")
+    try:
+        config = load(Path(config_path))
+    except OSError as exc:
+        raise UsageError(f"{config_path}: cannot read: {exc.strerror or exc}") from None
     unknown: list[str] = []
     result: dict[str, Any] = {"format": PLAN_FORMAT, "config": str(config_path), "root": str(root),
                               "platform": platform, "wouldSucceed": True}
