@@ -49,6 +49,6 @@ def write_config(path: Path, cfg: dict[str, Any]) -> Path:
 
 
 def writes_of(dev: str) -> tuple[int, int]:
-    """(writes completed, sectors written) of a block device, from /sys/block/NAME/stat."""
-    fields = Path(f"/sys/block/{os.path.basename(dev)}/stat").read_text().split()
+    """(writes completed, sectors written) of a block device, from /sys/class/block/NAME/stat."""
+    fields = Path(f"/sys/class/block/{os.path.basename(dev)}/stat").read_text().split()
     return int(fields[4]), int(fields[6])
