@@ -101,12 +101,14 @@ class _Tree:
 
     def __init__(self, root: Root) -> None:
         self.root = root
-        self.made: dict[str, str] = {}  # host path -> "file", "directory", "link", "absent"
+        self.made: dict[str, str] = {}  # host path -> "file", "directory", "link"
+        self.removed: list[str] = []  # trees an overwrite removes
 
     def kind(self, host: str) -> str:
-        for path, kind in self.made.items():
-            if kind == "absent" and host.startswith(path + "/"):
-                return "absent"
+        if host in self.made:
+            return self.made[host]
+        if any(host.startswith(path + "/") for path in self.removed):
+            return "absent"
         if host in self.made:
             return self.made[host]
         try:
@@ -169,6 +171,8 @@ def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
     replaced = bool(node.overwrite) and before != "absent"
     if replaced:
         details["replaces"] = before
+        if before == "directory":
+            sim.removed.append(e.host)
         before, st = "absent", None
     if e.kind == "file":
         return _file_step(e, node, before, st, replaced, details, sim, accounts)
