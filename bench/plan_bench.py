@@ -32,7 +32,8 @@ def files_config(n: int) -> dict:
         "ignition": {"version": "3.4.0"},
         "storage": {"files": [{"path": f"/etc/bench/d{i // 500:02}/f{i:05}", "mode": 0o644,
                                "contents": {"source": f"data:,file%20{i}"}} for i in range(n)]},
-        "passwd": {"users": [{"name": f"user{i}", "sshAuthorizedKeys": [f"ssh-ed25519 AAAA{i} u{i}"]} for i in range(3)]},
+        "passwd": {"users": [{"name": f"user{i}", "sshAuthorizedKeys": [f"ssh-ed25519 AAAA{i} u{i}"]}
+                             for i in range(3)]},
         "systemd": {"units": [{"name": f"bench{i}.service", "enabled": True,
                                "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}
                               for i in range(5)]},

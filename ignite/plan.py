@@ -185,7 +185,8 @@ def resources(config: Config, fetch: bool) -> list[dict[str, Any]]:
         if scheme in ("http", "https"):
             entry["size"] = _head_size(source)
         if fetch and scheme != "data":
-            from ignite.resource import FetchSettings, fetch as fetch_resource
+            from ignite.resource import FetchSettings
+            from ignite.resource import fetch as fetch_resource
 
             settings = settings or FetchSettings.from_config(config)
             sink = _Counter()
@@ -251,14 +252,14 @@ def _disk_json(plan: DiskPlan) -> dict[str, Any]:
     created = {p.number: p for p in plan.creates}
     after = []
     for number, (start, size) in sorted(plan.layout.items()):
-        part = created.get(number)
-        if part is None:
+        made = created.get(number)
+        if made is None:
             action = "keep"
         elif number in plan.deletes:
-            action = "resize" if part.resize and not part.wipe_entry else "recreate"
+            action = "resize" if made.resize and not made.wipe_entry else "recreate"
         else:
             action = "create"
-        label = part.label if part is not None else plan.existing[number].label
+        label = made.label if made is not None else plan.existing[number].label
         after.append({"number": number, "action": action, "start": start * ss, "size": size * ss, "label": label})
     deleted = [n for n in plan.deletes if n not in created]
     return {"device": plan.device, "node": plan.node, "sectorSize": ss, "wipeTable": plan.wipe_table,

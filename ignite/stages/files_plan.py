@@ -144,7 +144,8 @@ def _legacy_steps(config: Config, accounts: Accounts, unknown: list[str]) -> lis
         unknown.append(f"nodes on filesystem {name!r}: judged as if it were empty (it is not mounted here)")
         with tempfile.TemporaryDirectory(prefix="ignite-plan-") as empty:
             fs_root = Root(empty)
-            steps += [_node_step(e, _Tree(fs_root), accounts) for e in plan_nodes(config.storage, fs_root, filesystem=name)]
+            entries = plan_nodes(config.storage, fs_root, filesystem=name)
+            steps += [_node_step(e, _Tree(fs_root), accounts) for e in entries]
     return steps
 
 
@@ -156,7 +157,8 @@ def _provider_steps(files: list[dict[str, Any]], root: Root, sim: _Tree, account
     steps = []
     for i, data in enumerate(files):
         node = from_json(File, data)
-        steps.append(_node_step(NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node), sim, accounts))
+        entry = NodeEntry("file", f"provider.{i}", node.path, root.resolve(node.path), node)
+        steps.append(_node_step(entry, sim, accounts))
     return steps
 
 
@@ -317,7 +319,7 @@ def _passwd_steps(passwd: Passwd, root: Root, accounts: Accounts) -> list[Step]:
 
 def _user_changes(user: Any, row: list[str] | None) -> list[str]:
     """The fields useradd/usermod set; for an existing user, only those that differ."""
-    have = dict(zip(("name", "password", "uid", "gid", "gecos", "home", "shell"), row or []))
+    have = dict(zip(("name", "password", "uid", "gid", "gecos", "home", "shell"), row or [], strict=False))
     wanted = {"uid": None if user.uid is None else str(user.uid), "gecos": user.gecos or None,
               "home": user.home_dir, "shell": user.shell}
     changes = [k for k, v in wanted.items() if v is not None and (row is None or have.get(k) != v)]

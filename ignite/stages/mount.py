@@ -22,7 +22,7 @@ UNMOUNTABLE = ("", "swap", "none")
 def mountable(filesystems: tuple[Filesystem, ...]) -> list[Filesystem]:
     """Filesystems with a path and a mountable format, shallowest path first (stable)."""
     chosen = [fs for fs in filesystems if fs.path and (fs.format or "") not in UNMOUNTABLE]
-    return sorted(chosen, key=lambda fs: len([c for c in fs.path.split("/") if c]))
+    return sorted(chosen, key=lambda fs: len([c for c in (fs.path or "/").split("/") if c]))
 
 
 def target_of(root: os.PathLike[str], path: str) -> str:
@@ -65,11 +65,10 @@ def run(ctx: StageContext) -> None:
     steps = plan_mounts(ctx.config().storage.filesystems, ctx.root)
     if not steps:
         return
-    from ignite.stages.disks_devices import Devices
-    from ignite.system import mounts
-
     from ignite.report import ActionLog
     from ignite.stages.disks import created_devices
+    from ignite.stages.disks_devices import Devices
+    from ignite.system import mounts
 
     record = ActionLog("mount").record
     devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))

@@ -6,4 +6,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blockdev import loopdevs, udevd  # noqa: E402,F401  (fixtures)
+from blockdev import loopdevs, udevd  # noqa: F401  (fixtures)

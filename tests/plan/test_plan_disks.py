@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plan_helpers import ignite_plan, plan_json, sha256, write_config, writes_of
 
 from blockdev import LoopDevices, missing_requirements
-from plan_helpers import ignite_plan, plan_json, sha256, write_config, writes_of
 
 pytestmark = pytest.mark.skipif(missing_requirements() is not None, reason=str(missing_requirements()))
 ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
@@ -58,7 +58,8 @@ def test_an_image_is_read_only_and_the_plan_names_what_is_destroyed(loopdevs: Lo
         (1, "data", 16, True), (2, "logs", 16, True), (3, "spare", 8, True)]
     assert disk["now"][0]["filesystem"]["type"] == "ext4" and disk["now"][0]["filesystem"]["label"] == "DATA"
     assert disk["now"][1]["filesystem"]["type"] == "vfat"
-    assert [(p["number"], p["action"], p["label"]) for p in disk["after"]] == [(1, "create", "boot"), (2, "create", "root")]
+    assert [(p["number"], p["action"], p["label"]) for p in disk["after"]] == [
+        (1, "create", "boot"), (2, "create", "root")]
     assert disk["after"][0]["start"] == MIB and disk["after"][0]["size"] == 10 * MIB
     # partition 1 starts where the ext4 'data' did: the probe at its new place finds it
     assert [(f["device"], f["action"], (f["found"] or {}).get("type")) for f in plan["filesystems"]] == [
@@ -85,13 +86,16 @@ def test_a_loop_device_is_never_written(loopdevs: LoopDevices, tmp_path: Path) -
     root = tmp_path / "root"
     root.mkdir()
     before = (writes_of(dev), [writes_of(p) for p in sorted(loopdevs.partitions(dev).values())])
-    plan = plan_json(str(write_config(tmp_path / "c.ign", config)), "--root", str(root), "--device-map", f"/dev/vda={dev}")
+    plan = plan_json(str(write_config(tmp_path / "c.ign", config)), "--root", str(root),
+                     "--device-map", f"/dev/vda={dev}")
     after = (writes_of(dev), [writes_of(p) for p in sorted(loopdevs.partitions(dev).values())])
     assert after == before
     [disk] = plan["disks"]
-    assert [(p["number"], p["action"]) for p in disk["after"]] == [(1, "keep"), (2, "keep"), (3, "resize"), (4, "create")]
+    assert [(p["number"], p["action"]) for p in disk["after"]] == [
+        (1, "keep"), (2, "keep"), (3, "resize"), (4, "create")]
     assert [p["destroyed"] for p in disk["now"]] == [False, False, True]
-    assert [(f["device"], f["action"]) for f in plan["filesystems"]] == [("/dev/vda1", "reuse"), ("/dev/vda4", "format")]
+    assert [(f["device"], f["action"]) for f in plan["filesystems"]] == [
+        ("/dev/vda1", "reuse"), ("/dev/vda4", "format")]
     assert plan["mounts"] == [{"device": "/dev/vda1", "path": "/data", "format": "ext4", "options": [],
                                "createDirectories": ["/data"]}]
 
@@ -113,7 +117,8 @@ def test_the_plan_is_what_apply_then_does(loopdevs: LoopDevices, tmp_path: Path)
     root.mkdir()
     plan = plan_json(str(path), "--root", str(root), "--device-map", f"/dev/vda={image}")
     assert not_attached(image)
-    done = subprocess.run([*ignite_argv(), "apply", str(path), "--root", str(root), "--device-map", f"/dev/vda={image}"],
+    done = subprocess.run([*ignite_argv(), "apply", str(path), "--root", str(root),
+                           "--device-map", f"/dev/vda={image}"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     check = loopdevs.attach(image)

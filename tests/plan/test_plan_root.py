@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from plan_helpers import REPO, ignite_plan, plan_json, tree, write_config
 
 SECRET_HASH = "$6$saltsalt$verysecrethashvalue"
@@ -80,7 +79,8 @@ def test_plan_says_what_the_files_stage_would_do(root: Path, tmp_path: Path) -> 
     units = [(u["action"], u["target"]) for u in plan["units"]]
     assert units == [("write unit", "/etc/systemd/system/app.service"), ("mask unit", "bad.service"),
                      ("write dropin", "/etc/systemd/system/x.service.d/10.conf"), ("preset enable", "app.service")]
-    assert plan["kernelArguments"] == [{"action": "add", "argument": "quiet"}, {"action": "remove", "argument": "debug"}]
+    assert plan["kernelArguments"] == [{"action": "add", "argument": "quiet"},
+                                       {"action": "remove", "argument": "debug"}]
     assert plan["summary"] == "7 files, 2 users, 1 group, 3 units, 2 kernel arguments"
 
 
