@@ -38,11 +38,15 @@ def run(ctx: StageContext) -> None:
 def act(plan: StoragePlan, devices: Devices, keys: dict[str, tuple[bytes, bool]], ctx: StageContext,
         record: Callable[[str, str], None]) -> None:
     from ignite.stages import disks_filesystems, disks_luks, disks_partitions, disks_raid
-    from ignite.stages.disks_plan import LATER, disk_operations
+    from ignite.stages.disks_plan import LATER, table_changes
+    from ignite.system import sgdisk
 
     for disk in plan.disks:
         disks_partitions.apply_disk(disk)
-        for action, target in disk_operations(disk):
+        # recorded from the table as it now is: what happened, not what was meant to
+        changed = disk.wipe_table or disk.touched
+        after = sgdisk.read(disk.node).partitions if changed else disk.existing
+        for action, target in table_changes(disk.device, disk.existing, after, disk.wipe_table):
             record(action, target)
 
     for step in plan.raid:
@@ -56,14 +60,14 @@ def act(plan: StoragePlan, devices: Devices, keys: dict[str, tuple[bytes, bool]]
         done = disks_luks.apply_luks(luks_plan, ctx.state_file)
         record("format luks" if done == "format" else "open luks", vol.name)
 
-    fs_plans = []
-    for fs_step in plan.filesystems:
-        node = devices.resolve(fs_step.fs.device)
-        if fs_step.action == LATER:
-            fs_plans.append(disks_filesystems.plan_filesystem(fs_step.fs, fs_step.index, node))
-        else:
-            fs_plans.append(disks_filesystems.FsPlan(fs_step.fs, fs_step.index, node, fs_step.action,
-                                                     fs_step.found or disks_filesystems.blkid.Signature()))
+    # Each device is probed again now that it exists: the decision is the one the plan made
+    # when the device holds what the plan found (and the record shows it when it does not).
+    fs_plans = [disks_filesystems.plan_filesystem(s.fs, s.index, devices.resolve(s.fs.device))
+                for s in plan.filesystems]
+    for fs_plan, fs_step in zip(fs_plans, plan.filesystems, strict=True):
+        if fs_step.action not in (LATER, fs_plan.action):
+            log.warning("%s: the plan said %s, the device now says %s", fs_plan.fs.device, fs_step.action,
+                        fs_plan.action)
     disks_filesystems.apply_filesystems(fs_plans)
     for fs_plan in fs_plans:
         if fs_plan.action == "format":

@@ -23,6 +23,7 @@ from ignite.system import blkid
 if TYPE_CHECKING:
     from ignite.config.model import Filesystem, Luks, Raid, Storage
     from ignite.stages.disks_partitions import DiskPlan
+    from ignite.system.sgdisk import PartitionInfo
 
 LATER = "decided at boot"
 
@@ -98,21 +99,47 @@ def partition_target(device: str, number: int) -> str:
     return f"{device} partition {number}"
 
 
+LINUX_TYPE = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"  # what sgdisk gives a partition without a type
+
+
 def disk_operations(plan: DiskPlan) -> list[tuple[str, str]]:
-    """The partition table operations of one disk, named as the stage records them."""
-    ops: list[tuple[str, str]] = []
-    if plan.wipe_table:
-        ops.append(("wipe table", plan.device))
-    created = {p.number: p for p in plan.creates}
-    for number in plan.deletes:
-        if number not in created:
-            ops.append(("delete partition", partition_target(plan.device, number)))
-    for part in plan.creates:
-        if part.number in plan.deletes:
-            verb = "resize partition" if part.resize and not part.wipe_entry else "recreate partition"
+    """The partition table operations the plan predicts for one disk, as `table_changes`
+    names them from the table before and after."""
+    from ignite.system.sgdisk import PartitionInfo
+
+    after = {}
+    for number, (start, size) in plan.layout.items():
+        made = next((p for p in plan.creates if p.number == number), None)
+        if made is None:
+            after[number] = plan.existing[number]
         else:
+            # an unspecified GUID is a new random one: never the old one
+            after[number] = PartitionInfo(number, start, size, (made.type_guid or LINUX_TYPE).upper(),
+                                          (made.guid or "new").upper(), made.label or "")
+    return table_changes(plan.device, plan.existing, after, plan.wipe_table)
+
+
+def table_changes(device: str, before: dict[int, PartitionInfo], after: dict[int, PartitionInfo],
+                  wiped: bool) -> list[tuple[str, str]]:
+    """What happened to a disk's table, from the table before and after: the stage records
+    these from the disk itself, the plan predicts them, and the tests compare the two.
+    A partition whose start, type, GUID and label stay is resized when only its size
+    changes; any other change is a recreation."""
+    ops: list[tuple[str, str]] = [("wipe table", device)] if wiped else []
+    for number in sorted(set(before) - set(after)):
+        if not wiped:
+            ops.append(("delete partition", partition_target(device, number)))
+    for number in sorted(after):
+        new, old = after[number], None if wiped else before.get(number)
+        if old is None:
             verb = "create partition"
-        ops.append((verb, partition_target(plan.device, part.number)))
+        elif old == new:
+            continue
+        elif (old.start, old.type_guid, old.guid, old.label) == (new.start, new.type_guid, new.guid, new.label):
+            verb = "resize partition"
+        else:
+            verb = "recreate partition"
+        ops.append((verb, partition_target(device, number)))
     return ops
 
 
