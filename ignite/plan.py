@@ -250,21 +250,18 @@ def _disk_json(plan: DiskPlan) -> dict[str, Any]:
             entry["filesystem"] = _sig(found) if found.type else None
         now.append(entry)
     created = {p.number: p for p in plan.creates}
+    operations = disk_operations(plan)
+    verbs = {int(t.rsplit(" ", 1)[1]): a.split()[0] for a, t in operations if a.endswith(" partition")}
     after = []
     for number, (start, size) in sorted(plan.layout.items()):
         made = created.get(number)
-        if made is None:
-            action = "keep"
-        elif number in plan.deletes:
-            action = "resize" if made.resize and not made.wipe_entry else "recreate"
-        else:
-            action = "create"
+        action = verbs.get(number, "keep")
         label = made.label if made is not None else plan.existing[number].label
         after.append({"number": number, "action": action, "start": start * ss, "size": size * ss, "label": label})
     deleted = [n for n in plan.deletes if n not in created]
     return {"device": plan.device, "node": plan.node, "sectorSize": ss, "wipeTable": plan.wipe_table,
             "now": now, "after": after, "deleted": deleted,
-            "operations": [{"action": a, "target": t} for a, t in disk_operations(plan)]}
+            "operations": [{"action": a, "target": t} for a, t in operations]}
 
 
 def _fs_json(step: Any) -> dict[str, Any]:

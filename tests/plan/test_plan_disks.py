@@ -175,3 +175,56 @@ def test_a_missing_device_exits_1_naming_it(tmp_path: Path) -> None:
         {"device": "/dev/disk/by-id/ignite-test-no-such-disk", "wipeTable": True}]}))), "--root", str(root))
     assert done.returncode == 1
     assert "/dev/disk/by-id/ignite-test-no-such-disk: device does not exist" in done.stderr
+
+
+def test_a_filesystem_left_where_a_new_partition_goes_is_found_before_anything_is_written(
+        loopdevs: LoopDevices, tmp_path: Path) -> None:
+    """Creating a partition does not erase what lies there: the ext4 'DATA' at 1 MiB is
+    what the boot would find on the new partition 1, and refuse to format. The plan says
+    so, and the disks stage itself refuses before wiping the table."""
+    image, dev = used_disk(loopdevs)
+    config = cfg({"disks": [{"device": "/dev/vda", "wipeTable": True, "partitions": [
+        {"number": 1, "label": "new", "startMiB": 1, "sizeMiB": 20}]}],
+        "filesystems": [{"device": "/dev/vda1", "format": "ext4", "label": "OTHER"}]})
+    path = write_config(tmp_path / "c.ign", config)
+    root = tmp_path / "root"
+    root.mkdir()
+    before = sha256(image)
+    done = ignite_plan(str(path), "--root", str(root), "--device-map", f"/dev/vda={image}")
+    message = ("/dev/vda1: filesystem is not of the correct type (label 'DATA', want 'OTHER') and wipeFilesystem "
+               "is false: refusing to format it (at $.storage.filesystems.0)")
+    assert done.returncode == 1 and message in done.stderr
+    applied = subprocess.run([*ignite_argv(), "apply", str(path), "--root", str(root),
+                              "--device-map", f"/dev/vda={image}"], capture_output=True, text=True, timeout=300)
+    assert applied.returncode == 1 and message in applied.stderr
+    assert sha256(image) == before  # the table was not wiped
+
+
+def test_destruction_is_red_on_a_terminal_only(loopdevs: LoopDevices, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    image, _ = used_disk(loopdevs)
+    path = write_config(tmp_path / "c.ign", WIPE)
+    root = tmp_path / "root"
+    root.mkdir()
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run([*ignite_argv(), "plan", str(path), "--root", str(root), "--device-map",
+                               f"/dev/vda={image}"], stdout=secondary, stderr=subprocess.PIPE, timeout=120,
+                              env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+        os.close(secondary)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0, proc.stderr
+    assert b"\x1b[1;31m  wipe the partition table\x1b[0m" in out
+    assert b"destructive" not in out
