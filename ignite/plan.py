@@ -39,6 +39,10 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
         config = load(Path(config_path))
     except OSError as exc:
         raise UsageError(f"{config_path}: cannot read: {exc.strerror or exc}") from None
+    from ignite.stages.cache import full_config, system_base_config
+
+    # The stages' config: the system base configs (base.d, base.platform.d/PLATFORM) under it.
+    config = full_config(system_base_config(platform), config)
     unknown: list[str] = []
     result: dict[str, Any] = {"format": PLAN_FORMAT, "config": str(config_path), "root": str(root),
                               "platform": platform, "wouldSucceed": True}

@@ -254,3 +254,23 @@ def test_remote_resources_with_size_and_fetch_verifies(root: Path, tmp_path: Pat
     done = ignite_plan(str(write_config(tmp_path / "bad.ign", config)), "--root", str(root), "--fetch")
     assert done.returncode == 1 and "hash" in done.stderr and "secretpw" not in done.stderr
     assert tree(root) == before
+
+
+def test_system_base_configs_of_the_platform_are_planned_too(root: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from ignite import distro
+
+    system = tmp_path / "system"
+    (system / distro.BASE_DIR).mkdir(parents=True)
+    (system / distro.BASE_PLATFORM_DIR / "qemu").mkdir(parents=True)
+    (system / distro.BASE_DIR / "10-base.ign").write_text(json.dumps(cfg(storage={"files": [
+        {"path": "/etc/from-base", "contents": {"source": "data:,b"}}]})))
+    (system / distro.BASE_PLATFORM_DIR / "qemu/10-qemu.ign").write_text(json.dumps(cfg(storage={"files": [
+        {"path": "/etc/from-qemu", "contents": {"source": "data:,q"}}]})))
+    for env, _ in distro.SYSTEM_DIRS:
+        monkeypatch.setenv(env, str(system))
+    path = str(write_config(tmp_path / "c.ign", cfg()))
+    plain = {f["target"] for f in plan_json(path, "--root", str(root))["files"]}
+    qemu = {f["target"] for f in plan_json(path, "--root", str(root), "--platform", "qemu")["files"]}
+    assert "/etc/from-base" in plain and "/etc/from-qemu" not in plain
+    assert {"/etc/from-base", "/etc/from-qemu"} <= qemu
