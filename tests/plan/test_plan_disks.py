@@ -228,3 +228,29 @@ def test_destruction_is_red_on_a_terminal_only(loopdevs: LoopDevices, tmp_path: 
     assert proc.returncode == 0, proc.stderr
     assert b"\x1b[1;31m  wipe the partition table\x1b[0m" in out
     assert b"destructive" not in out
+
+
+def test_raid_and_luks_are_planned_and_what_they_hold_is_decided_at_boot(loopdevs: LoopDevices,
+                                                                         tmp_path: Path) -> None:
+    image, _ = used_disk(loopdevs)
+    config = cfg({
+        "disks": [{"device": "/dev/vda", "partitions": [
+            {"number": 4, "label": "m1", "sizeMiB": 8}, {"number": 5, "label": "m2", "sizeMiB": 8}]}],
+        "raid": [{"name": "md-plan", "level": "raid1", "devices": ["/dev/vda4", "/dev/vda5"]}],
+        "luks": [{"name": "secret", "device": "/dev/vda3", "wipeVolume": False}],
+        "filesystems": [{"device": "/dev/md/md-plan", "format": "ext4", "path": "/srv"},
+                        {"device": "/dev/mapper/secret", "format": "xfs", "path": "/secret"}]})
+    root = tmp_path / "root"
+    root.mkdir()
+    before = sha256(image)
+    plan = plan_json(str(write_config(tmp_path / "c.ign", config)), "--root", str(root),
+                     "--device-map", f"/dev/vda={image}")
+    assert plan["raid"] == [{"name": "md-plan", "level": "raid1", "devices": ["/dev/vda4", "/dev/vda5"]}]
+    assert [(v["name"], v["action"]) for v in plan["luks"]] == [("secret", "format")]  # partition 3 is blank
+    assert [(f["device"], f["action"]) for f in plan["filesystems"]] == [
+        ("/dev/md/md-plan", "decided at boot"), ("/dev/mapper/secret", "decided at boot")]
+    assert [o["action"] for o in plan["operations"] if o["stage"] == "disks"] == [
+        "create partition", "create partition", "create raid", "format luks"]
+    assert plan["summary"].startswith("1 disk repartitioned, 1 RAID array created, 1 LUKS volume, "
+                                      "2 filesystems (0 created, 0 reused, 2 decided at boot), 2 mounts")
+    assert sha256(image) == before
