@@ -175,7 +175,9 @@ def resources(config: Config, fetch: bool) -> list[dict[str, Any]]:
     for vol in config.storage.luks:
         if vol.key_file.source:
             found.append((f"LUKS key of {vol.name}", vol.key_file))
-    settings = None
+    from ignite.resource import FetchSettings
+
+    settings = FetchSettings.from_config(config) if found else None
     out = []
     for used_by, res in found:
         source = res.source or ""
@@ -186,13 +188,13 @@ def resources(config: Config, fetch: bool) -> list[dict[str, Any]]:
                                  "size": None, "verified": None}
         if res.verification.hash:
             entry["hash"] = res.verification.hash.split("-", 1)[0]
-        if scheme in ("http", "https"):
-            entry["size"] = _head_size(source)
-        if fetch and scheme != "data":
-            from ignite.resource import FetchSettings
+        if scheme in ("http", "https") and settings is not None:
+            from ignite.resource.http import announced_size
+
+            entry["size"] = announced_size(source, settings)
+        if fetch and settings is not None:
             from ignite.resource import fetch as fetch_resource
 
-            settings = settings or FetchSettings.from_config(config)
             sink = _Counter()
             fetch_resource(res, sink, settings)  # type: ignore[arg-type]  # a write-only sink
             entry["size"] = sink.count
@@ -213,17 +215,6 @@ class _Counter:
 
     def flush(self) -> None:
         pass
-
-
-def _head_size(url: str) -> int | None:
-    import requests
-
-    try:
-        response = requests.head(url, timeout=5, allow_redirects=True)
-    except requests.RequestException:
-        return None
-    length = response.headers.get("Content-Length")
-    return int(length) if response.ok and length and length.isdigit() else None
 
 
 # --- JSON pieces ---------------------------------------------------------------------------------
