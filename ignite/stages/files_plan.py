@@ -165,8 +165,11 @@ def _provider_steps(files: list[dict[str, Any]], root: Root, sim: _Tree, account
 def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
     node: Any = e.node
     before = sim.kind(e.host)
-    st = sim.lstat(e.host) if before != "absent" else None
     details: dict[str, Any] = {}
+    if before == "unknown":  # a directory this user may not search
+        details["unknown"] = "not visible without root: judged as absent"
+        before = "absent"
+    st = sim.lstat(e.host) if before != "absent" else None
     inner = sim.root.inner(e.host)
     if inner != posixpath.normpath("/" + e.path.lstrip("/")):
         details["redirectedTo"] = inner  # a symlink already in the root sends the path there
@@ -216,17 +219,12 @@ def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
 
 def _file_step(e: NodeEntry, node: Any, before: str, st: os.stat_result | None, replaced: bool,
                details: dict[str, Any], sim: _Tree, accounts: Accounts) -> Step:
-    from ignite.errors import redact_url
-
     sources = ([node.contents.source] if node.contents.source is not None else []) + [a.source for a in node.append]
     remote = [_shown_url(s) for s in sources if s is not None]
     if remote:
         details["sources"] = remote
     if before not in ("absent", "file"):
-        if before == "unknown":
-            details["unknown"] = "cannot stat it without root"
-        else:
-            raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
+        raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
     _owner_mode(details, st, node, DEFAULT_FILE_MODE, accounts)
     sim.made[e.host] = "file"
     if before == "file":
@@ -235,7 +233,6 @@ def _file_step(e: NodeEntry, node: Any, before: str, st: os.stat_result | None, 
         if not node.append:
             return Step("file", e.path, "set permissions", "keep", details)
         return Step("file", e.path, "append to file", "append", details)
-    del redact_url
     return Step("file", e.path, "write file", "overwrite" if replaced else "create", details)
 
 

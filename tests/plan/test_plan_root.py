@@ -274,3 +274,28 @@ def test_system_base_configs_of_the_platform_are_planned_too(root: Path, tmp_pat
     qemu = {f["target"] for f in plan_json(path, "--root", str(root), "--platform", "qemu")["files"]}
     assert "/etc/from-base" in plain and "/etc/from-qemu" not in plain
     assert {"/etc/from-base", "/etc/from-qemu"} <= qemu
+
+
+def test_without_root_a_home_it_cannot_search_is_said_so() -> None:
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a home the test user cannot search")
+    tmp_path = Path(tempfile.mkdtemp(prefix="ignite-plan-nonroot-"))
+    try:
+        os.chmod(tmp_path, 0o755)
+        root = make_root(tmp_path / "root")
+        os.chmod(root / "home/core", 0o700)
+        os.chown(root / "home/core", 1000, 1000)
+        path = write_config(tmp_path / "c.ign", cfg(storage={
+            "directories": [{"path": "/home/core/.config"}],
+            "files": [{"path": "/home/core/.profile", "contents": {"source": "data:,x"}}]}))
+        os.chmod(path, 0o644)
+        done = ignite_plan(str(path), "--root", str(root), "--format", "json", user=65534)
+        assert done.returncode == 0, done.stderr
+        steps = {f["target"]: f for f in json.loads(done.stdout)["files"]}
+        assert steps["/home/core/.config"]["unknown"] == "not visible without root: judged as absent"
+        assert steps["/home/core/.profile"]["unknown"] == "not visible without root: judged as absent"
+    finally:
+        shutil.rmtree(tmp_path)
