@@ -181,6 +181,22 @@ COMMANDS: dict[str, Command] = {
         ),
         "cmd_report",
     ),
+    "plan": Command(
+        "what a first boot would do here (disks, filesystems, files, users, units), changing nothing",
+        "Plan CONFIG as `ignite apply` and a boot would, against a root directory and devices (or image "
+        "files, attached read-only), and print what would happen (docs/plan.md). Exit 0 the boot would "
+        "succeed, 1 it would fail (the boot's message), 2 usage or I/O error.",
+        (
+            Option("config", "config", "path", metavar="CONFIG"),
+            Option("--root", "root", "path", "/", "target root directory (default: %(default)s)"),
+            Option("--device-map", "device_map", many=True, metavar="CFGDEV=IMAGE_OR_DEV",
+                   text="read IMAGE_OR_DEV wherever the config says CFGDEV (repeatable)"),
+            Option("--platform", "platform", text="platform id the boot would have"),
+            Option("--format", "format", ("text", "json"), "text", "output format (default: text)"),
+            Option("--fetch", "fetch", "flag", text="fetch and verify every remote resource (nothing is written)"),
+        ),
+        "cmd_plan",
+    ),
 }
 
 
@@ -583,6 +599,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     apply(args.config, args.root, device_map)
     return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from ignite.plan_text import plan_command
+
+    return plan_command(args.config, args.root, parse_device_map(args.device_map), platform=args.platform,
+                        fmt=args.format, fetch=args.fetch)
 
 
 # --- status / report ---------------------------------------------------------------------

@@ -374,3 +374,16 @@ class _Adapter(HTTPAdapter):
         conn.cert_reqs = "CERT_REQUIRED"
         conn.ca_certs = None
         conn.ca_cert_dir = None
+
+
+def announced_size(url: str, settings: FetchSettings, seconds: float = 5.0) -> int | None:
+    """The size the server announces for `url` (one HEAD, redirects followed, no retry,
+    the config's CAs and proxies): for `ignite plan`. None when it says none or cannot be asked."""
+    with Client(settings) as client:
+        try:
+            response = client.get(url, default_headers(), Deadline(seconds), method="HEAD", max_attempts=1)
+        except FetchError:
+            return None
+        response.close()
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None

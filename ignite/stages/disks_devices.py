@@ -78,7 +78,8 @@ class Devices:
                     return real
             if time.monotonic() >= deadline:
                 shown = path if target == path else f"{path} (mapped to {target})"
-                raise DeviceError(shown, f"device did not appear within {limit:g} s")
+                raise DeviceError(shown, "device does not exist" if limit <= 0 else
+                                  f"device did not appear within {limit:g} s")
             waiting.tick()
             time.sleep(delay)
             delay = min(delay * 2, 0.25)

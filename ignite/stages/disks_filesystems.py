@@ -38,15 +38,21 @@ def wanted(filesystems: tuple[Filesystem, ...]) -> list[tuple[int, Filesystem]]:
 def plan_filesystem(fs: Filesystem, index: int, node: str) -> FsPlan:
     """Probes `node` and decides; DeviceError (nothing formatted) when an existing
     filesystem may not be reused and must not be wiped."""
+    found = blkid.probe(node)
+    return FsPlan(fs, index, node, decide_filesystem(fs, index, found), found)
+
+
+def decide_filesystem(fs: Filesystem, index: int, found: blkid.Signature) -> str:
+    """"reuse" or "format" for what a device carries (`found`), under upstream's rules;
+    DeviceError when an existing filesystem may not be reused and must not be wiped."""
     fmt = fs.format or ""
     if fmt not in mkfs.FORMATS and fmt != "":
         raise DeviceError(fs.device, f"unsupported filesystem format {fmt!r}", f"storage.filesystems.{index}.format")
-    found = blkid.probe(node)
     if fs.wipe_filesystem is True:
-        return FsPlan(fs, index, node, "format", found)
+        return "format"
     expected = "" if fmt == "none" else fmt
     if found.type == expected and _same(fs.label, found.label) and _same_uuid(fs.uuid, found.uuid, fmt):
-        return FsPlan(fs, index, node, "reuse", found)
+        return "reuse"
     if found.type:
         differs = []
         if found.type != expected:
@@ -58,8 +64,8 @@ def plan_filesystem(fs: Filesystem, index: int, node: str) -> FsPlan:
         raise DeviceError(fs.device, f"filesystem is not of the correct type ({'; '.join(differs)}) and "
                           "wipeFilesystem is false: refusing to format it", f"storage.filesystems.{index}")
     if fmt == "":
-        return FsPlan(fs, index, node, "reuse", found)
-    return FsPlan(fs, index, node, "format", found)
+        return "reuse"
+    return "format"
 
 
 def _same(wanted: str | None, found: str) -> bool:

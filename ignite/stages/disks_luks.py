@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ignite.config.model import Clevis, Luks, Resource
@@ -54,7 +55,8 @@ def clevis_pin_config(clevis: Clevis, adverts: dict[str, object] | None = None) 
     return "sss", json.dumps({"pins": pins, "t": clevis.threshold or 1}, separators=(",", ":"))
 
 
-def plan_luks(volume: Luks, index: int, devices: Devices) -> LuksPlan:
+def plan_luks(volume: Luks, index: int, devices: Devices,
+              fetch_key: Callable[[Resource], bytes] | None = None) -> LuksPlan:
     where = f"storage.luks.{index}"
     if volume.cex.enabled:
         raise DeviceError(volume.name, "CEX (IBM Z secure keys) is not supported by ignite", f"{where}.cex")
@@ -64,12 +66,13 @@ def plan_luks(volume: Luks, index: int, devices: Devices) -> LuksPlan:
     if volume.key_file.source:
         from ignite.resource import fetch_bytes
 
-        key = fetch_bytes(volume.key_file)
+        key = (fetch_key or fetch_bytes)(volume.key_file)
         return LuksPlan(volume, index, node, key, False)
     return LuksPlan(volume, index, node, secrets.token_hex(4096).encode(), True)
 
 
-def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
+def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> str:
+    """Reuses or formats the volume and opens it; returns "reuse" or "format"."""
     vol = plan.volume
     with tempfile.TemporaryDirectory(prefix="ignite-luks-") as tmp:
         key_file = os.path.join(tmp, "key")
@@ -78,7 +81,7 @@ def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
             out.write(plan.key)
         if vol.wipe_volume is not True and _reused(plan, key_file):
             _persist_key(state_file, vol.name, plan.key)
-            return
+            return "reuse"
         if vol.wipe_volume is True:
             blkid.wipe(plan.node)
         log.info("formatting LUKS2 volume %s on %s", vol.name, vol.device)
@@ -91,6 +94,7 @@ def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> None:
         elif plan.generated_key:
             luks.remove_key(plan.node, key_file)
     udev.settle(plan.node)
+    return "format"
 
 
 def _reused(plan: LuksPlan, key_file: str) -> bool:

@@ -46,6 +46,10 @@ class DiskPlan:
     creates: list[Wanted] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # what the disk holds now, and the table the plan leaves {number: (start, size)}
+    existing: dict[int, sgdisk.PartitionInfo] = field(default_factory=dict)
+    sector_size: int = 512
+    layout: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def ops(self) -> list[str]:
         ops = [f"--delete={n}" for n in self.deletes]
@@ -125,6 +129,7 @@ def plan_disk(disk: Disk, index: int, node: str) -> DiskPlan:
     _assign_numbers(wanted, facts.existing)
     _resolve_dimensions(facts, wanted)
     plan = decide(facts, wanted)
+    plan.existing, plan.sector_size = info.partitions, info.sector_size
     _check_not_in_use(plan, facts.existing)
     return plan
 

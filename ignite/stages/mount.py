@@ -30,24 +30,61 @@ def target_of(root: os.PathLike[str], path: str) -> str:
     return os.path.join(os.fspath(root), *[c for c in path.split("/") if c])
 
 
+class MountStep:
+    """One mount the stage makes: the filesystem, where, and the mount point directories
+    it creates first (root-relative)."""
+
+    __slots__ = ("fs", "path", "target", "new_dirs")
+
+    def __init__(self, fs: Filesystem, path: str, target: str, new_dirs: list[str]) -> None:
+        self.fs, self.path, self.target, self.new_dirs = fs, path, target, new_dirs
+
+    def operations(self) -> list[tuple[str, str]]:
+        return [("create directory", d) for d in self.new_dirs] + [("mount", self.path)]
+
+
+def plan_mounts(filesystems: tuple[Filesystem, ...], root: os.PathLike[str]) -> list[MountStep]:
+    """What the stage would mount where, and which directories it makes; NodeError for a
+    mount path through a non-directory. Below an earlier mount, what exists now is not
+    what the stage will see: those directories count as made."""
+    steps: list[MountStep] = []
+    for fs in mountable(filesystems):
+        path = fs.path or "/"
+        over = [s.path for s in steps if _under(path, s.path)]
+        hidden = max(over, key=len) if over else None
+        steps.append(MountStep(fs, path, target_of(root, path), _dirs_to_make(root, path, hidden)))
+    return steps
+
+
+def _under(path: str, mount: str) -> bool:
+    path, mount = "/" + path.strip("/"), "/" + mount.strip("/")
+    return path != mount and (mount == "/" or path.startswith(mount + "/"))
+
+
 def run(ctx: StageContext) -> None:
-    filesystems = mountable(ctx.config().storage.filesystems)
-    if not filesystems:
+    steps = plan_mounts(ctx.config().storage.filesystems, ctx.root)
+    if not steps:
         return
+    from ignite.report import ActionLog
     from ignite.stages.disks_devices import Devices, created_devices
     from ignite.system import mounts
 
+    record = ActionLog("mount").record
     devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))
     done: list[str] = []
     created: list[str] = []
     try:
-        for fs in filesystems:
-            target = target_of(ctx.root, fs.path or "/")
-            created += _make_dirs(ctx.root, fs.path or "/")
+        for step in steps:
+            fs = step.fs
+            made = _make_dirs(ctx.root, step.path)
+            created += made
+            for rel in made:
+                record("create directory", rel)
             device = devices.resolve(fs.device) if ctx.device_map else fs.device
-            log.info("mounting %s (%s) on %s", fs.device, fs.format, target)
-            mounts.mount(device, target, fs.format or "", fs.mount_options)
-            done.append(target)
+            log.info("mounting %s (%s) on %s", fs.device, fs.format, step.target)
+            mounts.mount(device, step.target, fs.format or "", fs.mount_options)
+            done.append(step.target)
+            record("mount", step.path)
     except (IgniteError, OSError) as exc:
         for target in reversed(done):
             try:
@@ -60,6 +97,31 @@ def run(ctx: StageContext) -> None:
     finally:
         if created:
             _notate(ctx, created)
+
+
+def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None) -> list[str]:
+    """The root-relative directories `_make_dirs` would create, changing nothing. Below
+    `hidden` (an earlier mount) the mounted filesystem's tree is not known here: counted
+    as absent (true of a new filesystem)."""
+    made = []
+    current = os.fspath(root)
+    rel = ""
+    missing = False
+    for part in [c for c in path.split("/") if c]:
+        current = os.path.join(current, part)
+        rel = f"{rel}/{part}"
+        if missing or (hidden is not None and _under(rel, hidden)):
+            made.append(rel)
+            continue
+        try:
+            st = os.lstat(current)
+        except (FileNotFoundError, NotADirectoryError):
+            missing = True
+            made.append(rel)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise NodeError(path, f"mount path contains non-directory component {rel!r}")
+    return made
 
 
 def _make_dirs(root: os.PathLike[str], path: str) -> list[str]:

@@ -18,16 +18,20 @@ class Signature:
     label: str = ""
 
 
-def probe(device: str) -> Signature:
-    """The filesystem (or other) signature on `device`; empty when blank.
+def probe(device: str, offset: int | None = None, size: int | None = None) -> Signature:
+    """The filesystem (or other) signature on `device` (or in its `size` bytes from
+    `offset`: a partition not made yet); empty when blank. Opens it read-only.
 
     A safe probe first; on ambivalent signatures the first one wipefs lists, as
     upstream falls back to the first match."""
-    result = run("blkid", "--probe", "--output", "export", device, check=False)
+    window = [] if offset is None else ["--offset", str(offset)] + ([] if size is None else ["--size", str(size)])
+    result = run("blkid", "--probe", *window, "--output", "export", device, check=False)
     if result.returncode == _NOTHING_FOUND:
         return Signature()
     if result.returncode == _AMBIVALENT:
-        return _first_signature(device)
+        # wipefs cannot look at a window of a device: an unmade partition's mixed
+        # signatures are named as such (the plan then refuses, as for any other).
+        return _first_signature(device) if offset is None else Signature("ambivalent signatures")
     if result.returncode != 0:
         raise CommandError(list(result.argv), result.returncode, result.stderr)
     values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)

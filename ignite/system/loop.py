@@ -4,9 +4,9 @@ from __future__ import annotations
 from ignite.system.run import run
 
 
-def attach(image: str) -> str:
-    """A new loop device over `image`; returns its node."""
-    return run("losetup", "--find", "--show", image).stdout.strip()
+def attach(image: str, read_only: bool = False) -> str:
+    """A new loop device over `image` (`read_only`: writes to it fail); returns its node."""
+    return run("losetup", *(["--read-only"] if read_only else []), "--find", "--show", image).stdout.strip()
 
 
 def detach(device: str) -> None:

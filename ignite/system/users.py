@@ -51,7 +51,9 @@ def _databases(root: Root, name: str) -> list[str]:
     return paths
 
 
-def _rows(root: Root, name: str) -> list[list[str]]:
+def account_rows(root: Root, name: str) -> list[list[str]]:
+    """The rows of the target's `name` database (passwd, group), found as the chrooted
+    shadow-utils tools find them: through the root's resolver."""
     rows = []
     for db in _databases(root, name):
         text = _read(root, db)
@@ -64,14 +66,14 @@ def _rows(root: Root, name: str) -> list[list[str]]:
 
 
 def lookup_user(root: Root, name: str) -> Account | None:
-    for row in _rows(root, "passwd"):
+    for row in account_rows(root, "passwd"):
         if len(row) >= 6 and row[0] == name and row[2].isdigit() and row[3].isdigit():
             return Account(row[0], int(row[2]), int(row[3]), row[5])
     return None
 
 
 def lookup_group(root: Root, name: str) -> int | None:
-    for row in _rows(root, "group"):
+    for row in account_rows(root, "group"):
         if len(row) >= 3 and row[0] == name and row[2].isdigit():
             return int(row[2])
     return None
@@ -112,16 +114,29 @@ def clear_stale_locks(root: Root | str | os.PathLike[str]) -> list[str]:
     fails with "cannot lock /etc/passwd". Returns the host paths removed."""
     if not isinstance(root, Root):
         root = Root(root)
+    removed = []
+    for lock in stale_locks(root):
+        root.guard(str(lock))
+        lock.unlink()
+        removed.append(str(lock))
+    return removed
+
+
+def stale_locks(root: Root | str | Path) -> list[Path]:
+    """The lock files `clear_stale_locks` would remove (host paths, inside the root: /etc
+    is found as the chrooted tools find it); reads only."""
+    if not isinstance(root, Root):
+        root = Root(root)
     etc_host = root.resolve_all("/etc")
     root.guard(etc_host + "/x")
     etc = Path(etc_host)
-    removed = []
+    found: list[Path] = []
     for db in _DATABASES:
         candidates = [etc / f"{db}.lock"]
         try:
             candidates += [p for p in etc.iterdir() if p.name.startswith(db + ".") and p.name[len(db) + 1:].isdigit()]
         except (FileNotFoundError, NotADirectoryError):
-            return removed
+            return found
         for lock in candidates:
             if not lock.is_file() or lock.is_symlink():
                 continue
@@ -132,10 +147,8 @@ def clear_stale_locks(root: Root | str | os.PathLike[str]) -> list[str]:
                 continue
             pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]
             if pid.isdigit() and not _running(int(pid)):
-                root.guard(str(lock))
-                lock.unlink()
-                removed.append(str(lock))
-    return removed
+                found.append(lock)
+    return found
 
 
 def _running(pid: int) -> bool:

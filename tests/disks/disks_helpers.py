@@ -8,6 +8,7 @@ from pathlib import Path
 from blockdev import LoopDevices
 from ignite.config.codec import config_from_json
 from ignite.stages import StageContext, run_stage
+from plan_check import planned_then_run
 
 GPT_LINUX = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
 GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
@@ -34,7 +35,8 @@ class Runner:
     def run(self, stage: str, cfg: dict, device_map: dict[str, str] | None = None) -> None:
         if self.loops is not None:
             self._guard(cfg, device_map or {})
-        run_stage(self.ctx(stage, cfg, device_map))
+        ctx = self.ctx(stage, cfg, device_map)
+        planned_then_run(stage, ctx.config(), self.root, self.state, ctx.device_map, lambda: run_stage(ctx))
 
     def _guard(self, cfg: dict, device_map: dict[str, str]) -> None:
         """Every device the config names must be one of the test's loop devices."""

@@ -76,6 +76,9 @@ def config_of(cfg: dict[str, Any]) -> Config:
     return parse(json.dumps(cfg).encode())
 
 
+from plan_check import journal_exists, planned_then_run  # noqa: E402
+
+
 def run_ignite(
     cfg: dict[str, Any], root: Path, work: Path, state: dict[str, Any] | None = None, *, raw: bool = False
 ) -> None:
@@ -94,7 +97,9 @@ def run_ignite(
         ctx.set_config(config_from_json(copy.deepcopy(cfg)))
     else:
         ctx.set_config(config_of(cfg))
-    run_stage(ctx)
+    # Plan = what happens; a rerun after a crash (a journal left) skips what was done.
+    planned_then_run("files", ctx.config(), root, state_file, {}, lambda: run_stage(ctx), state,
+                     compare=not journal_exists(root))
 
 
 def run_ignite_process(cfg: dict[str, Any], root: Path, work: Path, **popen: Any) -> subprocess.Popen[bytes]:
