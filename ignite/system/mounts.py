@@ -52,9 +52,11 @@ def partition_nodes(disk: str) -> dict[int, str]:
     if not sysdir.is_dir():
         return found
     for child in sysdir.iterdir():
-        part = child / "partition"
-        if part.is_file():
-            found[int(part.read_text())] = f"/dev/{child.name}"
+        try:
+            number = int((child / "partition").read_text())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            continue  # not a partition, or removed while we looked
+        found[number] = f"/dev/{child.name}"
     return found
 
 
