@@ -123,9 +123,11 @@ def _parse_v3(obj: dict[str, Any], version: str, report: Report) -> dict[str, An
         # Like Ignition, no semantic rules on a config whose types are wrong.
         report.extend(structural)
         return None
+    from ignite.config.rules.limits import validate_os_limits
     from ignite.config.validate import validate
 
     report.extend(validate(cfg, version))
+    report.extend(validate_os_limits(cfg))
     report.extend(structural)  # unused keys come last, as in Ignition's report
     if report.is_fatal:
         return None
