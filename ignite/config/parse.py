@@ -63,7 +63,11 @@ def parse(data: bytes, *, source: str = "") -> Any:
     full report) when it is rejected."""
     result = parse_report(data, source=source)
     if not result.valid:
-        raise ConfigError(result.error or ERR_INVALID, result.report, source)
+        message = result.error or ERR_INVALID
+        if not result.report.errors():  # a verdict alone (unsupported version): say what to write instead
+            hints = [e.message for e in result.report.warnings() if e.path[:1] == ("ignition",)]
+            message += "".join(f" ({hint})" for hint in hints)
+        raise ConfigError(message, result.report, source)
     return result.config
 
 
@@ -88,6 +92,9 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
         version = versions.detect(obj)
     except versions.VersionError as e:
         if not e.fatal_entry:
+            if e.hint:  # beside the verdict, which stays upstream's
+                report.warning(e.hint, e.path)
+                report.entries = [_locate(entry, doc) for entry in report.entries]
             return ParseResult(None, report, None, e.message)
         report.error(e.message, e.path)
         return _finish(None, report, doc, None, ERR_INVALID)

@@ -15,6 +15,7 @@ from ignite.config.rules.common import (
     check_special_bits,
     go_clean,
     go_join,
+    hint_decimal_mode,
     validate_resource,
 )
 from ignite.config.rules.devices import validate_disk, validate_luks, validate_raid
@@ -134,6 +135,7 @@ def _validate_mode(ctx: Ctx, node: dict[str, Any], path: tuple) -> None:
     ctx.error(check_mode(mode), path + ("mode",))
     if ctx.minor < 6:
         ctx.warning(check_special_bits(mode), path + ("mode",))
+    ctx.warning(hint_decimal_mode(mode), path + ("mode",))
 
 
 def _validate_file(ctx: Ctx, f: dict[str, Any], path: tuple) -> None:
