@@ -347,6 +347,18 @@ def decode_data_url(url: str) -> bytes:
     """The bytes of an RFC 2397 `data:` URL, decoded as Ignition decodes them.
 
     Raises ConfigError carrying the decoder's own message (e.g. `missing comma before data`)."""
+    # The two headers nearly every config uses skip the lexer (which would reach the same
+    # data check): the files stage decodes one URL per file.
+    if url.startswith("data:,"):
+        data = url[6:]
+        if _BAD_URL_CHAR.search(data):
+            raise ConfigError("invalid data character")
+        return _rfc2396_unescape(data)
+    if url.startswith("data:;base64,"):
+        data = url[13:]
+        if _BAD_BASE64_CHAR.search(data):
+            raise ConfigError("invalid data character")
+        return _go_base64_decode(data)
     decoded = _Decoded()
     _DataURLLexer(url, decoded.consume).run()
     return decoded.data

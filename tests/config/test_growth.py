@@ -129,3 +129,21 @@ def test_parameter_errors_are_still_found_past_many_plain_ones():
         with pytest.raises(ConfigError, match=message):
             decode_data_url("data:text/plain" + plain + bad + tail + ",x")
     assert decode_data_url("data:text/plain" + plain + ';q="x";base64,YQ==') == b"a"
+
+
+@pytest.mark.parametrize("payload", ["", "a", "file%20123", "%", "%4", "%zz", "<", "a b", "\u00e9", "YQ==", "YQ=",
+                                     "YQ", "Y", "YQ==YQ==", "a\nb", "+/=="])
+def test_common_headers_decode_as_the_lexer_does(payload):
+    """`data:,` and `data:;base64,` skip the lexer: the same bytes or the same error as the
+    lexer's path (reached here through a media type)."""
+    from ignite.config.dataurl import decode_data_url
+    from ignite.errors import ConfigError
+
+    def outcome(url: str) -> object:
+        try:
+            return decode_data_url(url)
+        except ConfigError as err:
+            return err.message
+
+    assert outcome("data:," + payload) == outcome("data:text/plain," + payload)
+    assert outcome("data:;base64," + payload) == outcome("data:text/plain;base64," + payload)
