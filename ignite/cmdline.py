@@ -6,14 +6,14 @@ tokens without `=` are ignored by `values()` (but count for `flag()`, as the
 generator's parser sees a bare `ignition.firstboot` as true)."""
 from __future__ import annotations
 
-import logging
 import os
 import re
 from pathlib import Path
 
 from ignite.errors import UsageError
+from ignite.log import get_logger
 
-log = logging.getLogger("ignite.cmdline")
+log = get_logger("ignite.cmdline")  # not logging: every stage with work reads the platform here
 
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"
 DEFAULT_PATH = Path("/proc/cmdline")

@@ -6,15 +6,15 @@ process, and `sh` costs ~86 ms to import and ~9 ms a call against ~1 ms here.
 """
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
 
 from ignite.errors import CommandError, ToolMissingError
+from ignite.log import get_logger
 from ignite.system.tools import tool
 
-log = logging.getLogger("ignite.run")
+log = get_logger("ignite.run")  # not logging: its import costs every stage that runs a command ~6 ms
 
 
 class Completed:

@@ -94,7 +94,7 @@ def test_the_probe_sees_a_stage_with_work_import_its_module(tmp_path: Path) -> N
     """The import assertion above can fail: a stage with work loads what it needs."""
     paths = boot_dirs(tmp_path, {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "swap", "path": "/swap"}]}})
     code, modules, _ = modules_after(run_argv("mount", paths))
-    assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "logging"} <= modules
+    assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "ignite.stages.cache"} <= modules
 
 
 def test_a_noop_stage_without_site_still_gets_the_platform_from_the_kernel_command_line(tmp_path: Path) -> None:
