@@ -43,7 +43,9 @@ class _DataURLLexer:
         self.base64 = False
 
     def skip_tokens(self) -> None:
-        self.pos = _TOKEN_RUN.match(self.s, self.pos).end()
+        run = _TOKEN_RUN.match(self.s, self.pos)  # always matches (possibly empty)
+        if run is not None:
+            self.pos = run.end()
 
     def next(self) -> str:
         if self.pos >= len(self.s):

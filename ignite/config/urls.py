@@ -218,7 +218,7 @@ def check_host(url: URL) -> str | None:
     if host.startswith("["):
         end = host.rfind("]")
         literal, port = host[1:end], host[end + 2:]
-        if not literal[:1] in ("v", "V"):  # IPvFuture is taken as it is
+        if literal[:1] not in ("v", "V"):  # IPvFuture is taken as it is
             import ipaddress
 
             try:

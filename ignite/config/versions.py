@@ -125,7 +125,8 @@ def version_hint(version: str, parsed: Semver) -> str | None:
         if pre == "experimental":
             return f'{version} is no longer accepted; {release} is now stable: change the version to "{release}"'
         return f'{version} is not a released spec version: use "{release}"'
-    if (major, minor) > (3, semver(NEWEST)[1]):  # type: ignore[index]
+    newest = semver(NEWEST)
+    if newest is not None and (major, minor) > newest[:2]:
         return (f'{version} is newer than this ignite knows: the newest spec is "{NEWEST}" '
                 f'("{EXPERIMENTAL}" for experimental features)')
     return None

@@ -56,7 +56,7 @@ def in_use(node: str, mounted: set[str] | None = None) -> bool:
 def partition_nodes(disk: str) -> dict[int, str]:
     """{number: /dev node} of the partitions the kernel knows on `disk`."""
     sysdir = _sys(disk)
-    found = {}
+    found: dict[int, str] = {}
     if not sysdir.is_dir():
         return found
     for child in sysdir.iterdir():

@@ -23,6 +23,7 @@ def json_path(path: tuple) -> str:
 
 def describe_legacy(config: model.Config) -> list[str]:
     storage = config.storage
+    nodes: list[tuple[str, int, model.File | model.Directory | model.Link]]
     nodes = [("files", i, n) for i, n in enumerate(storage.files)]
     nodes += [("directories", i, n) for i, n in enumerate(storage.directories)]
     nodes += [("links", i, n) for i, n in enumerate(storage.links)]
