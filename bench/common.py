@@ -41,3 +41,24 @@ def measure(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) ->
 def print_busy_note() -> None:
     if os.getloadavg()[0] > (os.cpu_count() or 1):
         print("  note: the machine is busy; wall figures are inflated, CPU figures are the fairer ones")
+
+
+def shipped_ignite(python: str = VENV_PY) -> list[str]:
+    """How the initramfs starts ignite (dracut/30ignite/ignite.py.in): isolated, without site,
+    its packages in one directory on sys.path. Here: the tree, then the venv's packages, and
+    bytecode under the bench's private prefix (-I ignores PYTHONPYCACHEPREFIX). Without this
+    every stage would also pay for site and the editable-install finder, which boot never does."""
+    import sysconfig
+
+    packages = sysconfig.get_paths(vars={"base": str(Path(python).parent.parent),
+                                         "platbase": str(Path(python).parent.parent)})["purelib"]
+    bootstrap = (f"import sys; sys.path[:0] = [{str(REPO)!r}, {packages!r}]; "
+                 "from ignite.cli import main; sys.exit(main())")
+    return [python, "-I", "-S", "-X", f"pycache_prefix={PYCACHE}", "-c", bootstrap]
+
+
+def spread(values: list[float]) -> str:
+    """median (min–max) of a list of ratios."""
+    import statistics
+
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}–{max(values):.2f}x over {len(values)} rounds)"

@@ -9,6 +9,10 @@ Ignition 2.14's disks stage waits for devices through systemd's D-Bus API, answe
 stand-in of the disks tests (tests/disks/systemd_standin.py, needs jeepney). Without
 those, Ignition's disks stage is skipped (prepared by ignite, untimed) and the bench says so.
 
+Rounds are interleaved (the two tools alternate which goes first) and the verdict is the
+median of the per-round ratios with their spread: a single best-of is at the mercy of a
+busy shared disk. ignite is started as the initramfs starts it (common.shipped_ignite).
+
 Usage: bench/disks_bench.py [--repeat N]   (needs root)
 """
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,8 +29,7 @@ import time
 from pathlib import Path
 
 from common import ORACLE_IGNITION as ORACLE
-from common import REPO
-from common import VENV_PY as PY
+from common import REPO, shipped_ignite, spread
 
 DISK_MIB = 600
 
@@ -90,7 +94,7 @@ NS: list[str] = []  # nsenter prefix into the udevd's mount namespace, when ther
 
 
 def ignite_stage(stage: str, work: Path, root: Path, env: dict) -> float:
-    argv = [*NS, PY, "-m", "ignite", "run", "--stage", stage, "--root", str(root),
+    argv = [*NS, *shipped_ignite(), "run", "--stage", stage, "--root", str(root),
             "--config-cache", str(work / "i-cache.json"), "--state-file", str(work / "i-state")]
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env=env)
@@ -110,7 +114,7 @@ def oracle_stage(stage: str, cfg: Path, work: Path, root: Path) -> float:
     return time.perf_counter() - start
 
 
-def one_round(work: Path, env: dict, oracle_disks: bool) -> tuple[float, float, float, float]:
+def one_round(work: Path, env: dict, oracle_disks: bool, ignite_first: bool) -> tuple[float, float, float, float]:
     """(ignite all stages, ignite mount+files+umount, ignition all stages it ran,
     ignition mount+files+umount)."""
     sys.path.insert(0, str(REPO))
@@ -118,8 +122,8 @@ def one_round(work: Path, env: dict, oracle_disks: bool) -> tuple[float, float, 
     from ignite.stages import StageContext
     from ignite.stages.cache import save_config
 
-    results = []
-    for tool in ("ignite", "ignition"):
+    results: dict[str, list[float]] = {}
+    for tool in ("ignite", "ignition") if ignite_first else ("ignition", "ignite"):
         loop = Loop(work)
         root = work / f"root-{tool}"
         shutil.rmtree(root, ignore_errors=True)
@@ -139,7 +143,7 @@ def one_round(work: Path, env: dict, oracle_disks: bool) -> tuple[float, float, 
                 seed(visible(root))
                 t["files"] = ignite_stage("files", work, root, env)
                 t["umount"] = ignite_stage("umount", work, root, env)
-                results += [sum(t.values()), t["mount"] + t["files"] + t["umount"]]
+                results[tool] = [sum(t.values()), t["mount"] + t["files"] + t["umount"]]
                 print("ignite stages (ms):", {k: round(v * 1000) for k, v in t.items()})
             else:
                 oracle_stage("fetch", cfg_path, work, root)
@@ -148,11 +152,11 @@ def one_round(work: Path, env: dict, oracle_disks: bool) -> tuple[float, float, 
                 seed(visible(root))
                 t["files"] = oracle_stage("files", cfg_path, work, root)
                 t["umount"] = oracle_stage("umount", cfg_path, work, root)
-                results += [sum(t.values()), t["mount"] + t["files"] + t["umount"]]
+                results[tool] = [sum(t.values()), t["mount"] + t["files"] + t["umount"]]
                 print("ignition stages (ms):", {k: round(v * 1000) for k, v in t.items()})
         finally:
             loop.close()
-    return results[0], results[1], results[2], results[3]
+    return results["ignite"][0], results["ignite"][1], results["ignition"][0], results["ignition"][1]
 
 
 def _oracle_helpers():
@@ -183,7 +187,7 @@ def visible(root: Path) -> Path:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("disks bench: needs root (loop devices); skipped")
@@ -201,22 +205,23 @@ def main() -> int:
         env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         udevd, standin = _oracle_helpers()
         try:
-            rounds = [one_round(work, env, standin is not None) for _ in range(args.repeat)]
+            # a warm-up round (bytecode, page cache), then interleaved rounds
+            one_round(work, env, standin is not None, True)
+            rounds = [one_round(work, env, standin is not None, i % 2 == 0) for i in range(args.repeat)]
         finally:
             if standin is not None:
                 standin.close()
             if udevd is not None:
                 udevd.stop()
-        full, part = min(r[0] for r in rounds), min(r[1] for r in rounds)
-        theirs_full, theirs_part = min(r[2] for r in rounds), min(r[3] for r in rounds)
+        med = lambda i: statistics.median(r[i] for r in rounds) * 1000  # noqa: E731
         if standin is not None:
-            print(f"full provisioning, every stage its own process: ignite {full*1000:.0f} ms, "
-                  f"ignition 2.14 {theirs_full*1000:.0f} ms, ratio {full/theirs_full:.2f}x (target <= 1.00x)")
+            print(f"full provisioning, every stage its own process: ignite {med(0):.0f} ms, ignition 2.14 "
+                  f"{med(2):.0f} ms (medians), ratio {spread([r[0] / r[2] for r in rounds])} (target <= 1.00x)")
         else:
             print("ignition's disks stage could not run here (no udevd or no jeepney): compared without it")
-            print(f"ignite whole run {full*1000:.0f} ms vs ignition without disks {theirs_full*1000:.0f} ms")
-        print(f"mount+files+umount: ignite {part*1000:.0f} ms, ignition 2.14 {theirs_part*1000:.0f} ms, "
-              f"ratio {part/theirs_part:.2f}x")
+            print(f"ignite whole run {med(0):.0f} ms vs ignition without disks {med(2):.0f} ms (medians)")
+        print(f"mount+files+umount: ignite {med(1):.0f} ms, ignition 2.14 {med(3):.0f} ms (medians), "
+              f"ratio {spread([r[1] / r[3] for r in rounds])} (target <= 1.00x)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -14,7 +14,7 @@ from ignite import distro
 from ignite.errors import UsageError
 from ignite.log import get_logger
 
-log = get_logger("ignite.cmdline")  # not logging: the files stage reads the command line for the push
+log = get_logger("ignite.cmdline")  # not logging: every stage with work reads the platform here
 
 CMDLINE_PATH_ENV = distro.CMDLINE_PATH_ENV
 DEFAULT_PATH = Path(distro.CMDLINE_FILE)

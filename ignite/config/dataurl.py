@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 
 from ignite.errors import ConfigError
 
@@ -18,6 +19,12 @@ _BAD_URL_CHAR = re.compile(r'[^\x21-\x7e]|[<>#"{}|\\^\[\]`]')
 _PLAIN_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})[0-9A-Fa-f]?")
 _DISCRETE = ("text", "image", "audio", "video", "application", "message", "multipart")
+# A run of token characters (RFC 2045: printable ASCII but tspecials), skipped in C.
+_TOKEN_CLASS = "[" + re.escape("".join(c for c in map(chr, range(0x21, 0x7F)) if c not in _TSPECIALS)) + "]"
+_TOKEN_RUN = re.compile(_TOKEN_CLASS + "*")
+# Plain `;attr=value` parameters, up to a thousand at a time: the lexer walks only what
+# this does not cover (quoted values, base64, errors).
+_PLAIN_PARAMS = re.compile(f"(?:;{_TOKEN_CLASS}+={_TOKEN_CLASS}+){{1,1000}}(?=[;,])")  # bounded: re keeps state per repeat
 
 
 def _is_token(c: str) -> bool:
@@ -25,14 +32,20 @@ def _is_token(c: str) -> bool:
 
 
 class _DataURLLexer:
-    """The lexer of Go's vincent-petithory/dataurl: a list of (kind, text) items."""
+    """The lexer of Go's vincent-petithory/dataurl, handing each (kind, text) item to
+    `consume` as it is found: a URL with millions of parameters is never held as a list."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, consume: Callable[[str, str], None]):
         self.s = text
         self.pos = 0
         self.start = 0
-        self.items: list[tuple[str, str]] = []
+        self.consume = consume
         self.base64 = False
+
+    def skip_tokens(self) -> None:
+        run = _TOKEN_RUN.match(self.s, self.pos)  # always matches (possibly empty)
+        if run is not None:
+            self.pos = run.end()
 
     def next(self) -> str:
         if self.pos >= len(self.s):
@@ -42,14 +55,13 @@ class _DataURLLexer:
         return c
 
     def emit(self, kind: str) -> None:
-        self.items.append((kind, self.s[self.start : self.pos]))
+        self.consume(kind, self.s[self.start : self.pos])
         self.start = self.pos
 
-    def fail(self, message: str) -> list[tuple[str, str]]:
-        self.items.append(("error", message))
-        return self.items
+    def fail(self, message: str) -> None:
+        self.consume("error", message)
 
-    def run(self) -> list[tuple[str, str]]:
+    def run(self) -> None:
         if not self.s.startswith("data:"):
             return self.fail("missing data prefix")
         self.pos = 5
@@ -67,6 +79,7 @@ class _DataURLLexer:
         else:
             return self.fail("invalid character after data prefix")
         while True:
+            self.skip_tokens()
             c = self.next()
             if c == "/":
                 self.pos -= 1
@@ -82,6 +95,7 @@ class _DataURLLexer:
         self.next()
         self.emit("sep")
         while True:
+            self.skip_tokens()
             c = self.next()
             if c in (";", ","):
                 self.pos -= 1
@@ -103,9 +117,15 @@ class _DataURLLexer:
             return self.fail("missing comma before data")
         return self.fail("expected semicolon or comma")
 
-    def _after_params(self) -> list[tuple[str, str]]:
+    def _after_params(self) -> None:
         # at a ';' (parameter sequence) until the data comma
         while True:
+            plain = _PLAIN_PARAMS.match(self.s, self.pos)
+            if plain and not ("%" in plain.group() and _BAD_ESCAPE.search(plain.group())):
+                # every value is ASCII with valid escapes: what the item checks would find
+                self.pos = self.start = plain.end()
+                if self.s[self.pos] == ",":
+                    return self._data()
             self.next()
             self.emit("semicolon")
             c = self.next()
@@ -115,6 +135,7 @@ class _DataURLLexer:
                 return self.fail("invalid character for parameter attribute")
             self.pos -= 1
             while True:
+                self.skip_tokens()
                 c = self.next()
                 if c == "=":
                     self.pos -= 1
@@ -163,6 +184,7 @@ class _DataURLLexer:
                 return self.fail("missing comma before data")
             elif _is_token(c):
                 while True:
+                    self.skip_tokens()
                     c = self.next()
                     if c in (";", ","):
                         self.pos -= 1
@@ -185,7 +207,7 @@ class _DataURLLexer:
                 return self.fail("expected semicolon or comma")
             self.pos -= 1
 
-    def _data(self) -> list[tuple[str, str]]:
+    def _data(self) -> None:
         self.next()
         self.emit("comma")
         bad = (_BAD_BASE64_CHAR if self.base64 else _BAD_URL_CHAR).search(self.s, self.pos)
@@ -196,7 +218,6 @@ class _DataURLLexer:
         if self.pos > self.start:
             self.emit("data")
         self.emit("eof")
-        return self.items
 
 
 def _rfc2396_unescape(s: str) -> bytes:
@@ -297,28 +318,49 @@ def _go_base64_decode(s: str) -> bytes:
     return bytes(out)
 
 
+class _Decoded:
+    """Checks each lexer item as it comes and keeps the decoded data."""
+
+    __slots__ = ("data", "quoted", "base64")
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.quoted = False
+        self.base64 = False
+
+    def consume(self, kind: str, text: str) -> None:
+        if kind == "error":
+            raise ConfigError(text)
+        if kind == "lquote":
+            self.quoted = True
+        elif kind == "value":
+            if self.quoted:
+                _check_go_unquote(text)
+            else:
+                _rfc2396_unescape(text)
+            self.quoted = False
+        elif kind == "base64":
+            self.base64 = True
+        elif kind == "data":
+            self.data = _go_base64_decode(text) if self.base64 else _rfc2396_unescape(text)
+
+
 def decode_data_url(url: str) -> bytes:
     """The bytes of an RFC 2397 `data:` URL, decoded as Ignition decodes them.
 
     Raises ConfigError carrying the decoder's own message (e.g. `missing comma before data`)."""
-    data = b""
-    quoted = False
-    base64_data = False
-    for kind, text in _DataURLLexer(url).run():
-        if kind == "error":
-            raise ConfigError(text)
-        if kind == "lquote":
-            quoted = True
-        elif kind == "value":
-            if quoted:
-                _check_go_unquote(text)
-            else:
-                _rfc2396_unescape(text)
-            quoted = False
-        elif kind == "base64":
-            base64_data = True
-        elif kind == "data":
-            data = _go_base64_decode(text) if base64_data else _rfc2396_unescape(text)
-        elif kind == "eof":
-            break
-    return data
+    # The two headers nearly every config uses skip the lexer (which would reach the same
+    # data check): the files stage decodes one URL per file.
+    if url.startswith("data:,"):
+        data = url[6:]
+        if _BAD_URL_CHAR.search(data):
+            raise ConfigError("invalid data character")
+        return _rfc2396_unescape(data)
+    if url.startswith("data:;base64,"):
+        data = url[13:]
+        if _BAD_BASE64_CHAR.search(data):
+            raise ConfigError("invalid data character")
+        return _go_base64_decode(data)
+    decoded = _Decoded()
+    _DataURLLexer(url, decoded.consume).run()
+    return decoded.data

@@ -15,14 +15,20 @@ def fold_key(key: str) -> str:
 
 def merge_objects(first: dict, second: dict) -> dict:
     """Go's decoding of a second object into the struct a first one filled: the second's
-    keys win, objects under the same key merge the same way, null clears."""
-    out = dict(first)
-    for key, value in second.items():
-        previous = out.get(key)
-        if type(previous) is dict and type(value) is dict:
-            out[key] = merge_objects(previous, value)
-        elif value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
+    keys win, objects under the same key merge the same way, null clears. Iterative: the
+    objects may nest as deep as JSON allows (10000)."""
+    merged = dict(first)
+    todo = [(merged, second)]
+    while todo:
+        out, src = todo.pop()
+        for key, value in src.items():
+            previous = out.get(key)
+            if type(previous) is dict and type(value) is dict:
+                inner = dict(previous)
+                out[key] = inner
+                todo.append((inner, value))
+            elif value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+    return merged

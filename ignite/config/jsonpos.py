@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from bisect import bisect_right
+from collections.abc import Callable
 from typing import Any
 
 from ignite.config.gojson import fold_key, merge_objects
@@ -68,9 +70,12 @@ class Document:
         self.has_duplicates = has_duplicates
         self._root: _Node | None = None
         self._duplicates: list[DuplicateKey] | None = None
+        self._lines: LineIndex | None = None
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        return _line_col(self.text, offset)
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines.line_col(offset)
 
     def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
         """Line and column of the value at `path` (of its key with key=True), or of the
@@ -104,7 +109,7 @@ class Document:
         if not self.has_duplicates:
             return []
         if self._duplicates is None:
-            scanner = _Scanner(self.text, track_paths=True)
+            scanner = _Scanner(self.text, track_paths=True, lines=self.line_col)
             scanner.parse()
             self._duplicates = scanner.duplicates
         return self._duplicates
@@ -291,7 +296,30 @@ def _fix_surrogates(s: str) -> str:
     return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+class LineIndex:
+    """Line and column of any offset of `text` by bisection over the starts of its lines,
+    found once: positioning every entry of a large report costs O(log lines) each."""
+
+    __slots__ = ("starts", "length")
+
+    def __init__(self, text: str):
+        starts = [0]
+        find = text.find
+        newline = find("\n")
+        while newline >= 0:
+            starts.append(newline + 1)
+            newline = find("\n", newline + 1)
+        self.starts = starts
+        self.length = len(text)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        offset = max(0, min(offset, self.length))
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
 def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """For one position (a syntax error): no index needed."""
     offset = max(0, min(offset, len(text)))
     line = text.count("\n", 0, offset) + 1
     start = text.rfind("\n", 0, offset) + 1
@@ -341,8 +369,10 @@ class _Scanner:
     """An iterative JSON parser: Go's grammar, messages and depth limit; optionally
     records the paths of repeated keys."""
 
-    def __init__(self, text: str, data: bytes | None = None, track_paths: bool = False):
+    def __init__(self, text: str, data: bytes | None = None, track_paths: bool = False,
+                 lines: Callable[[int], tuple[int, int]] | None = None):
         self.text = text
+        self.lines = lines if lines is not None else LineIndex(text).line_col if track_paths else None
         self.track_paths = track_paths  # to report repeated keys with their paths
         self.duplicates: list[DuplicateKey] = []
         self.data = data  # the original bytes, to name an invalid byte in an error
@@ -474,7 +504,7 @@ class _Scanner:
             self.saw_duplicates = True
             merged = type(frame.seen[key]) is dict and type(value) is dict
             if frame.indexed:
-                line, col = _line_col(self.text, frame.key_offset)
+                line, col = self.lines(frame.key_offset) if self.lines else _line_col(self.text, frame.key_offset)
                 self.duplicates.append(DuplicateKey(frame.path + (key,), line, col, merged))
         frame.seen[key] = value
         frame.pairs.append((key, value))

@@ -67,7 +67,12 @@ def parse(data: bytes, *, source: str = "") -> Config:
     result = parse_report(data, source=source)
     config = result.config
     if config is None:
-        raise ConfigError(result.error or ERR_INVALID, result.report, source)
+        message = result.error or ERR_INVALID
+        if result.report is not None and not result.report.errors():
+            # a verdict alone (unsupported version): say what to write instead
+            hints = [e.message for e in result.report.warnings() if e.path[:1] == ("ignition",)]
+            message += "".join(f" ({hint})" for hint in hints)
+        raise ConfigError(message, result.report, source)
     return config
 
 
@@ -102,6 +107,9 @@ def parse_report(data: bytes, *, source: str = "") -> ParseResult:
 
             return parse_butane(raw, source, parse_report)
         if not e.fatal_entry:
+            if e.hint:  # beside the verdict, which stays upstream's
+                report.warning(e.hint, e.path)
+                report.entries = [_locate(entry, doc) for entry in report.entries]
             return ParseResult(None, report, None, e.message)
         report.error(e.message, e.path)
         return _finish(None, report, doc, None, ERR_INVALID)
@@ -138,9 +146,11 @@ def _parse_v3(obj: dict[str, Any], version: str, report: Report) -> dict[str, An
         # Like Ignition, no semantic rules on a config whose types are wrong.
         report.extend(structural)
         return None
+    from ignite.config.rules.limits import validate_os_limits
     from ignite.config.validate import validate
 
     report.extend(validate(cfg, version))
+    report.extend(validate_os_limits(cfg))
     report.extend(structural)  # unused keys come last, as in Ignition's report
     if report.is_fatal:
         return None

@@ -165,20 +165,21 @@ class _Lexer:
                 end += 1
             name = self.data[self.pos : end].decode("utf-8", "replace").strip(_GO_SPACE)
             self.pos = end + 1
-            return self._option_value(section, name, b"")
+            return self._option_value(section, name, [])
         return step
 
-    def _option_value(self, section: str, name: str, partial: bytes):
+    def _option_value(self, section: str, name: str, parts: list[bytes]):
+        """`parts`: the value's lines so far, joined once at its end (continuation lines
+        appended one by one to a bytes value made this quadratic)."""
         def step():
             line, eof = self._to_eol()
-            value = partial
             if line.strip(_ASCII_SPACE):
-                value += line
+                parts.append(line)
                 if line.endswith(b"\\"):
                     if not eof:
-                        value += b"\n"
-                    return self._option_value(section, name, value)
-            text = value.decode("utf-8", "replace")
+                        parts.append(b"\n")
+                    return self._option_value(section, name, parts)
+            text = b"".join(parts).decode("utf-8", "replace")
             text = text.strip(_GO_SPACE) + "\n" if text.endswith("\n") else text.strip(_GO_SPACE)
             self.options.append(UnitOption(section, name, text))
             return self._section_or_option(section)

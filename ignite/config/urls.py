@@ -17,6 +17,11 @@ ERR_INVALID_URL = "unable to parse url"
 ERR_INVALID_SCHEME = "invalid url scheme"
 ERR_S3_VERSION_ID = "invalid S3 object VersionId"
 ERR_S3_ARN = "invalid S3 ARN format"
+# ignite's own, stricter than Go's url.Parse (which takes any digits as a port and brackets
+# anywhere in a host): what the fetchers' URL parsing rejects, refused when validating.
+ERR_PORT_RANGE = "unable to parse url: port out of range 0-65535"
+ERR_HOST_BRACKETS = "unable to parse url: '[' or ']' in the host outside an IPv6 literal"
+ERR_HOST_IPV6 = "unable to parse url: the bracketed host is not an IPv6 address"
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -205,13 +210,40 @@ def resource_schemes(minor: int) -> frozenset[str]:
     return frozenset(schemes)
 
 
+def check_host(url: URL) -> str | None:
+    """Why the fetchers could not use the host and port that Go's url.Parse accepted, or
+    None: a port above 65535, brackets outside an IPv6 literal, a bracketed non-address.
+    Ignition fails on these when it fetches; ignite refuses them when validating."""
+    host = url.host
+    if host.startswith("["):
+        end = host.rfind("]")
+        literal, port = host[1:end], host[end + 2:]
+        if literal[:1] not in ("v", "V"):  # IPvFuture is taken as it is
+            import ipaddress
+
+            try:
+                ipaddress.IPv6Address(literal.split("%25", 1)[0])
+            except ValueError:
+                return ERR_HOST_IPV6
+    else:
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "")
+        if "[" in name or "]" in name:
+            return ERR_HOST_BRACKETS
+    if port and int(port) > 65535:
+        return ERR_PORT_RANGE
+    return None
+
+
 def validate_url(raw: str, minor: int) -> str | None:
-    """The message upstream's validateURL gives for a Resource source, or None if valid."""
+    """The message upstream's validateURL gives for a Resource source, or None if valid
+    (and ignite's check_host)."""
     url = parse_url(raw)
     if url is None:
         return ERR_INVALID_URL
     if url.scheme not in resource_schemes(minor):
         return ERR_INVALID_SCHEME
+    if url.host and (problem := check_host(url)):
+        return problem
     if url.scheme == "s3":
         return _check_version_id(url)
     if url.scheme == "arn":
@@ -237,7 +269,7 @@ def validate_http_url(raw: str) -> str | None:
         return ERR_INVALID_URL
     if url.scheme not in ("http", "https"):
         return ERR_INVALID_SCHEME
-    return None
+    return check_host(url) if url.host else None
 
 
 def scheme_of(raw: str) -> str | None:
@@ -253,6 +285,7 @@ __all__ = [
     "validate_url",
     "validate_url_nil_ok",
     "validate_http_url",
+    "check_host",
     "resource_schemes",
     "scheme_of",
     "decode_data_url",

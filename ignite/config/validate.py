@@ -29,9 +29,10 @@ def minor_of(version: str) -> int:
     return VERSIONS_3X.index(version)
 
 
-def validate(cfg: dict[str, Any], version: str) -> Report:
-    """Every semantic error and warning of `cfg` under the rules of spec `version`."""
-    ctx = Ctx(minor_of(version), Report())
+def validate(cfg: dict[str, Any], version: str, *, hints: bool = True) -> Report:
+    """Every semantic error and warning of `cfg` under the rules of spec `version`; with
+    `hints`, ignite's own hints too (rules/common.py)."""
+    ctx = Ctx(minor_of(version), Report(), hints)
     validate_unit_paths(ctx, cfg)
     validate_ignition(ctx, cfg.get("ignition") or {}, version)
     validate_storage(ctx, cfg.get("storage") or {})

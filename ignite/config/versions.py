@@ -45,10 +45,11 @@ class VersionError(Exception):
     """`fatal_entry`: the error is a JSON type error that belongs in the report at `path`
     (as Ignition reports it); otherwise the message alone is the verdict."""
 
-    def __init__(self, message: str, path: JsonPath = (), fatal_entry: bool = False):
+    def __init__(self, message: str, path: JsonPath = (), fatal_entry: bool = False, hint: str | None = None):
         self.message = message
         self.path = path
         self.fatal_entry = fatal_entry
+        self.hint = hint  # what to write instead, said beside the verdict (which stays upstream's)
         super().__init__(message)
 
 
@@ -110,7 +111,7 @@ def detect(obj: Any) -> str:
         known = _known()
         if parsed in known:
             return known[parsed]
-        raise VersionError(ERR_UNSUPPORTED, ("ignition", "version"))
+        raise VersionError(ERR_UNSUPPORTED, ("ignition", "version"), hint=version_hint(version, parsed))
     if legacy_v1 is not None:
         # v1's parser: reached for no version, an unparseable one, or one below 2.0.0.
         key, value = legacy_v1
@@ -120,6 +121,21 @@ def detect(obj: Any) -> str:
     if parsed is not None:
         raise VersionError(ERR_UNSUPPORTED, ("ignition", "version"))
     raise VersionError(ERR_UNPARSEABLE, ("ignition", "version"))
+
+
+def version_hint(version: str, parsed: Semver) -> str | None:
+    """What to write instead of an unsupported version at or above 2.0.0, or None."""
+    major, minor, patch, pre, _ = parsed
+    release = f"{major}.{minor}.{patch}"
+    if release in V3 or release in LEGACY_V2:
+        if pre == "experimental":
+            return f'{version} is no longer accepted; {release} is now stable: change the version to "{release}"'
+        return f'{version} is not a released spec version: use "{release}"'
+    newest = semver(NEWEST)
+    if newest is not None and (major, minor) > newest[:2]:
+        return (f'{version} is newer than this ignite knows: the newest spec is "{NEWEST}" '
+                f'("{EXPERIMENTAL}" for experimental features)')
+    return None
 
 
 def precheck(data: bytes) -> bytes:

@@ -6,9 +6,9 @@ on a disk the plan fixes, is decided before any table is written: an invalid con
 changes nothing on any disk. `ignite plan` runs the same planning and stops there."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
+from ignite.log import get_logger
 from ignite.stages.disks_devices import Devices, created_devices
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ignite.stages import StageContext
     from ignite.stages.disks_plan import StoragePlan
 
-log = logging.getLogger("ignite.disks")
+log = get_logger("ignite.disks")
 
 
 def run(ctx: StageContext) -> None:

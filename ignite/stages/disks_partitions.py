@@ -253,10 +253,10 @@ def apply_disk(plan: DiskPlan) -> None:
         verify_kernel(plan)
 
 
-def sync_kernel(disk: str) -> None:
+def sync_kernel(disk: str, info: sgdisk.DiskInfo | None = None) -> None:
     """Makes the kernel's partitions of `disk` those of its table (partx: user-space
     parsing, so this also works where the kernel has no partition parser)."""
-    info = sgdisk.read(disk)
+    info = sgdisk.read(disk) if info is None else info
     table = info.partitions
     known = mounts.partition_nodes(disk)
     scale = info.sector_size // 512
@@ -265,23 +265,64 @@ def sync_kernel(disk: str) -> None:
     for number, part in sorted(table.items()):
         if number not in known:
             partx.add(disk, number)
-        elif mounts.kernel_geometry(known[number]) != (part.start * scale, part.size * scale):
+            continue
+        try:
+            geometry = mounts.kernel_geometry(known[number])
+        except (OSError, ValueError):
+            continue  # removed meanwhile: the next sync adds it
+        if geometry != (part.start * scale, part.size * scale):
             partx.update(disk, number)
 
 
-def verify_kernel(plan: DiskPlan) -> None:
-    """Deleted partitions are gone and every partition of the table has its node, with the
-    table's geometry, as upstream checks after settling."""
+def verify_kernel(plan: DiskPlan, timeout: float | None = None) -> None:
+    """Waits until deleted partitions are gone and every partition of the table has its
+    node with the table's geometry, as upstream waits for each device after settling.
+
+    Nodes may come and go meanwhile (udev's watch re-reading the table when sgdisk closes
+    the disk, slow disks, multipath), so the kernel is re-synced with partx while waiting."""
+    import time
+
+    limit = udev.DEFAULT_TIMEOUT if timeout is None else timeout
     info = sgdisk.read(plan.node)
     scale = info.sector_size // 512
+    wanted = {n: (p.start * scale, p.size * scale) for n, p in info.partitions.items()}
+    gone = [n for n in plan.deletes if n not in info.partitions]
+    deadline = time.monotonic() + limit
+    delay, resyncs, announced = 0.01, 0, False
+    while True:
+        problem = _kernel_problem(plan, wanted, gone)
+        if problem is None:
+            return
+        number, what = problem
+        node = partition_node(plan.node, number)
+        if time.monotonic() >= deadline:
+            raise DeviceError(plan.device, f"partition {number} ({node}) {what} after waiting {limit:g} s "
+                              f"for the kernel to match the table (re-synced with partx {resyncs} times)")
+        if not announced:
+            log.info("waiting up to %g s for partition %d (%s) of %s: %s", limit, number, node, plan.device, what)
+            announced = True
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.5)
+        sync_kernel(plan.node, info)
+        resyncs += 1
+
+
+def _kernel_problem(plan: DiskPlan, wanted: dict[int, tuple[int, int]], gone: list[int]) -> tuple[int, str] | None:
+    """(number, what is wrong) for the first partition whose node differs from the table."""
     known = mounts.partition_nodes(plan.node)
-    for number in plan.deletes:
-        if number not in info.partitions and number in known:
-            raise DeviceError(plan.device, f"partition {number} was deleted but {known[number]} still exists")
-    for number, part in info.partitions.items():
+    for number in gone:
+        if number in known:
+            return number, "still exists although it was deleted"
+    for number, geometry in sorted(wanted.items()):
         node = known.get(number)
         if node is None:
-            raise DeviceError(plan.device, f"the kernel does not know partition {number} "
-                              f"({partition_node(plan.node, number)}) after partitioning")
-        if mounts.kernel_geometry(node) != (part.start * scale, part.size * scale):
-            raise DeviceError(plan.device, f"the kernel's view of partition {number} differs from the table")
+            return number, "is unknown to the kernel"
+        if not os.path.exists(node):
+            return number, "has no device node"
+        try:
+            actual = mounts.kernel_geometry(node)
+        except (OSError, ValueError):
+            return number, "is unknown to the kernel"  # removed while we looked
+        if actual != geometry:
+            return number, f"has the kernel geometry {actual} instead of the table's {geometry} (512-byte sectors)"
+    return None

@@ -4,18 +4,18 @@ A failure unmounts what this run mounted, so the stage leaves no half state."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import stat
-from typing import TYPE_CHECKING
 
 from ignite.errors import DeviceError, IgniteError, NodeError
+from ignite.log import get_logger
 
+TYPE_CHECKING = False  # typing and logging cost this stage's start-up ~8 ms
 if TYPE_CHECKING:
     from ignite.config.model import Filesystem
     from ignite.stages import StageContext
 
-log = logging.getLogger("ignite.mount")
+log = get_logger("ignite.mount")
 UNMOUNTABLE = ("", "swap", "none")
 
 

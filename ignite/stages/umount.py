@@ -1,15 +1,14 @@
 """The umount stage: unmounts what the mount stage mounted, deepest first."""
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from ignite.errors import IgniteError
+from ignite.log import get_logger
 
+TYPE_CHECKING = False  # typing and logging cost this stage's start-up ~8 ms
 if TYPE_CHECKING:
     from ignite.stages import StageContext
 
-log = logging.getLogger("ignite.umount")
+log = get_logger("ignite.umount")
 
 
 def run(ctx: StageContext) -> None:

@@ -5,15 +5,23 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ignite.system.run import run
+from ignite.errors import DeviceError
 
 
 def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:
+    from ignite.system.run import run
+
     run("mount", "-o", ",".join(options), "-t", fstype, device, target)
 
 
 def umount(target: str) -> None:
-    run("umount", target)
+    """umount2(2), as upstream unmounts: no umount(8) process (and no subprocess import)
+    per filesystem, which cost the umount stage more than the unmounting itself."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.umount2(os.fsencode(target), 0) != 0:
+        raise DeviceError(target, f"umount failed: {os.strerror(ctypes.get_errno())}")
 
 
 def mounted_devnums() -> set[str]:
@@ -52,9 +60,11 @@ def partition_nodes(disk: str) -> dict[int, str]:
     if not sysdir.is_dir():
         return found
     for child in sysdir.iterdir():
-        part = child / "partition"
-        if part.is_file():
-            found[int(part.read_text())] = f"/dev/{child.name}"
+        try:
+            number = int((child / "partition").read_text())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            continue  # not a partition, or removed while we looked
+        found[number] = f"/dev/{child.name}"
     return found
 
 

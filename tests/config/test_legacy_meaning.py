@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,27 @@ def test_negative_partition_sizes_of_later_versions_fail_before_the_disk_is_touc
            "storage": {"disks": [{"device": "/dev/sdb", "partitions": [{"number": 1, "sizeMiB": -1}]}]}}
     out, report = upgrade_normalized(cfg, "2.3.0")
     assert out == {} and report.errors()[0].path == ("storage", "disks", 0, "partitions", 0, "sizeMiB")
+
+
+def test_filesystem_names_no_node_refers_to_are_not_a_loss():
+    """Container Linux / Flatcar configs name filesystems they only format: nothing is lost."""
+    cfg = v22(storage={"filesystems": [
+        {"name": "oem", "mount": {"device": "/dev/disk/by-label/OEM", "format": "btrfs"}},
+        {"name": "data", "mount": {"device": "/dev/sdb1", "format": "ext4", "create": {"force": True}}}],
+        "files": [{"filesystem": "data", "path": "/a", "mode": 420}]})
+    assert describe_legacy(codec.config_from_json(upgrade(cfg, "2.2.0"))) == [
+        "storage.files[0].filesystem=data: 3.x nodes live in the root filesystem; written into the 2.x filesystem of that name",
+        "storage.filesystems[1].name=data: 3.x filesystems have no names; 2.x nodes refer to this one by it"]
+
+
+def test_translate_of_named_but_unreferenced_filesystems_exits_0(tmp_path):
+    cfg = v22(storage={"filesystems": [
+        {"name": "oem", "mount": {"device": "/dev/disk/by-label/OEM", "format": "btrfs", "create": {"force": True}}}],
+        "files": [{"filesystem": "root", "path": "/etc/motd", "mode": 420, "contents": {"source": "data:,hi"}}]})
+    path = tmp_path / "in.ign"
+    path.write_text(json.dumps(cfg))
+    p = subprocess.run([sys.executable, "-m", "ignite", "translate", str(path)], capture_output=True, text=True,
+                       cwd=REPO, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "have no names" not in p.stderr
+    assert json.loads(p.stdout)["storage"]["filesystems"][0]["device"] == "/dev/disk/by-label/OEM"

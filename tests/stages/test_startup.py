@@ -39,6 +39,9 @@ STARTUP_MODULES = NOOP_STAGE_MODULES | {
     "ignite.config.versions", "ignite.log", "ignite.report", "ignite.root", "ignite.stages.cache",
     "ignite.stages.files", "ignite.stages.files_journal", "ignite.stages.files_nodes",
 }
+# The mount and umount stages run at every boot whose config has a filesystem with a path;
+# they are kept as lean (bench/disks_bench.py measures mount+files+umount against 2.14).
+LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount"})
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +112,7 @@ def test_the_probe_sees_a_stage_with_work_import_its_module(tmp_path: Path) -> N
         tmp_path, {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "swap", "path": "/swap"}]}}
     )
     code, modules, _ = modules_after(run_argv("mount", paths))
-    assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "logging"} <= modules
+    assert code == 0 and {"ignite.stages.mount", "ignite.config.model", "ignite.stages.cache"} <= modules
 
 
 def test_a_noop_stage_without_site_still_gets_the_platform_from_the_kernel_command_line(tmp_path: Path) -> None:
@@ -474,7 +477,8 @@ def test_only_the_start_up_modules_keep_typing_out() -> None:
         for path in (REPO / "ignite").rglob("*.py")
         if "TYPE_CHECKING = False" in path.read_text()
     }
-    assert tricks and tricks <= STARTUP_MODULES, sorted(tricks - STARTUP_MODULES)
+    allowed = STARTUP_MODULES | LEAN_STAGE_MODULES
+    assert tricks and tricks <= allowed, sorted(tricks - allowed)
 
 
 def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_yaml(tmp_path: Path) -> None:

@@ -225,7 +225,7 @@ def _ignition_report(cfg: dict[str, Any], version: str) -> list[Entry]:
     normalized, structural = structure.normalize(cfg, version)
     if structural.is_fatal:
         return structural.entries
-    return validate(normalized, version).entries
+    return validate(normalized, version, hints=False).entries  # butane's diagnostics, exactly
 
 
 def _child_validator(spec: specs.Spec) -> Any:

@@ -35,10 +35,13 @@ _GUID = re.compile(r"(|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 
 @dataclass(slots=True)
 class Ctx:
-    """What every rule needs: the spec minor version (7 = 3.7.0-experimental) and the report."""
+    """What every rule needs: the spec minor version (7 = 3.7.0-experimental) and the report;
+    `hints`: add ignite's own hints (warnings Ignition does not give), as ignite validate
+    does, but not where another tool's output is matched exactly (Butane's translation)."""
 
     minor: int
     report: Report
+    hints: bool = True
 
     def error(self, message: str | None, path: JsonPath) -> None:
         if message is not None:
@@ -116,6 +119,28 @@ def check_special_bits(mode: int | None) -> str | None:
     if mode is not None and (mode & 0xFFFFFFFF) & 0o7000:
         return ERR_SPECIAL_BITS
     return None
+
+
+# Modes people write in decimal meaning octal: each is valid, and almost never meant.
+DECIMAL_LOOKING_MODES = frozenset({600, 640, 644, 700, 750, 755, 775, 777, 440, 400})
+_SPECIAL_BIT_NAMES = ((0o4000, "setuid"), (0o2000, "setgid"), (0o1000, "sticky"))
+
+
+def permission_string(mode: int) -> str:
+    """`ls -l` style rwx triplets of the low nine bits: 0o755 → rwxr-xr-x."""
+    return "".join(char if mode & (1 << (8 - i)) else "-" for i, char in enumerate("rwxrwxrwx"))
+
+
+def hint_decimal_mode(mode: int | None) -> str | None:
+    """A warning, in words, for a mode written as decimal digits of the octal one meant
+    (ignite's own hint; the verdict stays Ignition's)."""
+    if mode not in DECIMAL_LOOKING_MODES:
+        return None
+    special = [name for bit, name in _SPECIAL_BIT_NAMES if mode & bit]
+    meant = int(str(mode), 8)
+    actual = f"{', '.join(special)}, {permission_string(mode)}" if special else permission_string(mode)
+    return (f"mode {mode} is decimal, which is {mode:#o} ({actual}); for {permission_string(meant)} "
+            f"write {meant} ({meant:#o})")
 
 
 def check_guid(guid: str | None) -> str | None:

@@ -1,6 +1,8 @@
 """Rules of `storage`: cross-node checks, files, directories, links and filesystems."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from ignite.config.rules.common import (
@@ -13,6 +15,7 @@ from ignite.config.rules.common import (
     check_special_bits,
     go_clean,
     go_join,
+    hint_decimal_mode,
     validate_resource,
 )
 from ignite.config.rules.devices import validate_disk, validate_luks, validate_raid
@@ -52,27 +55,40 @@ def filesystem_formats(minor: int) -> frozenset[str]:
     return frozenset(formats)
 
 
-def _links_prefixes(links: list[dict[str, Any]]) -> list[str]:
-    return [link.get("path", "") + "/" for link in links]
+class _LinkPrefixes:
+    """How many configured links a path lies under (`link path + "/"` is a prefix of it,
+    counted once per link as upstream reports once per link). One dictionary lookup per
+    "/" of the path whose prefix has the length of some link's: no walk over every link."""
+
+    def __init__(self, links: Iterable[dict[str, Any]]):
+        self.count = Counter(link.get("path", "") + "/" for link in links)
+        self.lengths = {len(prefix) for prefix in self.count}
+
+    def under(self, path: str) -> int:
+        if not self.count:
+            return 0
+        found = 0
+        slash = path.find("/")
+        while slash >= 0:
+            if slash + 1 in self.lengths:
+                found += self.count.get(path[:slash + 1], 0)
+            slash = path.find("/", slash + 1)
+        return found
 
 
 def _validate_cross_nodes(ctx: Ctx, storage: dict[str, Any]) -> None:
     """Storage.Validate: nodes under configured links, link targets, filesystems over disks."""
     links = storage.get("links") or ()
-    prefixes = _links_prefixes(links)
+    prefixes = _LinkPrefixes(links)
     for kind, message in (("directories", ERR_DIR_USES_LINK), ("files", ERR_FILE_USES_LINK)):
         for i, node in enumerate(storage.get(kind) or ()):
-            node_path = node.get("path", "")
-            for prefix in prefixes:
-                if node_path.startswith(prefix):
-                    ctx.error(message, S + (kind, i))
-    directories = {d.get("path", "") for d in storage.get("directories") or ()}
-    dir_list = [d.get("path", "") for d in storage.get("directories") or ()]
+            for _ in range(prefixes.under(node.get("path", ""))):
+                ctx.error(message, S + (kind, i))
+    directories = Counter(d.get("path", "") for d in storage.get("directories") or ())
     for i, link in enumerate(links):
         link_path = link.get("path", "")
-        for prefix in prefixes:
-            if link_path.startswith(prefix):
-                ctx.error(ERR_LINK_USES_LINK, S + ("links", i))
+        for _ in range(prefixes.under(link_path)):
+            ctx.error(ERR_LINK_USES_LINK, S + ("links", i))
         target = link.get("target")
         if ctx.minor >= 3 and not target:
             ctx.error(ERR_LINK_TARGET_REQUIRED, S + ("links", i, "target"))
@@ -83,10 +99,8 @@ def _validate_cross_nodes(ctx: Ctx, storage: dict[str, Any]) -> None:
         resolved = go_clean(target)
         if not resolved.startswith("/"):
             resolved = go_join(link_path, target)
-        if resolved in directories:
-            for d in dir_list:
-                if d == resolved:
-                    ctx.error(ERR_HARD_LINK_TO_DIR, S + ("links", i))
+        for _ in range(directories.get(resolved, 0)):
+            ctx.error(ERR_HARD_LINK_TO_DIR, S + ("links", i))
         for owner in ("user", "group"):
             for field in ("id", "name"):
                 if (link.get(owner) or {}).get(field) is not None:
@@ -121,6 +135,8 @@ def _validate_mode(ctx: Ctx, node: dict[str, Any], path: tuple) -> None:
     ctx.error(check_mode(mode), path + ("mode",))
     if ctx.minor < 6:
         ctx.warning(check_special_bits(mode), path + ("mode",))
+    if ctx.hints:
+        ctx.warning(hint_decimal_mode(mode), path + ("mode",))
 
 
 def _validate_file(ctx: Ctx, f: dict[str, Any], path: tuple) -> None:

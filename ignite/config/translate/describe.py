@@ -22,11 +22,16 @@ def json_path(path: tuple) -> str:
 
 
 def describe_legacy(config: model.Config) -> list[str]:
-    lines = [f"{json_path(path)}={value}: {_WHY[path[-1]]}" for path, value in codec.legacy_fields(config)]
     storage = config.storage
+    nodes: list[tuple[str, int, model.File | model.Directory | model.Link]]
     nodes = [("files", i, n) for i, n in enumerate(storage.files)]
     nodes += [("directories", i, n) for i, n in enumerate(storage.directories)]
     nodes += [("links", i, n) for i, n in enumerate(storage.links)]
+    # A filesystem's name is lost only if a node refers to it; many Container Linux and
+    # Flatcar configs name every filesystem and write nothing into most of them.
+    referred = {n.filesystem for _, _, n in nodes if n.filesystem}
+    lines = [f"{json_path(path)}={value}: {_WHY[path[-1]]}" for path, value in codec.legacy_fields(config)
+             if not (path[-1] == "name" and path[:2] == ("storage", "filesystems") and value not in referred)]
     seen = Counter((n.filesystem, n.path) for _, _, n in nodes)
     first: set = set()
     for kind, i, node in nodes:

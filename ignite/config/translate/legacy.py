@@ -33,7 +33,12 @@ def upgrade_legacy(obj: Any, version: str) -> tuple[dict[str, Any], Report]:
     is empty and must not be used."""
     from ignite.config.structure import normalize
 
+    from ignite.config.rules.limits import validate_os_limits
+
     cfg, report = normalize(obj, version)
+    if report.is_fatal:
+        return {}, report
+    report.extend(validate_os_limits(cfg))
     if report.is_fatal:
         return {}, report
     upgraded, more = upgrade_normalized(cfg, version)

@@ -11,6 +11,7 @@ import ast
 import re
 from typing import Any, Callable
 
+from ignite.config.rules.common import hint_decimal_mode
 from ignite.config.report import DEPRECATED, Report
 from ignite.config.translate.legacy_urls import INVALID_URL, hash_problem, scheme_of, url_problem
 from ignite.config.unitfile import go_quote as _go_quote
@@ -344,6 +345,8 @@ class _Checker:
         mode = node["mode"]
         if mode < 0 or mode > 0o7777:
             self.err("illegal file mode", path + ("mode",))
+        elif hint := hint_decimal_mode(mode):
+            self.warn(hint, path + ("mode",))
 
     def filesystem_references(self, storage: dict) -> None:
         names = {"root"} | {fs.get("name", "") for fs in storage.get("filesystems", [])}
