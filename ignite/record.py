@@ -24,6 +24,10 @@ RECORD_NAME = "ignite-record.jsonl"
 _path: str | None = None  # this process's record, once a stage has opened it
 _stage: str | None = None  # the stage this process runs
 _attempts: dict[str, int] = {}  # url -> attempts of the fetch under way (resource.retry counts)
+# Action lines wait here and go out with the next other event (a stage's end at the latest):
+# a files stage of 10,000 files would otherwise open the record 10,000 times.
+_pending: list[str] = []
+PENDING_MAX = 1000
 
 
 def path_for(state_file: str | os.PathLike[str]) -> str:
@@ -53,6 +57,21 @@ def append(event: dict[str, Any], path: str | None = None) -> None:
     if target is None:
         return
     line = json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n"
+    if _pending and target == _path:
+        line = "".join(_pending) + line
+        _pending.clear()
+    _write(target, line)
+
+
+def flush() -> None:
+    """Writes the actions waiting to be written."""
+    if _pending and _path is not None:
+        lines = "".join(_pending)
+        _pending.clear()
+        _write(_path, lines)
+
+
+def _write(target: str, line: str) -> None:
     try:
         os.makedirs(os.path.dirname(target) or ".", mode=0o700, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -112,7 +131,12 @@ def warning(stage: str, message: str) -> None:
 
 
 def action(stage: str, action_name: str, target: str, seconds: float) -> None:
-    append({"event": "action", "stage": stage, "action": action_name, "target": target, "seconds": round(seconds, 6)})
+    if _path is None:
+        return
+    event = {"event": "action", "stage": stage, "action": action_name, "target": target, "seconds": round(seconds, 6)}
+    _pending.append(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")
+    if len(_pending) >= PENDING_MAX:
+        flush()
 
 
 def note_attempt(url: str) -> None:

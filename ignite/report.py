@@ -264,6 +264,7 @@ def current_report(
         state = shared_state.read(state_file)
     except UsageError:
         state = {}
+    record.flush()  # this stage's actions so far
     events = record.read(record.path_for(state_file))
     if finishing is not None:
         events = [*events, {"event": "stage", "stage": finishing, "at": _start_of(events, finishing),

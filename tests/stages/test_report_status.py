@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ignite import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,3 +144,30 @@ def test_status_refuses_a_corrupt_report(tmp_path: Path, capsys) -> None:
     (tmp_path / "root/etc/ignite/report.json").write_text("{not json")
     assert cli.main(["status", f"--root={tmp_path / 'root'}"]) == 2
     assert "report.json" in capsys.readouterr().err
+
+
+def test_actions_are_written_in_batches_and_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stage's actions wait in memory and go out with the next event (or every
+    PENDING_MAX actions): a 10,000-file stage does not open the record 10,000 times."""
+    from ignite import record
+    from ignite.report import ActionLog
+
+    monkeypatch.setattr(record, "_path", None)
+    monkeypatch.setattr(record, "_pending", [])
+    path = record.open_for(tmp_path / "state", "files")
+    writes = []
+    real_write = record._write
+
+    def counting_write(target: str, text: str) -> None:
+        writes.append(text.count("\n"))
+        real_write(target, text)
+
+    monkeypatch.setattr(record, "_write", counting_write)
+    log = ActionLog("files")
+    for i in range(2500):
+        log.record("write file", f"/f{i}")
+    record.stage_finished("files", record.wall_now(), 0.5, "success")
+    events = record.read(path)
+    assert [e["target"] for e in events if e["event"] == "action"] == [f"/f{i}" for i in range(2500)]
+    assert events[-1]["event"] == "stage"
+    assert writes == [1000, 1000, 501]
