@@ -11,9 +11,9 @@ from typing import Any, Callable, Hashable, TypeVar
 
 from ignite.config import model
 from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, _SCALAR_LIST, field_specs
-from ignite.config.record import replace
+from ignite.config.record import Record, replace
 
-T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 
 KeyFn = Callable[[Any], Hashable]
 
@@ -31,7 +31,7 @@ def _partition_key(p: model.Partition) -> Hashable:
     return ""
 
 
-def _same(value: Any) -> Hashable:
+def _same(value: Hashable) -> Hashable:
     return value
 
 
@@ -82,16 +82,16 @@ SHARED: dict[tuple[type, str], tuple[str, ...]] = {
 }
 
 
-def merge(parent: T, child: T) -> T:
+def merge(parent: R, child: R) -> R:
     """`child` merged over `parent` (both the same record type, usually model.Config)."""
     return _merge_object(parent, child)
 
 
-def _is_zero(obj: Any) -> bool:
+def _is_zero(obj: object) -> bool:
     return obj == type(obj)()
 
 
-def _merge_object(parent: Any, child: Any) -> Any:
+def _merge_object(parent: R, child: R) -> R:
     # As merge.go at HEAD: an all-zero child object keeps the parent's (older releases
     # recursed, letting the child's zero value fields win); an all-zero parent gives the child's.
     if _is_zero(child):

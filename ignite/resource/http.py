@@ -285,7 +285,7 @@ class _PhaseMixin:
                 if total_at is None or header_at < total_at:
                     at, reason = header_at, "headers"
             watchdog.arm(at, reason)
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        return super().getresponse(*args, **kwargs)
 
 
 # urllib3's names: they appear in its error messages ("HTTPConnection(host=...): ...").

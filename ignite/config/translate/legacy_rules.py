@@ -82,6 +82,7 @@ class _Checker:
             "networkd": lambda: self.each(cfg, ("networkd", "units"), self.networkd_unit),
             "passwd": lambda: self.each(cfg, ("passwd", "users"), self.user),
         }
+        order: tuple[str, ...]
         if self.v < (2, 0):
             order = ("storage", "systemd", "networkd", "passwd")
         elif self.v < (2, 1):
@@ -98,7 +99,7 @@ class _Checker:
         for i, disk in enumerate(storage.get("disks", [])):
             for j, part in enumerate(disk.get("partitions", [])):
                 found += [(part.get(k), ("storage", "disks", i, "partitions", j, k)) for k in ("size", "start")]
-        files = [(("storage", "files", i), f) for i, f in enumerate(storage.get("files", []))]
+        files: list[tuple[Path, Any]] = [(("storage", "files", i), f) for i, f in enumerate(storage.get("files", []))]
         for i, fs in enumerate(storage.get("filesystems", [])):
             files += [(("storage", "filesystems", i, "files", j), f) for j, f in enumerate(fs.get("files", []))]
         found += [(file.get("mode"), where + ("mode",)) for where, file in files]

@@ -189,8 +189,7 @@ class _Downgrade:
             path = f"storage.files[{i}]"
             resources = [(f"{path}.contents", f.get("contents") or {})]
             resources += [(f"{path}.append[{j}]", res) for j, res in enumerate(f.get("append") or ())]
-            problems = [(p, self.source_problem(res)) for p, res in resources]
-            problems = [(p, msg) for p, msg in problems if msg]
+            problems = [(p, msg) for p, res in resources if (msg := self.source_problem(res))]
             if problems:
                 for p, msg in problems:
                     self.report(f"{p}.source", msg + " (file left out)")
