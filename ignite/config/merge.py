@@ -7,10 +7,11 @@ that renders the user config does that (docs/spec/config.md#rendering).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from ignite.config import model
-from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, _SCALAR_LIST, field_specs
+from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, field_specs
 from ignite.config.record import Record, replace
 
 R = TypeVar("R", bound=Record)
@@ -51,7 +52,7 @@ KEYS: dict[tuple[type, str], KeyFn] = {
     (model.Storage, "raid"): lambda r: r.name,
     (model.Raid, "devices"): _same,
     (model.Storage, "filesystems"): lambda f: f.device,
-    (model.Storage, "luks"): lambda l: l.name,
+    (model.Storage, "luks"): lambda luks: luks.name,
     (model.Luks, "open_options"): _same,
     (model.Clevis, "tang"): lambda t: t.url,
     (model.Systemd, "units"): lambda u: u.name,

@@ -206,7 +206,7 @@ class Client:
                     raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)")
                 try:
                     chunk = response.raw.read(CHUNK, decode_content=False)
-                except Exception as exc:  # urllib3 raises several unrelated types for a broken body
+                except Exception as exc:  # noqa: BLE001 - urllib3 raises several unrelated types for a broken body
                     if self.watchdog.fired is not None:
                         raise FetchError(
                             url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"

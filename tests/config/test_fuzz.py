@@ -17,7 +17,6 @@ from ignite.config import model
 from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR_LIST, field_specs
 from ignite.errors import ConfigError
 
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = [p.read_bytes() for p in sorted((REPO / "examples").glob("*.ign"))]
 VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental",

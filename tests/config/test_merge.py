@@ -101,10 +101,10 @@ def test_raid_options_concatenated_devices_keyed():
 def test_luks_options_concatenated_open_options_keyed():
     p = {"storage": {"luks": [{"name": "data", "device": "/dev/a", "options": ["--o"], "openOptions": ["--a", "--b"]}]}}
     c = {"storage": {"luks": [{"name": "data", "options": ["--o"], "openOptions": ["--b", "--c"]}]}}
-    l = merged(p, c)["storage"]["luks"][0]
-    assert l["options"] == ["--o", "--o"]
-    assert l["openOptions"] == ["--a", "--b", "--c"]
-    assert l["device"] == "/dev/a"
+    luks = merged(p, c)["storage"]["luks"][0]
+    assert luks["options"] == ["--o", "--o"]
+    assert luks["openOptions"] == ["--a", "--b", "--c"]
+    assert luks["device"] == "/dev/a"
 
 
 # --- merge rule 5: keyed lists, one test per list ---------------------------------------------------
@@ -269,7 +269,7 @@ def test_luks_keyed_by_name_and_tang_by_url():
     c = {"storage": {"luks": [{"name": "d", "clevis": {"threshold": 2, "tang": [
         {"url": "http://t2", "thumbprint": "B"}, {"url": "http://t3", "thumbprint": "c"}]}}, {"name": "e", "device": "/dev/b"}]}}
     out = merged(p, c)["storage"]["luks"]
-    assert [l["name"] for l in out] == ["d", "e"]
+    assert [luks["name"] for luks in out] == ["d", "e"]
     assert out[0]["clevis"] == {"threshold": 2, "tang": [
         {"url": "http://t1", "thumbprint": "a"}, {"url": "http://t2", "thumbprint": "B"}, {"url": "http://t3", "thumbprint": "c"}]}
 

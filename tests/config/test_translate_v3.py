@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.translate.v3 import downgrade, upgrade  # noqa: E402
-from ignite.config.validate import validate  # noqa: E402
+from ignite.config.translate.v3 import downgrade, upgrade
+from ignite.config.validate import validate
 
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
 UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"

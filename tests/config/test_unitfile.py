@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.unitfile import UnitOption, deserialize_options, go_quote, has_install_section, parse_unit_contents  # noqa: E402
-from ignite.errors import ConfigError  # noqa: E402
+from ignite.config.unitfile import UnitOption, deserialize_options, go_quote, has_install_section, parse_unit_contents
+from ignite.errors import ConfigError
 
 
 def test_options_in_order_with_sections() -> None:

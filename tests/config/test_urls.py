@@ -8,10 +8,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.urls import decode_data_url, parse_url, query_values, resource_schemes, validate_http_url, validate_url  # noqa: E402
-from ignite.errors import ConfigError  # noqa: E402
+from ignite.config.urls import (
+    decode_data_url,
+    parse_url,
+    query_values,
+    resource_schemes,
+    validate_http_url,
+    validate_url,
+)
+from ignite.errors import ConfigError
 
 
 @pytest.mark.parametrize("url, scheme, host, path, query", [

@@ -11,9 +11,9 @@ import pytest
 from ignite.config import urls
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.validate import validate  # noqa: E402
+from ignite.config.validate import validate
 
 needs_oracle = pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
 

@@ -37,7 +37,7 @@ def _judged(outputs: dict[str, bytes]) -> dict[str, bool]:
         if not oracle.ORACLE.exists():
             pytest.skip(f"{len(todo)} translated outputs are not judged yet and {oracle.ORACLE} is missing")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for key, verdict in zip(todo, pool.map(lambda d: oracle.judge(oracle.ORACLE, d), todo.values())):
+            for key, verdict in zip(todo, pool.map(lambda d: oracle.judge(oracle.ORACLE, d), todo.values()), strict=True):
                 cached[key] = bool(verdict["valid"])
         kept = {k: cached[k] for k in sorted(outputs)}
         CACHE.write_text(json.dumps(kept, indent=0, sort_keys=True) + "\n")

@@ -102,8 +102,8 @@ def test_commit_ops_deletes_first_then_new_name_type_guid():
 
 
 def test_disk_model_accepts_legacy_sectors():
-    from ignite.stages.disks_partitions import _wanted
     from ignite.config.model import Partition
+    from ignite.stages.disks_partitions import _wanted
 
     want = _wanted(0, Partition(number=1, start_sectors=4096, size_sectors=1000), 512)
     assert (want.start, want.size) == (4096, 1000)

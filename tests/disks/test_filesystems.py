@@ -3,8 +3,8 @@ under upstream's rules (docs/spec/stages.md#filesystems), and the refusals that 
 from __future__ import annotations
 
 import pytest
-
 from disks_helpers import config
+
 from ignite.errors import DeviceError
 
 U_EXT4 = "6a4e5b0c-1d2e-4f30-8a41-b5c6d7e8f901"

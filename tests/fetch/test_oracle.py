@@ -97,7 +97,7 @@ def _run_both(tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, m
     error = None
     try:
         run_stage(ctx)
-    except Exception as exc:  # compared with the oracle's verdict below
+    except Exception as exc:  # noqa: BLE001 - compared with the oracle's verdict below
         error = exc
     return (
         {**outcome(ours), "ok": error is None},

@@ -3,7 +3,6 @@ Retry-After, kernel command line parsing, progress lines."""
 from __future__ import annotations
 
 import email.utils
-import logging
 import time
 
 import pytest
@@ -65,7 +64,7 @@ def test_backoff_is_full_jitter_under_a_doubling_cap() -> None:
     assert with_retries(attempt, "http://h/x", Deadline(None), initial=0.2, cap=5.0, sleep=sleeps.append) == "ok"
     ceilings = [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]
     assert len(sleeps) == 8
-    assert all(0 <= s <= c for s, c in zip(sleeps, ceilings))
+    assert all(0 <= s <= c for s, c in zip(sleeps, ceilings, strict=True))
 
 
 def test_jitter_spreads_a_fleet() -> None:

@@ -97,7 +97,7 @@ def test_sigv4_matches_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.credentials import Credentials
 
     url = "https://examplebucket.s3.eu-west-1.amazonaws.com/dir/a%20b~c.ign?versionId=x%2By"
-    when = datetime.datetime(2026, 11, 22, 7, 30, 0, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 11, 22, 7, 30, 0, tzinfo=datetime.UTC)
     ours = sign("GET", url, "eu-west-1", "AKID", "SECRET", "TOKEN", now=when)
     request = AWSRequest(method="GET", url=url, )
     auth = S3SigV4Auth(Credentials("AKID", "SECRET", "TOKEN"), "s3", "eu-west-1")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ignite.config.rules.common import hint_decimal_mode
 from ignite.config.report import DEPRECATED, Report
+from ignite.config.rules.common import hint_decimal_mode
 from ignite.config.translate.legacy_urls import INVALID_URL, hash_problem, scheme_of, url_problem
 from ignite.config.unitfile import go_quote as _go_quote
 from ignite.config.unitfile import has_install_section, parse_unit_contents
