@@ -16,7 +16,11 @@ from ignite.errors import ConfigError
 LINE_MAX = 2048
 _ASCII_SPACE = b" \t\n\v\f\r"
 # Go's unicode.IsSpace (Python's str.isspace also counts \x1c-\x1f)
-_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 # The lexer is a chain of states, as go-systemd's: each step returns the next (None at the end).

@@ -53,7 +53,11 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     with Client(settings) as client:
         response = None
         blob_failure: FetchError | None = None
-        if _is_azure_blob(url) and azure_blob_possible(settings) and "authorization" not in {h.lower() for h in headers}:
+        if (
+            _is_azure_blob(url)
+            and azure_blob_possible(settings)
+            and "authorization" not in {h.lower() for h in headers}
+        ):
             # As upstream on Azure: the blob API with the VM's identity first, then plain HTTP.
             try:
                 token = azure_blob_token(settings)

@@ -93,7 +93,11 @@ def mutated_example(draw) -> bytes:
         elif op == "delete" and data:
             del data[pos:pos + draw(st.integers(1, 8))]
         elif op == "insert":
-            data[pos:pos] = draw(st.sampled_from([b"{", b"}", b"[", b"]", b",", b'"', b"\\", b"null", b"1e400", b"\xff", b"\xef\xbb\xbf"]))
+            data[pos:pos] = draw(
+                st.sampled_from(
+                    [b"{", b"}", b"[", b"]", b",", b'"', b"\\", b"null", b"1e400", b"\xff", b"\xef\xbb\xbf"]
+                )
+            )
         elif op == "truncate":
             del data[pos:]
         elif op == "json":
@@ -113,7 +117,9 @@ def _mutate_json(draw, obj) -> bytes:
     """Replace one value somewhere in the tree with random JSON, keeping the rest."""
     node = obj
     for _ in range(draw(st.integers(0, 5))):
-        children = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        children = (
+            list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        )
         if not children:
             break
         key, child = draw(st.sampled_from(children))

@@ -141,10 +141,24 @@ def test_2_4_to_3_storage_fields():
         "links": [{"filesystem": "root", "path": "/l", "target": "/t", "hard": False, "overwrite": True}]}}
     out = v2_4_to_v3.translate(cfg, Report())["storage"]
     assert out == {
-        "disks": [{"device": "/dev/sdb", "partitions": [
-            {"number": 1, "label": "", "sizeMiB": 10, "startMiB": 0, "shouldExist": True, "wipePartitionEntry": True}]}],
+        "disks": [
+            {
+                "device": "/dev/sdb",
+                "partitions": [
+                    {
+                        "number": 1,
+                        "label": "",
+                        "sizeMiB": 10,
+                        "startMiB": 0,
+                        "shouldExist": True,
+                        "wipePartitionEntry": True,
+                    }
+                ],
+            }
+        ],
         "raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/a", "/dev/b"], "options": ["--x"]}],
-        "links": [{"path": "/l", "target": "/t", "overwrite": True}]}
+        "links": [{"path": "/l", "target": "/t", "overwrite": True}],
+    }
 
 
 def test_whole_chain_from_2_0():

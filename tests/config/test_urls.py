@@ -113,8 +113,32 @@ def test_decode_data_url_errors(url: str, message: str) -> None:
 
 def _random_data_urls(count: int) -> list[str]:
     rng = random.Random(2397)
-    pieces = ["text/plain", "x-a/b", "a/b", "image/png", ";", ",", "=", '"', "\\", "base64", "charset", "utf-8", "%", "%2",
-              "%20", "SGVs", "bG8=", "=", "\n", "Zm9v", "a", " ", "/", "<"]
+    pieces = [
+        "text/plain",
+        "x-a/b",
+        "a/b",
+        "image/png",
+        ";",
+        ",",
+        "=",
+        '"',
+        "\\",
+        "base64",
+        "charset",
+        "utf-8",
+        "%",
+        "%2",
+        "%20",
+        "SGVs",
+        "bG8=",
+        "=",
+        "\n",
+        "Zm9v",
+        "a",
+        " ",
+        "/",
+        "<",
+    ]
     return ["data:" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(count)]
 
 

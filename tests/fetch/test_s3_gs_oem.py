@@ -51,7 +51,9 @@ def test_s3_anonymous_get(moto_s3: str, bucket: str) -> None:
 
 
 def test_s3_version_id(moto_s3: str, bucket: str) -> None:
-    got = fetch_bytes(Resource(source=f"s3://configs/v.ign?versionId={bucket}"), settings(moto_s3, aws_credentials=CREDS))
+    got = fetch_bytes(
+        Resource(source=f"s3://configs/v.ign?versionId={bucket}"), settings(moto_s3, aws_credentials=CREDS)
+    )
     assert got == b"one"
     assert fetch_bytes(Resource(source="s3://configs/v.ign"), settings(moto_s3, aws_credentials=CREDS)) == b"two"
 

@@ -203,8 +203,10 @@ class _Checker:
             not_exist = any(p.get("shouldExist") is False for p in parts)
             sectors = any("size" in p or "start" in p for p in parts)
             mib = any("sizeMiB" in p or "startMiB" in p for p in parts)
-            checks += [(zero and not_exist, "shouldExist is false for a partition and other partition(s) has start or size 0"),
-                       (sectors and mib, "cannot mix MBs and sectors within a disk")]
+            checks += [
+                (zero and not_exist, "shouldExist is false for a partition and other partition(s) has start or size 0"),
+                (sectors and mib, "cannot mix MBs and sectors within a disk"),
+            ]
         for failed, message in checks:
             if failed:
                 self.err(message, path + ("partitions",))
@@ -245,8 +247,12 @@ class _Checker:
         for key in keys:
             value = part.get(key, "")
             if not _GUID.match(value):
-                message = _GUID_MESSAGE if self.v >= (2, 0) else \
-                    f'partition type-guid must have the form "01234567-89AB-CDEF-EDCB-A98765432101", got: {_go_quote(value)}'
+                message = (
+                    _GUID_MESSAGE
+                    if self.v >= (2, 0)
+                    else 'partition type-guid must have the form "01234567-89AB-CDEF-EDCB-A98765432101", '
+                    f"got: {_go_quote(value)}"
+                )
                 self.err(message, path + (key,))
 
     def raid(self, raid: dict, path: Path) -> None:
@@ -279,7 +285,9 @@ class _Checker:
                     self.err("cannot use both create object and wipeFilesystem field", path + ("mount", "create"))
                 if mount.get("options"):
                     self.err("cannot use both create object and mount-level options field", path + ("mount", "create"))
-                self.warn("the create object has been deprecated in favor of mount-level options", path + ("mount", "create"))
+                self.warn(
+                    "the create object has been deprecated in favor of mount-level options", path + ("mount", "create")
+                )
         if fatal:
             return  # 0.x does not look into an object whose own check failed
         if "path" in fs and not _is_abs(fs["path"]):
