@@ -50,7 +50,9 @@ def main() -> int:
             sample = measure(argv, ENV)
             if i:
                 samples[label].append(sample)
-    med = {label: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s)) for label, s in samples.items()}
+    med = {
+        label: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s)) for label, s in samples.items()
+    }
     bare = med["python -c pass (same venv)"]
     print(f"butane: medians of whole processes ({runs} interleaved runs), load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs")

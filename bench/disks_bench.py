@@ -165,8 +165,9 @@ def _oracle_helpers():
     sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests/disks")]
     try:
         import jeepney  # noqa: F401
-        from blockdev import UDEVD, Udevd
         from systemd_standin import SystemdStandIn
+
+        from blockdev import UDEVD, Udevd
     except ImportError:
         return None, None
     if not os.path.exists(UDEVD) or not shutil.which("nsenter"):

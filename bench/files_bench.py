@@ -33,7 +33,6 @@ from common import REPO, shipped_ignite, spread
 from common import VENV_PY as PY
 
 
-
 def config(files: int, dirs: int) -> dict:
     return {
         "ignition": {"version": "3.3.0"},
@@ -154,7 +153,7 @@ def bench_place(args: argparse.Namespace, place: str, noop: bool) -> int:
                     theirs.append(run_oracle(cfg_path, fresh_root(work, "theirs"), work))
                 else:
                     ours.append(run_ignite(cache, fresh_root(work, "ours"), work))
-        ratios = [o / t for o, t in zip(ours, theirs)]
+        ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
         print(f"{args.files} files in {args.dirs} dirs on {place} ({filesystem_of(work)}): ignition "
               f"{statistics.median(theirs)*1000:.0f} ms ({min(theirs)*1000:.0f}–{max(theirs)*1000:.0f}), ignite "
               f"{statistics.median(ours)*1000:.0f} ms ({min(ours)*1000:.0f}–{max(ours)*1000:.0f}), "

@@ -20,7 +20,7 @@ from common import ENV, REPO, measure, print_busy_note
 from common import ORACLE_VALIDATE as ORACLE
 
 sys.path.insert(0, str(REPO / "tests" / "config"))
-from growth_inputs import KINDS  # noqa: E402
+from growth_inputs import KINDS
 
 SIZES = (1_000, 10_000, 100_000)
 RUNS = {1_000: 5, 10_000: 3, 100_000: 1}

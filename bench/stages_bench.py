@@ -32,7 +32,9 @@ def once(argv: list[str], env: dict[str, str], reset: Path | None) -> tuple[floa
     return measure(argv, env)
 
 
-def timed_rounds(commands: dict[str, list[str]], runs: int, env: dict[str, str], reset: Path) -> dict[str, tuple[float, float]]:
+def timed_rounds(
+    commands: dict[str, list[str]], runs: int, env: dict[str, str], reset: Path
+) -> dict[str, tuple[float, float]]:
     """Median wall and CPU ms of each command. Interleaved, one round running every command
     once, so that the load of a shared machine drifting weighs on all alike; the first
     round only warms up (and writes ignite's bytecode)."""
@@ -42,7 +44,10 @@ def timed_rounds(commands: dict[str, list[str]], runs: int, env: dict[str, str],
             sample = once(argv, env, reset)
             if i:
                 samples[name].append(sample)
-    return {name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got)) for name, got in samples.items()}
+    return {
+        name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+        for name, got in samples.items()
+    }
 
 
 def ignite_argv(stage: str, work: Path) -> list[str]:
@@ -92,7 +97,10 @@ def main() -> int:
         rows = [(stage, got[stage], got.get(f"2.14 {stage}")) for stage in STAGES]
 
     load = os.getloadavg()[0]
-    print(f"no-op stages: medians of whole processes ({runs} interleaved rounds), load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"no-op stages: medians of whole processes ({runs} interleaved rounds), "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"  python -c pass (same venv): {bare[0]:.1f} ms wall, {bare[1]:.1f} ms CPU")
     print(f"  {'stage':<8} {'wall ms':>8} {'CPU ms':>8} {'+wall':>7} {'+CPU':>7}   {'2.14 wall':>9} {'2.14 CPU':>8}"
           f"   ratio (wall, CPU)  target +{TARGET_MS:.0f} ms")
@@ -101,7 +109,11 @@ def main() -> int:
         over_wall, over_cpu = wall - bare[0], cpu - bare[1]
         ok = over_cpu <= TARGET_MS or over_wall <= TARGET_MS
         missed += not ok
-        refs = f"{ref[0]:9.1f} {ref[1]:8.1f}   {wall / ref[0]:6.2f}x {cpu / ref[1]:6.2f}x" if ref else f"{'-':>9} {'-':>8}   {'-':>15}"
+        refs = (
+            f"{ref[0]:9.1f} {ref[1]:8.1f}   {wall / ref[0]:6.2f}x {cpu / ref[1]:6.2f}x"
+            if ref
+            else f"{'-':>9} {'-':>8}   {'-':>15}"
+        )
         print(f"  {stage:<8} {wall:8.1f} {cpu:8.1f} {over_wall:+7.1f} {over_cpu:+7.1f}   {refs}     "
               f"{'met' if ok else 'MISSED'}")
     if not have_oracle:

@@ -67,7 +67,10 @@ def main() -> int:
 
         check = subprocess.run(ignite_argv(TYPICAL), capture_output=True, text=True, env=ENV)
         if check.returncode != 0:
-            print(f"ignite validate {TYPICAL.name} did not succeed (exit {check.returncode}):\n{check.stdout}{check.stderr}")
+            print(
+                f"ignite validate {TYPICAL.name} did not succeed (exit {check.returncode}):\n"
+                f"{check.stdout}{check.stderr}"
+            )
             return 1
 
         bare = timed([str(PYTHON), "-c", "pass"], runs)

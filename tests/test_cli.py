@@ -265,8 +265,17 @@ def test_translate_experimental_with_flag_and_output_file(tmp_path, capsys):
 
 
 # How many fields of each example 3.3.0 cannot express (legacy-only fields, newer sections).
-LOST_AT_3_3 = {"image-build.ign": 0, "legacy-2.2.ign": 4, "legacy-v1.ign": 3, "luks-tang.ign": 2, "merge.ign": 0, "minimal.ign": 0,
-               "pxe-node.ign": 0, "storage-node.ign": 1, "webserver.ign": 0}
+LOST_AT_3_3 = {
+    "image-build.ign": 0,
+    "legacy-2.2.ign": 4,
+    "legacy-v1.ign": 3,
+    "luks-tang.ign": 2,
+    "merge.ign": 0,
+    "minimal.ign": 0,
+    "pxe-node.ign": 0,
+    "storage-node.ign": 1,
+    "webserver.ign": 0,
+}
 
 
 def test_every_example_has_its_translation_loss_listed():

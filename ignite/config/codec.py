@@ -15,6 +15,7 @@ from ignite.config.record import Record, fields, is_record
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every stage's start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NamedTuple, TypeVar
 
     T = TypeVar("T")
@@ -33,8 +34,7 @@ else:
 _SCALAR, _OBJECT, _OBJECT_LIST, _SCALAR_LIST = range(4)
 
 
-@cache
-def field_specs(cls: type) -> tuple[FieldSpec, ...]:
+def _field_specs(cls: type) -> tuple[FieldSpec, ...]:
     # The model's annotations are strings (`str | None`, `tuple[File, ...]`, `Ignition`):
     # reading them directly avoids importing typing's evaluation machinery at every start.
     namespace = vars(sys.modules[cls.__module__])
@@ -54,6 +54,11 @@ def field_specs(cls: type) -> tuple[FieldSpec, ...]:
     return tuple(specs)
 
 
+# Computed once per record class. Declared as a plain callable: cache's wrapper takes Hashable
+# arguments, and mypy does not count type[X] as one (a class is hashable at run time).
+field_specs: Callable[[type], tuple[FieldSpec, ...]] = cache(_field_specs)
+
+
 def _is_record_class(obj: Any) -> bool:
     return isinstance(obj, type) and is_record(obj)
 
@@ -67,10 +72,11 @@ def from_json(cls: type[T], data: dict[str, Any] | None) -> T:
         value = data.get(spec.key)
         if value is None:
             continue
+        # spec.cls is the record class for the object kinds (None only for scalars)
         if spec.kind == _OBJECT:
-            value = from_json(spec.cls, value)
+            value = from_json(spec.cls, value)  # type: ignore[arg-type]
         elif spec.kind == _OBJECT_LIST:
-            value = tuple(from_json(spec.cls, item) for item in value)
+            value = tuple(from_json(spec.cls, item) for item in value)  # type: ignore[arg-type]
         elif spec.kind == _SCALAR_LIST:
             value = tuple(value)
         kwargs[spec.attr] = value

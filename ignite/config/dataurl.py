@@ -24,7 +24,8 @@ _TOKEN_CLASS = "[" + re.escape("".join(c for c in map(chr, range(0x21, 0x7F)) if
 _TOKEN_RUN = re.compile(_TOKEN_CLASS + "*")
 # Plain `;attr=value` parameters, up to a thousand at a time: the lexer walks only what
 # this does not cover (quoted values, base64, errors).
-_PLAIN_PARAMS = re.compile(f"(?:;{_TOKEN_CLASS}+={_TOKEN_CLASS}+){{1,1000}}(?=[;,])")  # bounded: re keeps state per repeat
+# Bounded: re keeps state per repeat.
+_PLAIN_PARAMS = re.compile(f"(?:;{_TOKEN_CLASS}+={_TOKEN_CLASS}+){{1,1000}}(?=[;,])")
 
 
 def _is_token(c: str) -> bool:

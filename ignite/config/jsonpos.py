@@ -23,7 +23,7 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from ignite.config.gojson import fold_key, merge_objects
 from ignite.config.report import JsonPath
@@ -145,8 +145,9 @@ def _list_members(text: str, node: _Node) -> None:
     if opening not in "{[":
         return
     is_object = opening == "{"
-    members: dict[str, _Node] | list[_Node] = {} if is_object else []
-    node.children = members
+    pairs: dict[str, _Node] = {}
+    items: list[_Node] = []
+    node.children = pairs if is_object else items
     pos = ws.match(text, node.offset + 1).end()
     if text[pos] in "}]":
         return
@@ -158,11 +159,11 @@ def _list_members(text: str, node: _Node) -> None:
             if pos >= len(text):
                 return
             member = _Node(key_offset, pos)
-            members[key] = member
+            pairs[key] = member
             node.folded[fold_key(key)] = key
         else:
             member = _Node(-1, pos)
-            members.append(member)
+            items.append(member)
         pos = ws.match(text, _skip_value(text, pos)).end()
         if text[pos] != ",":
             return
@@ -191,13 +192,14 @@ def _skip_value(text: str, pos: int) -> int:
         raise ValueError("unterminated value") from None
 
 
-_scan_once = None
+_scan_once: Callable[[str, int], tuple[Any, int]] | None = None
 
 
-def _c_scanner():
+def _c_scanner() -> Callable[[str, int], tuple[Any, int]]:
     global _scan_once
     if _scan_once is None:
-        _scan_once = json.JSONDecoder(parse_int=_skip_int).scan_once
+        # set by JSONDecoder.__init__ (the C scanner), not declared in typeshed
+        _scan_once = json.JSONDecoder(parse_int=_skip_int).scan_once  # type: ignore[attr-defined]
     return _scan_once
 
 
@@ -208,6 +210,8 @@ def _skip_int(literal: str) -> int:
 def _go_replace(error: UnicodeError) -> tuple[str, int]:
     # Go replaces every invalid byte on its own; Python's "replace" would make one
     # U+FFFD of a whole broken sequence.
+    if not isinstance(error, UnicodeDecodeError):
+        raise error  # a handler for decoding only
     return "\ufffd" * (error.end - error.start), error.end
 
 
@@ -326,14 +330,20 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
+class _AlwaysMatches(Protocol):
+    """A pattern that matches the empty string, so match() never returns None."""
+
+    def match(self, string: str, pos: int = ..., /) -> re.Match[str]: ...
+
+
 class _Patterns:
     """Compiled on first use: the fast path of a valid config needs none of them."""
 
     def __init__(self) -> None:
-        self.ws = re.compile(r"[ \t\n\r]*")
+        self.ws = cast(_AlwaysMatches, re.compile(r"[ \t\n\r]*"))
         self.number = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
         self.surrogate_escape = re.compile(r"\\u[dD][89a-fA-F]")
-        self.scalar = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r,\]}]*')
+        self.scalar = cast(_AlwaysMatches, re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r,\]}]*'))
         self.brackets_or_string = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
@@ -348,7 +358,8 @@ def _patterns() -> _Patterns:
 
 
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-_scanstring = json.decoder.scanstring
+# The C scanner's string reader (typeshed does not declare it): (text, after the quote, strict).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class _Frame:
@@ -361,7 +372,7 @@ class _Frame:
         self.items: list[Any] = []
         self.key = ""
         self.key_offset = -1
-        self.seen: dict[str, Any] | None = {} if is_object else None
+        self.seen: dict[str, Any] = {}  # an object's values by key (empty for an array)
         self.indexed = indexed
 
 

@@ -7,13 +7,14 @@ that renders the user config does that (docs/spec/config.md#rendering).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from ignite.config import model
-from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, _SCALAR_LIST, field_specs
-from ignite.config.record import replace
+from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, field_specs
+from ignite.config.record import Record, replace
 
-T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 
 KeyFn = Callable[[Any], Hashable]
 
@@ -31,7 +32,7 @@ def _partition_key(p: model.Partition) -> Hashable:
     return ""
 
 
-def _same(value: Any) -> Hashable:
+def _same(value: Hashable) -> Hashable:
     return value
 
 
@@ -51,7 +52,7 @@ KEYS: dict[tuple[type, str], KeyFn] = {
     (model.Storage, "raid"): lambda r: r.name,
     (model.Raid, "devices"): _same,
     (model.Storage, "filesystems"): lambda f: f.device,
-    (model.Storage, "luks"): lambda l: l.name,
+    (model.Storage, "luks"): lambda luks: luks.name,
     (model.Luks, "open_options"): _same,
     (model.Clevis, "tang"): lambda t: t.url,
     (model.Systemd, "units"): lambda u: u.name,
@@ -82,16 +83,16 @@ SHARED: dict[tuple[type, str], tuple[str, ...]] = {
 }
 
 
-def merge(parent: T, child: T) -> T:
+def merge(parent: R, child: R) -> R:
     """`child` merged over `parent` (both the same record type, usually model.Config)."""
     return _merge_object(parent, child)
 
 
-def _is_zero(obj: Any) -> bool:
+def _is_zero(obj: object) -> bool:
     return obj == type(obj)()
 
 
-def _merge_object(parent: Any, child: Any) -> Any:
+def _merge_object(parent: R, child: R) -> R:
     # As merge.go at HEAD: an all-zero child object keeps the parent's (older releases
     # recursed, letting the child's zero value fields win); an all-zero parent gives the child's.
     if _is_zero(child):

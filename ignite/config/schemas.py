@@ -25,6 +25,7 @@ def load_schema(version: str) -> dict[str, Any]:
     path = schema_path(version)
     try:
         with open(path, "rb") as f:
-            return json.load(f)
+            schema: dict[str, Any] = json.load(f)
+            return schema
     except FileNotFoundError:
         raise LookupError(f"no schema for config version {version!r} (looked for {path})") from None

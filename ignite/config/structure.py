@@ -54,7 +54,7 @@ _ZERO = {"object": dict, "array": list, "string": str, "integer": int, "number":
 class _Node:
     """One compiled schema: what the walk needs, precomputed."""
 
-    __slots__ = ("types", "type_names", "integer", "props", "folded", "closed", "items", "zero", "leaf")
+    __slots__ = ("types", "type_names", "integer", "props", "folded", "closed", "items", "zero", "leaf_types")
 
     def __init__(self) -> None:
         self.types: tuple[type, ...] | None = None
@@ -65,7 +65,7 @@ class _Node:
         self.closed = False
         self.items: _Node | None = None
         self.zero: Any = None
-        self.leaf = False  # a typed scalar: no properties, no items
+        self.leaf_types: tuple[type, ...] = ()  # a typed scalar's types (no properties, no items); else empty
 
 
 def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _Node:
@@ -88,7 +88,7 @@ def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _N
         node.types = tuple(dict.fromkeys(types))
         node.type_names = " or ".join(n for n in names if n != "null")
         node.integer = "integer" in names and "number" not in names
-        first = next((n for n in names if n != "null"), None)
+        first = next((n for n in names if n != "null"), "null")
         node.zero = _ZERO.get(first, type(None))
     if "properties" in schema:
         node.props = {k: _compile(v, defs, depth + 1) for k, v in schema["properties"].items()}
@@ -99,8 +99,9 @@ def _compile(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) -> _N
         node.props = {}
     if isinstance(schema.get("items"), dict):
         node.items = _compile(schema["items"], defs, depth + 1)
-    node.leaf = node.types is not None and node.props is None and node.items is None \
-        and dict not in node.types and list not in node.types
+    if node.types is not None and node.props is None and node.items is None \
+            and dict not in node.types and list not in node.types:
+        node.leaf_types = node.types
     return node
 
 
@@ -139,13 +140,12 @@ class _Walker:
                 return _BAD
             return value
         if kind is dict:
-            return self.walk_object(value, node, path) if node.props is not None else value
+            return self.walk_object(value, node, node.props, path) if node.props is not None else value
         if kind is list:
-            return self.walk_list(value, node, path) if node.items is not None else value
+            return self.walk_list(value, node.items, path) if node.items is not None else value
         return value
 
-    def walk_object(self, value: dict, node: _Node, path: JsonPath) -> dict:
-        props = node.props
+    def walk_object(self, value: dict, node: _Node, props: dict[str, _Node], path: JsonPath) -> dict:
         out: dict[str, Any] = {}
         folded = False  # once a key matched only case-insensitively, later keys may repeat a field
         for key, item in value.items():
@@ -165,7 +165,7 @@ class _Walker:
                 out.pop(name, None)
                 continue
             kind = type(item)
-            if sub.leaf and kind in sub.types and not folded and (
+            if kind in sub.leaf_types and not folded and (
                     kind is not int or INT64_MIN <= item <= INT64_MAX):
                 out[name] = item  # the common case, without a call
                 continue
@@ -188,8 +188,7 @@ class _Walker:
             out[name] = result
         return out
 
-    def walk_list(self, value: list, node: _Node, path: JsonPath) -> list:
-        items = node.items
+    def walk_list(self, value: list, items: _Node, path: JsonPath) -> list:
         out = []
         for i, item in enumerate(value):
             if item is None:
@@ -210,4 +209,6 @@ def _describe(value: Any) -> str:
         return f"string {value if len(value) <= 40 else value[:37] + '...'!r}"
     if kind is bool:
         return "true" if value else "false"
-    return {dict: "an object", list: "an array"}.get(kind, "null")
+    if kind is dict:
+        return "an object"
+    return "an array" if kind is list else "null"

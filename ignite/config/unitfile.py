@@ -7,14 +7,24 @@ refused, an option line without `=` is an error. Messages are the parser's own.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from ignite.errors import ConfigError
 
 LINE_MAX = 2048
 _ASCII_SPACE = b" \t\n\v\f\r"
 # Go's unicode.IsSpace (Python's str.isspace also counts \x1c-\x1f)
-_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+# The lexer is a chain of states, as go-systemd's: each step returns the next (None at the end).
+_Step: TypeAlias = Callable[[], "_Step | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +100,13 @@ class _Lexer:
             raise ConfigError(f"line too long (max {LINE_MAX} bytes)")
 
     def run(self) -> list[UnitOption]:
-        step = self._next_section
+        step: _Step | None = self._next_section
         while step is not None:
             self._check_line_length()
             step = step()
         return self.options
 
-    def _next_section(self):
+    def _next_section(self) -> _Step | None:
         r = self._rune()
         if r is None:
             return None
@@ -106,14 +116,14 @@ class _Lexer:
             return self._ignore_line(self._next_section)
         return self._next_section
 
-    def _section_name(self):
+    def _section_name(self) -> _Step | None:
         end = self.data.find(b"]", self.pos)
         if end < 0:
             raise ConfigError("unable to find end of section")
         name = self.data[self.pos : end].decode("utf-8", "replace")
         self.pos = end + 1
 
-        def suffix():
+        def suffix() -> _Step | None:
             garbage, _ = self._to_eol()
             garbage = garbage.strip(_ASCII_SPACE)
             if garbage:
@@ -124,8 +134,8 @@ class _Lexer:
 
         return suffix
 
-    def _ignore_line(self, after):
-        def step():
+    def _ignore_line(self, after: _Step | None) -> _Step:
+        def step() -> _Step | None:
             while True:
                 line, _ = self._to_eol()
                 if line.endswith(b" "):
@@ -134,8 +144,8 @@ class _Lexer:
                     return after
         return step
 
-    def _section_or_option(self, section: str):
-        def step():
+    def _section_or_option(self, section: str) -> _Step:
+        def step() -> _Step | None:
             start = self.pos
             r = self._rune()
             if r is None:
@@ -151,8 +161,8 @@ class _Lexer:
             return self._option_name(section)
         return step
 
-    def _option_name(self, section: str):
-        def step():
+    def _option_name(self, section: str) -> _Step:
+        def step() -> _Step | None:
             end = self.pos
             while True:
                 if end >= len(self.data):
@@ -168,10 +178,10 @@ class _Lexer:
             return self._option_value(section, name, [])
         return step
 
-    def _option_value(self, section: str, name: str, parts: list[bytes]):
+    def _option_value(self, section: str, name: str, parts: list[bytes]) -> _Step:
         """`parts`: the value's lines so far, joined once at its end (continuation lines
         appended one by one to a bytes value made this quadratic)."""
-        def step():
+        def step() -> _Step | None:
             line, eof = self._to_eol()
             if line.strip(_ASCII_SPACE):
                 parts.append(line)

@@ -104,7 +104,8 @@ def detect(obj: Any) -> str:
                                    ("ignition", key), True)
             version = value
     parsed = semver(version) if version is not None else None
-    if parsed is not None and (parsed[0] > 2 or parsed[0] == 2 and not (parsed[1:3] == (0, 0) and parsed[3])):
+    if version is not None and parsed is not None and (
+            parsed[0] > 2 or parsed[0] == 2 and not (parsed[1:3] == (0, 0) and parsed[3])):
         # At or above 2.0.0: exactly a known version (by go-semver's equality) or nothing.
         if version in V3 or version in LEGACY_V2:
             return version

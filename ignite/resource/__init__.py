@@ -69,7 +69,9 @@ def fetch(
     _fetch(resource, dest, settings, exact_hash_case=exact_hash_case)
 
 
-def fetch_bytes(resource: Resource, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False) -> bytes:
+def fetch_bytes(
+    resource: Resource, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False
+) -> bytes:
     """The whole resource in memory, for configs, CAs and key files: at most
     limits.MAX_BUFFERED_BYTES (after decompression), else FetchError kind "size"."""
     import io

@@ -56,6 +56,8 @@ def gunzip_bytes(data: bytes, limit: int, url: str) -> bytes:
     for chunk in _gunzip([data], url):
         size += len(chunk)
         if size > limit:
-            raise FetchError(url, "size", f"inflates to more than {limit >> 20} MiB, the limit for what is held in memory")
+            raise FetchError(
+                url, "size", f"inflates to more than {limit >> 20} MiB, the limit for what is held in memory"
+            )
         out.append(chunk)
     return b"".join(out)

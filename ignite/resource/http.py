@@ -53,7 +53,11 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     with Client(settings) as client:
         response = None
         blob_failure: FetchError | None = None
-        if _is_azure_blob(url) and azure_blob_possible(settings) and "authorization" not in {h.lower() for h in headers}:
+        if (
+            _is_azure_blob(url)
+            and azure_blob_possible(settings)
+            and "authorization" not in {h.lower() for h in headers}
+        ):
             # As upstream on Azure: the blob API with the VM's identity first, then plain HTTP.
             try:
                 token = azure_blob_token(settings)
@@ -206,7 +210,7 @@ class Client:
                     raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)")
                 try:
                     chunk = response.raw.read(CHUNK, decode_content=False)
-                except Exception as exc:  # urllib3 raises several unrelated types for a broken body
+                except Exception as exc:  # noqa: BLE001 - urllib3 raises several unrelated types for a broken body
                     if self.watchdog.fired is not None:
                         raise FetchError(
                             url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"
@@ -285,7 +289,7 @@ class _PhaseMixin:
                 if total_at is None or header_at < total_at:
                     at, reason = header_at, "headers"
             watchdog.arm(at, reason)
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        return super().getresponse(*args, **kwargs)
 
 
 # urllib3's names: they appear in its error messages ("HTTPConnection(host=...): ...").

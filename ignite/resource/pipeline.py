@@ -173,4 +173,5 @@ def free_space_reserve(filesystem_size: int) -> int:
 
 
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
-    return importlib.import_module(_READERS[scheme]).stream
+    stream: Callable[[str, Resource, FetchSettings], Iterator[bytes]] = importlib.import_module(_READERS[scheme]).stream
+    return stream

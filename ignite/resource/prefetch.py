@@ -30,7 +30,7 @@ def prefetched(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 if not put(chunk):
                     return
             put(_END)
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             put(exc)
         finally:
             close = getattr(chunks, "close", None)

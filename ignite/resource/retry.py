@@ -88,7 +88,9 @@ def with_retries(
         number += 1
         record.note_attempt(url)
         if number > 1 and deadline.expired():
-            raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s, {number - 1} attempts)")
+            raise FetchError(
+                url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s, {number - 1} attempts)"
+            )
         try:
             return attempt(deadline)
         except Retryable as failure:

@@ -29,7 +29,9 @@ def settings_from_config(config: Config, *, offline: bool = False, base: FetchSe
     current = dataclasses.replace(
         current,
         # As Go: zero or negative (not validated upstream) means no limit.
-        http_response_headers=DEFAULT_RESPONSE_HEADERS if headers is None else (float(headers) if headers > 0 else None),
+        http_response_headers=DEFAULT_RESPONSE_HEADERS
+        if headers is None
+        else (float(headers) if headers > 0 else None),
         http_total=float(total) if total is not None and total > 0 else None,
         http_proxy=proxy.http_proxy or None,
         https_proxy=proxy.https_proxy or None,

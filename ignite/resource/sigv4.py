@@ -26,7 +26,7 @@ def sign(
     now: datetime.datetime | None = None,
 ) -> dict[str, str]:
     """The headers to add to the request (Authorization, x-amz-date, …)."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.UTC)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     parts = urlsplit(url)

@@ -63,13 +63,17 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
             if deadline.expired():
                 raise _Stop(FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"))
             if spool.tell() > MAX_BUFFERED_BYTES:
-                raise _Stop(FetchError(url, "size", f"more than {MAX_BUFFERED_BYTES >> 20} MiB, the limit for a TFTP transfer"))
+                raise _Stop(
+                    FetchError(url, "size", f"more than {MAX_BUFFERED_BYTES >> 20} MiB, the limit for a TFTP transfer")
+                )
 
         try:
             left = deadline.remaining()
             # tftpy waits `timeout` once per retransmission: keep all of them inside the deadline.
             timeout = PACKET_TIMEOUT if left is None else max(0.1, min(PACKET_TIMEOUT, left / (PACKET_RETRIES + 1)))
-            tftpy.TftpClient(host, port).download(path, spool, packethook=check, timeout=timeout, retries=PACKET_RETRIES)
+            tftpy.TftpClient(host, port).download(
+                path, spool, packethook=check, timeout=timeout, retries=PACKET_RETRIES
+            )
         except _Stop as stop:
             spool.close()
             raise stop.error from None

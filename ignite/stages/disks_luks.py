@@ -158,6 +158,6 @@ def _persist_key(state_file: os.PathLike[str], name: str, key: bytes) -> None:
     keys = state.get("luksPersistKeyFiles") or {}
     keys[name] = "data:;base64," + base64.b64encode(key).decode()
     state["luksPersistKeyFiles"] = keys
-    from ignite.stages import state as state_file
+    from ignite.stages import state as stage_state
 
-    state_file.write(path, state)  # 0600 in a 0700 directory
+    stage_state.write(path, state)  # 0600 in a 0700 directory

@@ -17,7 +17,6 @@ from ignite.config import model
 from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR_LIST, field_specs
 from ignite.errors import ConfigError
 
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = [p.read_bytes() for p in sorted((REPO / "examples").glob("*.ign"))]
 VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental",
@@ -94,7 +93,11 @@ def mutated_example(draw) -> bytes:
         elif op == "delete" and data:
             del data[pos:pos + draw(st.integers(1, 8))]
         elif op == "insert":
-            data[pos:pos] = draw(st.sampled_from([b"{", b"}", b"[", b"]", b",", b'"', b"\\", b"null", b"1e400", b"\xff", b"\xef\xbb\xbf"]))
+            data[pos:pos] = draw(
+                st.sampled_from(
+                    [b"{", b"}", b"[", b"]", b",", b'"', b"\\", b"null", b"1e400", b"\xff", b"\xef\xbb\xbf"]
+                )
+            )
         elif op == "truncate":
             del data[pos:]
         elif op == "json":
@@ -114,7 +117,9 @@ def _mutate_json(draw, obj) -> bytes:
     """Replace one value somewhere in the tree with random JSON, keeping the rest."""
     node = obj
     for _ in range(draw(st.integers(0, 5))):
-        children = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        children = (
+            list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
+        )
         if not children:
             break
         key, child = draw(st.sampled_from(children))

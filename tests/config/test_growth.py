@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from growth_inputs import KINDS, duplicate_keys, type_errors  # noqa: E402
+from growth_inputs import KINDS, duplicate_keys, type_errors
 
-from ignite.config import jsonpos  # noqa: E402
-from ignite.config.parse import parse_report  # noqa: E402
+from ignite.config import jsonpos
+from ignite.config.parse import parse_report
 
 REPO = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 240

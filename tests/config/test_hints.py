@@ -25,7 +25,9 @@ def test_stale_experimental_version_says_what_to_use(version, release):
     result = parse_report(config(version))
     assert not result.valid and result.error == "unsupported config version"
     [hint] = result.report.warnings()
-    assert hint.message == f'{version} is no longer accepted; {release} is now stable: change the version to "{release}"'
+    assert (
+        hint.message == f'{version} is no longer accepted; {release} is now stable: change the version to "{release}"'
+    )
     assert hint.path == ("ignition", "version") and hint.line == 1
     with pytest.raises(ConfigError) as err:
         parse(config(version))

@@ -81,11 +81,22 @@ def test_path_only_filesystem_is_an_error_not_a_silent_change():
 
 
 def test_networkd_units_become_files_after_the_storage_files():
-    cfg = v22(storage={"files": [{"filesystem": "root", "path": "/etc/a", "mode": 420}]},
-              networkd={"units": [
-                  {"name": "10-eth0.network", "contents": "[Match]\nName=eth0\n",
-                   "dropins": [{"name": "mtu.conf", "contents": "[Link]\nMTUBytes=9000\n"}, {"name": "empty.conf"}]},
-                  {"name": "20-only-dropins.network", "dropins": [{"name": "a.conf", "contents": "[Network]\nDHCP=yes\n"}]}]})
+    cfg = v22(
+        storage={"files": [{"filesystem": "root", "path": "/etc/a", "mode": 420}]},
+        networkd={
+            "units": [
+                {
+                    "name": "10-eth0.network",
+                    "contents": "[Match]\nName=eth0\n",
+                    "dropins": [{"name": "mtu.conf", "contents": "[Link]\nMTUBytes=9000\n"}, {"name": "empty.conf"}],
+                },
+                {
+                    "name": "20-only-dropins.network",
+                    "dropins": [{"name": "a.conf", "contents": "[Network]\nDHCP=yes\n"}],
+                },
+            ]
+        },
+    )
     files = upgrade(cfg, "2.2.0")["storage"]["files"]
     assert [f["path"] for f in files] == ["/etc/a", "/etc/systemd/network/10-eth0.network",
                                           "/etc/systemd/network/10-eth0.network.d/mtu.conf",
@@ -157,14 +168,30 @@ def test_duplicate_entries_stay_in_order_and_are_reported():
     assert out["systemd"]["units"] == [{"name": "a.service", "mask": True}, {"name": "a.service", "enabled": True}]
     lines = describe_legacy(codec.config_from_json(out))
     assert lines == [
-        "storage.files[1].path=/etc/motd: 3.x allows one entry per path; 2.x applied this one after the earlier ones, and so does ignite",
-        "systemd.units[1].name=a.service: 3.x allows one entry per unit; 2.x applied this one after the earlier ones, and so does ignite"]
+        "storage.files[1].path=/etc/motd: 3.x allows one entry per path; "
+        "2.x applied this one after the earlier ones, and so does ignite",
+        "systemd.units[1].name=a.service: 3.x allows one entry per unit; "
+        "2.x applied this one after the earlier ones, and so does ignite",
+    ]
 
 
 def test_mount_create_becomes_wipe_filesystem_and_options():
-    cfg = {"ignition": {"version": "2.0.0"}, "storage": {"filesystems": [
-        {"name": "a", "mount": {"device": "/dev/sdb1", "format": "ext4", "create": {"force": True, "options": ["-L", "A"]}}},
-        {"name": "b", "mount": {"device": "/dev/sdb2", "format": "xfs", "create": {"options": ["-f"]}}}]}}
+    cfg = {
+        "ignition": {"version": "2.0.0"},
+        "storage": {
+            "filesystems": [
+                {
+                    "name": "a",
+                    "mount": {
+                        "device": "/dev/sdb1",
+                        "format": "ext4",
+                        "create": {"force": True, "options": ["-L", "A"]},
+                    },
+                },
+                {"name": "b", "mount": {"device": "/dev/sdb2", "format": "xfs", "create": {"options": ["-f"]}}},
+            ]
+        },
+    }
     filesystems = upgrade(cfg, "2.0.0")["storage"]["filesystems"]
     assert filesystems == [
         {"device": "/dev/sdb1", "format": "ext4", "wipeFilesystem": True, "options": ["-L", "A"], "name": "a"},
@@ -248,11 +275,16 @@ def test_v1_example_meaning():
 
 def test_2_2_example_reports_what_3x_cannot_say():
     _, lines = _three_x("legacy-2.2.ign")
-    assert sorted(lines) == sorted([
-        "storage.directories[0].filesystem=var: 3.x nodes live in the root filesystem; written into the 2.x filesystem of that name",
-        "storage.disks[0].partitions[0].sizeSectors=1000000: 3.x sizes are whole MiB; kept in sectors",
-        "storage.files[2].filesystem=var: 3.x nodes live in the root filesystem; written into the 2.x filesystem of that name",
-        "storage.filesystems[0].name=var: 3.x filesystems have no names; 2.x nodes refer to this one by it"])
+    assert sorted(lines) == sorted(
+        [
+            "storage.directories[0].filesystem=var: 3.x nodes live in the root filesystem; "
+            "written into the 2.x filesystem of that name",
+            "storage.disks[0].partitions[0].sizeSectors=1000000: 3.x sizes are whole MiB; kept in sectors",
+            "storage.files[2].filesystem=var: 3.x nodes live in the root filesystem; "
+            "written into the 2.x filesystem of that name",
+            "storage.filesystems[0].name=var: 3.x filesystems have no names; 2.x nodes refer to this one by it",
+        ]
+    )
 
 
 # --- the pre-checks the pipeline makes before a legacy config is decoded --------------
@@ -309,8 +341,10 @@ def test_filesystem_names_no_node_refers_to_are_not_a_loss():
         {"name": "data", "mount": {"device": "/dev/sdb1", "format": "ext4", "create": {"force": True}}}],
         "files": [{"filesystem": "data", "path": "/a", "mode": 420}]})
     assert describe_legacy(codec.config_from_json(upgrade(cfg, "2.2.0"))) == [
-        "storage.files[0].filesystem=data: 3.x nodes live in the root filesystem; written into the 2.x filesystem of that name",
-        "storage.filesystems[1].name=data: 3.x filesystems have no names; 2.x nodes refer to this one by it"]
+        "storage.files[0].filesystem=data: 3.x nodes live in the root filesystem; "
+        "written into the 2.x filesystem of that name",
+        "storage.filesystems[1].name=data: 3.x filesystems have no names; 2.x nodes refer to this one by it",
+    ]
 
 
 def test_translate_of_named_but_unreferenced_filesystems_exits_0(tmp_path):

@@ -1,9 +1,8 @@
 """Each translation step, with the examples of docs/spec/legacy.md#steps."""
 from __future__ import annotations
 
-from ignite.config.translate import (v1_to_v2_0, v2_0_to_v2_1, v2_1_to_v2_2, v2_2_to_v2_3,
-                                     v2_3_to_v2_4, v2_4_to_v3)
 from ignite.config.report import Report
+from ignite.config.translate import v1_to_v2_0, v2_0_to_v2_1, v2_1_to_v2_2, v2_2_to_v2_3, v2_3_to_v2_4, v2_4_to_v3
 from ignite.config.translate.legacy import to_v2_4, upgrade_normalized
 
 UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target"
@@ -142,10 +141,24 @@ def test_2_4_to_3_storage_fields():
         "links": [{"filesystem": "root", "path": "/l", "target": "/t", "hard": False, "overwrite": True}]}}
     out = v2_4_to_v3.translate(cfg, Report())["storage"]
     assert out == {
-        "disks": [{"device": "/dev/sdb", "partitions": [
-            {"number": 1, "label": "", "sizeMiB": 10, "startMiB": 0, "shouldExist": True, "wipePartitionEntry": True}]}],
+        "disks": [
+            {
+                "device": "/dev/sdb",
+                "partitions": [
+                    {
+                        "number": 1,
+                        "label": "",
+                        "sizeMiB": 10,
+                        "startMiB": 0,
+                        "shouldExist": True,
+                        "wipePartitionEntry": True,
+                    }
+                ],
+            }
+        ],
         "raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/a", "/dev/b"], "options": ["--x"]}],
-        "links": [{"path": "/l", "target": "/t", "overwrite": True}]}
+        "links": [{"path": "/l", "target": "/t", "overwrite": True}],
+    }
 
 
 def test_whole_chain_from_2_0():

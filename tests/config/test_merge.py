@@ -16,7 +16,7 @@ def merged(parent: dict, child: dict) -> dict:
     return to_json(merge(cfg(**parent), cfg(**child)))
 
 
-# --- merge rules 1-3 (docs/spec/config.md#merge): scalars and objects ------------------------------------------------------
+# --- merge rules 1-3 (docs/spec/config.md#merge): scalars and objects ---------------------------------------
 
 def test_value_scalar_child_wins_even_with_zero_value():
     parent = model.Config(ignition=model.Ignition(version="3.6.0", timeouts=model.Timeouts(http_total=5)))
@@ -81,7 +81,11 @@ def test_file_append_is_concatenated_with_duplicates():
 
 
 def test_filesystem_options_and_mount_options_are_concatenated():
-    p = {"storage": {"filesystems": [{"device": "/dev/sdb", "format": "ext4", "options": ["-F", "-m0"], "mountOptions": ["ro"]}]}}
+    p = {
+        "storage": {
+            "filesystems": [{"device": "/dev/sdb", "format": "ext4", "options": ["-F", "-m0"], "mountOptions": ["ro"]}]
+        }
+    }
     c = {"storage": {"filesystems": [{"device": "/dev/sdb", "options": ["-m0"], "mountOptions": ["ro", "noatime"]}]}}
     fs = merged(p, c)["storage"]["filesystems"][0]
     assert fs["options"] == ["-F", "-m0", "-m0"]
@@ -101,10 +105,10 @@ def test_raid_options_concatenated_devices_keyed():
 def test_luks_options_concatenated_open_options_keyed():
     p = {"storage": {"luks": [{"name": "data", "device": "/dev/a", "options": ["--o"], "openOptions": ["--a", "--b"]}]}}
     c = {"storage": {"luks": [{"name": "data", "options": ["--o"], "openOptions": ["--b", "--c"]}]}}
-    l = merged(p, c)["storage"]["luks"][0]
-    assert l["options"] == ["--o", "--o"]
-    assert l["openOptions"] == ["--a", "--b", "--c"]
-    assert l["device"] == "/dev/a"
+    luks = merged(p, c)["storage"]["luks"][0]
+    assert luks["options"] == ["--o", "--o"]
+    assert luks["openOptions"] == ["--a", "--b", "--c"]
+    assert luks["device"] == "/dev/a"
 
 
 # --- merge rule 5: keyed lists, one test per list ---------------------------------------------------
@@ -120,22 +124,49 @@ def _check_keyed(parent: dict, child: dict, path: tuple, expected: list) -> None
 def test_merge_sources_keyed_by_source():
     _check_keyed(
         {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://a"}, {"source": "http://b"}]}}},
-        {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://b", "compression": "gzip"}, {"source": "http://c"}]}}},
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {"merge": [{"source": "http://b", "compression": "gzip"}, {"source": "http://c"}]},
+            }
+        },
         ("ignition", "config", "merge"),
         [{"source": "http://a"}, {"source": "http://b", "compression": "gzip"}, {"source": "http://c"}],
     )
 
 
 def test_replace_is_an_object_child_source_wins():
-    out = merged({"ignition": {"version": "3.6.0", "config": {"replace": {"source": "http://a", "verification": {"hash": "sha256-" + "0" * 64}}}}},
-                 {"ignition": {"version": "3.6.0", "config": {"replace": {"source": "http://b"}}}})
-    assert out["ignition"]["config"]["replace"] == {"source": "http://b", "verification": {"hash": "sha256-" + "0" * 64}}
+    out = merged(
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {"replace": {"source": "http://a", "verification": {"hash": "sha256-" + "0" * 64}}},
+            }
+        },
+        {"ignition": {"version": "3.6.0", "config": {"replace": {"source": "http://b"}}}},
+    )
+    assert out["ignition"]["config"]["replace"] == {
+        "source": "http://b",
+        "verification": {"hash": "sha256-" + "0" * 64},
+    }
 
 
 def test_certificate_authorities_keyed_by_source():
     _check_keyed(
         {"ignition": {"version": "3.6.0", "security": {"tls": {"certificateAuthorities": [{"source": "http://ca1"}]}}}},
-        {"ignition": {"version": "3.6.0", "security": {"tls": {"certificateAuthorities": [{"source": "http://ca2"}, {"source": "http://ca1", "compression": "gzip"}]}}}},
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "security": {
+                    "tls": {
+                        "certificateAuthorities": [
+                            {"source": "http://ca2"},
+                            {"source": "http://ca1", "compression": "gzip"},
+                        ]
+                    }
+                },
+            }
+        },
         ("ignition", "security", "tls", "certificateAuthorities"),
         [{"source": "http://ca1", "compression": "gzip"}, {"source": "http://ca2"}],
     )
@@ -151,8 +182,29 @@ def test_no_proxy_keyed_by_value():
 
 def test_http_headers_keyed_by_exact_name_and_overridden():
     _check_keyed(
-        {"storage": {"files": [{"path": "/f", "contents": {"source": "http://x", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}}]}},
-        {"storage": {"files": [{"path": "/f", "contents": {"httpHeaders": [{"name": "b", "value": "3"}, {"name": "A", "value": "4"}]}}]}},
+        {
+            "storage": {
+                "files": [
+                    {
+                        "path": "/f",
+                        "contents": {
+                            "source": "http://x",
+                            "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                        },
+                    }
+                ]
+            }
+        },
+        {
+            "storage": {
+                "files": [
+                    {
+                        "path": "/f",
+                        "contents": {"httpHeaders": [{"name": "b", "value": "3"}, {"name": "A", "value": "4"}]},
+                    }
+                ]
+            }
+        },
         ("storage", "files", 0, "contents", "httpHeaders"),
         [{"name": "A", "value": "4"}, {"name": "B", "value": "2"}, {"name": "b", "value": "3"}],
     )
@@ -160,8 +212,25 @@ def test_http_headers_keyed_by_exact_name_and_overridden():
 
 def test_http_header_without_value_deletes_parent_header():
     _check_keyed(
-        {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]}}},
-        {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "A"}]}]}}},
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {
+                    "merge": [
+                        {
+                            "source": "http://a",
+                            "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                        }
+                    ]
+                },
+            }
+        },
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "A"}]}]},
+            }
+        },
         ("ignition", "config", "merge", 0, "httpHeaders"),
         [{"name": "B", "value": "2"}],
     )
@@ -169,8 +238,18 @@ def test_http_header_without_value_deletes_parent_header():
 
 def test_http_header_without_value_matching_nothing_is_kept():
     _check_keyed(
-        {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "A", "value": "1"}]}]}}},
-        {"ignition": {"version": "3.6.0", "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "Z"}]}]}}},
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "A", "value": "1"}]}]},
+            }
+        },
+        {
+            "ignition": {
+                "version": "3.6.0",
+                "config": {"merge": [{"source": "http://a", "httpHeaders": [{"name": "Z"}]}]},
+            }
+        },
         ("ignition", "config", "merge", 0, "httpHeaders"),
         [{"name": "A", "value": "1"}, {"name": "Z"}],
     )
@@ -266,21 +345,59 @@ def test_filesystems_keyed_by_device():
 def test_luks_keyed_by_name_and_tang_by_url():
     p = {"storage": {"luks": [{"name": "d", "device": "/dev/a", "clevis": {"tang": [
         {"url": "http://t1", "thumbprint": "a"}, {"url": "http://t2", "thumbprint": "b"}]}}]}}
-    c = {"storage": {"luks": [{"name": "d", "clevis": {"threshold": 2, "tang": [
-        {"url": "http://t2", "thumbprint": "B"}, {"url": "http://t3", "thumbprint": "c"}]}}, {"name": "e", "device": "/dev/b"}]}}
+    c = {
+        "storage": {
+            "luks": [
+                {
+                    "name": "d",
+                    "clevis": {
+                        "threshold": 2,
+                        "tang": [{"url": "http://t2", "thumbprint": "B"}, {"url": "http://t3", "thumbprint": "c"}],
+                    },
+                },
+                {"name": "e", "device": "/dev/b"},
+            ]
+        }
+    }
     out = merged(p, c)["storage"]["luks"]
-    assert [l["name"] for l in out] == ["d", "e"]
-    assert out[0]["clevis"] == {"threshold": 2, "tang": [
-        {"url": "http://t1", "thumbprint": "a"}, {"url": "http://t2", "thumbprint": "B"}, {"url": "http://t3", "thumbprint": "c"}]}
+    assert [luks["name"] for luks in out] == ["d", "e"]
+    assert out[0]["clevis"] == {
+        "threshold": 2,
+        "tang": [
+            {"url": "http://t1", "thumbprint": "a"},
+            {"url": "http://t2", "thumbprint": "B"},
+            {"url": "http://t3", "thumbprint": "c"},
+        ],
+    }
 
 
 def test_units_keyed_by_name_dropins_by_name():
-    p = {"systemd": {"units": [{"name": "a.service", "contents": "[Service]\n", "enabled": True,
-                                "dropins": [{"name": "1.conf", "contents": "x"}, {"name": "2.conf", "contents": "y"}]}]}}
-    c = {"systemd": {"units": [{"name": "a.service", "dropins": [{"name": "2.conf", "contents": "Y"}, {"name": "3.conf"}]},
-                               {"name": "b.timer", "mask": True}]}}
+    p = {
+        "systemd": {
+            "units": [
+                {
+                    "name": "a.service",
+                    "contents": "[Service]\n",
+                    "enabled": True,
+                    "dropins": [{"name": "1.conf", "contents": "x"}, {"name": "2.conf", "contents": "y"}],
+                }
+            ]
+        }
+    }
+    c = {
+        "systemd": {
+            "units": [
+                {"name": "a.service", "dropins": [{"name": "2.conf", "contents": "Y"}, {"name": "3.conf"}]},
+                {"name": "b.timer", "mask": True},
+            ]
+        }
+    }
     out = merged(p, c)["systemd"]["units"]
-    assert out[0]["dropins"] == [{"name": "1.conf", "contents": "x"}, {"name": "2.conf", "contents": "Y"}, {"name": "3.conf"}]
+    assert out[0]["dropins"] == [
+        {"name": "1.conf", "contents": "x"},
+        {"name": "2.conf", "contents": "Y"},
+        {"name": "3.conf"},
+    ]
     assert out[0]["contents"] == "[Service]\n" and out[0]["enabled"] is True
     assert out[1] == {"name": "b.timer", "mask": True}
 
@@ -291,7 +408,9 @@ def test_users_and_groups_keyed_by_name_with_keyed_string_lists():
     c = {"passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["k2", "k3"], "groups": ["docker", "wheel"]}],
                     "groups": [{"name": "g", "system": True}, {"name": "h"}]}}
     out = merged(p, c)["passwd"]
-    assert out["users"] == [{"name": "core", "sshAuthorizedKeys": ["k1", "k2", "k3"], "groups": ["wheel", "docker"], "uid": 1000}]
+    assert out["users"] == [
+        {"name": "core", "sshAuthorizedKeys": ["k1", "k2", "k3"], "groups": ["wheel", "docker"], "uid": 1000}
+    ]
     assert out["groups"] == [{"name": "g", "gid": 5, "system": True}, {"name": "h"}]
 
 
@@ -307,8 +426,10 @@ def test_kernel_arguments_keyed_with_a_shared_namespace():
 # --- consequences of the rules ----------------------------------------------------------------------
 
 def test_child_unit_only_disabling_keeps_parent_contents():
-    out = merged({"systemd": {"units": [{"name": "a.service", "contents": "[Install]\nWantedBy=x\n", "enabled": True}]}},
-                 {"systemd": {"units": [{"name": "a.service", "enabled": False}]}})
+    out = merged(
+        {"systemd": {"units": [{"name": "a.service", "contents": "[Install]\nWantedBy=x\n", "enabled": True}]}},
+        {"systemd": {"units": [{"name": "a.service", "enabled": False}]}},
+    )
     assert out["systemd"]["units"] == [{"name": "a.service", "contents": "[Install]\nWantedBy=x\n", "enabled": False}]
 
 
@@ -331,7 +452,9 @@ def test_parent_and_child_are_not_modified_and_identity_laws_hold():
     before = (to_json(p), to_json(c))
     merge(p, c)
     assert (to_json(p), to_json(c)) == before
-    assert merge(p, p) == cfg(storage={"files": [{"path": "/a", "append": [{"source": "data:,1"}, {"source": "data:,1"}]}]})
+    assert merge(p, p) == cfg(
+        storage={"files": [{"path": "/a", "append": [{"source": "data:,1"}, {"source": "data:,1"}]}]}
+    )
     assert merge(p, model.Config()) == p
     assert merge(model.Config(), c) == c
 
@@ -359,10 +482,14 @@ def test_merge_of_parsed_configs_of_different_versions():
     """As the fetch stage uses it: both sides parsed (and upgraded) first."""
     from ignite.config.parse import parse
 
-    parent = parse(b'{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/etc/motd", "mode": 2541,'
-                   b' "contents": {"source": "data:,old"}}]}, "systemd": {"units": [{"name": "a.service", "enabled": true}]}}')
-    child = parse(b'{"ignition": {"version": "3.6.0"}, "storage": {"files": [{"path": "/etc/motd",'
-                  b' "contents": {"source": "data:,new"}}]}, "systemd": {"units": [{"name": "a.service", "mask": true}]}}')
+    parent = parse(
+        b'{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/etc/motd", "mode": 2541,'
+        b' "contents": {"source": "data:,old"}}]}, "systemd": {"units": [{"name": "a.service", "enabled": true}]}}'
+    )
+    child = parse(
+        b'{"ignition": {"version": "3.6.0"}, "storage": {"files": [{"path": "/etc/motd",'
+        b' "contents": {"source": "data:,new"}}]}, "systemd": {"units": [{"name": "a.service", "mask": true}]}}'
+    )
     out = to_json(merge(parent, child))
     # 3.0's setuid bit was stripped on the way up; the child's unset mode keeps the parent's
     assert out["storage"]["files"] == [{"path": "/etc/motd", "contents": {"source": "data:,new"}, "mode": 0o755}]

@@ -171,14 +171,31 @@ def deep(levels: int, key: str = "x") -> bytes:
 
 
 BAD_INPUTS = {
-    "malformed json": (b'{"ignition": {"version": "3.0.0"}\n "storage": {}}',
-                       "invalid character '\"' after object key:value pair", 2, 2),
-    "wrong type": (b'{"ignition": {"version": "3.0.0"}, "storage": {"files": "no"}}',
-                   "cannot use string 'no' as array", 1, 57),
-    "non-utf-8 bytes": (b'{"ignition": {"version": "3.0.0"}, \xff\xfe}',
-                        "invalid character '\xff' looking for beginning of object key string", 1, 36),
-    "bom": (b'\xef\xbb\xbf{"ignition": {"version": "3.0.0"}}', "invalid character '\xef' looking for beginning of value "
-            "(the file starts with a UTF-8 byte order mark, which JSON does not allow)", 1, 1),
+    "malformed json": (
+        b'{"ignition": {"version": "3.0.0"}\n "storage": {}}',
+        "invalid character '\"' after object key:value pair",
+        2,
+        2,
+    ),
+    "wrong type": (
+        b'{"ignition": {"version": "3.0.0"}, "storage": {"files": "no"}}',
+        "cannot use string 'no' as array",
+        1,
+        57,
+    ),
+    "non-utf-8 bytes": (
+        b'{"ignition": {"version": "3.0.0"}, \xff\xfe}',
+        "invalid character '\xff' looking for beginning of object key string",
+        1,
+        36,
+    ),
+    "bom": (
+        b'\xef\xbb\xbf{"ignition": {"version": "3.0.0"}}',
+        "invalid character '\xef' looking for beginning of value "
+        "(the file starts with a UTF-8 byte order mark, which JSON does not allow)",
+        1,
+        1,
+    ),
     "100-deep under a known key": (deep(100, "storage"), "cannot use an array as object", 1, 43),
     "100000-deep": (deep(100000), "invalid character '[' exceeded max depth", 1, 36 + 10000),
     "whitespace only": (b" \n\t ", "unexpected end of JSON input", 2, 3),
@@ -210,9 +227,14 @@ def test_a_50_mb_config_is_accepted_in_reasonable_time():
     result = parse_report(data)
     assert time.perf_counter() - start < 30  # a hang guard, not a speed test
     assert len(result.config.passwd.users[0].gecos) == 50_000_000
-    assert [(e.message, e.line, e.column) for e in result.report.entries] == [("unused key x", 1, data.index(b"\"x\": ") + 1)]
+    assert [(e.message, e.line, e.column) for e in result.report.entries] == [
+        ("unused key x", 1, data.index(b'"x": ') + 1)
+    ]
     e = rejected(data[:-3] + b"x}}")
-    assert (e.report.errors()[0].line, e.report.errors()[0].column) == (1, len(data) + 1)  # the unterminated string runs to the end
+    assert (e.report.errors()[0].line, e.report.errors()[0].column) == (
+        1,
+        len(data) + 1,
+    )  # the unterminated string runs to the end
 
 
 def test_an_empty_file_is_not_a_config():
@@ -297,9 +319,12 @@ ORACLE_CASES = {
     "string mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":"420"}]}}',
     "bool mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":true}]}}',
     "negative zero mode": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","mode":-0}]}}',
-    "int64 max uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":9223372036854775807}}]}}',
-    "int64 min uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":-9223372036854775808}}]}}',
-    "int64 overflow uid": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","user":{"id":9223372036854775808}}]}}',
+    "int64 max uid": b'{"ignition":{"version":"3.0.0"},'
+        b'"storage":{"files":[{"path":"/a","user":{"id":9223372036854775807}}]}}',
+    "int64 min uid": b'{"ignition":{"version":"3.0.0"},'
+        b'"storage":{"files":[{"path":"/a","user":{"id":-9223372036854775808}}]}}',
+    "int64 overflow uid": b'{"ignition":{"version":"3.0.0"},'
+        b'"storage":{"files":[{"path":"/a","user":{"id":9223372036854775808}}]}}',
     "string bool": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a","overwrite":"true"}]}}',
     "object for list": b'{"ignition":{"version":"3.0.0"},"storage":{"disks":{}}}',
     "list for object": b'{"ignition":{"version":"3.0.0"},"storage":[]}',
@@ -312,11 +337,13 @@ ORACLE_CASES = {
     "upper-case keys": b'{"IGNITION":{"VERSION":"3.0.0"}}',
     "upper-case keys reach the rules": b'{"ignition":{"version":"3.0.0"},"Storage":{"Files":[{"Path":"rel"}]}}',
     "long s folds to s": b'{"ignition":{"version":"3.0.0"},"\xc5\xbftorage":{"files":[{"path":"rel"}]}}',
-    "kelvin folds to k": b'{"ignition":{"version":"3.3.0"},"\xe2\x84\xaaernelArguments":{"shouldExist":["a"],"shouldNotExist":["a"]}}',
+    "kelvin folds to k": b'{"ignition":{"version":"3.3.0"},'
+        b'"\xe2\x84\xaaernelArguments":{"shouldExist":["a"],"shouldNotExist":["a"]}}',
     "duplicate version, last wins": b'{"ignition":{"version":"3.0.0","version":"9.9.9"}}',
     "duplicate ignition, merged": b'{"ignition":{"version":"3.0.0"},"ignition":{"config":{}}}',
     "case-variant duplicate, last wins": b'{"ignition":{"version":"3.0.0","Version":"3.1.0"},"ignition":{"proxy":{"httpProxy":"http://p"}}}',
-    "duplicate storage merged": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}]},"storage":{"disks":[]}}',
+    "duplicate storage merged": b'{"ignition":{"version":"3.0.0"},'
+        b'"storage":{"files":[{"path":"rel"}]},"storage":{"disks":[]}}',
     "duplicate list replaced": b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"rel"}],"files":[]}}',
     "leading zeros in version": b'{"ignition":{"version":"03.0.00"}}',
     "empty pre-release and metadata": b'{"ignition":{"version":"3.0.0-+"}}',
@@ -329,8 +356,10 @@ ORACLE_CASES = {
     "huge float in unknown key": b'{"ignition":{"version":"3.0.0"},"x":1e400}',
     "3.1 field in 3.0 is only unused": b'{"ignition":{"version":"3.0.0","proxy":{"httpProxy":5}}}',
     "3.1 field with wrong type in 3.1": b'{"ignition":{"version":"3.1.0","proxy":{"httpProxy":5}}}',
-    "3.2 clevis null": b'{"ignition":{"version":"3.2.0"},"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":null}]}}',
-    "3.2 custom pin null": b'{"ignition":{"version":"3.2.0"},"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":{"custom":{"pin":null,"config":null}}}]}}',
+    "3.2 clevis null": b'{"ignition":{"version":"3.2.0"},'
+        b'"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":null}]}}',
+    "3.2 custom pin null": b'{"ignition":{"version":"3.2.0"},'
+        b'"storage":{"luks":[{"name":"l","device":"/dev/sda","clevis":{"custom":{"pin":null,"config":null}}}]}}',
 }
 
 

@@ -3,9 +3,7 @@ and jsonschema's verdict on structure agrees with structure.py's."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import importlib.util
-import json
 from pathlib import Path
 from typing import Any
 

@@ -115,7 +115,9 @@ def test_integers_must_fit_in_int64(value, ok):
                           "3.0.0")
     assert (not report.errors()) == ok
     if not ok:
-        assert errors(report) == [(("storage", "files", 0, "mode"), f"number {value} is out of range for a 64-bit integer")]
+        assert errors(report) == [
+            (("storage", "files", 0, "mode"), f"number {value} is out of range for a 64-bit integer")
+        ]
 
 
 def test_version_specific_shapes():

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.translate.v3 import downgrade, upgrade  # noqa: E402
-from ignite.config.validate import validate  # noqa: E402
+from ignite.config.translate.v3 import downgrade, upgrade
+from ignite.config.validate import validate
 
-needs_oracle = pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
+needs_oracle = pytest.mark.skipif(
+    not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)"
+)
 UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
 SHA256 = "sha256-" + "c" * 64
 
@@ -22,33 +24,66 @@ SHA256 = "sha256-" + "c" * 64
 RICH = {
     "ignition": {
         "version": "3.6.0",
-        "config": {"merge": [{"source": "https://e.com/a.ign", "compression": "gzip",
-                              "httpHeaders": [{"name": "X", "value": "1"}], "verification": {"hash": SHA256}},
-                             {"source": "gs://bucket/b.ign"}],
-                   "replace": {}},
+        "config": {
+            "merge": [
+                {
+                    "source": "https://e.com/a.ign",
+                    "compression": "gzip",
+                    "httpHeaders": [{"name": "X", "value": "1"}],
+                    "verification": {"hash": SHA256},
+                },
+                {"source": "gs://bucket/b.ign"},
+            ],
+            "replace": {},
+        },
         "proxy": {"httpProxy": "http://proxy:3128", "noProxy": ["localhost"]},
         "security": {"tls": {"certificateAuthorities": [{"source": "https://e.com/ca.pem"}]}},
         "timeouts": {"httpTotal": 30},
     },
     "kernelArguments": {"shouldExist": ["quiet"], "shouldNotExist": ["debug"]},
-    "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA"], "shouldExist": True},
-                         {"name": "old", "shouldExist": False}],
-               "groups": [{"name": "g", "gid": 1000}]},
+    "passwd": {
+        "users": [
+            {"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA"], "shouldExist": True},
+            {"name": "old", "shouldExist": False},
+        ],
+        "groups": [{"name": "g", "gid": 1000}],
+    },
     "storage": {
-        "disks": [{"device": "/dev/vdb", "wipeTable": True,
-                   "partitions": [{"number": 1, "label": "data", "sizeMiB": 1024, "resize": True}]}],
+        "disks": [
+            {
+                "device": "/dev/vdb",
+                "wipeTable": True,
+                "partitions": [{"number": 1, "label": "data", "sizeMiB": 1024, "resize": True}],
+            }
+        ],
         "raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/vdc", "/dev/vdd"]}],
-        "luks": [{"name": "data", "device": "/dev/disk/by-partlabel/data", "discard": True, "openOptions": ["--perf-no_read_workqueue"],
-                  "clevis": {"tang": [{"url": "http://tang.e.com", "thumbprint": "tp", "advertisement": "{\"payload\": \"x\"}"}]}},
-                 {"name": "cex", "device": "/dev/vde", "cex": {"enabled": True}},
-                 {"name": "yk", "device": "/dev/vdf", "clevis": {"custom": {"pin": "yubikey", "config": "{}"}}},
-                 {"name": "k", "device": "/dev/vdg", "keyFile": {"source": "arn:aws:s3:::bucket/key"}}],
-        "filesystems": [{"device": "/dev/mapper/data", "format": "xfs", "path": "/var", "mountOptions": ["noatime"]},
-                        {"device": "/dev/vdh", "format": "none", "wipeFilesystem": True}],
-        "files": [{"path": "/etc/suid", "mode": 0o4755, "contents": {"source": "data:,x", "verification": {"hash": SHA256}}},
-                  {"path": "/etc/remote", "contents": {"source": "https://e.com/f", "httpHeaders": [{"name": "A", "value": "b"}]}},
-                  {"path": "/etc/gs", "contents": {"source": "gs://bucket/f"}},
-                  {"path": "/etc/plain", "mode": 0o644, "contents": {"source": "data:,hello"}}],
+        "luks": [
+            {
+                "name": "data",
+                "device": "/dev/disk/by-partlabel/data",
+                "discard": True,
+                "openOptions": ["--perf-no_read_workqueue"],
+                "clevis": {
+                    "tang": [{"url": "http://tang.e.com", "thumbprint": "tp", "advertisement": '{"payload": "x"}'}]
+                },
+            },
+            {"name": "cex", "device": "/dev/vde", "cex": {"enabled": True}},
+            {"name": "yk", "device": "/dev/vdf", "clevis": {"custom": {"pin": "yubikey", "config": "{}"}}},
+            {"name": "k", "device": "/dev/vdg", "keyFile": {"source": "arn:aws:s3:::bucket/key"}},
+        ],
+        "filesystems": [
+            {"device": "/dev/mapper/data", "format": "xfs", "path": "/var", "mountOptions": ["noatime"]},
+            {"device": "/dev/vdh", "format": "none", "wipeFilesystem": True},
+        ],
+        "files": [
+            {"path": "/etc/suid", "mode": 0o4755, "contents": {"source": "data:,x", "verification": {"hash": SHA256}}},
+            {
+                "path": "/etc/remote",
+                "contents": {"source": "https://e.com/f", "httpHeaders": [{"name": "A", "value": "b"}]},
+            },
+            {"path": "/etc/gs", "contents": {"source": "gs://bucket/f"}},
+            {"path": "/etc/plain", "mode": 0o644, "contents": {"source": "data:,hello"}},
+        ],
         "directories": [{"path": "/srv/tmp", "mode": 0o1777}],
         "links": [{"path": "/etc/l", "target": "/etc/plain"}],
     },
@@ -73,7 +108,10 @@ def test_upgrade_sets_the_newest_version_and_leaves_input_alone() -> None:
 
 
 def test_upgrade_3_0_ca_source_becomes_set() -> None:
-    out = upgrade({"ignition": {"version": "3.0.0", "security": {"tls": {"certificateAuthorities": [{"verification": {}}]}}}}, "3.0.0")
+    out = upgrade(
+        {"ignition": {"version": "3.0.0", "security": {"tls": {"certificateAuthorities": [{"verification": {}}]}}}},
+        "3.0.0",
+    )
     assert out["ignition"]["security"]["tls"]["certificateAuthorities"] == [{"verification": {}, "source": ""}]
 
 
@@ -103,13 +141,19 @@ def test_upgrade_strips_special_bits_before_3_6_only() -> None:
 def test_upgrade_3_4_keeps_tang_advertisement_deliberately() -> None:
     # Upstream's 3.4→3.5 step loses it (docs/spec/config.md#between-3x-versions); we keep the user's intent.
     tang = {"url": "http://t", "thumbprint": "x", "advertisement": "{\"payload\": \"p\"}"}
-    cfg = {"ignition": {"version": "3.4.0"}, "storage": {"luks": [{"name": "a", "device": "/dev/a", "clevis": {"tang": [tang]}}]}}
+    cfg = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"luks": [{"name": "a", "device": "/dev/a", "clevis": {"tang": [tang]}}]},
+    }
     out = upgrade(cfg, "3.4.0")
     assert out["storage"]["luks"][0]["clevis"]["tang"] == [tang]
 
 
 def test_upgrade_experimental_stays_experimental() -> None:
-    cfg = {"ignition": {"version": "3.7.0-experimental"}, "storage": {"filesystems": [{"device": "tag", "format": "virtiofs"}]}}
+    cfg = {
+        "ignition": {"version": "3.7.0-experimental"},
+        "storage": {"filesystems": [{"device": "tag", "format": "virtiofs"}]},
+    }
     assert upgrade(cfg, "3.7.0-experimental") == cfg
 
 
@@ -166,7 +210,10 @@ def test_downgrade_reports_each_field_precisely() -> None:
 
 def test_downgrade_luks_details_by_version() -> None:
     _, p35 = downgrade(RICH, "3.5.0")
-    assert "storage.luks[2].clevis.custom.pin: pin 'yubikey' is not available before 3.6.0 (custom binding left out)" in p35
+    assert (
+        "storage.luks[2].clevis.custom.pin: pin 'yubikey' is not available before 3.6.0 (custom binding left out)"
+        in p35
+    )
     assert not any("cex" in p for p in p35)
     _, p34 = downgrade(RICH, "3.4.0")
     assert "storage.luks[1].cex: not available before 3.5.0" in p34
@@ -203,17 +250,27 @@ def test_downgrade_3_2_drops_empty_custom_clevis() -> None:
 
 
 def test_downgrade_virtiofs_from_experimental() -> None:
-    cfg = {"ignition": {"version": "3.7.0-experimental"}, "storage": {"filesystems": [{"device": "tag", "format": "virtiofs", "path": "/m"}]}}
+    cfg = {
+        "ignition": {"version": "3.7.0-experimental"},
+        "storage": {"filesystems": [{"device": "tag", "format": "virtiofs", "path": "/m"}]},
+    }
     out, problems = downgrade(cfg, "3.6.0")
-    assert problems == ["storage.filesystems[0].format: virtiofs is only available in 3.7.0-experimental (filesystem left out)"]
+    assert problems == [
+        "storage.filesystems[0].format: virtiofs is only available in 3.7.0-experimental (filesystem left out)"
+    ]
     assert out["storage"]["filesystems"] == []
 
 
 def test_round_trip_of_an_expressible_config() -> None:
-    cfg = {"ignition": {"version": "3.6.0"}, "storage": {"files": [{"path": "/a", "mode": 0o644, "contents": {"source": "data:,a"}}],
-                                                         "raid": [{"name": "md", "level": "1", "devices": ["/dev/a"]}],
-                                                         "links": [{"path": "/l", "target": "/a"}]},
-           "systemd": {"units": [{"name": "a.service", "mask": True}]}}
+    cfg = {
+        "ignition": {"version": "3.6.0"},
+        "storage": {
+            "files": [{"path": "/a", "mode": 0o644, "contents": {"source": "data:,a"}}],
+            "raid": [{"name": "md", "level": "1", "devices": ["/dev/a"]}],
+            "links": [{"path": "/l", "target": "/a"}],
+        },
+        "systemd": {"units": [{"name": "a.service", "mask": True}]},
+    }
     for target in TARGETS:
         lowered, problems = downgrade(cfg, target)
         assert problems == []

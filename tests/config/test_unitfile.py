@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.unitfile import UnitOption, deserialize_options, go_quote, has_install_section, parse_unit_contents  # noqa: E402
-from ignite.errors import ConfigError  # noqa: E402
+from ignite.config.unitfile import UnitOption, deserialize_options, go_quote, has_install_section, parse_unit_contents
+from ignite.errors import ConfigError
 
 
 def test_options_in_order_with_sections() -> None:
@@ -81,8 +81,12 @@ def _random_units(count: int) -> list[str]:
 @pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
 def test_random_unit_contents_judged_like_ignition_validate() -> None:
     contents = _random_units(500) + ["[A]\n" + "k=" + "v" * 2046, "[A]\n" + "k=" + "v" * 2046 + "\n"]
-    cfg = {"ignition": {"version": "3.3.0"},
-           "systemd": {"units": [{"name": f"u{i}.service", "contents": c, "enabled": True} for i, c in enumerate(contents)]}}
+    cfg = {
+        "ignition": {"version": "3.3.0"},
+        "systemd": {
+            "units": [{"name": f"u{i}.service", "contents": c, "enabled": True} for i, c in enumerate(contents)]
+        },
+    }
     _, theirs = oracle(cfg)
     mine = ours(cfg)
     assert sorted(e for e in mine if e[0] == "error") == sorted(e for e in theirs if e[0] == "error")

@@ -8,10 +8,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.urls import decode_data_url, parse_url, query_values, resource_schemes, validate_http_url, validate_url  # noqa: E402
-from ignite.errors import ConfigError  # noqa: E402
+from ignite.config.urls import (
+    decode_data_url,
+    parse_url,
+    query_values,
+    resource_schemes,
+    validate_http_url,
+    validate_url,
+)
+from ignite.errors import ConfigError
 
 
 @pytest.mark.parametrize("url, scheme, host, path, query", [
@@ -106,8 +113,32 @@ def test_decode_data_url_errors(url: str, message: str) -> None:
 
 def _random_data_urls(count: int) -> list[str]:
     rng = random.Random(2397)
-    pieces = ["text/plain", "x-a/b", "a/b", "image/png", ";", ",", "=", '"', "\\", "base64", "charset", "utf-8", "%", "%2",
-              "%20", "SGVs", "bG8=", "=", "\n", "Zm9v", "a", " ", "/", "<"]
+    pieces = [
+        "text/plain",
+        "x-a/b",
+        "a/b",
+        "image/png",
+        ";",
+        ",",
+        "=",
+        '"',
+        "\\",
+        "base64",
+        "charset",
+        "utf-8",
+        "%",
+        "%2",
+        "%20",
+        "SGVs",
+        "bG8=",
+        "=",
+        "\n",
+        "Zm9v",
+        "a",
+        " ",
+        "/",
+        "<",
+    ]
     return ["data:" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(count)]
 
 

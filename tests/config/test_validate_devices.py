@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import Case, E, rule_tests  # noqa: E402
+from v3_validate_helpers import Case, E, rule_tests
 
 R = "$.storage.raid.0"
 K = "$.storage.luks.0"

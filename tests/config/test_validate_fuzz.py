@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
 # HEAD has the systemd path-conflict check, which 2.14 lacks; HEAD dropped the
 # "shouldExist false + partitions at start/size 0" check (commit 76f869a4).
@@ -23,80 +23,210 @@ def random_config(rng: random.Random, version: str) -> dict:
     minor = int(version.split(".")[1])
     ch = rng.choice
     paths = ["/a", "/a/b", "/l", "/l/x", "a", "/a/../b", "//a", "/a/", "", "/etc/systemd/system/u.service", "/d"]
-    srcs = ["", "data:,x", "http://h/x", "gs://b/o", "ftp://x", "s3://b/k?versionId=", "data:;base64,YQ", "http://a b", None]
+    srcs = [
+        "",
+        "data:,x",
+        "http://h/x",
+        "gs://b/o",
+        "ftp://x",
+        "s3://b/k?versionId=",
+        "data:;base64,YQ",
+        "http://a b",
+        None,
+    ]
+
     def res():
         r = {}
         s = ch(srcs)
-        if s is not None: r["source"] = s
-        if rng.random() < .3: r["verification"] = {"hash": ch(["sha512-" + "a"*128, "sha256-" + "b"*64, "x", "sha512-0", "md5-1"])}
-        if rng.random() < .2: r["compression"] = ch(["gzip", "", "xz"])
-        if minor >= 1 and rng.random() < .2: r["httpHeaders"] = [{"name": ch(["A", "", "A"]), **({"value": ch(["", "v"])} if rng.random()<.7 else {})} for _ in range(rng.randint(1,2))]
+        if s is not None:
+            r["source"] = s
+        if rng.random() < 0.3:
+            r["verification"] = {"hash": ch(["sha512-" + "a" * 128, "sha256-" + "b" * 64, "x", "sha512-0", "md5-1"])}
+        if rng.random() < 0.2:
+            r["compression"] = ch(["gzip", "", "xz"])
+        if minor >= 1 and rng.random() < 0.2:
+            r["httpHeaders"] = [
+                {"name": ch(["A", "", "A"]), **({"value": ch(["", "v"])} if rng.random() < 0.7 else {})}
+                for _ in range(rng.randint(1, 2))
+            ]
         return r
+
     def owner():
         o = {}
-        if rng.random() < .5: o["id"] = 0
-        if rng.random() < .5: o["name"] = ch(["", "core"])
+        if rng.random() < 0.5:
+            o["id"] = 0
+        if rng.random() < 0.5:
+            o["name"] = ch(["", "core"])
         return o
+
     def node(kind):
         n = {"path": ch(paths)}
-        if rng.random() < .3: n["overwrite"] = ch([True, False])
-        if rng.random() < .3: n["user"] = owner()
-        if rng.random() < .3: n["group"] = owner()
-        if kind in ("f", "d") and rng.random() < .4: n["mode"] = ch([420, 493, 4095, 4096, -1, 2541])
+        if rng.random() < 0.3:
+            n["overwrite"] = ch([True, False])
+        if rng.random() < 0.3:
+            n["user"] = owner()
+        if rng.random() < 0.3:
+            n["group"] = owner()
+        if kind in ("f", "d") and rng.random() < 0.4:
+            n["mode"] = ch([420, 493, 4095, 4096, -1, 2541])
         if kind == "f":
-            if rng.random() < .5: n["contents"] = res()
-            if rng.random() < .3: n["append"] = [res() for _ in range(rng.randint(1, 2))]
+            if rng.random() < 0.5:
+                n["contents"] = res()
+            if rng.random() < 0.3:
+                n["append"] = [res() for _ in range(rng.randint(1, 2))]
         if kind == "l":
-            if rng.random() < .8: n["target"] = ch(["/a", "b", "", "/d", "../d"])
-            if rng.random() < .4: n["hard"] = ch([True, False])
+            if rng.random() < 0.8:
+                n["target"] = ch(["/a", "b", "", "/d", "../d"])
+            if rng.random() < 0.4:
+                n["hard"] = ch([True, False])
         return n
+
     st = {}
-    if rng.random() < .7: st["files"] = [node("f") for _ in range(rng.randint(0, 3))]
-    if rng.random() < .5: st["directories"] = [node("d") for _ in range(rng.randint(0, 2))]
-    if rng.random() < .5: st["links"] = [node("l") for _ in range(rng.randint(0, 2))]
-    if rng.random() < .4:
-        st["disks"] = [{"device": ch(["/dev/vdb", "", "vdb"]), **({"wipeTable": True} if rng.random()<.3 else {}),
-                        "partitions": [{k: v for k, v in {"number": ch([0, 1, 2]), "label": ch([None, "a", "b:c", "x"*37]),
-                                        "sizeMiB": ch([None, 0, 10]), "startMiB": ch([None, 0, 5, 12]),
-                                        "shouldExist": ch([None, True, False]), "guid": ch([None, "", "bad"])}.items() if v is not None}
-                                       for _ in range(rng.randint(0, 3))]} for _ in range(rng.randint(1, 2))]
-    if rng.random() < .4:
-        st["filesystems"] = [{k: v for k, v in {"device": ch(["/dev/vdb", "", "x"]), "format": ch([None, "", "ext4", "xfs", "none", "vfat", "zfs"]),
-                              "path": ch([None, "", "/var", "var"]), "label": ch([None, "", "L"*12, "L"*13, "L" * 17]),
-                              "wipeFilesystem": ch([None, True]), "options": ch([None, [], ["-x"]]), "uuid": ch([None, "", "u"])}.items() if v is not None}
-                             for _ in range(rng.randint(1, 2))]
-    if rng.random() < .3:
-        st["raid"] = [{k: v for k, v in {"name": ch(["md", ""]), "level": ch([None, "", "raid1", "raid0", "stripe", "raid9"]),
-                       "devices": ch([[], ["/dev/a"], ["a", "/dev/a", "/dev/a"]]), "spares": ch([None, 0, 1])}.items() if v is not None}
-                      for _ in range(rng.randint(1, 2))]
-    if minor >= 2 and rng.random() < .4:
+    if rng.random() < 0.7:
+        st["files"] = [node("f") for _ in range(rng.randint(0, 3))]
+    if rng.random() < 0.5:
+        st["directories"] = [node("d") for _ in range(rng.randint(0, 2))]
+    if rng.random() < 0.5:
+        st["links"] = [node("l") for _ in range(rng.randint(0, 2))]
+    if rng.random() < 0.4:
+        st["disks"] = [
+            {
+                "device": ch(["/dev/vdb", "", "vdb"]),
+                **({"wipeTable": True} if rng.random() < 0.3 else {}),
+                "partitions": [
+                    {
+                        k: v
+                        for k, v in {
+                            "number": ch([0, 1, 2]),
+                            "label": ch([None, "a", "b:c", "x" * 37]),
+                            "sizeMiB": ch([None, 0, 10]),
+                            "startMiB": ch([None, 0, 5, 12]),
+                            "shouldExist": ch([None, True, False]),
+                            "guid": ch([None, "", "bad"]),
+                        }.items()
+                        if v is not None
+                    }
+                    for _ in range(rng.randint(0, 3))
+                ],
+            }
+            for _ in range(rng.randint(1, 2))
+        ]
+    if rng.random() < 0.4:
+        st["filesystems"] = [
+            {
+                k: v
+                for k, v in {
+                    "device": ch(["/dev/vdb", "", "x"]),
+                    "format": ch([None, "", "ext4", "xfs", "none", "vfat", "zfs"]),
+                    "path": ch([None, "", "/var", "var"]),
+                    "label": ch([None, "", "L" * 12, "L" * 13, "L" * 17]),
+                    "wipeFilesystem": ch([None, True]),
+                    "options": ch([None, [], ["-x"]]),
+                    "uuid": ch([None, "", "u"]),
+                }.items()
+                if v is not None
+            }
+            for _ in range(rng.randint(1, 2))
+        ]
+    if rng.random() < 0.3:
+        st["raid"] = [
+            {
+                k: v
+                for k, v in {
+                    "name": ch(["md", ""]),
+                    "level": ch([None, "", "raid1", "raid0", "stripe", "raid9"]),
+                    "devices": ch([[], ["/dev/a"], ["a", "/dev/a", "/dev/a"]]),
+                    "spares": ch([None, 0, 1]),
+                }.items()
+                if v is not None
+            }
+            for _ in range(rng.randint(1, 2))
+        ]
+    if minor >= 2 and rng.random() < 0.4:
+
         def clevis():
             c = {}
-            if rng.random() < .4: c["tpm2"] = ch([True, False])
-            if rng.random() < .4: c["tang"] = [{k: v for k, v in {"url": ch(["http://t", "", "ftp://t", None]), "thumbprint": ch([None, "", "tp"])}.items() if v is not None}]
-            if rng.random() < .3: c["threshold"] = ch([0, 1, 2])
-            if rng.random() < .5: c["custom"] = {k: v for k, v in {"pin": ch([None, "", "tpm2", "foo"]), "config": ch([None, "", "{}"]), "needsNetwork": ch([None, True, False])}.items() if v is not None}
+            if rng.random() < 0.4:
+                c["tpm2"] = ch([True, False])
+            if rng.random() < 0.4:
+                c["tang"] = [
+                    {
+                        k: v
+                        for k, v in {
+                            "url": ch(["http://t", "", "ftp://t", None]),
+                            "thumbprint": ch([None, "", "tp"]),
+                        }.items()
+                        if v is not None
+                    }
+                ]
+            if rng.random() < 0.3:
+                c["threshold"] = ch([0, 1, 2])
+            if rng.random() < 0.5:
+                c["custom"] = {
+                    k: v
+                    for k, v in {
+                        "pin": ch([None, "", "tpm2", "foo"]),
+                        "config": ch([None, "", "{}"]),
+                        "needsNetwork": ch([None, True, False]),
+                    }.items()
+                    if v is not None
+                }
             return c
-        st["luks"] = [{k: v for k, v in {"name": ch(["x", "a/b"]), "device": ch([None, "", "/dev/a", "dev"]), "label": ch([None, "l"*48]),
-                       "clevis": clevis() if rng.random() < .7 else None, "keyFile": res() if rng.random() < .3 else None}.items() if v is not None}
-                      for _ in range(rng.randint(1, 2))]
+
+        st["luks"] = [
+            {
+                k: v
+                for k, v in {
+                    "name": ch(["x", "a/b"]),
+                    "device": ch([None, "", "/dev/a", "dev"]),
+                    "label": ch([None, "l" * 48]),
+                    "clevis": clevis() if rng.random() < 0.7 else None,
+                    "keyFile": res() if rng.random() < 0.3 else None,
+                }.items()
+                if v is not None
+            }
+            for _ in range(rng.randint(1, 2))
+        ]
     cfg = {"ignition": {"version": version}}
-    if st: cfg["storage"] = st
-    if rng.random() < .4:
-        cfg["systemd"] = {"units": [{k: v for k, v in {"name": ch(["u.service", "x@.service", "x@a.service", "u", "u.conf"]), "enabled": ch([None, True, False]),
-                                     "contents": ch([None, "", "[Service]\nA=b\n", "[Install]\nWantedBy=a\n", "[X\n", "[S]\nfoo"]),
-                                     "dropins": ch([None, [{"name": "a.conf", "contents": "[S]\nA=b"}, {"name": "b", "contents": "x"}]])}.items() if v is not None}
-                                    for _ in range(rng.randint(1, 3))]}
-    if rng.random() < .3:
+    if st:
+        cfg["storage"] = st
+    if rng.random() < 0.4:
+        cfg["systemd"] = {
+            "units": [
+                {
+                    k: v
+                    for k, v in {
+                        "name": ch(["u.service", "x@.service", "x@a.service", "u", "u.conf"]),
+                        "enabled": ch([None, True, False]),
+                        "contents": ch([None, "", "[Service]\nA=b\n", "[Install]\nWantedBy=a\n", "[X\n", "[S]\nfoo"]),
+                        "dropins": ch(
+                            [None, [{"name": "a.conf", "contents": "[S]\nA=b"}, {"name": "b", "contents": "x"}]]
+                        ),
+                    }.items()
+                    if v is not None
+                }
+                for _ in range(rng.randint(1, 3))
+            ]
+        }
+    if rng.random() < 0.3:
         ign = cfg["ignition"]
         ign["config"] = {"merge": [res() for _ in range(rng.randint(0, 2))]}
-        if rng.random() < .5: ign["config"]["replace"] = res()
-        if rng.random() < .4: ign["security"] = {"tls": {"certificateAuthorities": [res() for _ in range(rng.randint(1, 2))]}}
-        if minor >= 1 and rng.random() < .4: ign["proxy"] = {"httpProxy": ch(["http://p", "ftp://p", "http://a b", ""]), "httpsProxy": ch(["http://p", "https://p"]), "noProxy": ch([["a"], ["a", "a"]])}
-    if minor >= 3 and rng.random() < .3:
+        if rng.random() < 0.5:
+            ign["config"]["replace"] = res()
+        if rng.random() < 0.4:
+            ign["security"] = {"tls": {"certificateAuthorities": [res() for _ in range(rng.randint(1, 2))]}}
+        if minor >= 1 and rng.random() < 0.4:
+            ign["proxy"] = {
+                "httpProxy": ch(["http://p", "ftp://p", "http://a b", ""]),
+                "httpsProxy": ch(["http://p", "https://p"]),
+                "noProxy": ch([["a"], ["a", "a"]]),
+            }
+    if minor >= 3 and rng.random() < 0.3:
         cfg["kernelArguments"] = {"shouldExist": ch([["a"], ["a", "a"], []]), "shouldNotExist": ch([["a"], ["b"]])}
-    if rng.random() < .3:
-        cfg["passwd"] = {"users": [{"name": ch(["a", "b"]), "groups": ch([["g"], ["g", "g"]])} for _ in range(rng.randint(1, 2))]}
+    if rng.random() < 0.3:
+        cfg["passwd"] = {
+            "users": [{"name": ch(["a", "b"]), "groups": ch([["g"], ["g", "g"]])} for _ in range(rng.randint(1, 2))]
+        }
     return cfg
 
 

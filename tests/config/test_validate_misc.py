@@ -11,22 +11,29 @@ import pytest
 from ignite.config import urls
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import ORACLE, oracle, ours  # noqa: E402
+from v3_validate_helpers import ORACLE, oracle, ours
 
-from ignite.config.validate import validate  # noqa: E402
+from ignite.config.validate import validate
 
-needs_oracle = pytest.mark.skipif(not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)")
+needs_oracle = pytest.mark.skipif(
+    not ORACLE.exists(), reason="Debian's ignition-validate is not unpacked (run `make oracle`)"
+)
 
 MIXED = {
-    "ignition": {"version": "3.3.0", "config": {"merge": [{"source": "ftp://x"}, {}]},
-                 "proxy": {"httpProxy": "socks://p"}},
+    "ignition": {
+        "version": "3.3.0",
+        "config": {"merge": [{"source": "ftp://x"}, {}]},
+        "proxy": {"httpProxy": "socks://p"},
+    },
     "kernelArguments": {"shouldExist": ["a"], "shouldNotExist": ["a"]},
     "passwd": {"users": [{"name": "u"}, {"name": "u", "groups": ["g", "g"]}]},
     "storage": {
         "directories": [{"path": "/l/d", "mode": 5000}],
         "disks": [{"device": "/dev/vdb", "partitions": [{"number": 1, "label": "x:y"}, {"number": 1}]}],
-        "files": [{"path": "rel", "overwrite": True, "contents": {"compression": "xz", "verification": {"hash": "sha1-0"}}},
-                  {"path": "/l/d"}],
+        "files": [
+            {"path": "rel", "overwrite": True, "contents": {"compression": "xz", "verification": {"hash": "sha1-0"}}},
+            {"path": "/l/d"},
+        ],
         "filesystems": [{"device": "/dev/vdb", "label": "toolongforxfs", "format": "xfs"}],
         "links": [{"path": "/l", "target": ""}],
         "luks": [{"name": "a/b", "clevis": {"tang": [{"url": "gs://x"}]}}],
@@ -56,18 +63,80 @@ def test_whole_report_matches_ignition_validate() -> None:
 
 
 TRICKY_URLS = [
-    "http://example.com", "http://example.com:80/a?b=c#d", "http://[::1]/", "http://[::1", "http://[::1]x/",
-    "http://user:pa ss@host/", "http://us%zzer@host/", "http://host:/", "http://host:8a/", "http://ho%41st/",
-    "http://ho%2fst/", "http://h{o}st/", "https://h_o~st/", "HTTP://EXAMPLE.COM/", "hTTp://x", "http:opaque",
-    "http:///triple", "tftp://10.0.0.1/boot", "s3://bucket", "s3://bucket/key?versionId", "s3://b/k?versionId=a&versionId=",
-    "s3://b/k?versionId=%zz", "s3://b/k?versionId=;", "data:", "data:,", "data:;base64,", "data:;base64,YQ==", "data:;base64,YQ=",
-    "data:;base64,YQ", "data:;base64,Y", "data:;base64,YQ==YQ==", "data:text/plain;charset=utf-8,hi",
-    "data:text/plain;charset=\"utf-8\",hi", "data:text/plain;charset=\"a\\qb\",hi", "data:text/plain;a=%zz,hi",
-    "data:x-foo/bar,hi", "data:foo/bar,hi", "data:text/,hi", "data:/plain,hi", "data:;,hi", "data:;a,hi", "data:;base64;a=b,hi",
-    "data:,%", "data:,%4", "data:,%41", "data:,a#b", "data:,<", "data:,~", "data:text/plain;;,x", "data:text/plain;a=b;base64,YQ==",
-    "gs://bucket/o", "ftp://x", "file:///etc/passwd", "", " http://x", "http://x/ y", "http://x/\u00e9", "1http://x",
-    "+x://y", "a+b://c", ":", "http://x/%2", "http://x#%zz", "http://x?%zz", "//host/path", "/abs", "rel/a:b", "a:b/c",
-    "http://a@b@c/", "http://[fe80::1%25en0]/", "http://[fe80::1%en0]/", "http://x:65536/", "http://%41:80/", "http://a b:80/",
+    "http://example.com",
+    "http://example.com:80/a?b=c#d",
+    "http://[::1]/",
+    "http://[::1",
+    "http://[::1]x/",
+    "http://user:pa ss@host/",
+    "http://us%zzer@host/",
+    "http://host:/",
+    "http://host:8a/",
+    "http://ho%41st/",
+    "http://ho%2fst/",
+    "http://h{o}st/",
+    "https://h_o~st/",
+    "HTTP://EXAMPLE.COM/",
+    "hTTp://x",
+    "http:opaque",
+    "http:///triple",
+    "tftp://10.0.0.1/boot",
+    "s3://bucket",
+    "s3://bucket/key?versionId",
+    "s3://b/k?versionId=a&versionId=",
+    "s3://b/k?versionId=%zz",
+    "s3://b/k?versionId=;",
+    "data:",
+    "data:,",
+    "data:;base64,",
+    "data:;base64,YQ==",
+    "data:;base64,YQ=",
+    "data:;base64,YQ",
+    "data:;base64,Y",
+    "data:;base64,YQ==YQ==",
+    "data:text/plain;charset=utf-8,hi",
+    'data:text/plain;charset="utf-8",hi',
+    'data:text/plain;charset="a\\qb",hi',
+    "data:text/plain;a=%zz,hi",
+    "data:x-foo/bar,hi",
+    "data:foo/bar,hi",
+    "data:text/,hi",
+    "data:/plain,hi",
+    "data:;,hi",
+    "data:;a,hi",
+    "data:;base64;a=b,hi",
+    "data:,%",
+    "data:,%4",
+    "data:,%41",
+    "data:,a#b",
+    "data:,<",
+    "data:,~",
+    "data:text/plain;;,x",
+    "data:text/plain;a=b;base64,YQ==",
+    "gs://bucket/o",
+    "ftp://x",
+    "file:///etc/passwd",
+    "",
+    " http://x",
+    "http://x/ y",
+    "http://x/\u00e9",
+    "1http://x",
+    "+x://y",
+    "a+b://c",
+    ":",
+    "http://x/%2",
+    "http://x#%zz",
+    "http://x?%zz",
+    "//host/path",
+    "/abs",
+    "rel/a:b",
+    "a:b/c",
+    "http://a@b@c/",
+    "http://[fe80::1%25en0]/",
+    "http://[fe80::1%en0]/",
+    "http://x:65536/",
+    "http://%41:80/",
+    "http://a b:80/",
 ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import Case, E, W, rule_tests  # noqa: E402
+from v3_validate_helpers import Case, E, W, rule_tests
 
 C = "$.storage.files.0.contents"
 SHA512 = "sha512-" + "a" * 128
@@ -52,7 +52,7 @@ CASES = [
     Case("arn-version-id-empty", "3.6.0", contents("", {"source": "arn:aws:s3:::bucket/key?versionId="}),
          [E(C + ".source", "invalid S3 object VersionId")]),
     Case("data-url-base64-ok", "3.0.0", contents("", {"source": "data:text/plain;base64,aGVsbG8="})),
-    Case("data-url-no-comma", "3.3.0", contents("", {"source": "data:text/plain"}), 
+    Case("data-url-no-comma", "3.3.0", contents("", {"source": "data:text/plain"}),
          [E(C + ".source", "incomplete media type")]),
     Case("data-url-bad-base64", "3.3.0", contents("", {"source": "data:;base64,aGVsbG8"}),
          [E(C + ".source", "illegal base64 data at input byte 4")]),

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import Case, E, W, rule_tests  # noqa: E402
+from v3_validate_helpers import Case, E, W, rule_tests
 
 SPECIAL = "setuid/setgid/sticky bits are not supported or functional in spec versions older than 3.6.0"
 GUID = 'doesn\'t match the form "01234567-89AB-CDEF-EDCB-A98765432101"'

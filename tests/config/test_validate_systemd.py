@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from v3_validate_helpers import Case, E, W, rule_tests  # noqa: E402
+from v3_validate_helpers import Case, E, W, rule_tests
 
 U = "$.systemd.units.0"
 GOOD = "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"

@@ -40,7 +40,7 @@ def check_verdicts(binary: Path) -> list[str]:
     # legacy configs: ignite accepts them on purpose, Ignition 3.x does not
     cases = [c for c in CASES if c.version != LEGACY and c.name not in ("version-2.x-is-legacy", "version-1-is-legacy")]
     wrong = []
-    for case, verdict in zip(cases, judge_all(binary, [c.data for c in cases])):
+    for case, verdict in zip(cases, judge_all(binary, [c.data for c in cases]), strict=True):
         if verdict["valid"] != case.valid:
             wrong.append(f"{case.name}: corpus {case.valid}, HEAD {verdict['valid']} ({case.rule})")
             continue
@@ -62,7 +62,7 @@ def check_translations(binary: Path) -> list[str]:
                 out, problems = translate_bytes(case.data, case.name, target)
                 jobs.append((f"{case.name} --to {target}", problems, json.dumps(out).encode()))
     unique = sorted({data for _, _, data in jobs})
-    verdict = {d: v["valid"] for d, v in zip(unique, judge_all(binary, unique))}
+    verdict = {d: v["valid"] for d, v in zip(unique, judge_all(binary, unique), strict=True)}
     silent = [f"{name}: HEAD rejects it and ignite reported nothing" for name, problems, data in jobs
               if not verdict[data] and not problems]
     print(f"translations: {len(jobs)} ({len(unique)} distinct outputs), {len(silent)} silently rejected")

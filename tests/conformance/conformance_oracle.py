@@ -52,7 +52,7 @@ def verdicts_for(cases, binary: Path = ORACLE, refresh: bool = False) -> dict[st
     todo = {c.key: c.oracle_data for c in cases if c.oracle_data is not None and c.key not in cached}
     if todo:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for key, verdict in zip(todo, pool.map(lambda d: judge(binary, d), todo.values())):
+            for key, verdict in zip(todo, pool.map(lambda d: judge(binary, d), todo.values()), strict=True):
                 cached[key] = verdict
         wanted = {c.key for c in cases if c.oracle_data is not None}
         save({k: v for k, v in cached.items() if k in wanted})

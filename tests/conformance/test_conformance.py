@@ -35,7 +35,9 @@ def oracle_verdicts() -> dict[str, dict[str, object]]:
     missing = [c for c in CASES if c.oracle_data is not None and c.key not in cached]
     if missing or oracle.refresh_requested():
         if not oracle.ORACLE.exists():
-            pytest.skip(f"{len(missing)} oracle verdicts are not cached and {oracle.ORACLE} is missing (run `make oracle`)")
+            pytest.skip(
+                f"{len(missing)} oracle verdicts are not cached and {oracle.ORACLE} is missing (run `make oracle`)"
+            )
         return oracle.verdicts_for(CASES, refresh=oracle.refresh_requested())
     return cached
 

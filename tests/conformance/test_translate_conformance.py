@@ -37,7 +37,9 @@ def _judged(outputs: dict[str, bytes]) -> dict[str, bool]:
         if not oracle.ORACLE.exists():
             pytest.skip(f"{len(todo)} translated outputs are not judged yet and {oracle.ORACLE} is missing")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for key, verdict in zip(todo, pool.map(lambda d: oracle.judge(oracle.ORACLE, d), todo.values())):
+            for key, verdict in zip(
+                todo, pool.map(lambda d: oracle.judge(oracle.ORACLE, d), todo.values()), strict=True
+            ):
                 cached[key] = bool(verdict["valid"])
         kept = {k: cached[k] for k in sorted(outputs)}
         CACHE.write_text(json.dumps(kept, indent=0, sort_keys=True) + "\n")
@@ -58,7 +60,9 @@ def test_translated_corpus_is_accepted_by_the_target_or_the_loss_is_reported():
     verdicts = _judged({key: data for _, _, _, key, data in results})
     silent_rejections = [f"{case.name} --to {target}" for case, target, problems, key, _ in results
                          if not verdicts[key] and not problems]
-    assert not silent_rejections, "2.14 rejects these translations, and ignite reported nothing:\n" + "\n".join(silent_rejections)
+    assert not silent_rejections, "2.14 rejects these translations, and ignite reported nothing:\n" + "\n".join(
+        silent_rejections
+    )
     # The reports are not cried wolf either: most translations between these versions lose nothing.
     lossless_and_accepted = sum(1 for _, _, problems, key, _ in results if not problems and verdicts[key])
     assert lossless_and_accepted >= 0.9 * len(results)

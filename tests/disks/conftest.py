@@ -8,8 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blockdev import LoopDevices, loopdevs, udevd  # noqa: E402,F401  (fixtures)
-from disks_helpers import Runner  # noqa: E402
+from disks_helpers import Runner
+
+from blockdev import LoopDevices, loopdevs, udevd  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -162,7 +162,7 @@ class SystemdStandIn:
                 parser.add_data(data)
         except OSError as exc:
             _log(f"conn {id(conn) % 10000} oserror {exc!r}")
-        except Exception as exc:  # noqa: BLE001 - logged for the test's diagnosis, then raised
+        except Exception as exc:
             _log(f"conn {id(conn) % 10000} broke: {exc!r}")
             raise
         finally:

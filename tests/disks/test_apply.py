@@ -6,8 +6,8 @@ import os
 import subprocess
 
 import pytest
-
 from disks_helpers import config
+
 from ignite.apply import apply
 from ignite.errors import DeviceError
 

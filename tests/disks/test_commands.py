@@ -15,12 +15,14 @@ from ignite.stages.disks_partitions import DiskPlan, Wanted
 from ignite.stages.disks_raid import RaidPlan
 from ignite.system import blkid, luks, mdadm, mkfs, sgdisk
 
+UUID_LOWER = "2f4b9a1e-0000-4000-8000-000000000001"  # mkfs gets the UUID in lower case
+
 
 @pytest.mark.parametrize("fmt,expected", [
-    ("ext4", ["mkfs.ext4", "-b", "4096", "-F", "-U", "2f4b9a1e-0000-4000-8000-000000000001", "-L", "data", "/dev/x"]),
-    ("btrfs", ["mkfs.btrfs", "-b", "4096", "--force", "-U", "2f4b9a1e-0000-4000-8000-000000000001", "-L", "data", "/dev/x"]),
-    ("xfs", ["mkfs.xfs", "-b", "4096", "-f", "-m", "uuid=2f4b9a1e-0000-4000-8000-000000000001", "-L", "data", "/dev/x"]),
-    ("swap", ["mkswap", "-b", "4096", "-f", "-U", "2f4b9a1e-0000-4000-8000-000000000001", "-L", "data", "/dev/x"]),
+    ("ext4", ["mkfs.ext4", "-b", "4096", "-F", "-U", UUID_LOWER, "-L", "data", "/dev/x"]),
+    ("btrfs", ["mkfs.btrfs", "-b", "4096", "--force", "-U", UUID_LOWER, "-L", "data", "/dev/x"]),
+    ("xfs", ["mkfs.xfs", "-b", "4096", "-f", "-m", f"uuid={UUID_LOWER}", "-L", "data", "/dev/x"]),
+    ("swap", ["mkswap", "-b", "4096", "-f", "-U", UUID_LOWER, "-L", "data", "/dev/x"]),
 ])
 def test_mkfs_argv_user_options_first_then_ignition_flags(fmt, expected):
     uuid = "2F4B9A1E-0000-4000-8000-000000000001"
@@ -102,8 +104,8 @@ def test_commit_ops_deletes_first_then_new_name_type_guid():
 
 
 def test_disk_model_accepts_legacy_sectors():
-    from ignite.stages.disks_partitions import _wanted
     from ignite.config.model import Partition
+    from ignite.stages.disks_partitions import _wanted
 
     want = _wanted(0, Partition(number=1, start_sectors=4096, size_sectors=1000), 512)
     assert (want.start, want.size) == (4096, 1000)

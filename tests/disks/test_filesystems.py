@@ -3,8 +3,8 @@ under upstream's rules (docs/spec/stages.md#filesystems), and the refusals that 
 from __future__ import annotations
 
 import pytest
-
 from disks_helpers import config
+
 from ignite.errors import DeviceError
 
 U_EXT4 = "6a4e5b0c-1d2e-4f30-8a41-b5c6d7e8f901"
@@ -90,7 +90,9 @@ def test_existing_filesystem_without_wipe_is_refused_and_nothing_changes(fs, why
         # a partition change in the same config must not happen either
         "disks": [{"device": dev, "partitions": [{"number": 2, "shouldExist": False, "wipePartitionEntry": True}]}],
         "filesystems": [{"device": f"{dev}p1", **fs}]})
-    with pytest.raises(DeviceError, match=f"{dev}p1: filesystem is not of the correct type \\({why}.*wipeFilesystem is false"):
+    with pytest.raises(
+        DeviceError, match=f"{dev}p1: filesystem is not of the correct type \\({why}.*wipeFilesystem is false"
+    ):
         runner.run("disks", cfg)
     assert loopdevs.table(dev) == table
     assert loopdevs.blkid(f"{dev}p1")["UUID"] == uuid
@@ -99,7 +101,9 @@ def test_existing_filesystem_without_wipe_is_refused_and_nothing_changes(fs, why
 
 def test_failing_mkfs_names_the_device(loopdevs, runner):
     dev = _disk(loopdevs, 16)  # too small for xfs (needs 300 MiB)
-    with pytest.raises(DeviceError, match=rf"{dev}p1: cannot make the xfs filesystem: mkfs.xfs failed .*storage.filesystems.0"):
+    with pytest.raises(
+        DeviceError, match=rf"{dev}p1: cannot make the xfs filesystem: mkfs.xfs failed .*storage.filesystems.0"
+    ):
         runner.run("disks", config({"filesystems": [{"device": f"{dev}p1", "format": "xfs"}]}))
 
 

@@ -16,8 +16,8 @@ import threading
 import time
 
 import pytest
-
 from disks_helpers import config
+
 from ignite.errors import DeviceError
 from ignite.system import partx, udev
 

@@ -5,8 +5,8 @@ import json
 import os
 
 import pytest
-
 from disks_helpers import config
+
 from ignite.errors import IgniteError, NodeError
 
 

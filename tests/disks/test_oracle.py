@@ -13,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from disks_helpers import GPT_ESP, GPT_LINUX, config
-from ignite.errors import IgniteError
 from test_partitions import CASES, NEGATIVE
+
+from ignite.errors import IgniteError
 
 ORACLE = Path(__file__).resolve().parents[2] / ".cache/ignition/usr/lib/dracut/modules.d/30ignition/ignition"
 U1 = "0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3"

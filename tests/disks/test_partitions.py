@@ -7,8 +7,8 @@ Expectations come from the spec: Debian's ignition 2.14 cannot run its disks sta
 from __future__ import annotations
 
 import pytest
-
 from disks_helpers import GPT_ESP, GPT_LINUX, GPT_SWAP, config
+
 from ignite.errors import DeviceError
 
 MIB = 2048  # sectors

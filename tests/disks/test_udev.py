@@ -3,7 +3,6 @@ partitions through /dev/disk/by-partlabel links that udev makes from ignite's ow
 from __future__ import annotations
 
 import pytest
-
 from disks_helpers import config
 
 

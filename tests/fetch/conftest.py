@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import socket
-import sys
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
+from blockdev import loopdevs  # noqa: F401  (fixture: the tests on small filesystems)
 
 # Nothing in these tests may leave the machine: every connect/sendto to an address that is
 # not loopback (a cloud metadata address above all) fails before any packet is sent.

@@ -82,7 +82,9 @@ def test_role_credentials_that_cannot_be_had_fail_the_stage_naming_them(
 ) -> None:
     monkeypatch.setenv("IGNITE_S3_ENDPOINT", private_bucket)
     imds.route("/latest/meta-data/iam/security-credentials/node-role", Reply(403, b"denied"))
-    with pytest.raises(NodeError, match="s3://private/secret: credentials: cannot get the AWS instance-role credentials"):
+    with pytest.raises(
+        NodeError, match="s3://private/secret: credentials: cannot get the AWS instance-role credentials"
+    ):
         files_stage(tmp_path, "aws", [{"path": "/etc/secret", "contents": {"source": "s3://private/secret"}}],
                     timeouts={"httpTotal": 2})
 
@@ -94,7 +96,9 @@ def test_files_stage_fetches_a_private_gs_object_with_the_service_account_token(
     monkeypatch.setenv("IGNITE_GS_ENDPOINT", http_server.url("/gcs"))
     account = "/gce/computeMetadata/v1/instance/service-accounts/default"
     http_server.route(account + "/scopes", Reply(200, b"https://www.googleapis.com/auth/devstorage.read_only\n"))
-    http_server.route(account + "/token", Reply(200, b'{"access_token":"ya29.sa","expires_in":3599,"token_type":"Bearer"}'))
+    http_server.route(
+        account + "/token", Reply(200, b'{"access_token":"ya29.sa","expires_in":3599,"token_type":"Bearer"}')
+    )
 
     def storage(seen: Seen) -> Reply:
         ok = seen.headers.get("Authorization") == "Bearer ya29.sa"

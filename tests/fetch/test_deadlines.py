@@ -107,7 +107,10 @@ def test_the_files_stage_uses_the_default_deadline(raw_server, tmp_path: Path, m
 
     monkeypatch.setattr("ignite.resource.limits.FILE_FETCH_TIMEOUT", 3.0)
     server = raw_server(trickled_body)
-    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/slow", "contents": {"source": server.url("/slow")}}]}}
+    config = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"files": [{"path": "/slow", "contents": {"source": server.url("/slow")}}]},
+    }
     cache = tmp_path / "ignition.json"
     cache.write_text(json.dumps(config))
     ctx = StageContext(
@@ -138,7 +141,9 @@ def test_http_total_holds_for_a_trickling_tftp_server(tmp_path: Path) -> None:
     data.write_bytes(b"t" * 512 * 400)
     (tmp_path / "root").mkdir()
     server = tftpy.TftpServer(str(tmp_path / "root"), dyn_file_func=lambda name, **kw: _SlowFile(data, "rb"))
-    thread = threading.Thread(target=server.listen, kwargs={"listenip": "127.0.0.1", "listenport": 0, "timeout": 0.2}, daemon=True)
+    thread = threading.Thread(
+        target=server.listen, kwargs={"listenip": "127.0.0.1", "listenport": 0, "timeout": 0.2}, daemon=True
+    )
     thread.start()
     try:
         assert server.is_running.wait(5)

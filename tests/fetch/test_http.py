@@ -109,7 +109,9 @@ def test_connection_refused_then_recovering() -> None:
     starter = threading.Thread(target=start_later)
     starter.start()
     try:
-        got = fetch_bytes(res(f"http://127.0.0.1:{port}/late"), FetchSettings(retry_initial=0.1, retry_max=0.2, http_total=10))
+        got = fetch_bytes(
+            res(f"http://127.0.0.1:{port}/late"), FetchSettings(retry_initial=0.1, retry_max=0.2, http_total=10)
+        )
         assert got == b"finally"
     finally:
         starter.join()
@@ -121,7 +123,9 @@ def test_each_failed_attempt_logs_one_classified_line(caplog: pytest.LogCaptureF
     port = free_port()
     caplog.set_level(logging.WARNING, "ignite.fetch")
     with pytest.raises(FetchError) as err:
-        fetch_bytes(res(f"http://user:pw@127.0.0.1:{port}/x"), FetchSettings(retry_initial=0.05, retry_max=0.1, http_total=1.5))
+        fetch_bytes(
+            res(f"http://user:pw@127.0.0.1:{port}/x"), FetchSettings(retry_initial=0.05, retry_max=0.1, http_total=1.5)
+        )
     assert "pw" not in str(err.value)
     lines = [r.getMessage() for r in caplog.records]
     assert lines and all(": connect: " in line and "retrying in" in line for line in lines)

@@ -60,7 +60,9 @@ def test_register_then_collect_every_pool_answering_each_message() -> None:
     assert fake.answers == [kvp.HV_S_OK] * 3 + [kvp.HV_E_FAIL]
 
 
-def test_fetch_reads_the_device_keeps_the_pools_and_outputs_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_reads_the_device_keeps_the_pools_and_outputs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ignite.providers import hyperv
 
     fake = FakeKernel([(0, "ignition.config.0", CONFIG[:10]), (0, "ignition.config.1", CONFIG[10:]), (3, "k", "v")])

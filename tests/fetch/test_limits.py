@@ -23,8 +23,7 @@ from ignite.resource.pipeline import free_space_reserve
 from .conftest import Reply, Server
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
-from blockdev import loopdevs  # noqa: E402,F401  (fixture)
+
 ADDRESS_SPACE = 2 << 30  # the child's cap: 16 times the buffer limit, far below the 3.5 GB of the bug
 GUARD = 180.0
 
@@ -57,7 +56,7 @@ def test_an_endless_config_body_is_refused_at_the_limit(raw_server) -> None:
             print("refused:", e.kind, e)
     """)
     assert result.returncode == 0, result.stderr
-    assert f"refused: size" in result.stdout and f"more than {MAX_BUFFERED_BYTES >> 20} MiB" in result.stdout
+    assert "refused: size" in result.stdout and f"more than {MAX_BUFFERED_BYTES >> 20} MiB" in result.stdout
 
 
 def gzip_bomb(inflated: int) -> bytes:
@@ -72,7 +71,12 @@ def test_a_gzip_bomb_as_merge_config_is_refused_as_it_inflates(http_server: Serv
     bomb = gzip_bomb(4 * MAX_BUFFERED_BYTES)
     assert len(bomb) < 2 << 20
     http_server.route("/bomb.ign", Reply(200, bomb))
-    config = {"ignition": {"version": "3.4.0", "config": {"merge": [{"source": http_server.url("/bomb.ign"), "compression": "gzip"}]}}}
+    config = {
+        "ignition": {
+            "version": "3.4.0",
+            "config": {"merge": [{"source": http_server.url("/bomb.ign"), "compression": "gzip"}]},
+        }
+    }
     result = in_child(f"""
         import json
         from ignite.config.parse import parse
@@ -121,7 +125,10 @@ def test_a_file_download_stops_before_the_filesystem_is_full(raw_server, loopdev
     mnt.mkdir()
     loopdevs.mount(dev, mnt)
     server = raw_server(endless)
-    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/big", "contents": {"source": server.url("/big")}}]}}
+    config = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"files": [{"path": "/big", "contents": {"source": server.url("/big")}}]},
+    }
     cache = tmp_path / "ignition.json"
     cache.write_text(json.dumps(config))
     ctx = StageContext(stage="files", root=mnt, platform="metal", config_cache=cache, state_file=tmp_path / "state",
@@ -148,7 +155,10 @@ def test_a_small_filesystem_still_takes_small_files(loopdevs, tmp_path: Path) ->
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     loopdevs.mount(dev, mnt)
-    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/small", "contents": {"source": "data:,hello"}}]}}
+    config = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"files": [{"path": "/small", "contents": {"source": "data:,hello"}}]},
+    }
     cache = tmp_path / "ignition.json"
     cache.write_text(json.dumps(config))
     run_stage(StageContext(stage="files", root=mnt, platform="metal", config_cache=cache, state_file=tmp_path / "state",

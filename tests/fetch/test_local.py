@@ -67,7 +67,9 @@ def test_null_source_is_an_error() -> None:
 @pytest.mark.parametrize("fn", ["sha512", "sha256"])
 def test_hash_matches_decompressed_bytes(fn: str) -> None:
     payload = b"ignite " * 50_000
-    res = Resource(source=b64url(gzip.compress(payload)), compression="gzip", verification=Verification(sha(payload, fn)))
+    res = Resource(
+        source=b64url(gzip.compress(payload)), compression="gzip", verification=Verification(sha(payload, fn))
+    )
     assert fetch_bytes(res) == payload
 
 

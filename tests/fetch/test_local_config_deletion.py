@@ -14,7 +14,7 @@ from ignite.config.parse import parse
 from ignite.stages import StageContext, run_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
-from blockdev import LoopDevices, loopdevs, missing_requirements  # noqa: E402,F401
+from blockdev import LoopDevices, missing_requirements
 
 CONFIG = b'{"ignition":{"version":"3.4.0"}}'
 
@@ -40,7 +40,7 @@ def listing(image: Path) -> set[str]:
 
 
 @pytest.fixture
-def disks(tmp_path: Path, loopdevs: LoopDevices, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:  # noqa: F811
+def disks(tmp_path: Path, loopdevs: LoopDevices, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     why = missing_requirements() or (None if shutil.which("debugfs") else "needs debugfs")
     if why:
         pytest.skip(why)

@@ -11,9 +11,12 @@ import pytest
 
 SETUP = Path(__file__).resolve().parents[2] / "dracut" / "30ignite" / "module-setup.sh"
 
-HARNESS = r'''
+HARNESS = r"""
 set -u
-instmods() { while [[ "$1" == -* ]]; do shift; done; for m in "$@"; do [[ " $HAVE_MODULES " == *" $m "* ]] || return 1; echo "module $m"; done; }
+instmods() {
+    while [[ "$1" == -* ]]; do shift; done
+    for m in "$@"; do [[ " $HAVE_MODULES " == *" $m "* ]] || return 1; echo "module $m"; done
+}
 find_binary() { [[ " $HAVE_TOOLS " == *" $1 "* ]]; }
 inst_multiple() { echo "tool $*"; }
 dwarn() { echo "WARN $*"; }
@@ -21,7 +24,7 @@ derror() { echo "ERROR $*"; }
 source "$SETUP"
 _ignite_platform_modules; echo "modules rc=$?"
 _ignite_platform_tools; echo "tools rc=$?"
-'''
+"""
 
 
 def build(arch: str, modules: str, tools: str, platforms: str = "") -> list[str]:
@@ -46,7 +49,9 @@ def test_everything_present_is_installed_silently() -> None:
 def test_each_missing_piece_is_named_with_its_platform() -> None:
     out = build("x86_64", "vsock", "")
     warnings = [line for line in out if line.startswith("WARN")]
-    assert "WARN ignite: kernel module hv_utils not found: platform hyperv will not work with this initramfs" in warnings
+    assert (
+        "WARN ignite: kernel module hv_utils not found: platform hyperv will not work with this initramfs" in warnings
+    )
     assert any("vmw_vsock_virtio_transport not found: platform applehv" in w for w in warnings)
     assert any("tool vmware-rpctool not found: platform vmware" in w for w in warnings)
     assert any("tool VBoxControl not found: platform virtualbox" in w for w in warnings)

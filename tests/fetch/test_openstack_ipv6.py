@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG = b'{"ignition":{"version":"3.4.0"}}'
 PORT = 8775
 
-INSIDE = textwrap.dedent('''
+INSIDE = (
+    textwrap.dedent("""
     import json, os, socket, sys, threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -45,13 +46,17 @@ INSIDE = textwrap.dedent('''
 
     result = {"interfaces": openstack.ipv6_interfaces(), "listed": open("/proc/net/if_inet6").read()}
     try:
-        data = providers.get("openstack").fetch(ProviderContext("openstack", FetchSettings(http_total=20, retry_max=0.5)))
+        settings = FetchSettings(http_total=20, retry_max=0.5)
+        data = providers.get("openstack").fetch(ProviderContext("openstack", settings))
         result["config"] = data.decode() if data else None
     except Exception as exc:  # reported to the test, which shows it
         result["error"] = repr(exc)
     print(json.dumps(result), flush=True)
     os._exit(0)  # the IPv4 source still retries its refused port: do not wait for it
-''').replace("CONFIG", repr(CONFIG)).replace("PORT", str(PORT))
+""")
+    .replace("CONFIG", repr(CONFIG))
+    .replace("PORT", str(PORT))
+)
 
 
 def ip(*args: str) -> None:
@@ -68,7 +73,9 @@ def namespace() -> Iterator[str]:
         ip("-n", name, "link", "set", "lo", "up")
         ip("-n", name, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1")
         for dev in ("veth0", "veth1"):
-            subprocess.run(["ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"], check=True)
+            subprocess.run(
+                ["ip", "netns", "exec", name, "sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"], check=True
+            )
             ip("-n", name, "link", "set", dev, "up")
         ip("-n", name, "addr", "add", "fe80::a9fe:a9fe/64", "dev", "veth1", "nodad")
         # An interface that is down, with an IPv6 address: never asked.

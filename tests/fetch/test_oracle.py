@@ -15,15 +15,41 @@ from ignite.stages import StageContext, run_stage
 
 CHILD = quote(json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/child"}]}}), safe="")
 CASES = {
-    "local only": {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/a", "contents": {"source": "data:,x"}}]}},
-    "remote file": {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/a", "contents": {"source": "http://192.0.2.1/a"}}]}},
+    "local only": {
+        "ignition": {"version": "3.3.0"},
+        "storage": {"files": [{"path": "/a", "contents": {"source": "data:,x"}}]},
+    },
+    "remote file": {
+        "ignition": {"version": "3.3.0"},
+        "storage": {"files": [{"path": "/a", "contents": {"source": "http://192.0.2.1/a"}}]},
+    },
     "remote merge": {"ignition": {"version": "3.3.0", "config": {"merge": [{"source": "http://192.0.2.1/c.ign"}]}}},
-    "data merge": {"ignition": {"version": "3.3.0", "config": {"merge": [{"source": f"data:,{CHILD}"}]}},
-                   "storage": {"files": [{"path": "/parent"}]}},
-    "data replace": {"ignition": {"version": "3.3.0", "config": {"replace": {"source": f"data:,{CHILD}"}}},
-                     "storage": {"files": [{"path": "/discarded"}]}},
-    "remote CA": {"ignition": {"version": "3.3.0", "security": {"tls": {"certificateAuthorities": [{"source": "http://192.0.2.1/ca.pem"}]}}}},
-    "tang": {"ignition": {"version": "3.3.0"}, "storage": {"luks": [{"name": "l", "device": "/dev/vdb", "clevis": {"tang": [{"url": "http://192.0.2.1", "thumbprint": "abc"}]}}]}},
+    "data merge": {
+        "ignition": {"version": "3.3.0", "config": {"merge": [{"source": f"data:,{CHILD}"}]}},
+        "storage": {"files": [{"path": "/parent"}]},
+    },
+    "data replace": {
+        "ignition": {"version": "3.3.0", "config": {"replace": {"source": f"data:,{CHILD}"}}},
+        "storage": {"files": [{"path": "/discarded"}]},
+    },
+    "remote CA": {
+        "ignition": {
+            "version": "3.3.0",
+            "security": {"tls": {"certificateAuthorities": [{"source": "http://192.0.2.1/ca.pem"}]}},
+        }
+    },
+    "tang": {
+        "ignition": {"version": "3.3.0"},
+        "storage": {
+            "luks": [
+                {
+                    "name": "l",
+                    "device": "/dev/vdb",
+                    "clevis": {"tang": [{"url": "http://192.0.2.1", "thumbprint": "abc"}]},
+                }
+            ]
+        },
+    },
     "empty": None,
 }
 
@@ -56,7 +82,9 @@ def setup(workdir: Path, config: dict | None) -> dict[str, str]:
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("case", list(CASES))
-def test_fetch_offline_matches_ignition(case: str, tmp_path: Path, oracle_ignition: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_offline_matches_ignition(
+    case: str, tmp_path: Path, oracle_ignition: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     theirs = tmp_path / "theirs"
     env = setup(theirs, CASES[case])
     proc = subprocess.run(
@@ -77,7 +105,9 @@ def test_fetch_offline_matches_ignition(case: str, tmp_path: Path, oracle_igniti
     assert outcome(ours) == outcome(theirs)
 
 
-def _run_both(tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
+def _run_both(
+    tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict, dict]:
     theirs = tmp_path / "theirs"
     env = setup(theirs, config)
     proc = subprocess.run(
@@ -97,7 +127,7 @@ def _run_both(tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, m
     error = None
     try:
         run_stage(ctx)
-    except Exception as exc:  # compared with the oracle's verdict below
+    except Exception as exc:  # noqa: BLE001 - compared with the oracle's verdict below
         error = exc
     return (
         {**outcome(ours), "ok": error is None},
@@ -106,7 +136,9 @@ def _run_both(tmp_path: Path, config: dict, stage: str, oracle_ignition: Path, m
 
 
 @pytest.mark.oracle
-def test_fetch_stage_renders_like_ignition(tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server, https_server, ca) -> None:
+def test_fetch_stage_renders_like_ignition(
+    tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server, https_server, ca
+) -> None:
     import hashlib
 
     from .conftest import Reply
@@ -131,7 +163,9 @@ def test_fetch_stage_renders_like_ignition(tmp_path: Path, oracle_ignition: Path
 
 
 @pytest.mark.oracle
-def test_fetch_stage_wrong_hash_fails_like_ignition(tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server) -> None:
+def test_fetch_stage_wrong_hash_fails_like_ignition(
+    tmp_path: Path, oracle_ignition: Path, monkeypatch, http_server
+) -> None:
     from .conftest import Reply
 
     http_server.route("/c.ign", Reply(200, b'{"ignition":{"version":"3.3.0"}}'))

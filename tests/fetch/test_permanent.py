@@ -68,7 +68,10 @@ def test_a_header_value_with_a_line_break_fails_at_once_without_showing_it(http_
 def test_a_non_ascii_header_value_is_sent_as_utf8(http_server: Server) -> None:
     """As Go sends it; http.client alone would crash on it (a bug, exit 70) or send Latin-1."""
     http_server.route("/c", Reply(200, b"ok"))
-    assert fetch_bytes(Resource(source=http_server.url("/c"), http_headers=(HTTPHeader("X-Name", "Zoë ☃"),)), PATIENT) == b"ok"
+    assert (
+        fetch_bytes(Resource(source=http_server.url("/c"), http_headers=(HTTPHeader("X-Name", "Zoë ☃"),)), PATIENT)
+        == b"ok"
+    )
     raw = http_server.seen[0].headers["X-Name"]
     assert raw.encode("latin-1").decode("utf-8") == "Zoë ☃"
 

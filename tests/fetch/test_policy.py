@@ -3,7 +3,6 @@ Retry-After, kernel command line parsing, progress lines."""
 from __future__ import annotations
 
 import email.utils
-import logging
 import time
 
 import pytest
@@ -65,7 +64,7 @@ def test_backoff_is_full_jitter_under_a_doubling_cap() -> None:
     assert with_retries(attempt, "http://h/x", Deadline(None), initial=0.2, cap=5.0, sleep=sleeps.append) == "ok"
     ceilings = [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]
     assert len(sleeps) == 8
-    assert all(0 <= s <= c for s, c in zip(sleeps, ceilings))
+    assert all(0 <= s <= c for s, c in zip(sleeps, ceilings, strict=True))
 
 
 def test_jitter_spreads_a_fleet() -> None:
@@ -108,7 +107,9 @@ def test_cmdline_values_and_flags() -> None:
     assert cmdline.platform_id(cmdline.values("coreos.oem.id=ec2")) == "ec2"
 
 
-@pytest.mark.parametrize("text, seconds", [("90", 90), ("90s", 90), ("2m", 120), ("1m30s", 90), ("1.5h", 5400), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    "text, seconds", [("90", 90), ("90s", 90), ("2m", 120), ("1m30s", 90), ("1.5h", 5400), ("500ms", 0.5)]
+)
 def test_durations(text: str, seconds: float) -> None:
     assert cmdline.parse_duration(text) == pytest.approx(seconds)
     assert cmdline.fetch_timeout({cmdline.FETCH_TIMEOUT: text}, 120) == pytest.approx(seconds)
@@ -142,7 +143,9 @@ def test_timeouts_from_the_config(headers, total, expect_headers, expect_total) 
     from ignite.config.model import Config, Ignition, Timeouts
     from ignite.resource import FetchSettings
 
-    config = Config(ignition=Ignition(version="3.6.0", timeouts=Timeouts(http_response_headers=headers, http_total=total)))
+    config = Config(
+        ignition=Ignition(version="3.6.0", timeouts=Timeouts(http_response_headers=headers, http_total=total))
+    )
     settings = FetchSettings.from_config(config)
     assert (settings.http_response_headers, settings.http_total) == (expect_headers, expect_total)
 
@@ -154,15 +157,23 @@ def test_proxy_and_cas_from_the_config(ca) -> None:
     from ignite.resource import FetchSettings
 
     pem = ca.cert_pem.bytes()
-    config = Config(ignition=Ignition(
-        version="3.6.0",
-        proxy=Proxy(http_proxy="http://p:3128", no_proxy=("a.org",)),
-        security=Security(tls=TLS(certificate_authorities=(Resource(source="data:;base64," + base64.b64encode(pem).decode()),))),
-    ))
+    config = Config(
+        ignition=Ignition(
+            version="3.6.0",
+            proxy=Proxy(http_proxy="http://p:3128", no_proxy=("a.org",)),
+            security=Security(
+                tls=TLS(certificate_authorities=(Resource(source="data:;base64," + base64.b64encode(pem).decode()),))
+            ),
+        )
+    )
     settings = FetchSettings.from_config(config)
     assert settings.http_proxy == "http://p:3128" and settings.no_proxy == ("a.org",)
     assert settings.certificate_authorities == (pem,)
-    bad = Config(ignition=Ignition(version="3.6.0", security=Security(tls=TLS(certificate_authorities=(Resource(source="data:,nope"),)))))
+    bad = Config(
+        ignition=Ignition(
+            version="3.6.0", security=Security(tls=TLS(certificate_authorities=(Resource(source="data:,nope"),)))
+        )
+    )
     with pytest.raises(FetchError, match="unable to decode PEM block"):
         FetchSettings.from_config(bad)
 
@@ -176,7 +187,9 @@ def test_an_attempt_cut_short_by_the_deadline_reports_the_previous_cause() -> No
         if calls["n"] == 1:
             raise Retryable(FetchError("http://h/x", "http", "server answered 503"))
         deadline.at = time.monotonic()  # the deadline passes during this attempt
-        raise Retryable(FetchError("http://h/x", "timeout", "timed out waiting for the response headers"), cut_short=True)
+        raise Retryable(
+            FetchError("http://h/x", "timeout", "timed out waiting for the response headers"), cut_short=True
+        )
 
     with pytest.raises(FetchError) as err:
         with_retries(attempt, "http://h/x", Deadline(60), sleep=lambda s: None)

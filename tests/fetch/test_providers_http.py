@@ -83,7 +83,9 @@ def test_empty_body_is_no_config(metadata, platform, path, headers, empty_on_404
     assert providers.get(platform).fetch(pctx(platform)) is None
 
 
-@pytest.mark.parametrize("platform", ["aliyun", "aws", "akamai", "azure", "gcp", "openstack", "packet", "scaleway", "cloudstack"])
+@pytest.mark.parametrize(
+    "platform", ["aliyun", "aws", "akamai", "azure", "gcp", "openstack", "packet", "scaleway", "cloudstack"]
+)
 def test_offline_asks_for_the_network_before_any_io(metadata, platform) -> None:
     server = metadata(platform)
     module = providers.get(platform)
@@ -269,7 +271,9 @@ def test_openstack_every_source_failing_is_no_config(metadata, tmp_path, monkeyp
     from ignite.providers import openstack
 
     monkeypatch.setenv("IGNITE_DISK_BY_LABEL", str(tmp_path))
-    monkeypatch.setattr(openstack, "from_label", lambda *a: (_ for _ in ()).throw(ProviderError("openstack", "mount failed")))
+    monkeypatch.setattr(
+        openstack, "from_label", lambda *a: (_ for _ in ()).throw(ProviderError("openstack", "mount failed"))
+    )
     metadata("openstack").route("/openstack/latest/user_data", Reply(403))
     assert providers.get("openstack").fetch(pctx("openstack")) is None
 
@@ -310,7 +314,9 @@ def test_azure_blob_api_with_managed_identity_then_plain_https(metadata, https_s
     assert credentials.azure_blob_token(settings) == "mi-token"
     monkeypatch.setattr("ignite.resource.http.AZURE_BLOB_SUFFIX", "127.0.0.1")  # a local stand-in for the blob host
     settings = dataclasses.replace(settings, certificate_authorities=(ca.cert_pem.bytes(),))
-    https_server.routes["/c/config.ign"] = guarded("", {"Authorization": "Bearer mi-token", "x-ms-version": "2021-08-06"}, CONFIG)
+    https_server.routes["/c/config.ign"] = guarded(
+        "", {"Authorization": "Bearer mi-token", "x-ms-version": "2021-08-06"}, CONFIG
+    )
     assert fetch_bytes(Resource(source=https_server.url("/c/config.ign")), settings) == CONFIG
     https_server.route("/c/public.ign", Reply(403), Reply(200, CONFIG))  # blob API refuses, plain HTTPS works
     assert fetch_bytes(Resource(source=https_server.url("/c/public.ign")), settings) == CONFIG

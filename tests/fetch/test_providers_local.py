@@ -18,7 +18,7 @@ from ignite.providers import ProviderContext
 from ignite.resource import FetchSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
-from blockdev import LoopDevices, loopdevs, missing_requirements  # noqa: E402,F401
+from blockdev import LoopDevices, missing_requirements
 
 CONFIG = b'{"ignition":{"version":"3.4.0"}}'
 
@@ -180,29 +180,29 @@ def _mounted_from(device: str) -> bool:
     return device in Path("/proc/self/mounts").read_text()
 
 
-def test_config_drive_openstack_layout(labels: Path, loopdevs: LoopDevices) -> None:  # noqa: F811
+def test_config_drive_openstack_layout(labels: Path, loopdevs: LoopDevices) -> None:
     device = drive(loopdevs, labels, "config-2", {"openstack/latest/user_data": CONFIG})
     assert providers.get("nutanix").fetch(pctx("nutanix")) == CONFIG
     assert not _mounted_from(device)
 
 
-def test_config_drive_missing_file_is_no_config(labels: Path, loopdevs: LoopDevices) -> None:  # noqa: F811
+def test_config_drive_missing_file_is_no_config(labels: Path, loopdevs: LoopDevices) -> None:
     device = drive(loopdevs, labels, "cidata", {"meta-data": b"x"})
     assert providers.get("ibmcloud").fetch(pctx("ibmcloud")) is None
     assert not _mounted_from(device)
 
 
-def test_proxmoxve_skips_cloud_config(labels: Path, loopdevs: LoopDevices) -> None:  # noqa: F811
+def test_proxmoxve_skips_cloud_config(labels: Path, loopdevs: LoopDevices) -> None:
     drive(loopdevs, labels, "cidata", {"user-data": b"#cloud-config\nusers: []\n", "vendor-data": CONFIG})
     assert providers.get("proxmoxve").fetch(pctx("proxmoxve")) == CONFIG
 
 
-def test_kubevirt_races_its_drives(labels: Path, loopdevs: LoopDevices) -> None:  # noqa: F811
+def test_kubevirt_races_its_drives(labels: Path, loopdevs: LoopDevices) -> None:
     drive(loopdevs, labels, "cidata", {"user-data": CONFIG})
     assert providers.get("kubevirt").fetch(pctx("kubevirt")) == CONFIG
 
 
-def test_cmdline_device_and_path(labels: Path, loopdevs: LoopDevices) -> None:  # noqa: F811
+def test_cmdline_device_and_path(labels: Path, loopdevs: LoopDevices) -> None:
     from ignite.stages.fetch import _read_device
 
     drive(loopdevs, labels, "boot-cfg", {"ign/config.ign": CONFIG})

@@ -67,7 +67,9 @@ def test_a_header_with_a_line_break_is_rejected_by_validation_at_its_path() -> N
     from ignite.config.parse import parse_report
 
     for version, path in (("3.4.0", "contents"), ("2.4.0", "contents")):
-        files = [{"path": "/x", "contents": {"source": "http://h/x", "httpHeaders": [{"name": "A", "value": "v\r\nB: c"}]}}]
+        files = [
+            {"path": "/x", "contents": {"source": "http://h/x", "httpHeaders": [{"name": "A", "value": "v\r\nB: c"}]}}
+        ]
         if version.startswith("2."):
             files[0]["filesystem"] = "root"
         import json
@@ -76,5 +78,8 @@ def test_a_header_with_a_line_break_is_rejected_by_validation_at_its_path() -> N
         result = parse_report(data, source="c.ign")
         errors = [e for e in result.report.entries if e.kind == "error"]
         assert [(e.message, e.path) for e in errors] == [
-            ("HTTP header names and values cannot contain CR, LF or NUL", ("storage", "files", 0, path, "httpHeaders", 0, "value"))
+            (
+                "HTTP header names and values cannot contain CR, LF or NUL",
+                ("storage", "files", 0, path, "httpHeaders", 0, "value"),
+            )
         ], version

@@ -51,7 +51,9 @@ def test_s3_anonymous_get(moto_s3: str, bucket: str) -> None:
 
 
 def test_s3_version_id(moto_s3: str, bucket: str) -> None:
-    got = fetch_bytes(Resource(source=f"s3://configs/v.ign?versionId={bucket}"), settings(moto_s3, aws_credentials=CREDS))
+    got = fetch_bytes(
+        Resource(source=f"s3://configs/v.ign?versionId={bucket}"), settings(moto_s3, aws_credentials=CREDS)
+    )
     assert got == b"one"
     assert fetch_bytes(Resource(source="s3://configs/v.ign"), settings(moto_s3, aws_credentials=CREDS)) == b"two"
 
@@ -97,7 +99,7 @@ def test_sigv4_matches_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.credentials import Credentials
 
     url = "https://examplebucket.s3.eu-west-1.amazonaws.com/dir/a%20b~c.ign?versionId=x%2By"
-    when = datetime.datetime(2026, 11, 22, 7, 30, 0, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2026, 11, 22, 7, 30, 0, tzinfo=datetime.UTC)
     ours = sign("GET", url, "eu-west-1", "AKID", "SECRET", "TOKEN", now=when)
     request = AWSRequest(method="GET", url=url, )
     auth = S3SigV4Auth(Credentials("AKID", "SECRET", "TOKEN"), "s3", "eu-west-1")

@@ -80,7 +80,9 @@ class Boot:
 
 
 def test_file_platform_offline_config(tmp_path: Path, system) -> None:
-    boot = Boot(tmp_path, config=dump(cfg(storage={"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]})))
+    boot = Boot(
+        tmp_path, config=dump(cfg(storage={"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}))
+    )
     boot.run("fetch-offline")
     assert boot.cache["storage"]["files"][0]["path"] == "/etc/motd"
     assert boot.cache["ignition"]["version"] == "3.6.0"
@@ -102,8 +104,10 @@ def test_remote_merge_offline_then_online(tmp_path: Path, system, http_server: S
     child = dump(cfg(storage={"files": [{"path": "/from-child"}]}))
     http_server.route("/child.ign", Reply(200, child))
     digest = "sha512-" + hashlib.sha512(child).hexdigest()
-    parent = cfg(ignition={"config": {"merge": [{"source": http_server.url("/child.ign"), "verification": {"hash": digest}}]}},
-                 storage={"files": [{"path": "/from-parent"}]})
+    parent = cfg(
+        ignition={"config": {"merge": [{"source": http_server.url("/child.ign"), "verification": {"hash": digest}}]}},
+        storage={"files": [{"path": "/from-parent"}]},
+    )
     boot = Boot(tmp_path, config=dump(parent))
     boot.run("fetch-offline")
     assert boot.neednet and boot.cache is None and http_server.seen == []
@@ -127,13 +131,24 @@ def test_nested_merge_and_replace(tmp_path: Path, system, http_server: Server) -
     )))
     boot.run("fetch")
     assert sorted(f["path"] for f in boot.cache["storage"]["files"]) == ["/c", "/gc"]
-    assert [e["source"] for e in boot.fetched] == ["system", "file", "/replacement.ign", "/child.ign", "/grandchild.ign"]
+    assert [e["source"] for e in boot.fetched] == [
+        "system",
+        "file",
+        "/replacement.ign",
+        "/child.ign",
+        "/grandchild.ign",
+    ]
 
 
 def test_wrong_hash_on_a_reference_fails_and_caches_nothing(tmp_path: Path, system, http_server: Server) -> None:
     http_server.route("/r.ign", Reply(200, dump(cfg())))
     bad = "sha512-" + "0" * 128
-    boot = Boot(tmp_path, config=dump(cfg(ignition={"config": {"replace": {"source": http_server.url("/r.ign"), "verification": {"hash": bad}}}})))
+    boot = Boot(
+        tmp_path,
+        config=dump(
+            cfg(ignition={"config": {"replace": {"source": http_server.url("/r.ign"), "verification": {"hash": bad}}}})
+        ),
+    )
     with pytest.raises(FetchError) as err:
         boot.run("fetch")
     assert err.value.kind == "hash"
@@ -144,20 +159,31 @@ def test_upper_case_hash_of_a_referenced_config_fails_as_upstream(tmp_path: Path
     body = dump(cfg())
     http_server.route("/r.ign", Reply(200, body))
     upper = "sha512-" + hashlib.sha512(body).hexdigest().upper()
-    boot = Boot(tmp_path, config=dump(cfg(ignition={"config": {"merge": [{"source": http_server.url("/r.ign"), "verification": {"hash": upper}}]}})))
+    boot = Boot(
+        tmp_path,
+        config=dump(
+            cfg(
+                ignition={"config": {"merge": [{"source": http_server.url("/r.ign"), "verification": {"hash": upper}}]}}
+            )
+        ),
+    )
     with pytest.raises(FetchError, match="hash verification failed"):
         boot.run("fetch")
 
 
 def test_invalid_referenced_config_is_a_config_error(tmp_path: Path, system, http_server: Server) -> None:
-    http_server.route("/bad.ign", Reply(200, b'{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"relative"}]}}'))
+    http_server.route(
+        "/bad.ign", Reply(200, b'{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"relative"}]}}')
+    )
     boot = Boot(tmp_path, config=dump(cfg(ignition={"config": {"merge": [{"source": http_server.url("/bad.ign")}]}})))
     with pytest.raises(ConfigError, match="path not absolute"):
         boot.run("fetch")
     assert boot.cache is None
 
 
-def test_cas_are_fetched_used_and_inlined(tmp_path: Path, system, http_server: Server, https_server: Server, ca) -> None:
+def test_cas_are_fetched_used_and_inlined(
+    tmp_path: Path, system, http_server: Server, https_server: Server, ca
+) -> None:
     pem = ca.cert_pem.bytes()
     http_server.route("/ca.pem", Reply(200, pem))
     https_server.route("/secure.ign", Reply(200, dump(cfg(storage={"files": [{"path": "/tls"}]}))))
@@ -273,8 +299,13 @@ def test_invalid_base_d_is_fatal_but_a_bad_platform_fragment_is_ignored(tmp_path
 
 
 def _imports_after(code: str, env: dict[str, str]) -> set[str]:
-    probe = code + "\nimport sys, json; print(json.dumps(sorted(m for m in ('requests', 'jsonschema', 'urllib3') if m in sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, **env}, cwd=REPO, check=True)
+    probe = (
+        code + "\nimport sys, json; "
+        "print(json.dumps(sorted(m for m in ('requests', 'jsonschema', 'urllib3') if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, **env}, cwd=REPO, check=True
+    )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -315,15 +346,21 @@ def test_a_plain_run_on_this_workstation_reaches_no_cloud_address(tmp_path: Path
         "print('CONNECTS', seen, 'EXIT', code)\n"
     )
     for stage in ("fetch-offline", "fetch"):
-        out = subprocess.run([sys.executable, "-c", probe.format(stage=stage)], capture_output=True, text=True, cwd=REPO, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(stage=stage)], capture_output=True, text=True, cwd=REPO, timeout=60
+        )
         assert "CONNECTS [] EXIT 2" in out.stdout, out.stdout + out.stderr
         assert "no platform" in out.stderr
 
 
-def test_packet_stage_fetches_user_data_and_phones_home(tmp_path: Path, system, http_server: Server, monkeypatch) -> None:
+def test_packet_stage_fetches_user_data_and_phones_home(
+    tmp_path: Path, system, http_server: Server, monkeypatch
+) -> None:
     monkeypatch.setenv("IGNITE_ENDPOINT_PACKET", http_server.url(""))
     http_server.route("/userdata", Reply(200, dump(cfg(storage={"files": [{"path": "/metal"}]}))))
-    http_server.route("/metadata", Reply(200, json.dumps({"phone_home_url": http_server.url("/ph/phone-home")}).encode()))
+    http_server.route(
+        "/metadata", Reply(200, json.dumps({"phone_home_url": http_server.url("/ph/phone-home")}).encode())
+    )
     http_server.route("/ph/events", Reply(200))
     boot = Boot(tmp_path, platform="packet")
     boot.run("fetch")
@@ -358,7 +395,11 @@ def test_referenced_configs_keep_the_fetch_deadline(tmp_path: Path, system) -> N
     """A config without httpTotal must not make a dead merge source hang the boot."""
     dead = f"http://127.0.0.1:{free_port()}/child.ign"
     (tmp_path / "cmdline").write_text("ignition.fetch.timeout=1\n")
-    boot = Boot(tmp_path, cmdline="ignition.fetch.timeout=1", config=dump(cfg(ignition={"config": {"merge": [{"source": dead}]}})))
+    boot = Boot(
+        tmp_path,
+        cmdline="ignition.fetch.timeout=1",
+        config=dump(cfg(ignition={"config": {"merge": [{"source": dead}]}})),
+    )
     started = time.monotonic()
     with pytest.raises(FetchError, match="unable to fetch resource in time"):
         boot.run("fetch")

@@ -16,8 +16,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # debpkg
 sys.path.insert(0, str(HERE.parent))  # tests/, for blockdev
 sys.path.insert(0, str(HERE.parent / "e2e"))  # qemu_guest, images
-from blockdev import loopdevs  # noqa: E402,F401  (fixture)
 from debpkg import CACHE, DEB_TOOLS, REPO, depends, in_chroot, run  # noqa: E402
+
+from blockdev import loopdevs  # noqa: E402,F401  (fixture)
 
 
 @pytest.fixture(scope="session")

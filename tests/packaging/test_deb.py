@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from debpkg import REPO, in_chroot, run
+
 
 def parser_pages() -> set[str]:
     """The man pages the CLI's own parser calls for: ignite and one per command."""

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from debpkg import REPO, in_chroot, run
 
 pytestmark = pytest.mark.root

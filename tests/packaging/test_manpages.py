@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from debpkg import REPO
 
 sys.path.insert(0, str(REPO / "tools" / "install"))
-import manpages  # noqa: E402
+import manpages
 
 sys.path.pop(0)
 

@@ -104,7 +104,7 @@ def pages(version: str, date: str) -> dict[str, str]:
         children = [f"{name}-{cmd}" for cmd, _, _ in commands]
         out[name] = render(name, summary, parser, version, date, commands,
                            ([parent] if parent else []) + children)
-        for (cmd, helptext, sub), child in zip(commands, children):
+        for (_, helptext, sub), child in zip(commands, children, strict=True):
             add(child, helptext, sub, name)
 
     parser = build_parser()

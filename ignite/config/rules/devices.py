@@ -51,8 +51,9 @@ def _numbers_collide(parts: list[dict[str, Any]]) -> int | None:
 
 
 def _end(p: dict[str, Any]) -> int:
-    size = p["sizeMiB"]
-    return p["startMiB"] if size == 0 else p["startMiB"] + size - 1
+    start: int = p["startMiB"]
+    size: int = p["sizeMiB"]
+    return start if size == 0 else start + size - 1
 
 
 def _placed(p: dict[str, Any]) -> bool:

@@ -16,7 +16,7 @@ ERR_DUPLICATE = "duplicate entry defined"
 Key = Callable[[Any], str]
 
 
-def _string(value: Any) -> str:
+def _string(value: str) -> str:
     return value
 
 

@@ -30,7 +30,9 @@ ERR_OVERWRITE_NIL_SOURCE = "overwrite must be false if source is unspecified"
 ERR_PARTITIONS_OVERWRITTEN = "filesystem overwrites partitioned device"
 ERR_IMPLICIT_WIPE = "device matches disk with wipeTable enabled; filesystem will be wiped"
 # ignite's own (upstream has no such check); a warning, so verdicts stay Ignition's.
-WARN_SAME_MOUNT_PATH = "filesystem is mounted at the same path as storage.filesystems.{}; the later mount hides the earlier"
+WARN_SAME_MOUNT_PATH = (
+    "filesystem is mounted at the same path as storage.filesystems.{}; the later mount hides the earlier"
+)
 ERR_FORMAT_NIL = "format cannot be empty when path, label, uuid, wipeFilesystem, options, or mountOptions is specified"
 ERR_INVALID_FORMAT = "invalid filesystem format"
 ERR_LABEL_NEEDS_FORMAT = "filesystem must specify format if label is specified"

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ignite.config.rules.common import Ctx, go_ext
-from ignite.config.unitfile import go_quote, has_install_section, parse_unit_contents
+from ignite.config.unitfile import UnitOption, go_quote, has_install_section, parse_unit_contents
 from ignite.errors import ConfigError
 
 ERR_UNIT_EXT = "invalid systemd unit extension"
@@ -38,7 +38,7 @@ def validate_unit_paths(ctx: Ctx, cfg: dict[str, Any]) -> None:
                 ctx.error(ERR_PATH_CONFLICTS_SYSTEMD, ("storage", kind, i, "path"))
 
 
-def _parse(contents: str | None) -> tuple[list | None, str | None]:
+def _parse(contents: str | None) -> tuple[list[UnitOption] | None, str | None]:
     try:
         return parse_unit_contents(contents), None
     except ConfigError as err:
@@ -56,8 +56,8 @@ def validate_systemd(ctx: Ctx, systemd: dict[str, Any]) -> None:
         template = by_name.get(template_name)
         if template is None or not template.get("contents"):
             continue
-        options, error = _parse(template["contents"])
-        if error is None and not has_install_section(options):
+        options, _ = _parse(template["contents"])
+        if options is not None and not has_install_section(options):  # None: its error is the template's own
             ctx.warning(f"template unit {go_quote(template_name)} for {go_quote(unit.get('name', ''))} "
                         "doesn't have Install section",
                         ("systemd", "units", i, "contents"))

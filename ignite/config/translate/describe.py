@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 from ignite.config import codec, model
+from ignite.config.report import JsonPath
 
 _WHY = {
     "sizeSectors": "3.x sizes are whole MiB; kept in sectors",
@@ -55,7 +57,7 @@ def describe_legacy(config: model.Config) -> list[str]:
     return lines
 
 
-def _sources(config: model.Config):
+def _sources(config: model.Config) -> Iterator[tuple[JsonPath, str]]:
     ign = config.ignition
     for i, res in enumerate(ign.config.merge):
         yield ("ignition", "config", "merge", i, "source"), res.source or ""

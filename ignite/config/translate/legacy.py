@@ -6,11 +6,11 @@ pre-checks (empty, cloud-config, script, gzip); it hands us the decoded JSON.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ignite.config.report import DEPRECATED, Report
-from ignite.config.translate import (v1_to_v2_0, v2_0_to_v2_1, v2_1_to_v2_2, v2_2_to_v2_3,
-                                     v2_3_to_v2_4, v2_4_to_v3)
+from ignite.config.translate import v1_to_v2_0, v2_0_to_v2_1, v2_1_to_v2_2, v2_2_to_v2_3, v2_3_to_v2_4, v2_4_to_v3
 from ignite.config.translate.describe import describe_legacy  # noqa: F401  (re-exported)
 from ignite.config.translate.legacy_rules import validate_legacy
 
@@ -31,9 +31,8 @@ def upgrade_legacy(obj: Any, version: str) -> tuple[dict[str, Any], Report]:
 
     The dict may hold the model's legacy-only keys. If the report has an error, the dict
     is empty and must not be used."""
-    from ignite.config.structure import normalize
-
     from ignite.config.rules.limits import validate_os_limits
+    from ignite.config.structure import normalize
 
     cfg, report = normalize(obj, version)
     if report.is_fatal:

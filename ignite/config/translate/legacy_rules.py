@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ignite.config.rules.common import hint_decimal_mode
 from ignite.config.report import DEPRECATED, Report
+from ignite.config.rules.common import hint_decimal_mode
 from ignite.config.translate.legacy_urls import INVALID_URL, hash_problem, scheme_of, url_problem
 from ignite.config.unitfile import go_quote as _go_quote
 from ignite.config.unitfile import has_install_section, parse_unit_contents
@@ -82,6 +83,7 @@ class _Checker:
             "networkd": lambda: self.each(cfg, ("networkd", "units"), self.networkd_unit),
             "passwd": lambda: self.each(cfg, ("passwd", "users"), self.user),
         }
+        order: tuple[str, ...]
         if self.v < (2, 0):
             order = ("storage", "systemd", "networkd", "passwd")
         elif self.v < (2, 1):
@@ -98,7 +100,7 @@ class _Checker:
         for i, disk in enumerate(storage.get("disks", [])):
             for j, part in enumerate(disk.get("partitions", [])):
                 found += [(part.get(k), ("storage", "disks", i, "partitions", j, k)) for k in ("size", "start")]
-        files = [(("storage", "files", i), f) for i, f in enumerate(storage.get("files", []))]
+        files: list[tuple[Path, Any]] = [(("storage", "files", i), f) for i, f in enumerate(storage.get("files", []))]
         for i, fs in enumerate(storage.get("filesystems", [])):
             files += [(("storage", "filesystems", i, "files", j), f) for j, f in enumerate(fs.get("files", []))]
         found += [(file.get("mode"), where + ("mode",)) for where, file in files]
@@ -201,8 +203,10 @@ class _Checker:
             not_exist = any(p.get("shouldExist") is False for p in parts)
             sectors = any("size" in p or "start" in p for p in parts)
             mib = any("sizeMiB" in p or "startMiB" in p for p in parts)
-            checks += [(zero and not_exist, "shouldExist is false for a partition and other partition(s) has start or size 0"),
-                       (sectors and mib, "cannot mix MBs and sectors within a disk")]
+            checks += [
+                (zero and not_exist, "shouldExist is false for a partition and other partition(s) has start or size 0"),
+                (sectors and mib, "cannot mix MBs and sectors within a disk"),
+            ]
         for failed, message in checks:
             if failed:
                 self.err(message, path + ("partitions",))
@@ -243,8 +247,12 @@ class _Checker:
         for key in keys:
             value = part.get(key, "")
             if not _GUID.match(value):
-                message = _GUID_MESSAGE if self.v >= (2, 0) else \
-                    f'partition type-guid must have the form "01234567-89AB-CDEF-EDCB-A98765432101", got: {_go_quote(value)}'
+                message = (
+                    _GUID_MESSAGE
+                    if self.v >= (2, 0)
+                    else 'partition type-guid must have the form "01234567-89AB-CDEF-EDCB-A98765432101", '
+                    f"got: {_go_quote(value)}"
+                )
                 self.err(message, path + (key,))
 
     def raid(self, raid: dict, path: Path) -> None:
@@ -277,7 +285,9 @@ class _Checker:
                     self.err("cannot use both create object and wipeFilesystem field", path + ("mount", "create"))
                 if mount.get("options"):
                     self.err("cannot use both create object and mount-level options field", path + ("mount", "create"))
-                self.warn("the create object has been deprecated in favor of mount-level options", path + ("mount", "create"))
+                self.warn(
+                    "the create object has been deprecated in favor of mount-level options", path + ("mount", "create")
+                )
         if fatal:
             return  # 0.x does not look into an object whose own check failed
         if "path" in fs and not _is_abs(fs["path"]):

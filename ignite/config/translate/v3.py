@@ -136,7 +136,9 @@ class _Downgrade:
             del res["verification"]
             self.report(f"{path}.verification.hash", f"sha256 hashes are not available before {_SINCE[1]}")
 
-    def resource_list(self, items: list[dict[str, Any]], path: str, file_contents: bool = False) -> list[dict[str, Any]]:
+    def resource_list(
+        self, items: list[dict[str, Any]], path: str, file_contents: bool = False
+    ) -> list[dict[str, Any]]:
         kept = []
         for i, res in enumerate(items):
             problem = self.source_problem(res)
@@ -173,7 +175,9 @@ class _Downgrade:
         for kind in ("users", "groups"):
             for i, entry in enumerate(passwd.get(kind) or ()):
                 if entry.get("shouldExist") is False and self.minor < 2:
-                    self.report(f"passwd.{kind}[{i}].shouldExist", f"false (delete) is not available before {_SINCE[2]}")
+                    self.report(
+                        f"passwd.{kind}[{i}].shouldExist", f"false (delete) is not available before {_SINCE[2]}"
+                    )
                 if self.minor < 2:
                     entry.pop("shouldExist", None)
 
@@ -181,7 +185,9 @@ class _Downgrade:
         mode = node.get("mode")
         if self.minor < 6 and mode is not None and mode & SPECIAL_BITS:
             node["mode"] = mode & ~SPECIAL_BITS
-            self.report(f"{path}.mode", f"setuid/setgid/sticky bits ({mode & SPECIAL_BITS:04o}) are dropped before {_SINCE[6]}")
+            self.report(
+                f"{path}.mode", f"setuid/setgid/sticky bits ({mode & SPECIAL_BITS:04o}) are dropped before {_SINCE[6]}"
+            )
 
     def files(self, storage: dict[str, Any]) -> None:
         kept = []
@@ -189,8 +195,7 @@ class _Downgrade:
             path = f"storage.files[{i}]"
             resources = [(f"{path}.contents", f.get("contents") or {})]
             resources += [(f"{path}.append[{j}]", res) for j, res in enumerate(f.get("append") or ())]
-            problems = [(p, self.source_problem(res)) for p, res in resources]
-            problems = [(p, msg) for p, msg in problems if msg]
+            problems = [(p, msg) for p, res in resources if (msg := self.source_problem(res))]
             if problems:
                 for p, msg in problems:
                     self.report(f"{p}.source", msg + " (file left out)")
@@ -257,7 +262,10 @@ class _Downgrade:
         pin = custom.get("pin") or ""
         if self.minor < 6 and pin and pin not in CLEVIS_PINS:
             del clevis["custom"]
-            self.report(f"{path}.clevis.custom.pin", f"pin {pin!r} is not available before {_SINCE[6]} (custom binding left out)")
+            self.report(
+                f"{path}.clevis.custom.pin",
+                f"pin {pin!r} is not available before {_SINCE[6]} (custom binding left out)",
+            )
         elif self.minor == 2 and not pin:
             # in 3.2 an empty custom object still counts as a custom binding
             del clevis["custom"]
