@@ -169,7 +169,8 @@ def nic_argv(nics: list[Nic]) -> list[str]:
     argv = ["-nic", "none"]  # no default NIC besides these
     for number, nic in enumerate(nics):
         device = "virtio-net-pci" + (f",mac={nic.mac}" if nic.mac else "")
-        device += "" if nic.boot_rom else ",romfile="
+        # QEMU finds its iPXE ROM (Debian: ipxe-qemu) itself; other NICs boot without one.
+        device += ",bootindex=1" if nic.boot_rom else ",romfile="
         if not nic.dhcp:
             argv += ["-device", device]  # no netdev: a link where nothing answers
             continue

@@ -75,3 +75,43 @@ def test_https_config_by_host_name_with_dhcp_nameserver_and_teardown(guest_boot,
         assert (mnt[1] / "etc/https.e2e").read_bytes() == data
         carried = mnt[1] / "etc/systemd/network/91-default.network"
         assert "DHCP=ipv4" in carried.read_text()
+
+
+PXE_MAC = "52:54:00:1a:00:01"  # examples/pxe/groups/worker-1.json
+
+
+def test_pxe_boot_through_ipxe_with_matchbox_style_profile(e2e_images, guest_boot, loopdevs, workdir):
+    """The firmware's iPXE gets examples/pxe/boot.ipxe over slirp's TFTP, which chains to the
+    boot server (a matchbox stand-in on the host, serving examples/pxe): kernel and
+    initramfs over HTTP, the config picked by MAC, merging a sha512-checked config and
+    fetching files over HTTP (gzip, hash) and TFTP."""
+    from matchbox import EXAMPLES, Matchbox
+
+    tftp = workdir / "tftp"
+    tftp.mkdir()
+    (tftp / "boot.ipxe").write_bytes((EXAMPLES / "boot.ipxe").read_bytes())
+    (tftp / "tftp-hello.txt").write_bytes((EXAMPLES / "assets/tftp-hello.txt").read_bytes())
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    log = qemu_guest.ARTIFACTS / "pxe-server.log"
+    log.unlink(missing_ok=True)
+    with http_server(log_file=log) as server:
+        Matchbox(server, {"vmlinuz": e2e_images.kernel, "initrd.img": e2e_images.initrd,
+                          "motd.gz": EXAMPLES / "assets/motd.gz", "common.ign": EXAMPLES / "ignition/common.ign"},
+                 extra_args=qemu_guest.BASE_CMDLINE)
+        boot = guest_boot(disks=[disk], pxe=True, timeout=300, nics=[
+            nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port), mac=PXE_MAC, tftp=tftp,
+                bootfile="boot.ipxe", boot_rom=True)])
+        paths = [r.path for r in server.requests]
+    assert_passed(boot)
+    mac = PXE_MAC.replace(":", "-")
+    assert paths[0].startswith(f"/boot.ipxe?mac={mac}&uuid="), paths
+    assert paths[1:3] == ["/assets/vmlinuz", "/assets/initrd.img"], paths
+    assert f"/ignition?mac={mac}" in paths and "/assets/common.ign" in paths and "/assets/motd.gz" in paths
+    assert "first boot (coreos.first_boot)" in boot.console, boot.describe()
+    with mounted_read_only(loopdevs, disk, workdir) as mnt:
+        root = mnt[1]
+        assert (root / "etc/motd").read_text() == "Provisioned by ignite over PXE.\n"
+        assert (root / "etc/tftp-hello.txt").read_bytes() == (EXAMPLES / "assets/tftp-hello.txt").read_bytes()
+        assert (root / "etc/ignite-common.conf").read_text() == "merged from common.ign\n"
+        assert any(line.startswith("core:") for line in (root / "etc/passwd").read_text().splitlines())
