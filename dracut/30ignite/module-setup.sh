@@ -101,6 +101,12 @@ install() {
     done
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-diskful.target ignite-remount-sysroot.service || return 1
     $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-failure.service || return 1
+    # An image with an OEM partition says so: ignite-setup then waits for it by name
+    # instead of settling udev (IGNITE_OEM_DEVICE=/dev/disk/by-label/OEM at build time).
+    if [ -n "${IGNITE_OEM_DEVICE:-}" ]; then
+        mkdir -p "$initdir/etc/ignite"
+        echo "$IGNITE_OEM_DEVICE" > "$initdir/etc/ignite/oem-device"
+    fi
     _ignite_network
     _ignite_aliases
 }

@@ -115,3 +115,167 @@ def test_pxe_boot_through_ipxe_with_matchbox_style_profile(e2e_images, guest_boo
         assert (root / "etc/tftp-hello.txt").read_bytes() == (EXAMPLES / "assets/tftp-hello.txt").read_bytes()
         assert (root / "etc/ignite-common.conf").read_text() == "merged from common.ign\n"
         assert any(line.startswith("core:") for line in (root / "etc/passwd").read_text().splitlines())
+
+
+def paragraph(boot: qemu_guest.Boot) -> str:
+    lines = console_lines(boot, "IGNITE FAILED")
+    assert lines, boot.describe()
+    return lines[0][lines[0].index("IGNITE FAILED"):]
+
+
+def assert_failed_cleanly(boot: qemu_guest.Boot) -> None:
+    """FAIL verdict, no switch-root, a clean power-off (not the hang guard)."""
+    assert boot.verdict == "FAIL", boot.describe()
+    assert not boot.timed_out and boot.returncode == 0, boot.describe()
+    assert "IGNITE-E2E-ROOT" not in boot.console, boot.describe()
+
+
+HTTP_CONFIG = f"http://{CONFIG_HOST}/config.ign"
+FIRST_BOOT_METAL = f"ignition.firstboot ignition.platform.id=metal {ROOT}"
+
+
+def test_503_with_retry_after_twice_then_provisioned(guest_boot, loopdevs, workdir):
+    data = b"served on the third attempt\n"
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    with http_server() as server:
+        busy = Reply(503, b"busy\n", {"Retry-After": "2"})
+        server.route("/config.ign", busy, busy,
+                     Reply(200, json.dumps(config_with_file("/etc/retried.e2e", data)).encode()))
+        boot = guest_boot(disks=[disk], nics=[nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port))],
+                          cmdline=f"{FIRST_BOOT_METAL} ignition.config.url={HTTP_CONFIG}")
+        hits = server.hits("/config.ign")
+    assert_passed(boot)
+    assert len(hits) == 3 and hits[2].at - hits[0].at >= 4.0  # Retry-After was obeyed
+    # One classified line per failed attempt, in the journal and on the console.
+    retries = [line for line in boot.section("JOURNAL").splitlines() if "failed (attempt" in line]
+    assert len(retries) == 2 and all("http: server answered 503" in line for line in retries), retries
+    assert len(console_lines(boot, "failed (attempt")) >= 2
+    with mounted_read_only(loopdevs, disk, workdir) as mnt:
+        assert (mnt[1] / "etc/retried.e2e").read_bytes() == data
+
+
+def test_connection_refused_fails_within_the_deadline_naming_url_and_cause(guest_boot, workdir):
+    url = f"http://{CONFIG_HOST}:8080/config.ign"  # no guestfwd for that port: refused
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    with http_server() as server:
+        boot = guest_boot(disks=[disk], nics=[nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port))],
+                          cmdline=f"{FIRST_BOOT_METAL} ignition.fetch.timeout=15 ignition.config.url={url}")
+    assert_failed_cleanly(boot)
+    text = paragraph(boot)
+    assert "stage fetch" in text and url in text and "connection refused" in text, text
+    assert "unable to fetch resource in time" in text, text
+    attempts = console_lines(boot, "failed (attempt")
+    assert attempts and all("connect: connection refused" in line for line in attempts), attempts
+
+
+def test_remote_resource_with_wrong_hash_fails_closed(guest_boot, loopdevs, workdir):
+    good, served = b"the expected contents\n", b"what the server really sends\n"
+    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [
+        {"path": "/etc/first.e2e", "contents": {"source": "data:,written%20first%0A"}},
+        {"path": "/etc/checked.e2e", "contents": {"source": f"http://{CONFIG_HOST}/payload",
+                                                  "verification": {"hash": sha512(good)}}}]}}
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    with http_server() as server:
+        server.serve("/config.ign", json.dumps(config).encode())
+        server.serve("/payload", served)
+        boot = guest_boot(disks=[disk], nics=[nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port))],
+                          cmdline=f"{FIRST_BOOT_METAL} ignition.config.url={HTTP_CONFIG}")
+    assert_failed_cleanly(boot)
+    text = paragraph(boot)
+    assert "/etc/checked.e2e" in text and "hash" in text and f"http://{CONFIG_HOST}/payload" in text, text
+    with mounted_read_only(loopdevs, disk, workdir) as mnt:
+        etc = mnt[1] / "etc"
+        assert not (etc / "checked.e2e").exists()
+        assert not [p.name for p in etc.iterdir() if "checked" in p.name], "a temporary file was left"
+
+
+def test_first_nic_without_dhcp_second_provisions(guest_boot, loopdevs, workdir):
+    """No ip=: DHCP on every Ethernet link; the first NIC is on a segment where nothing
+    answers, the first lease (the second NIC's) wins."""
+    data = b"through the second NIC\n"
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    with http_server() as server:
+        server.serve("/config.ign", json.dumps(config_with_file("/etc/second-nic.e2e", data)).encode())
+        boot = guest_boot(disks=[disk], cmdline=f"{FIRST_BOOT_METAL} ignition.config.url={HTTP_CONFIG}",
+                          nics=[qemu_guest.Nic(dhcp=False, mac="52:54:00:de:ad:01"),
+                                nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port), mac="52:54:00:00:00:02")])
+    assert_passed(boot)
+    up = console_lines(boot, "ignite-network: up after")
+    assert up and "10.0.2.15" in up[0], boot.describe()
+    with mounted_read_only(loopdevs, disk, workdir) as mnt:
+        assert (mnt[1] / "etc/second-nic.e2e").read_bytes() == data
+
+
+def test_bad_input_unsupported_scheme_and_ip_typo_each_get_one_clear_line(guest_boot, workdir):
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    scheme = guest_boot("scheme", disks=[disk],
+                        cmdline=f"{FIRST_BOOT_METAL} ignition.config.url=gopher://{CONFIG_HOST}/config.ign")
+    assert_failed_cleanly(scheme)
+    text = paragraph(scheme)
+    assert "gopher://" in text and "unsupported" in text and "scheme" in text, text
+    assert "ignite-network" not in scheme.section("TIMINGS") or "ActiveState=active" not in \
+        scheme.units().get("ignite-network.service", {}).get("ActiveState", "")
+
+    typo = "ip=10.0.2.15::10.0.2.2:255.255.255.0:host:eth0:nonee"
+    with http_server() as server:
+        bad_ip = guest_boot("ip", disks=[disk], nics=[nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port))],
+                            cmdline=f"{FIRST_BOOT_METAL} {typo} ignition.config.url={HTTP_CONFIG}")
+        assert not server.requests
+    assert_failed_cleanly(bad_ip)
+    text = paragraph(bad_ip)
+    assert "stage network" in text and typo in text and "not valid" in text, text
+
+
+METADATA = "169.254.169.254"  # a cloud's metadata address: inside the guest's user network only
+CLOUD_NET = "169.254.0.0/16"  # so that guestfwd may claim the metadata address
+
+
+def cloud_boot(guest_boot, workdir, platform: str, routes) -> tuple[qemu_guest.Boot, HttpServer, Path]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    disk = workdir / "disk.img"
+    images.os_disk(disk, workdir)
+    with http_server() as server:
+        routes(server)
+        boot = guest_boot(platform, disks=[disk], cmdline=f"ignition.firstboot ignition.platform.id={platform} {ROOT} "
+                                                "ignition.fetch.timeout=60",
+                          nics=[nic(qemu_guest.Forward(METADATA, 80, server.port), net=CLOUD_NET)])
+    return boot, server, disk
+
+
+def test_aws_imdsv2_and_openstack_metadata_at_their_link_local_address(guest_boot, loopdevs, workdir):
+    """Two providers against local stand-ins of their metadata services, reached from inside
+    the guest at 169.254.169.254 (never from the host)."""
+    aws_data, os_data = b"user data from the IMDS stand-in\n", b"user data from the OpenStack stand-in\n"
+    token = "e2e-imdsv2-token"
+
+    def imds(server: HttpServer) -> None:
+        server.route("/latest/api/token", Reply(200, token.encode()))
+
+        def user_data(request):
+            if request.headers.get("X-aws-ec2-metadata-token") != token:
+                return Reply(401, b"no token\n")
+            return Reply(200, json.dumps(config_with_file("/etc/aws.e2e", aws_data)).encode())
+        server.routes["/2019-10-01/user-data"] = user_data
+        server.route("/latest/meta-data/placement/region", Reply(200, b"eu-west-1"))
+        server.route("/latest/meta-data/iam/security-credentials/", Reply(404, b""))
+
+    aws, server, disk = cloud_boot(guest_boot, workdir / "aws", "aws", imds)
+    assert_passed(aws)
+    assert server.hits("/latest/api/token")[0].method == "PUT"
+    assert server.hits("/2019-10-01/user-data")
+    with mounted_read_only(loopdevs, disk, workdir / "aws") as mnt:
+        assert (mnt[1] / "etc/aws.e2e").read_bytes() == aws_data
+
+    def openstack(server: HttpServer) -> None:
+        server.serve("/openstack/latest/user_data", json.dumps(config_with_file("/etc/openstack.e2e", os_data)).encode())
+
+    ostack, server, disk = cloud_boot(guest_boot, workdir / "openstack", "openstack", openstack)
+    assert_passed(ostack)
+    assert server.hits("/openstack/latest/user_data")
+    with mounted_read_only(loopdevs, disk, workdir / "openstack") as mnt:
+        assert (mnt[1] / "etc/openstack.e2e").read_bytes() == os_data
