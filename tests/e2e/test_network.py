@@ -242,7 +242,7 @@ def cloud_boot(guest_boot, workdir, platform: str, routes) -> tuple[qemu_guest.B
     with http_server() as server:
         routes(server)
         boot = guest_boot(platform, disks=[disk], cmdline=f"ignition.firstboot ignition.platform.id={platform} {ROOT} "
-                                                "ignition.fetch.timeout=60",
+                                                "ignition.fetch.timeout=30",
                           nics=[nic(qemu_guest.Forward(METADATA, 80, server.port), net=CLOUD_NET)])
     return boot, server, disk
 
