@@ -141,6 +141,7 @@ def _user_config_bytes(args: dict[str, str], provider: Any, pctx: Any) -> tuple[
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
+        cmdline.check_config_url(url)
         if device or path:
             log.warning("both ignition.config.url and ignition.config.device/path are given: using the URL")
         return _fetch_url(url, pctx.settings), "cmdline"
