@@ -14,8 +14,9 @@ SETUP = REPO / "dracut" / "30ignite" / "ignite-setup"
 def run_setup(tmp_path: Path, labels: dict[str, list[str]], stamp: str = "ignition") -> subprocess.CompletedProcess[str]:
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
-    cases = "\n".join(f'    *LABEL={label}*) printf "%s\\n" {" ".join(devs)} ;;' for label, devs in labels.items())
-    (bindir / "blkid").write_text(f'#!/bin/bash\ncase "$*" in\n{cases}\n    *) exit 2 ;;\nesac\n')
+    export = "".join(f"DEVNAME={dev}\nLABEL={label}\nUUID=uuid-{n}\n\n"
+                     for label, devs in labels.items() for n, dev in enumerate(devs))
+    (bindir / "blkid").write_text(f"#!/bin/sh\ncat <<'END'\n{export}END\n")
     (bindir / "udevadm").write_text("#!/bin/sh\nexit 0\n")
     (bindir / "mount").write_text("#!/bin/sh\necho 'mount stand-in: refusing' >&2\nexit 32\n")
     for tool in ("blkid", "udevadm", "mount"):
