@@ -78,12 +78,15 @@ def test_https_config_by_host_name_with_dhcp_nameserver_and_teardown(guest_boot,
 
 
 PXE_MAC = "52:54:00:1a:00:01"  # examples/pxe/groups/worker-1.json
+PXE_UUID = "2f1e7c0a-9b1d-4c6e-8a53-1f0e2d3c4b5a"  # examples/pxe/groups/worker-by-uuid.json
 
 
-def test_pxe_boot_through_ipxe_with_matchbox_style_profile(e2e_images, guest_boot, loopdevs, workdir):
+@pytest.mark.parametrize("selected_by", ["mac", "uuid"])
+def test_pxe_boot_through_ipxe_with_matchbox_style_profile(e2e_images, guest_boot, loopdevs, workdir, selected_by):
     """The firmware's iPXE gets examples/pxe/boot.ipxe over slirp's TFTP, which chains to the
     boot server (a matchbox stand-in on the host, serving examples/pxe): kernel and
-    initramfs over HTTP, the config picked by MAC, merging a sha512-checked config and
+    initramfs over HTTP, the config picked by MAC (profile with coreos.first_boot=1) or by
+    SMBIOS UUID (profile with ignition.firstboot), merging a sha512-checked config and
     fetching files over HTTP (gzip, hash) and TFTP."""
     from matchbox import EXAMPLES, Matchbox
 
@@ -99,16 +102,19 @@ def test_pxe_boot_through_ipxe_with_matchbox_style_profile(e2e_images, guest_boo
         Matchbox(server, {"vmlinuz": e2e_images.kernel, "initrd.img": e2e_images.initrd,
                           "motd.gz": EXAMPLES / "assets/motd.gz", "common.ign": EXAMPLES / "ignition/common.ign"},
                  extra_args=qemu_guest.BASE_CMDLINE)
-        boot = guest_boot(disks=[disk], pxe=True, timeout=300, nics=[
-            nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port), mac=PXE_MAC, tftp=tftp,
+        mac_address = PXE_MAC if selected_by == "mac" else "52:54:00:1a:00:99"  # no group has this MAC
+        boot = guest_boot(disks=[disk], pxe=True, timeout=300, smbios_uuid=PXE_UUID, nics=[
+            nic(qemu_guest.Forward(CONFIG_HOST, 80, server.port), mac=mac_address, tftp=tftp,
                 bootfile="boot.ipxe", boot_rom=True)])
         paths = [r.path for r in server.requests]
     assert_passed(boot)
-    mac = PXE_MAC.replace(":", "-")
-    assert paths[0].startswith(f"/boot.ipxe?mac={mac}&uuid="), paths
+    mac = mac_address.replace(":", "-")
+    assert paths[0] == f"/boot.ipxe?mac={mac}&uuid={PXE_UUID}", paths
     assert paths[1:3] == ["/assets/vmlinuz", "/assets/initrd.img"], paths
-    assert f"/ignition?mac={mac}" in paths and "/assets/common.ign" in paths and "/assets/motd.gz" in paths
-    assert "first boot (coreos.first_boot)" in boot.console, boot.describe()
+    config_request = f"/ignition?mac={mac}" if selected_by == "mac" else f"/ignition?uuid={PXE_UUID}"
+    assert config_request in paths and "/assets/common.ign" in paths and "/assets/motd.gz" in paths, paths
+    flag = "coreos.first_boot" if selected_by == "mac" else "ignition.firstboot"
+    assert f"first boot ({flag})" in boot.console, boot.describe()
     with mounted_read_only(loopdevs, disk, workdir) as mnt:
         root = mnt[1]
         assert (root / "etc/motd").read_text() == "Provisioned by ignite over PXE.\n"
