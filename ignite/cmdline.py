@@ -73,6 +73,27 @@ def config_url(args: dict[str, str]) -> str | None:
     return None
 
 
+# Schemes whose URLs name a host; a malformed one fails at once, before any network is
+# brought up for it, instead of being retried until the fetch deadline.
+_HOST_SCHEMES = frozenset({"http", "https", "tftp", "s3", "gs"})
+
+
+def check_config_url(url: str, key: str = CONFIG_URL[0]) -> None:
+    """UsageError naming the kernel argument when a network URL cannot be parsed or has no host."""
+    from urllib.parse import urlsplit
+
+    scheme = url.partition(":")[0].lower() if ":" in url else ""
+    if scheme not in _HOST_SCHEMES:
+        return  # data:, oem:, a bare path, or a scheme the fetch refuses by name
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (parses the port: ValueError when out of range)
+    except ValueError as exc:
+        raise UsageError(f"kernel argument {key}={url} is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise UsageError(f"kernel argument {key}={url} is not a valid URL: it names no host")
+
+
 def platform_id(args: dict[str, str]) -> str | None:
     """ignition.platform.id, else the legacy Flatcar/CoreOS OEM id (mapped by the registry)."""
     if PLATFORM in args:

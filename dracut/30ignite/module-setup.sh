@@ -74,6 +74,11 @@ installkernel() {
         md_mod raid0 raid1 raid10 raid456 dm_mod dm_crypt \
         =crypto
     _ignite_platform_modules || return 1
+    # NIC drivers for a first boot over the network (loaded by udev only where such a
+    # NIC exists; the network itself starts only when the config needs it).
+    instmods -o virtio_net e1000 e1000e af_packet
+    [ -n "${IGNITE_NET_DRIVERS_ALL:-}" ] && instmods -o =drivers/net/ethernet
+    return 0
 }
 
 _ignite_python_payload() {
@@ -153,6 +158,58 @@ install() {
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-diskful.target ignite-remount-sysroot.service || return 1
     $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-failure.service || return 1
     _ignite_platform_tools || return 1
+    # An image with an OEM partition says so: ignite-setup then waits for it by name
+    # instead of settling udev (IGNITE_OEM_DEVICE=/dev/disk/by-label/OEM at build time).
+    if [ -n "${IGNITE_OEM_DEVICE:-}" ]; then
+        mkdir -p "$initdir/etc/ignite"
+        echo "$IGNITE_OEM_DEVICE" > "$initdir/etc/ignite/oem-device"
+    fi
+    _ignite_network
+    _ignite_aliases
+}
+
+# systemd-networkd, installed but not enabled: ignite-network starts it only on a first
+# boot whose config needs the network. Not dracut's systemd-networkd module, which enables
+# networkd, its socket, its generator and wait-online on every boot and pulls in dbus and
+# sysusers. Without networkd on the build host the module still builds (offline only).
+_ignite_network() {
+    inst_script "$moddir/ignite-network" /usr/libexec/ignite-network
+    inst_simple "$moddir/ignite-network.service" "$systemdsystemunitdir/ignite-network.service"
+    inst_simple "$moddir/ignite-network-early.service" "$systemdsystemunitdir/ignite-network-early.service"
+    $SYSTEMCTL -q --root "$initdir" add-requires ignite-complete.target ignite-network.service
+    inst_multiple -o ip networkctl \
+        "$systemdutildir"/systemd-networkd "$systemdutildir"/systemd-network-generator \
+        "$systemdutildir"/systemd-networkd-wait-online "$systemdutildir"/networkd.conf \
+        "$systemdsystemunitdir"/systemd-networkd.service "$systemdsystemunitdir"/systemd-networkd.socket
+    # networkd drops to this user (sysusers does not run in the initramfs).
+    grep -q '^systemd-network:' "$initdir/etc/passwd" 2> /dev/null ||
+        echo 'systemd-network:x:998:998:systemd Network Management:/:/sbin/nologin' >> "$initdir/etc/passwd"
+    grep -q '^systemd-network:' "$initdir/etc/group" 2> /dev/null ||
+        echo 'systemd-network:x:998:' >> "$initdir/etc/group"
+    # The system's CA bundle, where OpenSSL (Python's ssl) looks by default; the resolver
+    # is glibc's, reading the /etc/resolv.conf that ignite-network writes.
+    local bundle=${IGNITE_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+    if [ -f "$bundle" ]; then
+        inst_simple "$bundle" /etc/ssl/certs/ca-certificates.crt
+        mkdir -p "$initdir/usr/lib/ssl"
+        ln -sfn /etc/ssl/certs/ca-certificates.crt "$initdir/usr/lib/ssl/cert.pem"
+        ln -sfn /etc/ssl/certs "$initdir/usr/lib/ssl/certs"
+    else
+        dwarn "ignite: no CA bundle at $bundle: https:// fetches will fail certificate checks"
+    fi
+    inst_multiple -o /etc/host.conf /etc/gai.conf
+}
+
+# Ignition's unit and target names, so modules written for Ignition (afterburn's, the
+# distributions' hooks on ignition-complete.target) attach to ignite unchanged.
+_ignite_aliases() {
+    local unit
+    for unit in complete.target subsequent.target diskful.target diskful-subsequent.target \
+        setup.service fetch-offline.service fetch.service kargs.service disks.service \
+        mount.service files.service remount-sysroot.service; do
+        [ -e "$initdir$systemdsystemunitdir/ignition-$unit" ] ||
+            ln -s "ignite-$unit" "$initdir$systemdsystemunitdir/ignition-$unit"
+    done
 }
 
 # --- platform pieces ---------------------------------------------------------------------

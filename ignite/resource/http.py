@@ -2,6 +2,7 @@
 proxy and CA semantics, streamed in constant memory."""
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import ssl
@@ -327,8 +328,35 @@ def classify(url: str, exc: BaseException) -> FetchError:
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
             return FetchError(url, "dns", _reason(exc))
-        return FetchError(url, "connect", _reason(exc))
+        # At boot the first words say what to fix: the server, the route or the cable.
+        what = _CONNECT_ERRNOS.get(_errno(exc) or 0)
+        return FetchError(url, "connect", f"{what}: {_reason(exc)}" if what else _reason(exc))
     return FetchError(url, "http", _reason(exc))
+
+
+_CONNECT_ERRNOS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ECONNRESET: "connection reset",
+}
+
+
+def _errno(exc: BaseException) -> int | None:
+    """The errno of the OSError somewhere in a requests/urllib3 exception chain."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        inner = stack.pop()
+        if id(inner) in seen:
+            continue
+        seen.add(id(inner))
+        if isinstance(inner, OSError) and inner.errno:
+            return inner.errno
+        stack += [a for a in inner.args if isinstance(a, BaseException)]
+        stack += [e for e in (inner.__cause__, inner.__context__, getattr(inner, "reason", None))
+                  if isinstance(e, BaseException)]
+    return None
 
 
 def _body_error(url: str, exc: BaseException, received: int, expected: str | None) -> FetchError:

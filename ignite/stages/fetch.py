@@ -93,6 +93,7 @@ def _user_config_bytes(args: dict[str, str], provider: Provider, pctx: ProviderC
     url = cmdline.config_url(args)
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
+        cmdline.check_config_url(url)
         from ignite.resource.pipeline import needs_network
 
         if "${" in url and not (pctx.settings.offline and needs_network(url)):

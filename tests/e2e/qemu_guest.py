@@ -2,8 +2,11 @@
 
 Reusable by any test area: build the images once per session (`build_images`), then
 `boot(Guest(...))` with blank or prepared disk images, a config on fw_cfg and/or kernel
-arguments. The guest never has a network device. Every boot is wrapped in `timeout`; the
-console log is kept under artifacts/e2e/ whatever happens.
+arguments, and optionally NICs on QEMU's user network. That network is always restricted
+(`restrict=on`: nothing leaves QEMU); the guest reaches servers on the host's 127.0.0.1
+only through guestfwd relays, plus slirp's own DHCP and TFTP (`assert_restricted` checks
+every command line built here). Every boot is wrapped in `timeout`; the console log is
+kept under artifacts/e2e/ whatever happens.
 """
 from __future__ import annotations
 
@@ -43,6 +46,38 @@ def build_images(out: Path | None = None) -> Images:
     return Images(Path(kernel), Path(initrd))
 
 
+RELAY = REPO / "tools" / "e2e" / "guestfwd-relay"
+RELAY_PYTHON = "/usr/bin/python3"
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The guest's `address:port` (TCP) reaches the host's 127.0.0.1:`host_port`."""
+
+    address: str
+    port: int
+    host_port: int
+
+    def guestfwd(self) -> str:
+        # QEMU's option parser needs commas doubled; the relay's command has none.
+        return f"guestfwd=tcp:{self.address}:{self.port}-cmd:{RELAY_PYTHON} {RELAY} {self.host_port}"
+
+
+@dataclass
+class Nic:
+    """One virtio NIC. With `dhcp=False` it is attached to no network at all: its link is up
+    but nothing ever answers (a NIC on a dead segment). `net`: the user network's prefix
+    (slirp's default 10.0.2.0/24; 169.254.0.0/16 puts a metadata address inside it)."""
+
+    forwards: tuple[Forward, ...] = ()
+    tftp: Path | None = None
+    bootfile: str | None = None
+    net: str | None = None
+    mac: str | None = None
+    dhcp: bool = True
+    boot_rom: bool = False  # iPXE option ROM: only for a PXE boot (it costs BIOS time)
+
+
 @dataclass
 class Guest:
     name: str
@@ -52,6 +87,9 @@ class Guest:
     memory_mib: int = 1024
     cpus: int = 1
     timeout: int = BOOT_TIMEOUT
+    nics: list[Nic] = field(default_factory=list)
+    pxe: bool = False  # firmware boots from the first NIC (iPXE); no -kernel/-initrd
+    smbios_uuid: str | None = None
 
 
 @dataclass
@@ -101,26 +139,72 @@ class Boot:
 
 
 def qemu_argv(images: Images, guest: Guest) -> list[str]:
-    cmdline = f"{BASE_CMDLINE} {guest.cmdline}".strip()
-    if len(cmdline) > CMDLINE_MAX:
-        # The kernel would silently cut it: refuse instead.
-        raise ValueError(f"kernel command line of {len(cmdline)} bytes exceeds {CMDLINE_MAX}")
     argv = ["timeout", "--kill-after=10", str(guest.timeout),
             "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
             "-smp", str(guest.cpus), "-m", str(guest.memory_mib),
-            "-nographic", "-no-reboot", "-nic", "none",
-            "-kernel", str(images.kernel), "-initrd", str(images.initrd), "-append", cmdline]
+            "-nographic", "-no-reboot"]
+    if guest.pxe:
+        # iPXE gets kernel, initrd and command line from the boot server.
+        argv += ["-boot", "n"]
+    else:
+        cmdline = f"{BASE_CMDLINE} {guest.cmdline}".strip()
+        if len(cmdline) > CMDLINE_MAX:
+            # The kernel would silently cut it: refuse instead.
+            raise ValueError(f"kernel command line of {len(cmdline)} bytes exceeds {CMDLINE_MAX}")
+        argv += ["-kernel", str(images.kernel), "-initrd", str(images.initrd), "-append", cmdline]
+    argv += nic_argv(guest.nics)
     for disk in guest.disks:
         argv += ["-drive", f"file={disk},if=virtio,format=raw,cache=unsafe"]
     if guest.fw_cfg_config is not None:
         argv += ["-fw_cfg", f"name={FW_CFG_NAME},file={guest.fw_cfg_config}"]
+    if guest.smbios_uuid:
+        argv += ["-uuid", guest.smbios_uuid]
+    assert_restricted(argv)
     return argv
+
+
+def nic_argv(nics: list[Nic]) -> list[str]:
+    if not nics:
+        return ["-nic", "none"]
+    argv = ["-nic", "none"]  # no default NIC besides these
+    for number, nic in enumerate(nics):
+        device = "virtio-net-pci" + (f",mac={nic.mac}" if nic.mac else "")
+        # QEMU finds its iPXE ROM (Debian: ipxe-qemu) itself; other NICs boot without one.
+        device += ",bootindex=1" if nic.boot_rom else ",romfile="
+        if not nic.dhcp:
+            argv += ["-device", device]  # no netdev: a link where nothing answers
+            continue
+        netdev = [f"user,id=net{number},restrict=on"]
+        if nic.net:
+            netdev.append(f"net={nic.net}")
+        if nic.tftp is not None:
+            netdev.append(f"tftp={nic.tftp}")
+        if nic.bootfile:
+            netdev.append(f"bootfile={nic.bootfile}")
+        netdev += [forward.guestfwd() for forward in nic.forwards]
+        argv += ["-netdev", ",".join(netdev), "-device", f"{device},netdev=net{number}"]
+    return argv
+
+
+def assert_restricted(argv: list[str]) -> None:
+    """Every network of a test guest is QEMU's user network with restrict=on: no tap,
+    bridge, socket or unrestricted user netdev, and no -nic other than `none`."""
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "-nic" and value != "none":
+            raise ValueError(f"-nic {value}: test guests get NICs only through restricted -netdev user")
+        if flag == "-netdev":
+            options = value.split(",")
+            if options[0] != "user" or "restrict=on" not in options:
+                raise ValueError(f"-netdev {value}: only user networking with restrict=on is allowed")
+        if flag == "-net" or (flag == "-device" and "netdev=" in value and "virtio-net" not in value):
+            raise ValueError(f"{flag} {value}: not allowed in a test guest")
 
 
 def boot(images: Images, guest: Guest) -> Boot:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / f"{guest.name}.console.log"
     argv = qemu_argv(images, guest)
+    (ARTIFACTS / f"{guest.name}.argv.json").write_text(json.dumps(argv) + "\n")
     start = time.monotonic()
     with open(log_path, "wb") as log, open(os.devnull, "rb") as devnull:
         log.write(("# " + " ".join(argv) + "\n").encode())

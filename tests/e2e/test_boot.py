@@ -121,6 +121,10 @@ def test_fw_cfg_first_boot_then_a_second_boot_changes_nothing(guest_boot, loopde
     for stage in ("fetch-offline", "disks", "mount", "files"):
         assert ran[f"ignite-{stage}.service"]["Result"] == "success", ran
     assert "ignite-fetch.service" not in first.unit_times()  # everything was offline
+    # ...so no network at all: the network unit is skipped on its condition, networkd never ran.
+    network = first.section("NETWORK")
+    assert "Id=ignite-network.service ActiveState=inactive ConditionResult=no" in network, network
+    assert "Id=systemd-networkd.service ActiveState=inactive" in network, network
 
     before = hashlib.sha256(disk.read_bytes()).hexdigest()
     # Same machine, same config still on fw_cfg, but no first-boot flag: nothing runs.
@@ -299,3 +303,22 @@ def test_oem_partition_config_kargs_reboot_and_stamp_removal(guest_boot, loopdev
         assert (mnt[1] / "etc/from-oem.e2e").read_text() == "user\n"
         assert (mnt[1] / "etc/from-base.e2e").read_text() == "base\n"
 
+
+
+def test_boot_filesystem_config_and_kargs_refused_for_a_command_line_only_first_boot(guest_boot, workdir):
+    """coreos-installer's boot/ignition/config.ign is read. Its kernelArguments need a
+    reboot, but nothing on disk would make that reboot a first boot again (the flag is only
+    on the command line, as with PXE): refused before anything changes, with one clear line."""
+    user = {"ignition": {"version": "3.4.0"},
+            "kernelArguments": {"shouldExist": ["ignite.e2e=1"]},
+            "storage": {"files": [{"path": "/etc/from-boot.e2e", "contents": {"source": "data:,boot%0A"}}]}}
+    disk, oem = workdir / "disk.img", workdir / "oem.img"
+    images.os_disk(disk, workdir)
+    images.oem_disk(oem, workdir, oem={"grub.cfg": 'set linux_append="console=ttyS0"\n'},
+                    boot={"ignition/config.ign": json.dumps(user)})
+    boot = guest_boot(disks=[disk, oem], cmdline="coreos.first_boot=1 ignition.platform.id=metal root=LABEL=root ro")
+    assert boot.verdict == "FAIL" and boot.returncode == 0, boot.describe()
+    assert "user config from the boot filesystem" in boot.console, boot.describe()
+    failed = [line for line in boot.console.replace("\r", "").splitlines() if line.startswith("IGNITE FAILED")]
+    assert failed and "stage kargs" in failed[0] and "command-line flag only" in failed[0], boot.describe()
+    assert images.read_ext4_file(oem, 2, "/grub.cfg") == 'set linux_append="console=ttyS0"\n'

@@ -71,3 +71,41 @@ def test_same_first_boot_as_debian_ignition(e2e_images, ignition_images, loopdev
     assert results["ignite"] == results["ignition"]
     assert results["ignite"]["key"] == SSH_KEY
     (qemu_guest.ARTIFACTS / "compare-ignition.json").write_text(json.dumps(times, indent=1) + "\n")
+
+
+def test_same_network_first_boot_as_debian_ignition_with_dracut_network(e2e_images, loopdevs, workdir):
+    """The config over http (ip=dhcp, a config server on the host through guestfwd): Debian's
+    Ignition 2.14 module with its dracut network (Debian's dracut-network: systemd-networkd,
+    enabled for every boot) against ignite, which brings the network up only because the
+    config URL needs it. Same results on disk; wall and unit times go to artifacts/e2e/."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).parent))
+    from servers import http_server
+
+    if not ORACLE_MODULE.exists():
+        pytest.skip("Debian's ignition is not unpacked (make oracle)")
+    done = subprocess.run([str(qemu_guest.REPO / "tools/e2e/build-ignition.sh")], capture_output=True, text=True,
+                          timeout=600, env={**__import__("os").environ, "IGNITE_E2E_IGNITION_NETWORK": "1"})
+    if done.returncode != 0:
+        raise RuntimeError(f"build-ignition.sh failed: {done.stderr[-3000:]}")
+    kernel, initrd = done.stdout.split()[-2:]
+    ignition_net = qemu_guest.Images(Path(kernel), Path(initrd))
+    results, times = {}, {}
+    for name, imgs in (("ignition", ignition_net), ("ignite", e2e_images)):
+        work = workdir / name
+        work.mkdir()
+        disk = work / "disk.img"
+        images.os_disk(disk, work, selinux_config=True)
+        with http_server() as server:
+            server.serve("/config.ign", json.dumps(CONFIG).encode())
+            boot = qemu_guest.boot(imgs, qemu_guest.Guest(
+                f"compare-net-{name}", disks=[disk],
+                nics=[qemu_guest.Nic(forwards=(qemu_guest.Forward("10.0.2.100", 80, server.port),))],
+                cmdline="ignition.firstboot ignition.platform.id=metal root=LABEL=root ro ip=dhcp "
+                        "ignition.config.url=http://10.0.2.100/config.ign"))
+        assert_passed(boot)
+        times[name] = {"wall": round(boot.seconds, 1), **boot.unit_times()}
+        results[name] = provisioned(loopdevs, disk, work)
+    assert results["ignite"] == results["ignition"]
+    (qemu_guest.ARTIFACTS / "compare-net-ignition.json").write_text(json.dumps(times, indent=1) + "\n")

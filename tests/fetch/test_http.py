@@ -229,3 +229,15 @@ def test_dns_failure_is_classified_as_dns(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(FetchError) as err:
         fetch_bytes(res("http://config.example.invalid/c.ign"), FetchSettings(retry_initial=0.05, http_total=0.5))
     assert "last error: dns:" in str(err.value)
+
+
+def test_a_refused_connection_says_so_first_in_every_line_and_in_the_final_error(caplog: pytest.LogCaptureFixture) -> None:
+    """At boot the console line must say what to fix: "connection refused" (the server),
+    not only urllib3's "Failed to establish a new connection"."""
+    port = free_port()
+    caplog.set_level(logging.WARNING, "ignite.fetch")
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(res(f"http://127.0.0.1:{port}/x"), FetchSettings(retry_initial=0.05, retry_max=0.1, http_total=1.0))
+    assert "last error: connect: connection refused" in str(err.value)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines and all(": connect: connection refused: " in line for line in lines)

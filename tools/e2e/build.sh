@@ -52,8 +52,23 @@ if [ ! -e "$kdir/.done" ]; then
 fi
 cp -f "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
 
+# A test CA, appended to the initramfs's CA bundle by the test-only module, and a server
+# certificate for the host name the https boot uses (made once, kept with the cache).
+ca=$out/test-ca
+if [ ! -e "$ca/server.pem" ]; then
+    rm -rf "$ca" && mkdir -p "$ca"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ignite e2e test CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$ca/ca.key" -out "$ca/ca.pem" 2> /dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=config.ignite.test" \
+        -keyout "$ca/server.key" -out "$ca/server.csr" 2> /dev/null
+    printf 'subjectAltName=DNS:config.ignite.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$ca/ext"
+    openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$ca/ext" -out "$ca/server.pem" 2> /dev/null
+fi
+
 modules="base systemd-initrd dracut-systemd udev-rules ignite ignite-e2e ${IGNITE_E2E_MODULES:-}"
-key=$( (echo "$kver $compress $modules"; "$build_python" -V;
+key=$( (echo "$kver $compress $modules"; "$build_python" -V; sha256sum "$ca/ca.pem";
         inputs_digest "$repo" dracut/30ignite tools/e2e/99ignite-e2e tools/e2e/build.sh tools/install/install.sh ignite) |
       sha256sum | cut -c1-16)
 initrd=$out/initrd-$key.img
@@ -67,7 +82,7 @@ if [ ! -e "$initrd" ]; then
     cp -a "$here/99ignite-e2e" "$base/modules.d/99ignite-e2e"
     mkdir -p "$out/tmp" "$out/conf.d"
     start=$(date +%s.%N)
-    IGNITE_BUILD_PYTHON=$build_python dracutbasedir=$base dracut --force --quiet \
+    IGNITE_E2E_TEST_CA=$ca/ca.pem IGNITE_BUILD_PYTHON=$build_python dracutbasedir=$base dracut --force --quiet \
         --conf /dev/null --confdir "$out/conf.d" \
         --no-hostonly --no-hostonly-cmdline --no-early-microcode \
         --kver "$kver" --kmoddir "$kdir/lib/modules/$kver" \
