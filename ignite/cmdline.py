@@ -6,7 +6,6 @@ tokens without `=` are ignored by `values()` (but count for `flag()`, as the
 generator's parser sees a bare `ignition.firstboot` as true)."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 

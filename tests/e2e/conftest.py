@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
-
-import sys
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from blockdev import LoopDevices, loopdevs  # noqa: E402,F401  (fixtures)
-import qemu_guest as qemu  # noqa: E402
+import qemu_guest as qemu
+
+from blockdev import LoopDevices, loopdevs  # noqa: F401  (fixtures)
 
 _LOADED_AT = __import__("time").time()  # boots of this session are the newer timings files
 
@@ -54,7 +54,7 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """One line per boot of this session: wall time and each ignite stage's duration."""
     import json
 

@@ -4,8 +4,8 @@ way round), and reading them back afterwards through loop devices mounted read-o
 from __future__ import annotations
 
 import subprocess
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -72,7 +72,7 @@ def os_disk(path: Path, workdir: Path, size_mib: int = 400, root_mib: int = 100,
     with open(path, "wb") as f:
         f.truncate(size_mib * MIB)
     sh("mkfs.ext4", "-q", "-F", "-L", "root", "-d", tree, "-E", f"offset={MIB}", path, f"{root_mib}M")
-    sh("sgdisk", "--new=1:2048:+%dM" % root_mib, "--change-name=1:root", path)
+    sh("sgdisk", f"--new=1:2048:+{root_mib}M", "--change-name=1:root", path)
 
 
 def blank_disk(path: Path, size_mib: int) -> None:

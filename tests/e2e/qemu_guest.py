@@ -189,7 +189,7 @@ def nic_argv(nics: list[Nic]) -> list[str]:
 def assert_restricted(argv: list[str]) -> None:
     """Every network of a test guest is QEMU's user network with restrict=on: no tap,
     bridge, socket or unrestricted user netdev, and no -nic other than `none`."""
-    for flag, value in zip(argv, argv[1:]):
+    for flag, value in zip(argv, argv[1:], strict=False):  # pairs of neighbours
         if flag == "-nic" and value != "none":
             raise ValueError(f"-nic {value}: test guests get NICs only through restricted -netdev user")
         if flag == "-netdev":

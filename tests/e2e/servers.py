@@ -30,6 +30,7 @@ class Request:
     path: str
     headers: dict[str, str]
     at: float
+    body: bytes = b""
 
 
 Route = list[Reply] | Callable[[Request], Reply]
@@ -82,9 +83,8 @@ def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
 
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            request = Request(self.command, self.path, dict(self.headers.items()), time.time())
+            body = self.rfile.read(length) if length else b""
+            request = Request(self.command, self.path, dict(self.headers.items()), time.time(), body)
             server.requests.append(request)
             reply = server.reply_for(request)
             if server.log_file is not None:

@@ -13,9 +13,8 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 import images
+import pytest
 from images import mounted_read_only, sh
 
 pytestmark = pytest.mark.e2e

@@ -7,9 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import images
+import pytest
 import qemu_guest
 from images import mounted_read_only
 from test_boot import SSH_KEY, UNIT, assert_passed, write_config

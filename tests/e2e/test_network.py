@@ -3,14 +3,12 @@ network; servers run on the host's 127.0.0.1 and are reached through guestfwd re
 (tests/e2e/servers.py). Each test is one or two boots; see docs/boot.md."""
 from __future__ import annotations
 
-import gzip
 import json
 import ssl
 from pathlib import Path
 
-import pytest
-
 import images
+import pytest
 import qemu_guest
 from images import mounted_read_only
 from servers import DnsServer, HttpServer, Reply, http_server
@@ -61,7 +59,8 @@ def test_https_config_by_host_name_with_dhcp_nameserver_and_teardown(guest_boot,
             server.serve("/config.ign", json.dumps(config_with_file("/etc/https.e2e", data)).encode())
             boot = guest_boot(
                 disks=[disk],
-                nics=[nic(qemu_guest.Forward(CONFIG_HOST, 443, server.port), qemu_guest.Forward(DNS_HOST, 53, dns.port))],
+                nics=[nic(qemu_guest.Forward(CONFIG_HOST, 443, server.port),
+                          qemu_guest.Forward(DNS_HOST, 53, dns.port))],
                 cmdline=f"ignition.firstboot ignition.platform.id=metal {ROOT} ip=dhcp nameserver={DNS_HOST} "
                         f"{DNS_OVER_TCP} ignition.config.url=https://{CONFIG_NAME}/config.ign")
             assert_passed(boot)
@@ -278,7 +277,8 @@ def test_aws_imdsv2_and_openstack_metadata_at_their_link_local_address(guest_boo
         assert (mnt[1] / "etc/aws.e2e").read_bytes() == aws_data
 
     def openstack(server: HttpServer) -> None:
-        server.serve("/openstack/latest/user_data", json.dumps(config_with_file("/etc/openstack.e2e", os_data)).encode())
+        user_data = json.dumps(config_with_file("/etc/openstack.e2e", os_data)).encode()
+        server.serve("/openstack/latest/user_data", user_data)
 
     ostack, server, disk = cloud_boot(guest_boot, workdir / "openstack", "openstack", openstack)
     assert_passed(ostack)

@@ -101,7 +101,8 @@ def test_the_payload_build_needs_no_packaging(tmp_path: Path) -> None:
 
 def test_a_butane_config_translates_in_the_payload(payload):
     code = ("from ignite.config.parse import parse_report\n"
-            "r = parse_report(b'variant: fcos\\nversion: 1.5.0\\nstorage:\\n  files:\\n    - path: /etc/a\\n      mode: 0644\\n')\n"
+            "r = parse_report(b'variant: fcos\\nversion: 1.5.0\\nstorage:\\n  files:\\n'\n"
+            "                 b'    - path: /etc/a\\n      mode: 0644\\n')\n"
             "print(r.valid, r.config.storage.files[0].mode)\n")
     done = run_in_payload(payload, code)
     assert done.returncode == 0 and done.stdout.split() == ["True", "420"], done.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 import qemu_guest
 from qemu_guest import Forward, Guest, Images, Nic, assert_restricted, qemu_argv
 
@@ -23,7 +22,7 @@ GUESTS = [
 @pytest.mark.parametrize("guest", GUESTS, ids=lambda g: g.name)
 def test_every_user_netdev_is_restricted(guest):
     argv = qemu_argv(IMAGES, guest)
-    netdevs = [value for flag, value in zip(argv, argv[1:]) if flag == "-netdev"]
+    netdevs = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "-netdev"]
     assert all(v.startswith("user,") and "restrict=on" in v.split(",") for v in netdevs), argv
     assert len(netdevs) == sum(1 for n in guest.nics if n.dhcp)
     assert argv[argv.index("-nic") + 1] == "none"
@@ -37,7 +36,7 @@ def test_the_command_lines_of_the_boots_that_ran_are_restricted():
     for path in sorted(qemu_guest.ARTIFACTS.glob("*.argv.json")) if qemu_guest.ARTIFACTS.exists() else []:
         argv = json.loads(path.read_text())
         assert_restricted(argv)
-        netdevs = [value for flag, value in zip(argv, argv[1:]) if flag == "-netdev"]
+        netdevs = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "-netdev"]
         assert all("restrict=on" in v.split(",") for v in netdevs), path
 
 

@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / "dracut" / "30ignite" / "ignite-setup"
 
 
-def run_setup(tmp_path: Path, labels: dict[str, list[str]], stamp: str = "ignition") -> subprocess.CompletedProcess[str]:
+def run_setup(
+    tmp_path: Path, labels: dict[str, list[str]], stamp: str = "ignition"
+) -> subprocess.CompletedProcess[str]:
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     export = "".join(f"DEVNAME={dev}\nLABEL={label}\nUUID=uuid-{n}\n\n"
@@ -22,7 +24,8 @@ def run_setup(tmp_path: Path, labels: dict[str, list[str]], stamp: str = "igniti
     for tool in ("blkid", "udevadm", "mount"):
         (bindir / tool).chmod(0o755)
     env = {"PATH": f"{bindir}:{os.environ['PATH']}", "IGNITE_FIRSTBOOT_STAMP": stamp,
-           "IGNITE_RUNTIME_CONFIG_DIR": str(tmp_path / "run/ignition"), "IGNITE_STATE_DIR": str(tmp_path / "run/ignite"),
+           "IGNITE_RUNTIME_CONFIG_DIR": str(tmp_path / "run/ignition"),
+           "IGNITE_STATE_DIR": str(tmp_path / "run/ignite"),
            "IGNITE_LIVE_CONFIG": str(tmp_path / "config.ign"), "IGNITE_OEM_DEVICE_FILE": str(tmp_path / "none")}
     return subprocess.run(["bash", str(SETUP)], env=env, capture_output=True, text=True, timeout=30)
 

@@ -231,7 +231,9 @@ def test_dns_failure_is_classified_as_dns(monkeypatch: pytest.MonkeyPatch) -> No
     assert "last error: dns:" in str(err.value)
 
 
-def test_a_refused_connection_says_so_first_in_every_line_and_in_the_final_error(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refused_connection_says_so_first_in_every_line_and_in_the_final_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """At boot the console line must say what to fix: "connection refused" (the server),
     not only urllib3's "Failed to establish a new connection"."""
     port = free_port()

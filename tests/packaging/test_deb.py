@@ -43,7 +43,7 @@ def test_package_holds_command_module_and_a_man_page_per_command(deb: Path) -> N
     assert pages == parser_pages()
     depends = run("dpkg-deb", "-f", deb, "Depends").stdout
     for name in ("python3-requests", "python3-pyudev", "gdisk", "e2fsprogs", "xfsprogs", "dosfstools",
-                 "mdadm", "cryptsetup", "dracut-core", "dracut-network"):
+                 "mdadm", "cryptsetup", "dracut-core", "systemd", "iproute2", "ca-certificates"):
         assert name in depends, depends
 
 
