@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ignite.errors import IgniteError, UsageError
+from ignite.errors import IgniteError
 
 if TYPE_CHECKING:
     from ignite.config.model import Config
@@ -105,25 +104,10 @@ def _apply_stages(config: Config, state: Path, root: Path, device_map: dict[str,
 
 
 def _attach(device_map: dict[str, str], attached: list[str], result: ApplyResult) -> dict[str, str]:
-    from ignite.stages.disks_partitions import sync_kernel
-    from ignite.system import loop
+    from ignite.devicemap import attach
 
-    mapped = {}
-    for cfgdev, target in device_map.items():
-        try:
-            mode = os.stat(target).st_mode
-        except FileNotFoundError:
-            raise UsageError(f"--device-map {cfgdev}={target}: {target} does not exist") from None
-        if stat.S_ISREG(mode):
-            node = loop.attach(target)
-            attached.append(node)
-            result.loop_devices[cfgdev] = node
-            sync_kernel(node)  # an image may already hold partitions
-        elif stat.S_ISBLK(mode):
-            node = target
-        else:
-            raise UsageError(f"--device-map {cfgdev}={target}: neither an image file nor a block device")
-        mapped[cfgdev] = node
+    mapped = attach(device_map, attached)
+    result.loop_devices.update({cfgdev: node for cfgdev, node in mapped.items() if node in attached})
     return mapped
 
 

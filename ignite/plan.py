@@ -8,7 +8,6 @@ that `ignite.plan_text` shows to people."""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +53,9 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
             unknown.append("disks, RAID, LUKS and filesystems: reading devices needs root")
             storage_plan = None
         elif needs_devices:
-            mapped = _attach_read_only(device_map, attached)
+            from ignite.devicemap import attach
+
+            mapped = attach(device_map, attached, read_only=True)
             storage_plan = _plan_storage(storage, mapped)
         else:
             storage_plan = None
@@ -117,36 +118,6 @@ def _plan_files(config: Config, root: Path, unknown: list[str]) -> FilesPlan:
 
 
 # --- devices ---------------------------------------------------------------------------------
-
-
-def _attach_read_only(device_map: dict[str, str], attached: list[str]) -> dict[str, str]:
-    """Image files attached read-only (their partitions made known to the kernel, which
-    reads the table and writes nothing); block devices used as they are."""
-    from ignite.system import loop, partx
-
-    mapped = {}
-    for cfgdev, target in device_map.items():
-        try:
-            mode = os.stat(target).st_mode
-        except FileNotFoundError:
-            raise UsageError(f"--device-map {cfgdev}={target}: {target} does not exist") from None
-        if stat.S_ISREG(mode):
-            node = loop.attach(target, read_only=True)
-            attached.append(node)
-            if _has_table(node):
-                partx.add(node)
-        elif stat.S_ISBLK(mode):
-            node = target
-        else:
-            raise UsageError(f"--device-map {cfgdev}={target}: neither an image file nor a block device")
-        mapped[cfgdev] = node
-    return mapped
-
-
-def _has_table(node: str) -> bool:
-    from ignite.system import sgdisk
-
-    return bool(sgdisk.read(node).partitions)
 
 
 def _detach(attached: list[str]) -> None:
