@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import re
 
+from ignite import distro
 from ignite.errors import IdentityError
 
-SYS_NET = "/sys/class/net"
-DMI_DIR = "/sys/class/dmi/id"
-ROUTE_V4 = "/proc/net/route"
-ROUTE_V6 = "/proc/net/ipv6_route"
-HOSTNAME = "/proc/sys/kernel/hostname"
+SYS_NET = distro.SYS_NET
+DMI_DIR = distro.DMI_DIR
+ROUTE_V4 = distro.ROUTE_V4
+ROUTE_V6 = distro.ROUTE_V6
+HOSTNAME = distro.HOSTNAME_FILE
 VARIABLES = ("mac", "uuid", "serial", "hostname")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 # Firmware fills unset SMBIOS strings with these; a URL built from them would name no machine.

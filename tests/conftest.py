@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # shared helpers (stage_dirs, blockdev, plan_check)
 ORACLE_DIR = REPO / ".cache" / "ignition"
 ORACLE_VALIDATE = ORACLE_DIR / "usr" / "bin" / "ignition-validate"
 ORACLE_IGNITION = ORACLE_DIR / "usr" / "lib" / "dracut" / "modules.d" / "30ignition" / "ignition"

@@ -191,7 +191,7 @@ def assert_restricted(argv: list[str]) -> None:
     bridge, socket or unrestricted user netdev, and no -nic other than `none`."""
     for flag, value in zip(argv, argv[1:], strict=False):  # pairs of neighbours
         if flag == "-nic" and value != "none":
-            raise ValueError(f"-nic {value}: test guests get NICs only through restricted -netdev user")
+            raise ValueError(f"-nic {value}: refused; a test guest's NICs are -netdev entries with restrict=on")
         if flag == "-netdev":
             options = value.split(",")
             if options[0] != "user" or "restrict=on" not in options:

@@ -40,14 +40,36 @@ def test_the_command_lines_of_the_boots_that_ran_are_restricted():
         assert all("restrict=on" in v.split(",") for v in netdevs), path
 
 
-@pytest.mark.parametrize("argv", [
-    ["-netdev", "user,id=n0"],
-    ["-netdev", "user,id=n0,restrict=off"],
-    ["-netdev", "tap,id=n0,restrict=on"],
-    ["-netdev", "bridge,id=n0,br=br0"],
-    ["-nic", "user"],
-    ["-net", "nic"],
-])
-def test_unrestricted_networks_are_refused(argv):
+def _netdev_options(edit):  # noqa: ANN001, ANN202 - a list edit on the options of a built netdev
+    """A real command line (the one-NIC guest's) with its netdev's options edited."""
+    def change(argv: list[str]) -> list[str]:
+        at = argv.index("-netdev") + 1
+        return [*argv[:at], ",".join(edit(argv[at].split(","))), *argv[at + 1:]]
+    return change
+
+
+def _nic(value: str):  # noqa: ANN202
+    def change(argv: list[str]) -> list[str]:
+        at = argv.index("-nic") + 1
+        return [*argv[:at], value, *argv[at + 1:]]
+    return change
+
+
+# Each takes a command line the suite really builds and breaks its network in one way.
+BREAKAGES = {
+    "restrict dropped": _netdev_options(lambda o: [x for x in o if not x.startswith("restrict=")]),
+    "restrict switched off": _netdev_options(lambda o: [x.replace("=on", "=off") if x.startswith("restrict=") else x
+                                                        for x in o]),
+    "tap backend": _netdev_options(lambda o: ["tap", *o[1:]]),
+    "bridge backend": _netdev_options(lambda o: ["bridge", *o[1:]]),
+    "a -nic other than none": _nic("model=virtio"),
+    "legacy -net": lambda argv: [*argv, "-net", "nic"],
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=str)
+def test_unrestricted_networks_are_refused(breakage: str) -> None:
+    argv = qemu_argv(IMAGES, GUESTS[1])
+    assert_restricted(argv)  # the real one passes
     with pytest.raises(ValueError):
-        assert_restricted(["qemu-system-x86_64", *argv])
+        assert_restricted(BREAKAGES[breakage](argv))

@@ -11,29 +11,11 @@ import pytest
 
 from ignite import cli
 from ignite.report_push import push
+from stage_dirs import boot, run_stage
 
 from .conftest import Reply, free_port
 
 NOOP = {"ignition": {"version": "3.6.0"}}
-
-
-def boot(tmp_path: Path, config: dict, cmdline: str) -> dict[str, Path]:
-    run = tmp_path / "run"
-    run.mkdir(exist_ok=True)
-    (tmp_path / "root").mkdir(exist_ok=True)
-    from ignite.config import codec
-
-    cache = run / "ignition.json"
-    cache.write_text(json.dumps(codec.to_json(codec.config_from_json(config))))
-    (tmp_path / "cmdline").write_text(cmdline + "\n")
-    return {"cache": cache, "state": run / "ignition" / "state", "root": tmp_path / "root",
-            "cmdline": tmp_path / "cmdline"}
-
-
-def run_stage(stage: str, paths: dict[str, Path]) -> int:
-    return cli.main(["run", f"--stage={stage}", "--platform=file", f"--root={paths['root']}",
-                     f"--config-cache={paths['cache']}", f"--state-file={paths['state']}",
-                     f"--cmdline={paths['cmdline']}", f"--neednet={paths['root']}/../neednet"])
 
 
 def test_the_files_stage_pushes_its_report_on_success(tmp_path: Path, http_server) -> None:

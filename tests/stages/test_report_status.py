@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ignite import cli
+from stage_dirs import boot, run_stage
 
 REPO = Path(__file__).resolve().parents[2]
 NOOP = {"ignition": {"version": "3.6.0"}}
@@ -19,25 +20,6 @@ def schema_validator():  # noqa: ANN201 - jsonschema's type, a test-only depende
     schema = json.loads((REPO / "schemas" / "report-1.json").read_text())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
-
-
-def boot(tmp_path: Path, config: dict, cmdline: str = "") -> dict[str, Path]:
-    from ignite.config import codec
-
-    run = tmp_path / "run"
-    run.mkdir(exist_ok=True)
-    (tmp_path / "root").mkdir(exist_ok=True)
-    cache = run / "ignition.json"
-    cache.write_text(json.dumps(codec.to_json(codec.config_from_json(config))))
-    (tmp_path / "cmdline").write_text(cmdline + "\n")
-    return {"cache": cache, "state": run / "ignition" / "state", "root": tmp_path / "root",
-            "cmdline": tmp_path / "cmdline"}
-
-
-def run_stage(stage: str, paths: dict[str, Path]) -> int:
-    return cli.main(["run", f"--stage={stage}", "--platform=file", f"--root={paths['root']}",
-                     f"--config-cache={paths['cache']}", f"--state-file={paths['state']}",
-                     f"--cmdline={paths['cmdline']}", f"--neednet={paths['root']}/../neednet"])
 
 
 def status(paths: dict[str, Path], *extra: str) -> list[str]:
