@@ -46,7 +46,7 @@ PLATFORMS = (
         "yes",
         "none",
         "none",
-        "stand-in (IMDS, moto S3)",
+        "boot (IMDSv2 at 169.254.169.254 in the guest); stand-in (IMDS, moto S3)",
     ),
     Platform(
         "azure",
@@ -166,7 +166,7 @@ PLATFORMS = (
         "yes",
         "none",
         "none",
-        "stand-in (IPv4; IPv6 link-local in a network namespace)",
+        "boot (IPv4 metadata at 169.254.169.254 in the guest); stand-in (IPv4; IPv6 link-local in a network namespace)",
     ),
     Platform(
         "oraclecloud",
