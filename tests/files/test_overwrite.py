@@ -1,6 +1,8 @@
 """Temporary files and replacement: a name planted where ignite used to put its temporary
 file (a hard link to a file outside the root) receives nothing, and `overwrite: true`
-leaves the old node whenever the new one cannot be made (bad hash, 404, kill -9)."""
+leaves the old node whenever the new one cannot be made (bad hash, 404, kill -9); then
+`overwrite` of files, directories and links against Debian's ignition 2.14
+(differential_helpers.py)."""
 from __future__ import annotations
 
 import base64
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from differential_helpers import Case, case_ids, files, mkdir, plain, put, same_tree_as_ignition
 from files_helpers import require_root_user, run_ignite, run_ignite_process
 
 from ignite.errors import NodeError
@@ -187,3 +190,33 @@ def test_kill_during_the_fetch_leaves_the_old_tree(root: Path, work: Path, stall
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
     assert tree_of(ssl) == before
+
+
+# --- against Debian's ignition 2.14 (differential_helpers.py) ------------------------------
+
+
+DIFFERENTIAL = [
+    Case("existing-file-no-overwrite-fails", files({"path": "/etc/exists", "contents": {"source": plain("new")}}),
+         prep=(put("/etc/exists"),), fails=True),
+    Case("existing-file-overwrite",
+         files({"path": "/etc/exists", "overwrite": True, "contents": {"source": plain("new")}}),
+         prep=(put("/etc/exists", "old", 0o600, 1, 1),)),
+    Case("dir-replaced-by-file-overwrite",
+         files({"path": "/etc/thing", "overwrite": True, "contents": {"source": plain("file now")}}),
+         prep=(mkdir("/etc/thing/sub"), put("/etc/thing/sub/x"))),
+    Case("dir-in-way-of-file-fails", files({"path": "/etc/thing", "contents": {"source": plain("x")}}),
+         prep=(mkdir("/etc/thing"),), fails=True),
+    Case("dir-overwrite-replaces-file", files(dirs=({"path": "/etc/confd", "overwrite": True, "mode": 0o755},)),
+         prep=(put("/etc/confd"),)),
+    Case("dir-file-in-way-fails", files(dirs=({"path": "/etc/confd"},)), prep=(put("/etc/confd"),), fails=True),
+    Case("symlink-overwrite-file",
+         files(links=({"path": "/etc/resolv.conf", "overwrite": True, "target": "../run/resolv.conf"},)),
+         prep=(put("/etc/resolv.conf"),)),
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.root
+@pytest.mark.parametrize("case", DIFFERENTIAL, ids=case_ids(DIFFERENTIAL))
+def test_same_tree_as_ignition(case: Case, work: Path, http_files) -> None:
+    same_tree_as_ignition(case, work, http_files)

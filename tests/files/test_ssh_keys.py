@@ -1,6 +1,7 @@
-"""SSH keys of a user created by shadow-utils (`useradd --root`), in a target below a
-0700 directory, as an image build under `mktemp -d` has it; and links in a home the user
-controls are never followed."""
+"""`sshAuthorizedKeys`: keys of a user created by shadow-utils (`useradd --root`), in a
+target below a 0700 directory, as an image build under `mktemp -d` has it; links in a home
+the user controls are never followed; the key files' modes and owner, a later run replacing
+the fragment, and the single authorized_keys file when fragments are turned off."""
 from __future__ import annotations
 
 import os
@@ -77,3 +78,36 @@ def test_links_in_a_home_the_user_controls_are_not_followed(private: Path, link:
         assert "bob" in str(exc)
     assert sorted(p.name for p in outside.iterdir()) == ["ignition"]
     assert (outside / "ignition").read_text() == "untouched\n"
+
+
+# --- the key files: modes, owner, the fragment or the single file --------------------------
+
+
+def passwd(*users: dict, groups: tuple = ()) -> dict:
+    return {"ignition": {"version": "3.4.0"}, "passwd": {"users": list(users), "groups": list(groups)}}
+
+
+def test_ssh_keys_file_modes_and_owner(root: Path, work: Path) -> None:
+    run_ignite(
+        passwd({"name": "core", "uid": 1234, "sshAuthorizedKeys": ["ssh-ed25519 AAAA1", "ssh-rsa AAAA2\n"]}),
+        root,
+        work / "w",
+    )
+    keys = root / "home/core/.ssh/authorized_keys.d/ignition"
+    assert keys.read_text() == "ssh-ed25519 AAAA1\nssh-rsa AAAA2\n"
+    for path, mode in ((keys, 0o600), (keys.parent, 0o700), (keys.parent.parent, 0o700)):
+        st = path.stat()
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (mode, 1234), path
+
+
+def test_keys_replace_the_previous_fragment(root: Path, work: Path) -> None:
+    run_ignite(passwd({"name": "core", "sshAuthorizedKeys": ["first"]}), root, work / "w1")
+    run_ignite(passwd({"name": "core", "sshAuthorizedKeys": ["second"]}), root, work / "w2")
+    assert (root / "home/core/.ssh/authorized_keys.d/ignition").read_text() == "second\n"
+
+
+def test_keys_without_fragments(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT", "false")
+    run_ignite(passwd({"name": "core", "sshAuthorizedKeys": ["k"]}), root, work / "w")
+    assert (root / "home/core/.ssh/authorized_keys").read_text() == "k\n"
+    assert not (root / "home/core/.ssh/authorized_keys.d").exists()
