@@ -332,3 +332,17 @@ def raw_server() -> Iterator[Callable[..., RawServer]]:
     finally:
         for server in servers:
             server.close()
+
+
+@pytest.fixture
+def system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The three system config dirs, in tmp_path."""
+    dirs = {}
+    for env, name in (
+        ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "run"),
+        ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "etc"),
+        ("IGNITION_SYSTEM_CONFIG_DIR", "usr"),
+    ):
+        dirs[name] = tmp_path / "sys" / name
+        monkeypatch.setenv(env, str(dirs[name]))
+    return dirs

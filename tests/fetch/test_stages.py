@@ -2,7 +2,6 @@
 neednet, the cache and the state, against local servers only."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -13,70 +12,11 @@ from pathlib import Path
 import pytest
 
 from ignite.errors import ConfigError, FetchError, UsageError
-from ignite.stages import StageContext, run_stage
 
 from .conftest import Reply, Server, free_port
+from .stage_boot import Boot, cfg, dump
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def cfg(**sections) -> dict:
-    return {"ignition": {"version": "3.4.0", **sections.pop("ignition", {})}, **sections}
-
-
-def dump(obj: dict) -> bytes:
-    return json.dumps(obj).encode()
-
-
-@pytest.fixture
-def system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """The three system config dirs, in tmp_path."""
-    dirs = {}
-    for env, name in (
-        ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "run"),
-        ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", "etc"),
-        ("IGNITION_SYSTEM_CONFIG_DIR", "usr"),
-    ):
-        dirs[name] = tmp_path / "sys" / name
-        monkeypatch.setenv(env, str(dirs[name]))
-    return dirs
-
-
-class Boot:
-    """One boot's files (cmdline, cache, state, neednet) under tmp_path."""
-
-    def __init__(self, tmp_path: Path, cmdline: str = "", platform: str | None = "file", config: bytes | None = None):
-        self.dir = tmp_path
-        (tmp_path / "cmdline").write_text(cmdline + "\n")
-        self.config_file = None
-        if config is not None:
-            self.config_file = tmp_path / "user-config.ign"
-            self.config_file.write_bytes(config)
-        self.platform = platform
-
-    def ctx(self, stage: str) -> StageContext:
-        return StageContext(
-            stage=stage, root=self.dir / "root", platform=self.platform,
-            config_cache=self.dir / "run" / "ignition.json", state_file=self.dir / "run" / "ignition" / "state",
-            neednet_file=self.dir / "run" / "ignition" / "neednet", cmdline_file=self.dir / "cmdline",
-            config_file=self.config_file, fetch_timeout=10,
-        )
-
-    def run(self, stage: str) -> None:
-        run_stage(self.ctx(stage))
-
-    @property
-    def cache(self) -> dict | None:
-        path = self.dir / "run" / "ignition.json"
-        return json.loads(path.read_bytes()) if path.exists() else None
-
-    @property
-    def neednet(self) -> bool:
-        return (self.dir / "run" / "ignition" / "neednet").exists()
-
-    @property
-    def fetched(self) -> list[dict]:
-        return json.loads((self.dir / "run" / "ignition" / "state").read_text())["fetchedConfigs"]
 
 
 def test_file_platform_offline_config(tmp_path: Path, system) -> None:
@@ -98,113 +38,6 @@ def test_remote_file_contents_set_neednet_but_cache_the_config(tmp_path: Path, s
     boot = Boot(tmp_path, config=dump(cfg(storage={"files": [{"path": "/x", "contents": {"source": "http://h/x"}}]})))
     boot.run("fetch-offline")
     assert boot.neednet and boot.cache is not None
-
-
-def test_remote_merge_offline_then_online(tmp_path: Path, system, http_server: Server) -> None:
-    child = dump(cfg(storage={"files": [{"path": "/from-child"}]}))
-    http_server.route("/child.ign", Reply(200, child))
-    digest = "sha512-" + hashlib.sha512(child).hexdigest()
-    parent = cfg(
-        ignition={"config": {"merge": [{"source": http_server.url("/child.ign"), "verification": {"hash": digest}}]}},
-        storage={"files": [{"path": "/from-parent"}]},
-    )
-    boot = Boot(tmp_path, config=dump(parent))
-    boot.run("fetch-offline")
-    assert boot.neednet and boot.cache is None and http_server.seen == []
-    boot.run("fetch")
-    assert [f["path"] for f in boot.cache["storage"]["files"]] == ["/from-parent", "/from-child"]
-    assert boot.fetched[-1] == {"kind": "user", "source": "/child.ign", "referenced": True}
-
-
-def test_nested_merge_and_replace(tmp_path: Path, system, http_server: Server) -> None:
-    http_server.route("/grandchild.ign", Reply(200, dump(cfg(storage={"files": [{"path": "/gc"}]}))))
-    http_server.route("/child.ign", Reply(200, dump(cfg(
-        ignition={"config": {"merge": [{"source": http_server.url("/grandchild.ign")}]}},
-        storage={"files": [{"path": "/c"}]},
-    ))))
-    http_server.route("/replacement.ign", Reply(200, dump(cfg(
-        ignition={"config": {"merge": [{"source": http_server.url("/child.ign")}]}},
-    ))))
-    boot = Boot(tmp_path, config=dump(cfg(
-        ignition={"config": {"replace": {"source": http_server.url("/replacement.ign")}}},
-        storage={"files": [{"path": "/discarded"}]},
-    )))
-    boot.run("fetch")
-    assert sorted(f["path"] for f in boot.cache["storage"]["files"]) == ["/c", "/gc"]
-    assert [e["source"] for e in boot.fetched] == [
-        "system",
-        "file",
-        "/replacement.ign",
-        "/child.ign",
-        "/grandchild.ign",
-    ]
-
-
-def test_wrong_hash_on_a_reference_fails_and_caches_nothing(tmp_path: Path, system, http_server: Server) -> None:
-    http_server.route("/r.ign", Reply(200, dump(cfg())))
-    bad = "sha512-" + "0" * 128
-    boot = Boot(
-        tmp_path,
-        config=dump(
-            cfg(ignition={"config": {"replace": {"source": http_server.url("/r.ign"), "verification": {"hash": bad}}}})
-        ),
-    )
-    with pytest.raises(FetchError) as err:
-        boot.run("fetch")
-    assert err.value.kind == "hash"
-    assert boot.cache is None
-
-
-def test_upper_case_hash_of_a_referenced_config_fails_as_upstream(tmp_path: Path, system, http_server: Server) -> None:
-    body = dump(cfg())
-    http_server.route("/r.ign", Reply(200, body))
-    upper = "sha512-" + hashlib.sha512(body).hexdigest().upper()
-    boot = Boot(
-        tmp_path,
-        config=dump(
-            cfg(
-                ignition={"config": {"merge": [{"source": http_server.url("/r.ign"), "verification": {"hash": upper}}]}}
-            )
-        ),
-    )
-    with pytest.raises(FetchError, match="hash verification failed"):
-        boot.run("fetch")
-
-
-def test_invalid_referenced_config_is_a_config_error(tmp_path: Path, system, http_server: Server) -> None:
-    http_server.route(
-        "/bad.ign", Reply(200, b'{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"relative"}]}}')
-    )
-    boot = Boot(tmp_path, config=dump(cfg(ignition={"config": {"merge": [{"source": http_server.url("/bad.ign")}]}})))
-    with pytest.raises(ConfigError, match="path not absolute"):
-        boot.run("fetch")
-    assert boot.cache is None
-
-
-def test_cas_are_fetched_used_and_inlined(
-    tmp_path: Path, system, http_server: Server, https_server: Server, ca
-) -> None:
-    pem = ca.cert_pem.bytes()
-    http_server.route("/ca.pem", Reply(200, pem))
-    https_server.route("/secure.ign", Reply(200, dump(cfg(storage={"files": [{"path": "/tls"}]}))))
-    boot = Boot(tmp_path, config=dump(cfg(ignition={
-        "security": {"tls": {"certificateAuthorities": [{"source": http_server.url("/ca.pem")}]}},
-        "config": {"merge": [{"source": https_server.url("/secure.ign")}]},
-    })))
-    boot.run("fetch")
-    cas = boot.cache["ignition"]["security"]["tls"]["certificateAuthorities"]
-    assert cas[0]["source"].startswith("data:;base64,")
-    assert boot.cache["storage"]["files"][0]["path"] == "/tls"
-
-
-def test_https_reference_with_an_unknown_ca_fails(tmp_path: Path, system, https_server: Server) -> None:
-    https_server.route("/secure.ign", Reply(200, dump(cfg())))
-    boot = Boot(tmp_path, config=dump(cfg(ignition={
-        "timeouts": {"httpTotal": 1},
-        "config": {"merge": [{"source": https_server.url("/secure.ign")}]},
-    })))
-    with pytest.raises(FetchError, match="tls: .*CERTIFICATE_VERIFY_FAILED"):
-        boot.run("fetch")
 
 
 def test_cmdline_url_offline_then_online(tmp_path: Path, system, http_server: Server) -> None:
@@ -389,21 +222,6 @@ def test_hyperv_pools_become_provider_output_files(tmp_path: Path, system, monke
     assert [f["path"] for f in files] == ["/var/lib/hyperv/.kvp_pool_0", "/var/lib/hyperv/.kvp_pool_3"]
     assert files[0]["mode"] == 0o600 and files[0]["overwrite"] is True
     assert base64.b64decode(files[0]["contents"]["source"].split(",", 1)[1]) == pool0
-
-
-def test_referenced_configs_keep_the_fetch_deadline(tmp_path: Path, system) -> None:
-    """A config without httpTotal must not make a dead merge source hang the boot."""
-    dead = f"http://127.0.0.1:{free_port()}/child.ign"
-    (tmp_path / "cmdline").write_text("ignition.fetch.timeout=1\n")
-    boot = Boot(
-        tmp_path,
-        cmdline="ignition.fetch.timeout=1",
-        config=dump(cfg(ignition={"config": {"merge": [{"source": dead}]}})),
-    )
-    started = time.monotonic()
-    with pytest.raises(FetchError, match="unable to fetch resource in time"):
-        boot.run("fetch")
-    assert time.monotonic() - started < 5
 
 
 def test_device_without_path_is_a_clear_error(tmp_path: Path, system) -> None:
