@@ -2,8 +2,8 @@
 and by ignite to two fresh roots; the trees must be the same (path, type, mode, uid, gid,
 size, sha256, link target). Each feature's cases live with that feature's tests
 (test_file_contents.py, test_append.py, test_overwrite.py, test_directories.py,
-test_links.py, test_units.py, test_passwd_users_groups.py), each file running them through
-`same_tree_as_ignition`.
+test_links.py, test_units_dropins_enable_mask.py, test_passwd_users_groups.py), each file
+running them through `same_tree_as_ignition`.
 
 Differences on purpose, each said where it applies:
 - `/etc/ignite/` is ignite's own report; 2.14 has none.
@@ -13,7 +13,7 @@ Differences on purpose, each said where it applies:
 - several `enabled` units: 2.14 writes the preset lines in Go's random map order, HEAD
   (and ignite) sorted: the preset file is compared as a sorted set of lines.
 - 2.14 cannot run an `enabled` instance unit (`foo@bar.service`) here (it asks systemd over
-  D-Bus); those are covered by the other tests of test_units.py instead.
+  D-Bus); those are covered by the other tests of test_units_dropins_enable_mask.py.
 """
 from __future__ import annotations
 
