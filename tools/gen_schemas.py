@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes schemas/3.0.0.json … 3.6.0.json and 3.7.0-experimental.json.
 
-The field tables below follow the spec digest (docs/spec/config.md#versions) and upstream's Go types:
+The field tables below follow the spec notes (docs/spec/config.md#versions) and upstream's Go types:
 each version gets exactly its own fields. Conventions of the generated schemas:
 - an optional field whose absence differs from its zero value (a Go pointer) has
   `"type": [T, "null"]`; a value field has `"type": T`;

@@ -30,7 +30,7 @@ class Case:
     version: str          # the spec version the case is written for, or LEGACY / "raw"
     data: bytes           # what ignite validates
     valid: bool           # the spec's verdict (HEAD semantics)
-    rule: str             # the rule of the spec digest the case tests
+    rule: str             # the rule the case tests, in words (the section comments name docs/spec/)
     oracle_data: bytes | None = None  # what ignition-validate 2.14 gets; None: 2.14 cannot judge
     differs: str = ""     # why ignite (HEAD) deliberately differs from 2.14 on this case
 
@@ -116,137 +116,137 @@ def build() -> list[Case]:
     return b.cases
 
 
-# --- §1 parsing, versions, JSON quirks ------------------------------------------------------
+# --- parsing, versions, JSON quirks (docs/spec/config.md#versions, #validation) -----------------------------
 
 def _parsing(b: Builder) -> None:
-    b.rule("minimal", "§1.1 a config with only ignition.version is valid", {}, True)
-    b.rule("unused-key-top", "§5.9 unknown keys are warnings", {"bogus": 1}, True)
-    b.rule("unused-key-nested", "§5.9 unknown keys are warnings", {"storage": {"files": [f(bogus=True)]}}, True)
-    b.rule("key-case-insensitive", "§1.2 keys match case-insensitively (plus an unused-key warning)",
+    b.rule("minimal", "a config with only ignition.version is valid", {}, True)
+    b.rule("unused-key-top", "unknown keys are warnings", {"bogus": 1}, True)
+    b.rule("unused-key-nested", "unknown keys are warnings", {"storage": {"files": [f(bogus=True)]}}, True)
+    b.rule("key-case-insensitive", "keys match case-insensitively (plus an unused-key warning)",
            {"storage": {"Files": [{"Path": "/etc/x", "MODE": 420}]}}, True)
-    b.rule("key-case-insensitive-bad-value", "§1.2 a case-folded key is still validated",
+    b.rule("key-case-insensitive-bad-value", "a case-folded key is still validated",
            {"storage": {"files": [{"PATH": "relative"}]}}, False)
-    b.rule("null-is-absent", "§1.2 null is the same as absent",
+    b.rule("null-is-absent", "null is the same as absent",
            {"storage": {"files": [f(mode=None, contents=None, overwrite=None)]}, "systemd": None}, True)
-    b.rule("null-value-field", "§1.2 null on a value field keeps the zero value",
+    b.rule("null-value-field", "null on a value field keeps the zero value",
            {"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": None, "label": "x"}]}]}}, True)
-    b.rule("int-as-float", "§1.2 420.0 is not an integer", {"storage": {"files": [f(mode=420.0)]}}, False)
-    b.rule("int-as-string", "§1.2 \"420\" is a type error", {"storage": {"files": [f(mode="420")]}}, False)
-    b.rule("bool-as-string", "§1.2 wrong JSON type", {"storage": {"files": [f(overwrite="true")]}}, False)
-    b.rule("list-as-object", "§1.2 wrong JSON type", {"storage": {"files": {"path": "/x"}}}, False)
-    b.rule("object-as-list", "§1.2 wrong JSON type", {"storage": []}, False)
-    b.rule("string-as-number", "§1.2 wrong JSON type", {"passwd": {"users": [{"name": 7}]}}, False)
-    b.rule("int64-max", "§1.2 integers fit a signed 64-bit int", {"passwd": {"users": [{"name": "a", "uid": 2**63 - 1}]}}, True)
-    b.rule("int64-overflow", "§1.2 integers beyond int64 are a type error",
+    b.rule("int-as-float", "420.0 is not an integer", {"storage": {"files": [f(mode=420.0)]}}, False)
+    b.rule("int-as-string", "\"420\" is a type error", {"storage": {"files": [f(mode="420")]}}, False)
+    b.rule("bool-as-string", "wrong JSON type", {"storage": {"files": [f(overwrite="true")]}}, False)
+    b.rule("list-as-object", "wrong JSON type", {"storage": {"files": {"path": "/x"}}}, False)
+    b.rule("object-as-list", "wrong JSON type", {"storage": []}, False)
+    b.rule("string-as-number", "wrong JSON type", {"passwd": {"users": [{"name": 7}]}}, False)
+    b.rule("int64-max", "integers fit a signed 64-bit int", {"passwd": {"users": [{"name": "a", "uid": 2**63 - 1}]}}, True)
+    b.rule("int64-overflow", "integers beyond int64 are a type error",
            {"passwd": {"users": [{"name": "a", "uid": 2**63}]}}, False)
 
     for v in ORACLE_VERSIONS:
         spelled = "3.4.0-experimental" if v == V34 else v
         for name, text, valid, rule in [
             ("exp-int", '{"ignition":{"version":"%s"},"storage":{"files":[{"path":"/a","mode":1e3}]}}', False,
-             "§1.2 1e3 is not an integer"),
+             "1e3 is not an integer"),
             ("dup-key-last-wins", '{"ignition":{"version":"0.0.1","version":"%s"}}', True,
-             "§1.2 duplicate JSON keys: the last one wins"),
+             "duplicate JSON keys: the last one wins"),
             ("dup-key-last-wins-bad", '{"ignition":{"version":"%s"},"storage":{"files":[{"path":"/a","path":"b"}]}}', False,
-             "§1.2 duplicate JSON keys: the last one (invalid) wins"),
-            ("trailing-comma", '{"ignition":{"version":"%s"},}', False, "§1.2 JSON syntax error"),
-            ("trailing-garbage", '{"ignition":{"version":"%s"}} x', False, "§1.2 JSON syntax error"),
-            ("single-quotes", "{'ignition':{'version':'%s'}}", False, "§1.2 JSON syntax error"),
-            ("whitespace-around", '\n\t {"ignition":{"version":"%s"}}\n\n', True, "§1.2 surrounding whitespace is fine"),
-            ("comment", '{"ignition":{"version":"%s"}} // c', False, "§1.2 JSON has no comments"),
+             "duplicate JSON keys: the last one (invalid) wins"),
+            ("trailing-comma", '{"ignition":{"version":"%s"},}', False, "JSON syntax error"),
+            ("trailing-garbage", '{"ignition":{"version":"%s"}} x', False, "JSON syntax error"),
+            ("single-quotes", "{'ignition':{'version':'%s'}}", False, "JSON syntax error"),
+            ("whitespace-around", '\n\t {"ignition":{"version":"%s"}}\n\n', True, "surrounding whitespace is fine"),
+            ("comment", '{"ignition":{"version":"%s"}} // c', False, "JSON has no comments"),
             ("unicode-escape", '{"ignition":{"version":"%s"},"storage":{"files":[{"path":"/caf\\u00e9"}]}}', True,
-             "§1.2 JSON string escapes"),
+             "JSON string escapes"),
             ("nan", '{"ignition":{"version":"%s"},"storage":{"files":[{"path":"/a","mode":NaN}]}}', False,
-             "§1.2 NaN is not JSON"),
+             "NaN is not JSON"),
         ]:
             b.raw(f"{name}@{v}", rule, (text % v).encode(), valid, oracle=(text % spelled).encode(), version=v)
 
     raw = [
-        ("empty", b"", False, "§1.1 empty input: not a config (empty)"),
-        ("whitespace-only", b"  \n", False, "§1.1 whitespace-only input fails JSON parsing"),
-        ("not-json", b"hello", False, "§1.1 JSON syntax error"),
-        ("json-array", b"[]", False, "§1.1 the top level must be an object"),
-        ("json-string", b'"3.0.0"', False, "§1.1 the top level must be an object"),
-        ("json-null", b"null", False, "§1.1 null has no version"),
-        ("empty-object", b"{}", False, "§1.1 missing version: couldn't parse"),
-        ("no-version", b'{"ignition":{}}', False, "§1.1 missing version"),
-        ("version-empty", b'{"ignition":{"version":""}}', False, "§1.1 version \"\" is not semver"),
-        ("version-short", b'{"ignition":{"version":"3.0"}}', False, "§1.1 version 3.0 is not semver"),
-        ("version-number", b'{"ignition":{"version":3}}', False, "§1.2 version of the wrong type"),
-        ("version-4", b'{"ignition":{"version":"4.0.0"}}', False, "§1.1 unsupported version 4.0.0"),
-        ("version-3.0.1", b'{"ignition":{"version":"3.0.1"}}', False, "§1.1 exact equality: 3.0.1 is unsupported"),
-        ("version-build-meta", b'{"ignition":{"version":"3.0.0+meta"}}', False, "§1.1 build metadata is not ignored"),
+        ("empty", b"", False, "empty input: not a config (empty)"),
+        ("whitespace-only", b"  \n", False, "whitespace-only input fails JSON parsing"),
+        ("not-json", b"hello", False, "JSON syntax error"),
+        ("json-array", b"[]", False, "the top level must be an object"),
+        ("json-string", b'"3.0.0"', False, "the top level must be an object"),
+        ("json-null", b"null", False, "null has no version"),
+        ("empty-object", b"{}", False, "missing version: couldn't parse"),
+        ("no-version", b'{"ignition":{}}', False, "missing version"),
+        ("version-empty", b'{"ignition":{"version":""}}', False, "version \"\" is not semver"),
+        ("version-short", b'{"ignition":{"version":"3.0"}}', False, "version 3.0 is not semver"),
+        ("version-number", b'{"ignition":{"version":3}}', False, "version of the wrong type"),
+        ("version-4", b'{"ignition":{"version":"4.0.0"}}', False, "unsupported version 4.0.0"),
+        ("version-3.0.1", b'{"ignition":{"version":"3.0.1"}}', False, "exact equality: 3.0.1 is unsupported"),
+        ("version-build-meta", b'{"ignition":{"version":"3.0.0+meta"}}', False, "build metadata is not ignored"),
         ("version-3.0.0-experimental", b'{"ignition":{"version":"3.0.0-experimental"}}', False,
-         "§1.1 pre-release of a released version is unsupported"),
-        ("version-3.8-exp", b'{"ignition":{"version":"3.8.0-experimental"}}', False, "§1.1 unknown experimental version"),
-        ("version-v-prefix", b'{"ignition":{"version":"v3.0.0"}}', False, "§1.1 v-prefixed version is not semver"),
-        ("ignition-as-string", b'{"ignition":"3.0.0"}', False, "§1.2 ignition must be an object"),
-        ("bom", b'\xef\xbb\xbf{"ignition":{"version":"3.0.0"}}', False, "§1.2 a UTF-8 BOM is a JSON syntax error in Go"),
+         "pre-release of a released version is unsupported"),
+        ("version-3.8-exp", b'{"ignition":{"version":"3.8.0-experimental"}}', False, "unknown experimental version"),
+        ("version-v-prefix", b'{"ignition":{"version":"v3.0.0"}}', False, "v-prefixed version is not semver"),
+        ("ignition-as-string", b'{"ignition":"3.0.0"}', False, "ignition must be an object"),
+        ("bom", b'\xef\xbb\xbf{"ignition":{"version":"3.0.0"}}', False, "a UTF-8 BOM is a JSON syntax error in Go"),
         ("deep-nesting", b'{"ignition":{"version":"3.0.0"},"x":' + b"[" * 100 + b"]" * 100 + b"}", True,
-         "§5.9 deeply nested unknown key is only a warning"),
-        ("unterminated", b'{"ignition":{"version":"3.0.0"}', False, "§1.2 unexpected end of JSON input"),
-        ("nul-byte", b'{"ignition":{"version":"3.0.0"}}\x00', False, "§1.2 JSON syntax error"),
+         "deeply nested unknown key is only a warning"),
+        ("unterminated", b'{"ignition":{"version":"3.0.0"}', False, "unexpected end of JSON input"),
+        ("nul-byte", b'{"ignition":{"version":"3.0.0"}}\x00', False, "JSON syntax error"),
     ]
     for name, data, valid, rule in raw:
         b.raw(name, rule, data, valid)
-    b.raw("invalid-utf8-in-string", "§1.2 Go replaces invalid UTF-8 in strings (U+FFFD), no error",
+    b.raw("invalid-utf8-in-string", "Go replaces invalid UTF-8 in strings (U+FFFD), no error",
           b'{"ignition":{"version":"3.0.0"},"storage":{"files":[{"path":"/a\xff"}]}}', True)
-    b.raw("version-3.6.0-experimental", "§1.1 3.6.0-experimental is unsupported",
+    b.raw("version-3.6.0-experimental", "3.6.0-experimental is unsupported",
           b'{"ignition":{"version":"3.6.0-experimental"}}', False)
-    b.raw("version-3.4.0-experimental", "§1.1 HEAD accepts only 3.4.0, not 3.4.0-experimental",
+    b.raw("version-3.4.0-experimental", "HEAD accepts only 3.4.0, not 3.4.0-experimental",
           b'{"ignition":{"version":"3.4.0-experimental"}}', False,
           differs="2.14 had 3.4.0 as experimental; HEAD only knows the released 3.4.0")
     for v in (V34, V35, V36, V37X):
-        b.raw(f"raw-minimal@{v}", "§1.1 accepted versions", _dump({"ignition": {"version": v}}), True, oracle=False, version=v)
+        b.raw(f"raw-minimal@{v}", "accepted versions", _dump({"ignition": {"version": v}}), True, oracle=False, version=v)
     b.raw("version-2.x-is-legacy", "docs/spec/legacy.md: ignite accepts legacy versions (an intentional extension)",
           b'{"ignition":{"version":"2.2.0"}}', True, differs="2.14 (like upstream 3.x) rejects 2.x configs")
     b.raw("version-1-is-legacy", "docs/spec/legacy.md: ignitionVersion 1 is accepted by ignite",
           b'{"ignitionVersion":1}', True, differs="2.14 (like upstream 3.x) rejects v1 configs")
 
 
-# --- §3.2, §5.3 ignition section ------------------------------------------------------------
+# --- the ignition section: config references, timeouts, proxy, CAs (docs/spec/config.md#versions, #resources, #duplicates) ---
 
 def _ignition(b: Builder) -> None:
-    b.rule("merge-ok", "§3.2 merge entries with a source", {"ignition": {"config": {"merge": [{"source": "https://e.com/a.ign"}]}}}, True)
-    b.rule("merge-no-source", "§4 merge[].source absent: 3.0 passes, 3.1+ source is required",
+    b.rule("merge-ok", "merge entries with a source", {"ignition": {"config": {"merge": [{"source": "https://e.com/a.ign"}]}}}, True)
+    b.rule("merge-no-source", "merge[].source absent: 3.0 passes, 3.1+ source is required",
            {"ignition": {"config": {"merge": [{}]}}}, before(V31))
-    b.rule("merge-empty-source", "§4 merge[].source \"\": 3.0 passes, 3.1+ source is required",
+    b.rule("merge-empty-source", "merge[].source \"\": 3.0 passes, 3.1+ source is required",
            {"ignition": {"config": {"merge": [{"source": ""}]}}}, before(V31))
-    b.rule("merge-bad-scheme", "§5.2 invalid url scheme", {"ignition": {"config": {"merge": [{"source": "ftp://e.com/a"}]}}}, False)
-    b.rule("merge-dup", "§6 merge keyed by source", {"ignition": {"config": {"merge": [{"source": "http://a/x"}, {"source": "http://a/x"}]}}}, False)
-    b.rule("merge-hash", "§5.2 sha512 verification on a merge", {"ignition": {"config": {"merge": [{"source": "http://a/x", "verification": {"hash": H512}}]}}}, True)
-    b.rule("replace-empty-source", "§4 replace.source \"\" passes validation", {"ignition": {"config": {"replace": {"source": ""}}}}, True)
-    b.rule("replace-hash-no-source", "§5.2 verification requires a source (3.0's config references did not check it)",
+    b.rule("merge-bad-scheme", "invalid url scheme", {"ignition": {"config": {"merge": [{"source": "ftp://e.com/a"}]}}}, False)
+    b.rule("merge-dup", "merge keyed by source", {"ignition": {"config": {"merge": [{"source": "http://a/x"}, {"source": "http://a/x"}]}}}, False)
+    b.rule("merge-hash", "sha512 verification on a merge", {"ignition": {"config": {"merge": [{"source": "http://a/x", "verification": {"hash": H512}}]}}}, True)
+    b.rule("replace-empty-source", "replace.source \"\" passes validation", {"ignition": {"config": {"replace": {"source": ""}}}}, True)
+    b.rule("replace-hash-no-source", "verification requires a source (3.0's config references did not check it)",
            {"ignition": {"config": {"replace": {"verification": {"hash": H512}}}}}, before(V31))
-    b.rule("replace-data", "§4 data URLs", {"ignition": {"config": {"replace": {"source": "data:,%7B%7D"}}}}, True)
-    b.rule("replace-compression", "§3.3 compression on config references from 3.1",
+    b.rule("replace-data", "data URLs", {"ignition": {"config": {"replace": {"source": "data:,%7B%7D"}}}}, True)
+    b.rule("replace-compression", "compression on config references from 3.1",
            {"ignition": {"config": {"replace": {"source": "http://a/x", "compression": "gzip"}}}}, True)
-    b.rule("replace-compression-bad", "§5.2 invalid compression (3.0: an unused key)",
+    b.rule("replace-compression-bad", "invalid compression (3.0: an unused key)",
            {"ignition": {"config": {"replace": {"source": "http://a/x", "compression": "xz"}}}}, before(V31))
-    b.rule("timeouts-negative", "§3.2 timeouts are not validated",
+    b.rule("timeouts-negative", "timeouts are not validated",
            {"ignition": {"timeouts": {"httpResponseHeaders": -1, "httpTotal": 0}}}, True)
-    b.rule("timeouts-float", "§1.2 timeouts are integers", {"ignition": {"timeouts": {"httpTotal": 1.5}}}, False)
-    b.rule("proxy-ok", "§3.2 proxy (3.0: unused key)",
+    b.rule("timeouts-float", "timeouts are integers", {"ignition": {"timeouts": {"httpTotal": 1.5}}}, False)
+    b.rule("proxy-ok", "proxy (3.0: unused key)",
            {"ignition": {"proxy": {"httpProxy": "http://p:3128", "httpsProxy": "https://p:3129", "noProxy": ["a.com", ".b.com"]}}}, True)
-    b.rule("proxy-bad-scheme", "§5.3 proxies must be http(s) (3.0: unused key)",
+    b.rule("proxy-bad-scheme", "proxies must be http(s) (3.0: unused key)",
            {"ignition": {"proxy": {"httpProxy": "socks5://p"}}}, before(V31))
-    b.rule("proxy-unparseable", "§5.3 unable to parse url (3.0: unused key)",
+    b.rule("proxy-unparseable", "unable to parse url (3.0: unused key)",
            {"ignition": {"proxy": {"httpProxy": "http://[::1"}}}, before(V31))
-    b.rule("proxy-no-scheme", "§5.3 proxies must be http(s): a bare host has no scheme (3.0: unused key)",
+    b.rule("proxy-no-scheme", "proxies must be http(s): a bare host has no scheme (3.0: unused key)",
            {"ignition": {"proxy": {"httpsProxy": "proxy.example.com:3128"}}}, before(V31))
-    b.rule("proxy-https-plain", "§5.3 plaintext https proxy is only a warning",
+    b.rule("proxy-https-plain", "plaintext https proxy is only a warning",
            {"ignition": {"proxy": {"httpsProxy": "http://p"}}}, True)
-    b.rule("proxy-noproxy-dup", "§6 noProxy keyed by value (3.0: unused key)",
+    b.rule("proxy-noproxy-dup", "noProxy keyed by value (3.0: unused key)",
            {"ignition": {"proxy": {"noProxy": ["a", "a"]}}}, before(V31))
-    b.rule("ca-ok", "§3.2 certificate authorities",
+    b.rule("ca-ok", "certificate authorities",
            {"ignition": {"security": {"tls": {"certificateAuthorities": [{"source": "https://e.com/ca.pem", "verification": {"hash": H512}}]}}}}, True)
-    b.rule("ca-empty-source", "§4 CA source \"\": 3.0 invalid url scheme, 3.1+ source is required",
+    b.rule("ca-empty-source", "CA source \"\": 3.0 invalid url scheme, 3.1+ source is required",
            {"ignition": {"security": {"tls": {"certificateAuthorities": [{"source": ""}]}}}}, False)
-    b.rule("ca-dup", "§6 CAs keyed by source",
+    b.rule("ca-dup", "CAs keyed by source",
            {"ignition": {"security": {"tls": {"certificateAuthorities": [{"source": "data:,a"}, {"source": "data:,a"}]}}}}, False)
 
 
-# --- §3.3, §4, §5.2 resources ------------------------------------------------------------
+# --- resources: sources per version, compression, hashes, headers (docs/spec/config.md#resources, #duplicates) --------
 
 def _file_with(contents: dict[str, Any]) -> dict[str, Any]:
     return {"storage": {"files": [f("/etc/r", contents=contents)]}}
@@ -263,162 +263,162 @@ def _resources(b: Builder) -> None:
         ("arn-not-s3", "arn:aws:iam::123456789012:user/x", False),
         ("arn-no-key", "arn:aws:s3:::bucket", False),
     ]:
-        b.rule(f"scheme-{scheme}", f"§4 source scheme {scheme}", _file_with({"source": url}), ok)
-    b.rule("source-empty", "§4 source \"\" is allowed for file contents", _file_with({"source": ""}), True)
-    b.rule("compression-gzip", "§3.3 gzip compression", _file_with({"source": "http://e.com/x.gz", "compression": "gzip"}), True)
-    b.rule("compression-empty", "§3.3 \"\" compression is none", _file_with({"source": "http://e.com/x", "compression": ""}), True)
-    b.rule("compression-bad", "§5.2 invalid compression method", _file_with({"source": "http://e.com/x", "compression": "bzip2"}), False)
-    b.rule("hash-sha512", "§5.2 sha512", _file_with({"source": "http://e.com/x", "verification": {"hash": H512}}), True)
-    b.rule("hash-sha512-upper", "§5.2 hex characters are not checked", _file_with({"source": "http://e.com/x", "verification": {"hash": H512.upper().replace("SHA512", "sha512")}}), True)
-    b.rule("hash-sha256", "§5.2 sha256 from 3.1", _file_with({"source": "http://e.com/x", "verification": {"hash": H256}}), since(V31))
-    b.rule("hash-md5", "§5.2 unrecognized hash function", _file_with({"source": "http://e.com/x", "verification": {"hash": "md5-d41d8cd98f00b204e9800998ecf8427e"}}), False)
-    b.rule("hash-no-dash", "§5.2 malformed hash specifier", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512"}}), False)
-    b.rule("hash-short", "§5.2 incorrect size for hash sum", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512-abcd"}}), False)
-    b.rule("hash-nonhex-right-size", "§5.2 characters are not checked, only the length", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512-" + "z" * 128}}), True)
-    b.rule("hash-no-source", "§5.2 source must be specified if verification is specified", _file_with({"verification": {"hash": H512}}), False)
-    b.rule("hash-empty-source", "§5.2 source \"\" is specified: the hash is allowed", _file_with({"source": "", "verification": {"hash": H512}}), True)
-    b.rule("headers-ok", "§3.3 httpHeaders (3.0: unused key)", _file_with({"source": "https://e.com/x", "httpHeaders": [{"name": "Authorization", "value": "Bearer t"}]}), True)
-    b.rule("headers-data-scheme", "§5.2 cannot use HTTP headers with this source scheme (3.0: unused key)",
+        b.rule(f"scheme-{scheme}", f"source scheme {scheme}", _file_with({"source": url}), ok)
+    b.rule("source-empty", "source \"\" is allowed for file contents", _file_with({"source": ""}), True)
+    b.rule("compression-gzip", "gzip compression", _file_with({"source": "http://e.com/x.gz", "compression": "gzip"}), True)
+    b.rule("compression-empty", "\"\" compression is none", _file_with({"source": "http://e.com/x", "compression": ""}), True)
+    b.rule("compression-bad", "invalid compression method", _file_with({"source": "http://e.com/x", "compression": "bzip2"}), False)
+    b.rule("hash-sha512", "sha512", _file_with({"source": "http://e.com/x", "verification": {"hash": H512}}), True)
+    b.rule("hash-sha512-upper", "hex characters are not checked", _file_with({"source": "http://e.com/x", "verification": {"hash": H512.upper().replace("SHA512", "sha512")}}), True)
+    b.rule("hash-sha256", "sha256 from 3.1", _file_with({"source": "http://e.com/x", "verification": {"hash": H256}}), since(V31))
+    b.rule("hash-md5", "unrecognized hash function", _file_with({"source": "http://e.com/x", "verification": {"hash": "md5-d41d8cd98f00b204e9800998ecf8427e"}}), False)
+    b.rule("hash-no-dash", "malformed hash specifier", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512"}}), False)
+    b.rule("hash-short", "incorrect size for hash sum", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512-abcd"}}), False)
+    b.rule("hash-nonhex-right-size", "characters are not checked, only the length", _file_with({"source": "http://e.com/x", "verification": {"hash": "sha512-" + "z" * 128}}), True)
+    b.rule("hash-no-source", "source must be specified if verification is specified", _file_with({"verification": {"hash": H512}}), False)
+    b.rule("hash-empty-source", "source \"\" is specified: the hash is allowed", _file_with({"source": "", "verification": {"hash": H512}}), True)
+    b.rule("headers-ok", "httpHeaders (3.0: unused key)", _file_with({"source": "https://e.com/x", "httpHeaders": [{"name": "Authorization", "value": "Bearer t"}]}), True)
+    b.rule("headers-data-scheme", "cannot use HTTP headers with this source scheme (3.0: unused key)",
            _file_with({"source": "data:,x", "httpHeaders": [{"name": "A", "value": "b"}]}), before(V31))
-    b.rule("headers-no-source", "§5.2 headers need a parseable source (3.0: unused key)",
+    b.rule("headers-no-source", "headers need a parseable source (3.0: unused key)",
            _file_with({"httpHeaders": [{"name": "A", "value": "b"}]}), before(V31))
-    b.rule("headers-empty-name", "§5.2 HTTP header name can't be empty (3.0: unused key)",
+    b.rule("headers-empty-name", "HTTP header name can't be empty (3.0: unused key)",
            _file_with({"source": "http://e.com/x", "httpHeaders": [{"name": "", "value": "b"}]}), before(V31))
-    b.rule("headers-empty-value", "§5.2 header value, if present, non-empty (3.0: unused key)",
+    b.rule("headers-empty-value", "header value, if present, non-empty (3.0: unused key)",
            _file_with({"source": "http://e.com/x", "httpHeaders": [{"name": "A", "value": ""}]}), before(V31))
-    b.rule("headers-no-value", "§5.2 header value is optional at validation",
+    b.rule("headers-no-value", "header value is optional at validation",
            _file_with({"source": "http://e.com/x", "httpHeaders": [{"name": "A"}]}), True)
-    b.rule("headers-dup", "§6 headers keyed by exact name (3.0: unused key)",
+    b.rule("headers-dup", "headers keyed by exact name (3.0: unused key)",
            _file_with({"source": "http://e.com/x", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]}), before(V31))
-    b.rule("headers-case-distinct", "§6 header names are case-sensitive keys",
+    b.rule("headers-case-distinct", "header names are case-sensitive keys",
            _file_with({"source": "http://e.com/x", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "a", "value": "2"}]}), True)
-    b.rule("append-ok", "§3.8 append fragments, duplicates allowed",
+    b.rule("append-ok", "append fragments, duplicates allowed",
            {"storage": {"files": [f(append=[{"source": "data:,a"}, {"source": "data:,a"}])]}}, True)
-    b.rule("append-bad-hash", "§5.2 append resources are validated",
+    b.rule("append-bad-hash", "append resources are validated",
            {"storage": {"files": [f(append=[{"source": "data:,a", "verification": {"hash": "sha1-00"}}])]}}, False)
 
 
-# --- §3.8-3.10, §5.1, §5.4 nodes --------------------------------------------------------------
+# --- nodes: files, directories, links (docs/spec/config.md#validation, #duplicates) -----------------------------------
 
 def _nodes(b: Builder) -> None:
     for kind in ("files", "directories", "links"):
         extra = {"target": "/t"} if kind == "links" else {}
         k = kind[:-1] if kind != "directories" else "directory"
-        b.rule(f"{k}-ok", f"§3 a plain {k}", {"storage": {kind: [f("/var/x", **extra)]}}, True)
-        b.rule(f"{k}-relative", "§5.1 path not absolute", {"storage": {kind: [f("var/x", **extra)]}}, False)
-        b.rule(f"{k}-empty-path", "§5.1 path not specified", {"storage": {kind: [f("", **extra)]}}, False)
-        b.rule(f"{k}-unclean", "§5.1 path is not fully simplified", {"storage": {kind: [f("/var/../x", **extra)]}}, False)
-        b.rule(f"{k}-trailing-slash", "§5.1 path is not fully simplified", {"storage": {kind: [f("/var/x/", **extra)]}}, False)
-        b.rule(f"{k}-dup", "§6 nodes keyed by path", {"storage": {kind: [f("/x", **extra), f("/x", **extra)]}}, False)
-        b.rule(f"{k}-owner-both", "§5.1 cannot set both id and name", {"storage": {kind: [f("/x", user={"id": 0, "name": "root"}, **extra)]}}, False)
-        b.rule(f"{k}-owner-id-and-empty-name", "§5.1 id with an empty name is fine", {"storage": {kind: [f("/x", group={"id": 0, "name": ""}, **extra)]}}, True)
-        b.rule(f"{k}-under-link", f"§5.4 {k} path includes link in config",
+        b.rule(f"{k}-ok", f"a plain {k}", {"storage": {kind: [f("/var/x", **extra)]}}, True)
+        b.rule(f"{k}-relative", "path not absolute", {"storage": {kind: [f("var/x", **extra)]}}, False)
+        b.rule(f"{k}-empty-path", "path not specified", {"storage": {kind: [f("", **extra)]}}, False)
+        b.rule(f"{k}-unclean", "path is not fully simplified", {"storage": {kind: [f("/var/../x", **extra)]}}, False)
+        b.rule(f"{k}-trailing-slash", "path is not fully simplified", {"storage": {kind: [f("/var/x/", **extra)]}}, False)
+        b.rule(f"{k}-dup", "nodes keyed by path", {"storage": {kind: [f("/x", **extra), f("/x", **extra)]}}, False)
+        b.rule(f"{k}-owner-both", "cannot set both id and name", {"storage": {kind: [f("/x", user={"id": 0, "name": "root"}, **extra)]}}, False)
+        b.rule(f"{k}-owner-id-and-empty-name", "id with an empty name is fine", {"storage": {kind: [f("/x", group={"id": 0, "name": ""}, **extra)]}}, True)
+        b.rule(f"{k}-under-link", f"{k} path includes link in config",
                {"storage": {"links": [f("/l", target="/t")], **({kind: [f("/l/a", **extra)]} if kind != "links" else {})}}
                if kind != "links" else {"storage": {"links": [f("/l", target="/t"), f("/l/a", target="/u")]}}, False)
-    b.rule("node-shared-namespace-file-dir", "§6 a file and a directory share a key", {"storage": {"files": [f("/x")], "directories": [f("/x")]}}, False)
-    b.rule("node-shared-namespace-dir-link", "§6 a directory and a link share a key", {"storage": {"directories": [f("/x")], "links": [f("/x", target="/t")]}}, False)
-    b.rule("node-prefix-not-under-link", "§5.4 /l2 is not under the link /l", {"storage": {"links": [f("/l", target="/t")], "files": [f("/l2")]}}, True)
-    b.rule("mode-ok", "§3.8 mode 0644", {"storage": {"files": [f(mode=0o644)]}}, True)
-    b.rule("mode-max", "§5.1 mode 07777 is in range", {"storage": {"files": [f(mode=0o7777)]}}, True)
-    b.rule("mode-too-big", "§5.1 illegal file mode", {"storage": {"files": [f(mode=0o10000)]}}, False)
-    b.rule("mode-negative", "§5.1 illegal file mode", {"storage": {"directories": [f(mode=-1)]}}, False)
-    b.rule("mode-setuid", "§5.1 special bits: a warning before 3.6, honoured after", {"storage": {"files": [f(mode=0o4755)]}}, True)
-    b.rule("overwrite-no-source", "§5.4 overwrite must be false if source is unspecified", {"storage": {"files": [f(overwrite=True)]}}, False)
-    b.rule("overwrite-empty-source", "§5.4 source \"\" is specified", {"storage": {"files": [f(overwrite=True, contents={"source": ""})]}}, True)
-    b.rule("overwrite-dir", "§3.9 directories may overwrite", {"storage": {"directories": [f(overwrite=True)]}}, True)
-    b.rule("link-no-target", "§5.4 link target is required from 3.3 (a plain string before)", {"storage": {"links": [f("/l")]}}, before(V33))
-    b.rule("link-relative-target", "§3.10 a relative symlink target is stored verbatim", {"storage": {"links": [f("/l", target="../x")]}}, True)
-    b.rule("hardlink-to-dir", "§5.4 hard link target is a directory",
+    b.rule("node-shared-namespace-file-dir", "a file and a directory share a key", {"storage": {"files": [f("/x")], "directories": [f("/x")]}}, False)
+    b.rule("node-shared-namespace-dir-link", "a directory and a link share a key", {"storage": {"directories": [f("/x")], "links": [f("/x", target="/t")]}}, False)
+    b.rule("node-prefix-not-under-link", "/l2 is not under the link /l", {"storage": {"links": [f("/l", target="/t")], "files": [f("/l2")]}}, True)
+    b.rule("mode-ok", "mode 0644", {"storage": {"files": [f(mode=0o644)]}}, True)
+    b.rule("mode-max", "mode 07777 is in range", {"storage": {"files": [f(mode=0o7777)]}}, True)
+    b.rule("mode-too-big", "illegal file mode", {"storage": {"files": [f(mode=0o10000)]}}, False)
+    b.rule("mode-negative", "illegal file mode", {"storage": {"directories": [f(mode=-1)]}}, False)
+    b.rule("mode-setuid", "special bits: a warning before 3.6, honoured after", {"storage": {"files": [f(mode=0o4755)]}}, True)
+    b.rule("overwrite-no-source", "overwrite must be false if source is unspecified", {"storage": {"files": [f(overwrite=True)]}}, False)
+    b.rule("overwrite-empty-source", "source \"\" is specified", {"storage": {"files": [f(overwrite=True, contents={"source": ""})]}}, True)
+    b.rule("overwrite-dir", "directories may overwrite", {"storage": {"directories": [f(overwrite=True)]}}, True)
+    b.rule("link-no-target", "link target is required from 3.3 (a plain string before)", {"storage": {"links": [f("/l")]}}, before(V33))
+    b.rule("link-relative-target", "a relative symlink target is stored verbatim", {"storage": {"links": [f("/l", target="../x")]}}, True)
+    b.rule("hardlink-to-dir", "hard link target is a directory",
            {"storage": {"directories": [f("/d")], "links": [f("/l", target="/d", hard=True)]}}, False)
-    b.rule("hardlink-to-file", "§5.4 hard link to a file is fine",
+    b.rule("hardlink-to-file", "hard link to a file is fine",
            {"storage": {"files": [f("/d")], "links": [f("/l", target="/d", hard=True)]}}, True)
-    b.rule("hardlink-owner", "§5.4 user/group ignored for hard link is only a warning",
+    b.rule("hardlink-owner", "user/group ignored for hard link is only a warning",
            {"storage": {"files": [f("/d")], "links": [f("/l", target="/d", hard=True, user={"id": 1})]}}, True)
-    b.rule("file-unit-conflict", "§5.4 path conflicts with systemd unit or dropin",
+    b.rule("file-unit-conflict", "path conflicts with systemd unit or dropin",
            {"storage": {"files": [f("/etc/systemd/system/a.service")]},
             "systemd": {"units": [{"name": "a.service", "contents": "[Service]\nExecStart=/bin/true\n"}]}},
            False, differs={"*": "2.14 predates the node/unit path-conflict check that HEAD has"})
-    b.rule("hardlink-relative-to-dir", "§5.4 a relative hard link target is joined to the link path itself",
+    b.rule("hardlink-relative-to-dir", "a relative hard link target is joined to the link path itself",
            {"storage": {"directories": [f("/l/d")], "links": [f("/l", target="d", hard=True)]}}, False)
-    b.rule("hardlink-relative-not-dir", "§5.4 joined to the link path, not its parent: /d is not /l/d",
+    b.rule("hardlink-relative-not-dir", "joined to the link path, not its parent: /d is not /l/d",
            {"storage": {"directories": [f("/d")], "links": [f("/l", target="d", hard=True)]}}, True)
-    b.rule("symlink-to-dir", "§5.4 a symlink may point at a configured directory",
+    b.rule("symlink-to-dir", "a symlink may point at a configured directory",
            {"storage": {"directories": [f("/d")], "links": [f("/l", target="/d")]}}, True)
-    b.rule("dropin-path-conflict", "§5.4 path conflicts with a dropin that has contents",
+    b.rule("dropin-path-conflict", "path conflicts with a dropin that has contents",
            {"storage": {"files": [f("/etc/systemd/system/a.service.d/x.conf")]},
             "systemd": {"units": [{"name": "a.service", "dropins": [{"name": "x.conf", "contents": "[Service]\n"}]}]}},
            False, differs={"*": "2.14 predates the node/unit path-conflict check that HEAD has"})
-    b.rule("file-unit-no-contents", "§5.4 a unit without contents does not conflict",
+    b.rule("file-unit-no-contents", "a unit without contents does not conflict",
            {"storage": {"files": [f("/etc/systemd/system/a.service")]}, "systemd": {"units": [{"name": "a.service", "enabled": True}]}}, True)
 
 
-# --- §3.4, §5.5 disks and partitions --------------------------------------------------------------
+# --- disks and partitions (docs/spec/config.md#validation, #duplicates) -----------------------------------------------
 
 def _disk(*parts: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return {"storage": {"disks": [{"device": "/dev/vdb", "partitions": list(parts), **kw}]}}
 
 
 def _disks(b: Builder) -> None:
-    b.rule("disk-ok", "§3.4 disk with partitions",
+    b.rule("disk-ok", "disk with partitions",
            _disk({"number": 1, "label": "boot", "sizeMiB": 512, "typeGuid": "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},
                  {"label": "root", "sizeMiB": 0}, wipeTable=True), True)
-    b.rule("disk-no-device", "§5.5 disk device is required", {"storage": {"disks": [{"wipeTable": True}]}}, False)
-    b.rule("disk-relative", "§5.1 path not absolute", {"storage": {"disks": [{"device": "dev/vdb"}]}}, False)
-    b.rule("disk-dup", "§6 disks keyed by device", {"storage": {"disks": [{"device": "/dev/vdb"}, {"device": "/dev/vdb"}]}}, False)
-    b.rule("part-number-collide", "§5.5 partition numbers collide", _disk({"number": 1}, {"number": 1, "label": "b"}), False)
-    b.rule("part-overlap", "§5.5 partitions overlap", _disk({"number": 1, "startMiB": 1, "sizeMiB": 100}, {"number": 2, "startMiB": 50, "sizeMiB": 10}), False)
-    b.rule("part-adjacent", "§5.5 adjacent partitions do not overlap", _disk({"number": 1, "startMiB": 1, "sizeMiB": 100}, {"number": 2, "startMiB": 101, "sizeMiB": 10}), True)
-    b.rule("part-start-zero-no-overlap", "§5.5 start 0 is not checked for overlap", _disk({"number": 1, "startMiB": 0, "sizeMiB": 100}, {"number": 2, "startMiB": 0, "sizeMiB": 10}), True)
-    b.rule("part-label-dup", "§5.5 cannot use the same partition label twice", _disk({"number": 1, "label": "x"}, {"number": 2, "label": "x"}), False)
-    b.rule("part-label-36", "§5.5 a 36-byte label is fine", _disk({"label": "a" * 36}), True)
-    b.rule("part-label-37", "§5.5 partition labels may not exceed 36 characters", _disk({"label": "a" * 37}), False)
-    b.rule("part-label-colon", "§5.5 partition label will be truncated to text before the colon", _disk({"label": "a:b"}), False)
-    b.rule("part-no-number-no-label", "§5.5 a partition number >= 1 or a label must be specified", _disk({"sizeMiB": 10}), False)
-    b.rule("part-shouldexist-false", "§3.4 shouldExist false on a number", _disk({"number": 3, "shouldExist": False}), True)
-    b.rule("part-shouldexist-false-label", "§5.5 shouldExist specified false with other options also specified", _disk({"number": 3, "shouldExist": False, "label": "x"}), False)
-    b.rule("part-shouldexist-false-size", "§5.5 shouldExist false with sizeMiB", _disk({"number": 3, "shouldExist": False, "sizeMiB": 1}), False)
-    b.rule("part-guid-bad", "§5.1 GUID format", _disk({"number": 1, "guid": "not-a-guid"}), False)
-    b.rule("part-guid-lower", "§5.1 GUID hex is case-insensitive", _disk({"number": 1, "guid": "0fc63daf-8483-4772-8e79-3d69d8477de4"}), True)
-    b.rule("part-typeguid-empty", "§5.1 \"\" GUID is allowed", _disk({"number": 1, "typeGuid": ""}), True)
-    b.rule("part-typeguid-braces", "§5.1 GUID regex has no braces", _disk({"number": 1, "typeGuid": "{0FC63DAF-8483-4772-8E79-3D69D8477DE4}"}), False)
-    b.rule("part-resize", "§3.4 resize from 3.2 (earlier: unused key)", _disk({"number": 1, "resize": True}), True)
-    b.rule("part-negative-size", "§5.5 negative sizes are not rejected by validation", _disk({"number": 1, "sizeMiB": -5}), True)
-    b.rule("part-overlap-size-zero", "§5.5 size 0 counts as a 1-MiB range at its start",
+    b.rule("disk-no-device", "disk device is required", {"storage": {"disks": [{"wipeTable": True}]}}, False)
+    b.rule("disk-relative", "path not absolute", {"storage": {"disks": [{"device": "dev/vdb"}]}}, False)
+    b.rule("disk-dup", "disks keyed by device", {"storage": {"disks": [{"device": "/dev/vdb"}, {"device": "/dev/vdb"}]}}, False)
+    b.rule("part-number-collide", "partition numbers collide", _disk({"number": 1}, {"number": 1, "label": "b"}), False)
+    b.rule("part-overlap", "partitions overlap", _disk({"number": 1, "startMiB": 1, "sizeMiB": 100}, {"number": 2, "startMiB": 50, "sizeMiB": 10}), False)
+    b.rule("part-adjacent", "adjacent partitions do not overlap", _disk({"number": 1, "startMiB": 1, "sizeMiB": 100}, {"number": 2, "startMiB": 101, "sizeMiB": 10}), True)
+    b.rule("part-start-zero-no-overlap", "start 0 is not checked for overlap", _disk({"number": 1, "startMiB": 0, "sizeMiB": 100}, {"number": 2, "startMiB": 0, "sizeMiB": 10}), True)
+    b.rule("part-label-dup", "cannot use the same partition label twice", _disk({"number": 1, "label": "x"}, {"number": 2, "label": "x"}), False)
+    b.rule("part-label-36", "a 36-byte label is fine", _disk({"label": "a" * 36}), True)
+    b.rule("part-label-37", "partition labels may not exceed 36 characters", _disk({"label": "a" * 37}), False)
+    b.rule("part-label-colon", "partition label will be truncated to text before the colon", _disk({"label": "a:b"}), False)
+    b.rule("part-no-number-no-label", "a partition number >= 1 or a label must be specified", _disk({"sizeMiB": 10}), False)
+    b.rule("part-shouldexist-false", "shouldExist false on a number", _disk({"number": 3, "shouldExist": False}), True)
+    b.rule("part-shouldexist-false-label", "shouldExist specified false with other options also specified", _disk({"number": 3, "shouldExist": False, "label": "x"}), False)
+    b.rule("part-shouldexist-false-size", "shouldExist false with sizeMiB", _disk({"number": 3, "shouldExist": False, "sizeMiB": 1}), False)
+    b.rule("part-guid-bad", "GUID format", _disk({"number": 1, "guid": "not-a-guid"}), False)
+    b.rule("part-guid-lower", "GUID hex is case-insensitive", _disk({"number": 1, "guid": "0fc63daf-8483-4772-8e79-3d69d8477de4"}), True)
+    b.rule("part-typeguid-empty", "\"\" GUID is allowed", _disk({"number": 1, "typeGuid": ""}), True)
+    b.rule("part-typeguid-braces", "GUID regex has no braces", _disk({"number": 1, "typeGuid": "{0FC63DAF-8483-4772-8E79-3D69D8477DE4}"}), False)
+    b.rule("part-resize", "resize from 3.2 (earlier: unused key)", _disk({"number": 1, "resize": True}), True)
+    b.rule("part-negative-size", "negative sizes are not rejected by validation", _disk({"number": 1, "sizeMiB": -5}), True)
+    b.rule("part-overlap-size-zero", "size 0 counts as a 1-MiB range at its start",
            _disk({"number": 1, "startMiB": 10, "sizeMiB": 0}, {"number": 2, "startMiB": 10, "sizeMiB": 5}), False)
-    b.rule("part-overlap-unset-size", "§5.5 overlap needs both start and size set",
+    b.rule("part-overlap-unset-size", "overlap needs both start and size set",
            _disk({"number": 1, "startMiB": 10}, {"number": 2, "startMiB": 10, "sizeMiB": 5}), True)
-    b.rule("part-label-and-number-dup-label", "§5.5 labels collide even with distinct numbers",
+    b.rule("part-label-and-number-dup-label", "labels collide even with distinct numbers",
            _disk({"number": 1, "label": "x"}, {"label": "x"}), False)
-    b.rule("disk-wipe-table-fs-warning", "§5.6 a filesystem on a wiped, unpartitioned disk is only a warning",
+    b.rule("disk-wipe-table-fs-warning", "a filesystem on a wiped, unpartitioned disk is only a warning",
            {"storage": {"disks": [{"device": "/dev/vdb", "wipeTable": True}], "filesystems": [{"device": "/dev/vdb", "format": "xfs"}]}}, True)
-    b.rule("part-two-unnumbered", "§6 two unnumbered unlabeled partitions collide on key \"\" (and lack number/label)",
+    b.rule("part-two-unnumbered", "two unnumbered unlabeled partitions collide on key \"\" (and lack number/label)",
            _disk({"sizeMiB": 1}, {"sizeMiB": 2}), False)
 
 
-# --- §3.5, §5.7 RAID ------------------------------------------------------------------------------
+# --- RAID (docs/spec/config.md#validation, #duplicates) ---------------------------------------------------------------
 
 def _raid(b: Builder) -> None:
     def raid(**kw: Any) -> dict[str, Any]:
         return {"storage": {"raid": [{"name": "md0", **kw}]}}
 
-    b.rule("raid-ok", "§3.5 raid1", raid(level="raid1", devices=["/dev/vdb", "/dev/vdc"]), True)
+    b.rule("raid-ok", "raid1", raid(level="raid1", devices=["/dev/vdb", "/dev/vdc"]), True)
     for level in ("linear", "raid0", "0", "stripe", "1", "mirror", "raid4", "5", "raid6", "raid10"):
-        b.rule(f"raid-level-{level}", "§3.5 known raid levels", raid(level=level, devices=["/dev/vdb"]), True,
+        b.rule(f"raid-level-{level}", "known raid levels", raid(level=level, devices=["/dev/vdb"]), True,
                versions=(V30, V33, V36))
-    b.rule("raid-level-unknown", "§5.7 unrecognized raid level", raid(level="raid7", devices=["/dev/vdb"]), False)
-    b.rule("raid-level-missing", "§5.7 level required (3.0-3.2: \"\" is unrecognized)", raid(devices=["/dev/vdb"]), False)
-    b.rule("raid-no-devices", "§5.7 raid devices required", raid(level="raid1"), False)
-    b.rule("raid-device-relative", "§5.1 path not absolute", raid(level="raid1", devices=["vdb"]), False)
-    b.rule("raid-device-dup", "§6 raid devices keyed by value", raid(level="raid1", devices=["/dev/vdb", "/dev/vdb"]), False)
-    b.rule("raid-spares-raid0", "§5.7 spares unsupported for linear and raid0 arrays", raid(level="raid0", devices=["/dev/vdb"], spares=1), False)
-    b.rule("raid-spares-raid5", "§3.5 spares with raid5", raid(level="raid5", devices=["/dev/vdb", "/dev/vdc", "/dev/vdd"], spares=1), True)
-    b.rule("raid-options-dup", "§6 raid options allow duplicates", raid(level="raid1", devices=["/dev/vdb"], options=["--x", "--x"]), True)
-    b.rule("raid-dup-name", "§6 raid keyed by name",
+    b.rule("raid-level-unknown", "unrecognized raid level", raid(level="raid7", devices=["/dev/vdb"]), False)
+    b.rule("raid-level-missing", "level required (3.0-3.2: \"\" is unrecognized)", raid(devices=["/dev/vdb"]), False)
+    b.rule("raid-no-devices", "raid devices required", raid(level="raid1"), False)
+    b.rule("raid-device-relative", "path not absolute", raid(level="raid1", devices=["vdb"]), False)
+    b.rule("raid-device-dup", "raid devices keyed by value", raid(level="raid1", devices=["/dev/vdb", "/dev/vdb"]), False)
+    b.rule("raid-spares-raid0", "spares unsupported for linear and raid0 arrays", raid(level="raid0", devices=["/dev/vdb"], spares=1), False)
+    b.rule("raid-spares-raid5", "spares with raid5", raid(level="raid5", devices=["/dev/vdb", "/dev/vdc", "/dev/vdd"], spares=1), True)
+    b.rule("raid-options-dup", "raid options allow duplicates", raid(level="raid1", devices=["/dev/vdb"], options=["--x", "--x"]), True)
+    b.rule("raid-dup-name", "raid keyed by name",
            {"storage": {"raid": [{"name": "a", "level": "1", "devices": ["/dev/x"]}, {"name": "a", "level": "1", "devices": ["/dev/y"]}]}}, False)
-    b.rule("raid-empty-name", "§3.5 raid name is not validated", {"storage": {"raid": [{"name": "", "level": "1", "devices": ["/dev/x"]}]}}, True)
+    b.rule("raid-empty-name", "raid name is not validated", {"storage": {"raid": [{"name": "", "level": "1", "devices": ["/dev/x"]}]}}, True)
 
 
-# --- §3.7, §5.6 filesystems -------------------------------------------------------------------------
+# --- filesystems (docs/spec/config.md#versions, #validation, #duplicates) ---------------------------------------------
 
 def _fs(**kw: Any) -> dict[str, Any]:
     return {"storage": {"filesystems": [{"device": "/dev/vdb1", **kw}]}}
@@ -426,43 +426,43 @@ def _fs(**kw: Any) -> dict[str, Any]:
 
 def _filesystems(b: Builder) -> None:
     for fmt in ("ext4", "btrfs", "xfs", "swap", "vfat"):
-        b.rule(f"fs-{fmt}", "§3.7 formats since 3.0", _fs(format=fmt), True, versions=(V30, V33, V36))
-    b.rule("fs-none", "§3.7 format none from 3.3", _fs(format="none"), since(V33))
-    b.rule("fs-virtiofs", "§8 virtiofs only in 3.7.0-experimental", {"storage": {"filesystems": [{"device": "myfs", "format": "virtiofs", "path": "/mnt"}]}}, since(V37X))
-    b.rule("fs-virtiofs-label", "§5.6 filesystem labels cannot be set when using virtiofs",
+        b.rule(f"fs-{fmt}", "formats since 3.0", _fs(format=fmt), True, versions=(V30, V33, V36))
+    b.rule("fs-none", "format none from 3.3", _fs(format="none"), since(V33))
+    b.rule("fs-virtiofs", "virtiofs only in 3.7.0-experimental", {"storage": {"filesystems": [{"device": "myfs", "format": "virtiofs", "path": "/mnt"}]}}, since(V37X))
+    b.rule("fs-virtiofs-label", "filesystem labels cannot be set when using virtiofs",
            {"storage": {"filesystems": [{"device": "myfs", "format": "virtiofs", "label": "x"}]}}, False, versions=(V37X,))
-    b.rule("fs-virtiofs-long-tag", "§5.6 virtiofs device tag cannot be longer than 36 bytes",
+    b.rule("fs-virtiofs-long-tag", "virtiofs device tag cannot be longer than 36 bytes",
            {"storage": {"filesystems": [{"device": "t" * 37, "format": "virtiofs"}]}}, False, versions=(V37X,))
-    b.rule("fs-virtiofs-tag-36", "§8 a 36-byte virtiofs tag is fine",
+    b.rule("fs-virtiofs-tag-36", "a 36-byte virtiofs tag is fine",
            {"storage": {"filesystems": [{"device": "t" * 36, "format": "virtiofs"}]}}, True, versions=(V37X,))
-    b.rule("fs-virtiofs-options", "§8 no mkfs options for virtiofs",
+    b.rule("fs-virtiofs-options", "no mkfs options for virtiofs",
            {"storage": {"filesystems": [{"device": "tag", "format": "virtiofs", "options": ["-x"]}]}}, False, versions=(V37X,))
-    b.rule("fs-format-none-options", "§5.6 format none with a path is allowed by validation (3.3+)",
+    b.rule("fs-format-none-options", "format none with a path is allowed by validation (3.3+)",
            _fs(format="none", wipeFilesystem=True), since(V33))
-    b.rule("fs-unknown-format", "§5.6 invalid filesystem format", _fs(format="ntfs"), False)
-    b.rule("fs-path", "§3.7 mount path", _fs(format="ext4", path="/var", label="var", wipeFilesystem=True, options=["-m0"]), True)
-    b.rule("fs-path-relative", "§5.6 path absolute", _fs(format="ext4", path="var"), False)
-    b.rule("fs-path-no-format", "§5.6 format cannot be empty when path ... is specified", _fs(path="/var"), False)
-    b.rule("fs-wipe-no-format", "§5.6 format cannot be empty when wipeFilesystem", _fs(wipeFilesystem=True), False)
-    b.rule("fs-options-no-format", "§5.6 format cannot be empty when options", _fs(options=["-F"]), False)
-    b.rule("fs-mountoptions-no-format", "§5.6 mountOptions need a format from 3.1 (3.0: unused key)", _fs(mountOptions=["ro"]), before(V31))
-    b.rule("fs-mountoptions", "§3.7 mountOptions (3.0: unused key)", _fs(format="xfs", path="/srv", mountOptions=["noatime", "noatime"]), True)
-    b.rule("fs-label-no-format", "§5.6 filesystem must specify format if label is specified", _fs(label="x"), False)
-    b.rule("fs-label-ext4-16", "§5.6 ext4 labels up to 16 bytes", _fs(format="ext4", label="a" * 16), True)
-    b.rule("fs-label-ext4-17", "§5.6 ext4 labels up to 16 bytes", _fs(format="ext4", label="a" * 17), False)
-    b.rule("fs-label-xfs-13", "§5.6 xfs labels up to 12 bytes", _fs(format="xfs", label="a" * 13), False)
-    b.rule("fs-label-vfat-12", "§5.6 vfat labels up to 11 bytes", _fs(format="vfat", label="a" * 12), False)
-    b.rule("fs-label-swap-15", "§5.6 swap labels up to 15 bytes", _fs(format="swap", label="a" * 15), True)
-    b.rule("fs-label-btrfs-256", "§5.6 btrfs labels up to 256 bytes", _fs(format="btrfs", label="a" * 256), True)
-    b.rule("fs-label-btrfs-257", "§5.6 btrfs labels up to 256 bytes", _fs(format="btrfs", label="a" * 257), False)
-    b.rule("fs-no-device", "§5.6 device required", {"storage": {"filesystems": [{"format": "ext4"}]}}, False)
-    b.rule("fs-dup", "§6 filesystems keyed by device", {"storage": {"filesystems": [{"device": "/dev/a", "format": "ext4"}, {"device": "/dev/a", "format": "xfs"}]}}, False)
-    b.rule("fs-on-partitioned-disk", "§5.6 filesystem overwrites partitioned device is a warning",
+    b.rule("fs-unknown-format", "invalid filesystem format", _fs(format="ntfs"), False)
+    b.rule("fs-path", "mount path", _fs(format="ext4", path="/var", label="var", wipeFilesystem=True, options=["-m0"]), True)
+    b.rule("fs-path-relative", "path absolute", _fs(format="ext4", path="var"), False)
+    b.rule("fs-path-no-format", "format cannot be empty when path ... is specified", _fs(path="/var"), False)
+    b.rule("fs-wipe-no-format", "format cannot be empty when wipeFilesystem", _fs(wipeFilesystem=True), False)
+    b.rule("fs-options-no-format", "format cannot be empty when options", _fs(options=["-F"]), False)
+    b.rule("fs-mountoptions-no-format", "mountOptions need a format from 3.1 (3.0: unused key)", _fs(mountOptions=["ro"]), before(V31))
+    b.rule("fs-mountoptions", "mountOptions (3.0: unused key)", _fs(format="xfs", path="/srv", mountOptions=["noatime", "noatime"]), True)
+    b.rule("fs-label-no-format", "filesystem must specify format if label is specified", _fs(label="x"), False)
+    b.rule("fs-label-ext4-16", "ext4 labels up to 16 bytes", _fs(format="ext4", label="a" * 16), True)
+    b.rule("fs-label-ext4-17", "ext4 labels up to 16 bytes", _fs(format="ext4", label="a" * 17), False)
+    b.rule("fs-label-xfs-13", "xfs labels up to 12 bytes", _fs(format="xfs", label="a" * 13), False)
+    b.rule("fs-label-vfat-12", "vfat labels up to 11 bytes", _fs(format="vfat", label="a" * 12), False)
+    b.rule("fs-label-swap-15", "swap labels up to 15 bytes", _fs(format="swap", label="a" * 15), True)
+    b.rule("fs-label-btrfs-256", "btrfs labels up to 256 bytes", _fs(format="btrfs", label="a" * 256), True)
+    b.rule("fs-label-btrfs-257", "btrfs labels up to 256 bytes", _fs(format="btrfs", label="a" * 257), False)
+    b.rule("fs-no-device", "device required", {"storage": {"filesystems": [{"format": "ext4"}]}}, False)
+    b.rule("fs-dup", "filesystems keyed by device", {"storage": {"filesystems": [{"device": "/dev/a", "format": "ext4"}, {"device": "/dev/a", "format": "xfs"}]}}, False)
+    b.rule("fs-on-partitioned-disk", "filesystem overwrites partitioned device is a warning",
            {"storage": {"disks": [{"device": "/dev/vdb", "partitions": [{"number": 1}]}], "filesystems": [{"device": "/dev/vdb", "format": "ext4"}]}}, True)
-    b.rule("fs-uuid-not-validated", "§3.7 uuid is not validated", _fs(format="ext4", uuid="not-a-uuid"), True)
+    b.rule("fs-uuid-not-validated", "uuid is not validated", _fs(format="ext4", uuid="not-a-uuid"), True)
 
 
-# --- §3.6, §5.7 LUKS ------------------------------------------------------------------------------------
+# --- LUKS (docs/spec/config.md#versions, #validation, #duplicates) ----------------------------------------------------
 
 def _luks(b: Builder) -> None:
     def luks(**kw: Any) -> dict[str, Any]:
@@ -473,48 +473,48 @@ def _luks(b: Builder) -> None:
     def from32(rule_ok: bool | Callable[[str], bool]) -> Callable[[str], bool]:
         return lambda v: old_ok(v) or (rule_ok(v) if callable(rule_ok) else rule_ok)
 
-    b.rule("luks-ok", "§3.6 luks (before 3.2: unused key)", luks(label="data", options=["--x", "--x"], wipeVolume=True), True)
-    b.rule("luks-keyfile", "§3.6 keyFile resource", luks(keyFile={"source": "data:,secret"}), True)
-    b.rule("luks-keyfile-bad", "§5.7 invalid key-file source", luks(keyFile={"source": "ftp://x"}), from32(False))
-    b.rule("luks-slash", "§5.7 device names cannot contain slashes", {"storage": {"luks": [{"name": "a/b", "device": "/dev/x"}]}}, from32(False))
-    b.rule("luks-no-device", "§5.7 disk device is required", {"storage": {"luks": [{"name": "a"}]}}, from32(False))
-    b.rule("luks-device-relative", "§5.1 path not absolute", luks(device="dev/x"), from32(False))
-    b.rule("luks-label-47", "§5.7 luks labels up to 47 bytes", luks(label="a" * 47), True)
-    b.rule("luks-label-48", "§5.7 luks device labels cannot be longer than 47 characters", luks(label="a" * 48), from32(False))
-    b.rule("luks-dup", "§6 luks keyed by name", {"storage": {"luks": [{"name": "a", "device": "/dev/x"}, {"name": "a", "device": "/dev/y"}]}}, from32(False))
-    b.rule("luks-tpm2", "§3.6 clevis tpm2", luks(clevis={"tpm2": True}), True)
-    b.rule("luks-tang", "§3.6 clevis tang", luks(clevis={"tang": [{"url": "http://tang", "thumbprint": "abc"}], "threshold": 1}), True)
-    b.rule("luks-tang-no-thumbprint", "§5.7 thumbprint is required", luks(clevis={"tang": [{"url": "http://tang"}]}), from32(False))
-    b.rule("luks-tang-bad-url", "§5.7 tang url must be http(s)", luks(clevis={"tang": [{"url": "tftp://tang", "thumbprint": "a"}]}), from32(False))
-    b.rule("luks-tang-dup", "§6 tang keyed by url", luks(clevis={"tang": [{"url": "http://t", "thumbprint": "a"}, {"url": "http://t", "thumbprint": "b"}]}), from32(False))
-    b.rule("luks-tang-adv", "§3.6 tang advertisement from 3.4 (earlier: unused key)",
+    b.rule("luks-ok", "luks (before 3.2: unused key)", luks(label="data", options=["--x", "--x"], wipeVolume=True), True)
+    b.rule("luks-keyfile", "keyFile resource", luks(keyFile={"source": "data:,secret"}), True)
+    b.rule("luks-keyfile-bad", "invalid key-file source", luks(keyFile={"source": "ftp://x"}), from32(False))
+    b.rule("luks-slash", "device names cannot contain slashes", {"storage": {"luks": [{"name": "a/b", "device": "/dev/x"}]}}, from32(False))
+    b.rule("luks-no-device", "disk device is required", {"storage": {"luks": [{"name": "a"}]}}, from32(False))
+    b.rule("luks-device-relative", "path not absolute", luks(device="dev/x"), from32(False))
+    b.rule("luks-label-47", "luks labels up to 47 bytes", luks(label="a" * 47), True)
+    b.rule("luks-label-48", "luks device labels cannot be longer than 47 characters", luks(label="a" * 48), from32(False))
+    b.rule("luks-dup", "luks keyed by name", {"storage": {"luks": [{"name": "a", "device": "/dev/x"}, {"name": "a", "device": "/dev/y"}]}}, from32(False))
+    b.rule("luks-tpm2", "clevis tpm2", luks(clevis={"tpm2": True}), True)
+    b.rule("luks-tang", "clevis tang", luks(clevis={"tang": [{"url": "http://tang", "thumbprint": "abc"}], "threshold": 1}), True)
+    b.rule("luks-tang-no-thumbprint", "thumbprint is required", luks(clevis={"tang": [{"url": "http://tang"}]}), from32(False))
+    b.rule("luks-tang-bad-url", "tang url must be http(s)", luks(clevis={"tang": [{"url": "tftp://tang", "thumbprint": "a"}]}), from32(False))
+    b.rule("luks-tang-dup", "tang keyed by url", luks(clevis={"tang": [{"url": "http://t", "thumbprint": "a"}, {"url": "http://t", "thumbprint": "b"}]}), from32(False))
+    b.rule("luks-tang-adv", "tang advertisement from 3.4 (earlier: unused key)",
            luks(clevis={"tang": [{"url": "http://t", "thumbprint": "a", "advertisement": '{"payload":"x"}'}]}), True)
-    b.rule("luks-tang-adv-bad", "§5.7 advertisement is not valid JSON (3.4+)",
+    b.rule("luks-tang-adv-bad", "advertisement is not valid JSON (3.4+)",
            luks(clevis={"tang": [{"url": "http://t", "thumbprint": "a", "advertisement": "{nope"}]}), lambda v: not since(V34)(v),
            differs={V34: "2.14's 3.4.0-experimental has no tang advertisement (an unused key there)"})
-    b.rule("luks-custom", "§3.6 custom clevis pin", luks(clevis={"custom": {"pin": "tpm2", "config": "{}", "needsNetwork": False}}), True)
-    b.rule("luks-custom-with-tpm2", "§5.7 cannot use custom clevis config with tpm2, tang, or threshold",
+    b.rule("luks-custom", "custom clevis pin", luks(clevis={"custom": {"pin": "tpm2", "config": "{}", "needsNetwork": False}}), True)
+    b.rule("luks-custom-with-tpm2", "cannot use custom clevis config with tpm2, tang, or threshold",
            luks(clevis={"tpm2": True, "custom": {"pin": "tpm2", "config": "{}"}}), from32(False))
-    b.rule("luks-custom-no-config", "§5.7 missing required custom clevis config", luks(clevis={"custom": {"pin": "sss"}}), from32(False))
-    b.rule("luks-custom-no-pin", "§5.7 missing required custom clevis pin", luks(clevis={"custom": {"config": "{}"}}), from32(False))
-    b.rule("luks-custom-needsnetwork-only", "§5.7 needsNetwork alone needs a pin from 3.3 (3.2 quirk: fine)",
+    b.rule("luks-custom-no-config", "missing required custom clevis config", luks(clevis={"custom": {"pin": "sss"}}), from32(False))
+    b.rule("luks-custom-no-pin", "missing required custom clevis pin", luks(clevis={"custom": {"config": "{}"}}), from32(False))
+    b.rule("luks-custom-needsnetwork-only", "needsNetwork alone needs a pin from 3.3 (3.2 quirk: fine)",
            luks(clevis={"custom": {"needsNetwork": True}}), lambda v: not since(V33)(v))
-    b.rule("luks-custom-pin-any", "§5.7 custom pin is restricted before 3.6", luks(clevis={"custom": {"pin": "yubikey", "config": "{}"}}),
+    b.rule("luks-custom-pin-any", "custom pin is restricted before 3.6", luks(clevis={"custom": {"pin": "yubikey", "config": "{}"}}),
            lambda v: old_ok(v) or since(V36)(v))
-    b.rule("luks-custom-object-with-tpm2", "§5.7 an empty custom object with tpm2 (3.2: custom present at all)",
+    b.rule("luks-custom-object-with-tpm2", "an empty custom object with tpm2 (3.2: custom present at all)",
            luks(clevis={"tpm2": True, "custom": {}}), lambda v: v != V32)
-    b.rule("luks-tang-adv-ok", "§5.7 a valid advertisement (3.4+; earlier: unused key)",
+    b.rule("luks-tang-adv-ok", "a valid advertisement (3.4+; earlier: unused key)",
            luks(clevis={"tang": [{"url": "https://t", "thumbprint": "a", "advertisement": '{"payload": "e30", "signatures": []}'}]}), True)
-    b.rule("luks-threshold-custom", "§5.7 custom with a threshold", luks(clevis={"threshold": 2, "custom": {"pin": "sss", "config": "{}"}}), from32(False))
-    b.rule("luks-discard", "§3.6 discard and openOptions from 3.4 (earlier: unused keys)", luks(discard=True, openOptions=["--perf-no_read_workqueue"]), True)
-    b.rule("luks-openoptions-dup", "§6 openOptions duplicates are errors (3.4+)", luks(openOptions=["--a", "--a"]), lambda v: not since(V34)(v),
+    b.rule("luks-threshold-custom", "custom with a threshold", luks(clevis={"threshold": 2, "custom": {"pin": "sss", "config": "{}"}}), from32(False))
+    b.rule("luks-discard", "discard and openOptions from 3.4 (earlier: unused keys)", luks(discard=True, openOptions=["--perf-no_read_workqueue"]), True)
+    b.rule("luks-openoptions-dup", "openOptions duplicates are errors (3.4+)", luks(openOptions=["--a", "--a"]), lambda v: not since(V34)(v),
            differs={V34: "2.14's 3.4.0-experimental has no openOptions (an unused key there)"})
-    b.rule("luks-cex", "§3.6 cex from 3.5 (earlier: unused key)", luks(cex={"enabled": True}), True)
-    b.rule("luks-cex-clevis", "§5.7 cannot use cex with clevis (3.5+)", luks(cex={"enabled": True}, clevis={"tpm2": True}), lambda v: not since(V35)(v))
-    b.rule("luks-cex-keyfile", "§5.7 cannot use key file with cex (3.5+)", luks(cex={"enabled": True}, keyFile={"source": "data:,k"}), lambda v: not since(V35)(v))
+    b.rule("luks-cex", "cex from 3.5 (earlier: unused key)", luks(cex={"enabled": True}), True)
+    b.rule("luks-cex-clevis", "cannot use cex with clevis (3.5+)", luks(cex={"enabled": True}, clevis={"tpm2": True}), lambda v: not since(V35)(v))
+    b.rule("luks-cex-keyfile", "cannot use key file with cex (3.5+)", luks(cex={"enabled": True}, keyFile={"source": "data:,k"}), lambda v: not since(V35)(v))
 
 
-# --- §3.11, §5.8 systemd ------------------------------------------------------------------------------------
+# --- systemd units and drop-ins (docs/spec/config.md#validation, #duplicates) -----------------------------------------
 
 UNIT = "[Unit]\nDescription=x\n\n[Service]\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n"
 
@@ -523,51 +523,51 @@ def _systemd(b: Builder) -> None:
     def units(*u: dict[str, Any]) -> dict[str, Any]:
         return {"systemd": {"units": list(u)}}
 
-    b.rule("unit-ok", "§3.11 a unit", units({"name": "a.service", "enabled": True, "contents": UNIT}), True)
+    b.rule("unit-ok", "a unit", units({"name": "a.service", "enabled": True, "contents": UNIT}), True)
     for ext in ("socket", "timer", "mount", "target", "path", "slice", "scope", "swap", "automount", "device", "snapshot"):
-        b.rule(f"unit-ext-{ext}", "§3.11 allowed unit extensions", units({"name": f"a.{ext}", "mask": True}), True, versions=(V30, V36))
-    b.rule("unit-ext-bad", "§5.8 invalid systemd unit extension", units({"name": "a.conf", "mask": True}), False)
-    b.rule("unit-ext-none", "§5.8 invalid systemd unit extension", units({"name": "a", "enabled": False}), False)
-    b.rule("unit-dup", "§6 units keyed by name", units({"name": "a.service"}, {"name": "a.service", "mask": True}), False)
-    b.rule("unit-bad-contents", "§5.8 invalid unit content", units({"name": "a.service", "contents": "[Service\nExecStart=/bin/true\n"}), False)
-    b.rule("unit-no-install", "§5.8 enabled without [Install] is a warning", units({"name": "a.service", "enabled": True, "contents": "[Service]\nExecStart=/bin/true\n"}), True)
-    b.rule("unit-continuation", "§5.8 unit syntax: backslash continuation", units({"name": "a.service", "contents": "[Service]\nExecStart=/bin/echo \\\n  hi\n"}), True)
-    b.rule("unit-comment", "§5.8 unit syntax: comments", units({"name": "a.service", "contents": "# hi\n; ho\n[Service]\nType=oneshot\n"}), True)
-    b.rule("unit-template-instance", "§5.8 template without install for an enabled instance is a warning",
+        b.rule(f"unit-ext-{ext}", "allowed unit extensions", units({"name": f"a.{ext}", "mask": True}), True, versions=(V30, V36))
+    b.rule("unit-ext-bad", "invalid systemd unit extension", units({"name": "a.conf", "mask": True}), False)
+    b.rule("unit-ext-none", "invalid systemd unit extension", units({"name": "a", "enabled": False}), False)
+    b.rule("unit-dup", "units keyed by name", units({"name": "a.service"}, {"name": "a.service", "mask": True}), False)
+    b.rule("unit-bad-contents", "invalid unit content", units({"name": "a.service", "contents": "[Service\nExecStart=/bin/true\n"}), False)
+    b.rule("unit-no-install", "enabled without [Install] is a warning", units({"name": "a.service", "enabled": True, "contents": "[Service]\nExecStart=/bin/true\n"}), True)
+    b.rule("unit-continuation", "unit syntax: backslash continuation", units({"name": "a.service", "contents": "[Service]\nExecStart=/bin/echo \\\n  hi\n"}), True)
+    b.rule("unit-comment", "unit syntax: comments", units({"name": "a.service", "contents": "# hi\n; ho\n[Service]\nType=oneshot\n"}), True)
+    b.rule("unit-template-instance", "template without install for an enabled instance is a warning",
            units({"name": "a@.service", "contents": "[Service]\nExecStart=/bin/true\n"}, {"name": "a@b.service", "enabled": True}), True)
-    b.rule("dropin-ok", "§3.11 dropins", units({"name": "a.service", "dropins": [{"name": "10-x.conf", "contents": "[Service]\nEnvironment=A=1\n"}]}), True)
-    b.rule("dropin-bad-ext", "§5.8 invalid systemd drop-in extension", units({"name": "a.service", "dropins": [{"name": "10-x.service", "contents": ""}]}), False)
-    b.rule("dropin-bad-contents", "§5.8 dropin contents must parse", units({"name": "a.service", "dropins": [{"name": "x.conf", "contents": "[Service"}]}), False)
-    b.rule("dropin-dup", "§6 dropins keyed by name", units({"name": "a.service", "dropins": [{"name": "x.conf"}, {"name": "x.conf"}]}), False)
-    b.rule("dropin-empty-contents", "§3.11 an empty dropin is fine", units({"name": "a.service", "dropins": [{"name": "x.conf", "contents": ""}]}), True)
+    b.rule("dropin-ok", "dropins", units({"name": "a.service", "dropins": [{"name": "10-x.conf", "contents": "[Service]\nEnvironment=A=1\n"}]}), True)
+    b.rule("dropin-bad-ext", "invalid systemd drop-in extension", units({"name": "a.service", "dropins": [{"name": "10-x.service", "contents": ""}]}), False)
+    b.rule("dropin-bad-contents", "dropin contents must parse", units({"name": "a.service", "dropins": [{"name": "x.conf", "contents": "[Service"}]}), False)
+    b.rule("dropin-dup", "dropins keyed by name", units({"name": "a.service", "dropins": [{"name": "x.conf"}, {"name": "x.conf"}]}), False)
+    b.rule("dropin-empty-contents", "an empty dropin is fine", units({"name": "a.service", "dropins": [{"name": "x.conf", "contents": ""}]}), True)
 
 
-# --- §3.12 passwd ------------------------------------------------------------------------------------
+# --- passwd (docs/spec/config.md#duplicates) --------------------------------------------------------------------------
 
 def _passwd(b: Builder) -> None:
     user = {"name": "core", "passwordHash": "$6$x$y", "sshAuthorizedKeys": ["ssh-ed25519 AAAA a@b"], "uid": 1000,
             "gecos": "Core", "homeDir": "/home/core", "noCreateHome": False, "primaryGroup": "core",
             "groups": ["wheel", "sudo"], "noUserGroup": False, "noLogInit": True, "shell": "/bin/bash", "system": False}
-    b.rule("user-full", "§3.12 every user field", {"passwd": {"users": [user]}}, True)
-    b.rule("user-dup", "§6 users keyed by name", {"passwd": {"users": [{"name": "a"}, {"name": "a"}]}}, False)
-    b.rule("user-key-dup", "§6 sshAuthorizedKeys keyed by value", {"passwd": {"users": [{"name": "a", "sshAuthorizedKeys": ["k", "k"]}]}}, False)
-    b.rule("user-group-dup", "§6 user groups keyed by value", {"passwd": {"users": [{"name": "a", "groups": ["g", "g"]}]}}, False)
-    b.rule("user-shouldexist", "§3.12 shouldExist from 3.2 (earlier: unused key)", {"passwd": {"users": [{"name": "a", "shouldExist": False}]}}, True)
-    b.rule("user-empty-name", "§3.12 user names are only keyed, not validated", {"passwd": {"users": [{"name": ""}]}}, True)
-    b.rule("group-ok", "§3.12 groups", {"passwd": {"groups": [{"name": "g", "gid": 500, "system": True, "passwordHash": "*"}]}}, True)
-    b.rule("group-dup", "§6 groups keyed by name", {"passwd": {"groups": [{"name": "g"}, {"name": "g"}]}}, False)
-    b.rule("group-gid-string", "§1.2 gid is an integer", {"passwd": {"groups": [{"name": "g", "gid": "500"}]}}, False)
+    b.rule("user-full", "every user field", {"passwd": {"users": [user]}}, True)
+    b.rule("user-dup", "users keyed by name", {"passwd": {"users": [{"name": "a"}, {"name": "a"}]}}, False)
+    b.rule("user-key-dup", "sshAuthorizedKeys keyed by value", {"passwd": {"users": [{"name": "a", "sshAuthorizedKeys": ["k", "k"]}]}}, False)
+    b.rule("user-group-dup", "user groups keyed by value", {"passwd": {"users": [{"name": "a", "groups": ["g", "g"]}]}}, False)
+    b.rule("user-shouldexist", "shouldExist from 3.2 (earlier: unused key)", {"passwd": {"users": [{"name": "a", "shouldExist": False}]}}, True)
+    b.rule("user-empty-name", "user names are only keyed, not validated", {"passwd": {"users": [{"name": ""}]}}, True)
+    b.rule("group-ok", "groups", {"passwd": {"groups": [{"name": "g", "gid": 500, "system": True, "passwordHash": "*"}]}}, True)
+    b.rule("group-dup", "groups keyed by name", {"passwd": {"groups": [{"name": "g"}, {"name": "g"}]}}, False)
+    b.rule("group-gid-string", "gid is an integer", {"passwd": {"groups": [{"name": "g", "gid": "500"}]}}, False)
 
 
-# --- §3.13 kernel arguments ---------------------------------------------------------------------------
+# --- kernel arguments (docs/spec/config.md#versions, #duplicates) -----------------------------------------------------
 
 def _kargs(b: Builder) -> None:
-    b.rule("kargs-ok", "§3.13 kernelArguments (before 3.3: unused key)",
+    b.rule("kargs-ok", "kernelArguments (before 3.3: unused key)",
            {"kernelArguments": {"shouldExist": ["quiet", "console=ttyS0 console=tty0"], "shouldNotExist": ["rhgb"]}}, True)
-    b.rule("kargs-dup", "§6 kernel arguments keyed by value (3.3+)", {"kernelArguments": {"shouldExist": ["a", "a"]}}, before(V33))
-    b.rule("kargs-both-lists", "§6 shouldExist and shouldNotExist share a namespace (3.3+)",
+    b.rule("kargs-dup", "kernel arguments keyed by value (3.3+)", {"kernelArguments": {"shouldExist": ["a", "a"]}}, before(V33))
+    b.rule("kargs-both-lists", "shouldExist and shouldNotExist share a namespace (3.3+)",
            {"kernelArguments": {"shouldExist": ["a"], "shouldNotExist": ["a"]}}, before(V33))
-    b.rule("kargs-wrong-type", "§1.2 kernel arguments are strings (3.3+)", {"kernelArguments": {"shouldExist": [1]}}, before(V33))
+    b.rule("kargs-wrong-type", "kernel arguments are strings (3.3+)", {"kernelArguments": {"shouldExist": [1]}}, before(V33))
 
 
 # --- docs/spec/legacy.md legacy versions -----------------------------------------------------------------
