@@ -49,6 +49,7 @@ def comparable(obj: Any) -> Any:
 def test_the_corpus_is_large_and_covers_every_spec() -> None:
     assert RECORDED["butane"] == "v0.29.0"
     assert len(CASES) >= 150
+    assert len(PRINTED) >= 150  # the byte-for-byte comparison covers most of the corpus
     from ignite.config.butane.specs import SPECS
 
     for variant, version in SPECS:
@@ -66,16 +67,19 @@ def test_same_verdict_and_config_as_butane(name: str, mode: str) -> None:
         assert comparable(result.config) == comparable(expected["output"])
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - REFUSED))
+GZIP_URL = '"compression":"gzip","source":"data:'
+# butane printed a config, and no gzip stream in it (another deflate may differ byte for byte)
+PRINTED = sorted(name for name in set(CASES) - REFUSED if CASES[name]["files_dir"]["rc"] == 0
+                 and GZIP_URL not in CASES[name]["files_dir"].get("stdout", GZIP_URL))
+
+
+@pytest.mark.parametrize("name", PRINTED)
 def test_byte_identical_output_where_no_gzip_stream_is_involved(name: str) -> None:
     """What `ignite translate -d` prints is what `butane -d` printed, key order and Go's
     escaping included; only a gzip stream (a different deflate) may differ."""
     from ignite.config.butane.entry import render
 
     expected = CASES[name]["files_dir"]
-    gzip_url = '"compression":"gzip","source":"data:'
-    if expected["rc"] != 0 or gzip_url in expected.get("stdout", gzip_url):
-        pytest.skip("no output, or a gzip data URL")
     result = translate(corpus_text(name), **MODES["files_dir"])
     assert result.config is not None
     assert render(result.config) + "\n" == expected["stdout"]
