@@ -47,7 +47,7 @@ def run(ctx: StageContext) -> None:
 
     # plan
     entries = plan_nodes(config.storage, root)
-    legacy = _legacy_filesystems(config)
+    legacy = legacy_filesystems(config)
     if config.systemd.units:
         from ignite.stages.files_units import check_units, presets_of
 
@@ -309,7 +309,7 @@ def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
     return file_settings(config, base=FetchSettings(credentials=credentials_for(stage_platform(ctx))))
 
 
-def _legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:
+def legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:
     """Filesystems that legacy (2.x) nodes name by `filesystem`, other than the root."""
     storage = config.storage
     names: list[str] = []
@@ -343,7 +343,7 @@ def _apply_on_filesystem(
 
     from ignite.system.mounts import mount, umount
 
-    assert fs.format is not None  # _legacy_filesystems refuses a filesystem without a format
+    assert fs.format is not None  # legacy_filesystems refuses a filesystem without a format
     mountpoint = tempfile.mkdtemp(prefix="ignite-fs-")
     try:
         mount(device, mountpoint, fs.format, fs.mount_options)

@@ -137,10 +137,10 @@ def _legacy_steps(config: Config, accounts: Accounts, unknown: list[str]) -> lis
     not visible here: judged as an empty filesystem (a new one), and said so."""
     import tempfile
 
-    from ignite.stages.files import _legacy_filesystems
+    from ignite.stages.files import legacy_filesystems
 
     steps: list[Step] = []
-    for name, _fs in _legacy_filesystems(config):
+    for name, _fs in legacy_filesystems(config):
         unknown.append(f"nodes on filesystem {name!r}: judged as if it were empty (it is not mounted here)")
         with tempfile.TemporaryDirectory(prefix="ignite-plan-") as empty:
             fs_root = Root(empty)
