@@ -203,12 +203,24 @@ def render(report: dict[str, Any]) -> bytes:
 
 
 def scrub(text: str) -> str:
-    """A message with URL credentials, data: URL contents and query strings removed: the
-    report and the push may leave the machine."""
+    """A message with every URL in it (scheme://… or data:…) redacted by the one rule,
+    `errors.redact_url`: no credentials, no credential-like query values, no data: URL
+    contents. The report and the push may leave the machine. A data: URL that is already
+    redacted ("data:,... (12 characters)") is left as it is."""
     import re
 
-    text = re.sub(r"(?i)\bdata:[^\s\"']*", "data:…", text)
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']*@", r"\1***@", text)
+    from ignite.errors import redact_url
+
+    def redact(match: re.Match[str]) -> str:
+        url, note = match.group("url"), match.group("note") or ""
+        if note and url[:5].lower() == "data:" and (url[5:] == "..." or url.partition(",")[2] == "..."):
+            return url + note  # redact_url's own output
+        bare = url.rstrip(".,;:!?)]}")  # a sentence's punctuation after the URL
+        return redact_url(bare) + url[len(bare):] + note
+
+    # A URL runs up to whitespace or a quote.
+    pattern = r"""(?i)\b(?P<url>data:[^\s"'<>]+|[a-z][a-z0-9+.-]*://[^\s"'<>]*)(?P<note> \(\d+ characters\))?"""
+    return re.sub(pattern, redact, text)
 
 
 def classify(error: BaseException) -> str:
