@@ -12,7 +12,7 @@ import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from ignite.errors import CommandError, ToolMissingError
+from ignite.errors import CommandError, ToolMissingError, how_it_ended
 from ignite.log import get_logger
 from ignite.system.tools import tool
 
@@ -68,7 +68,7 @@ def run(
     stdout, stderr = _communicate(proc, data, timeout, shown)
     result = Completed(tuple(argv), proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
     if check and proc.returncode != 0:
-        log.error("%s failed (exit %d): %s", argv[0], proc.returncode, result.stderr.strip())
+        log.error("%s %s: %s", argv[0], how_it_ended(proc.returncode), result.stderr.strip())
         raise CommandError(shown, proc.returncode, result.stderr)
     return result
 
