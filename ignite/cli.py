@@ -11,6 +11,7 @@ translation for an equivalent one.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from ignite import __version__, distro
@@ -535,7 +536,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import os
     import tempfile
 
     try:
@@ -550,8 +550,6 @@ def _write_atomically(path: Path, text: str) -> None:
 # --- run / apply -----------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace | Args) -> int:
-    import os
-
     verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
     from ignite.stages import run_idle
 

@@ -10,6 +10,7 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 
 from ignite.errors import CommandError, ToolMissingError, how_it_ended
@@ -78,8 +79,6 @@ def _communicate(proc: subprocess.Popen[bytes], data: bytes | None, timeout: flo
     """The command's output; a command that runs long (mkfs of a large disk, a LUKS format,
     an mdadm create) is named on the console every few seconds, and one past `timeout` is
     killed."""
-    import time
-
     from ignite import progress
 
     started = time.monotonic()

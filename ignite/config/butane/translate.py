@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ignite.config.butane import decode, desugar, specs, sugar, yamltree
+from ignite.config.butane import decode, desugar, looks_like_butane, specs, sugar, yamltree
 from ignite.config.butane.schema_data import BASES, VARIANT_STRUCTS
 from ignite.config.report import ERROR, WARNING, Entry
 
@@ -231,7 +231,6 @@ def _ignition_report(cfg: dict[str, Any], version: str) -> list[Entry]:
 def _child_validator(spec: specs.Spec) -> Any:
     def check(path: tuple[Any, ...], raw: bytes) -> list[desugar.Diag]:
         from ignite.config import versions
-        from ignite.config.butane import looks_like_butane
         from ignite.config.parse import parse_report
 
         if looks_like_butane(raw):  # Butane reads a child config as Ignition JSON only
