@@ -19,7 +19,7 @@ from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
 from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, current_report, render, result_json
 from ignite.root import Root
-from ignite.stages.files_journal import Journal
+from ignite.stages.files_journal import JOURNAL, Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
@@ -240,8 +240,6 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 
 def _open_journal(root: Root, config_sha: str) -> Journal:
-    from ignite.stages.files_journal import JOURNAL
-
     host = root.resolve(JOURNAL)
     try:
         root.makedirs(os.path.dirname(host))
