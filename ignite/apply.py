@@ -2,7 +2,7 @@
 one process, against a directory root and image files (image builds, `make demo`, tests).
 
 Image files are attached to loop devices for the run and always detached; with a device
-map, the config may use only mapped devices (a guard in disks_devices.Devices), so an
+map, the config may use only mapped devices (a guard in stages/devices.Devices), so an
 image build never touches the machine's own disks."""
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ignite.config.model import Disk, Partition
 from ignite.errors import DeviceError
-from ignite.stages.disks_devices import partition_node
+from ignite.stages.devices import partition_node
 from ignite.system import mounts, partx, sgdisk, udev
 
 log = logging.getLogger("ignite.disks")

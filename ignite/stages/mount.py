@@ -66,7 +66,7 @@ def run(ctx: StageContext) -> None:
     if not steps:
         return
     from ignite.report import ActionLog
-    from ignite.stages.disks_devices import Devices, created_devices
+    from ignite.stages.devices import Devices, created_devices
     from ignite.system import mounts
 
     record = ActionLog("mount").record
