@@ -11,6 +11,7 @@ import json
 import os
 from typing import Any
 
+from ignite import record
 from ignite.errors import UsageError
 from ignite.report import IGNITE_REPORT, RESULT_FILE, current_report
 
@@ -21,7 +22,6 @@ DEFAULT_STATE_FILE = "/run/ignition/state"
 def find(root: str, state_file: str = DEFAULT_STATE_FILE, config_cache: str = "/run/ignition.json",
          ) -> tuple[str, dict[str, Any] | None, str | None]:
     """(status, report or None, where it was read)."""
-    from ignite import record
     from ignite.root import Root
 
     target = Root(root)
