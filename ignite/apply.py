@@ -2,7 +2,7 @@
 one process, against a directory root and image files (image builds, `make demo`, tests).
 
 Image files are attached to loop devices for the run and always detached; with a device
-map, the config may use only mapped devices (a guard in disks_devices.Devices), so an
+map, the config may use only mapped devices (a guard in stages/devices.Devices), so an
 image build never touches the machine's own disks."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ignite import record
 from ignite.errors import IgniteError
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ class ApplyResult:
 def load(config_path: Path, fetch_timeout: float = 120.0) -> Config:
     """The config file, parsed and rendered as the fetch stage renders it: merge/replace
     references fetched and verified, CAs inlined, the result validated."""
-    from ignite import record
     from ignite.config.parse import parse
     from ignite.config.render import render_user_config
     from ignite.resource import FetchSettings
@@ -51,8 +51,6 @@ def apply(config_path: Path, root: Path, device_map: dict[str, str], *, devices:
     stage needs root and this is not root), the disks and mount stages are skipped and the
     result says why. `before_files(root)` runs after the mount stage, e.g. to unpack a base
     tree into the freshly made filesystems of an image build."""
-    from ignite import record
-
     with tempfile.TemporaryDirectory(prefix="ignite-apply-", dir=state_dir) as tmp:
         record.open_for(Path(tmp) / "state", "fetch")  # the report names the config apply rendered
         config = load(Path(config_path))

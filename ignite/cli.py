@@ -11,10 +11,11 @@ translation for an equivalent one.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from ignite import __version__, distro
-from ignite.errors import ConfigError, IgniteError, UsageError
+from ignite.errors import ConfigError, IgniteError, UsageError, format_path
 
 # argparse and typing are left out of start-up: a boot stage with nothing to do (`ignite
 # run`, parsed by hand like `ignite validate`) must start within 25 ms of the interpreter.
@@ -427,8 +428,6 @@ def display_name(name: str) -> str:
 # --- validate ------------------------------------------------------------------------
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ignite.config.report import format_path
-
     worst = 0
     results = []
     for name in args.files:
@@ -446,7 +445,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             worst = max(worst, 1)
         if args.format == "text":
             for entry in entries:
-                print(format_entry(shown, entry, format_path))
+                print(format_entry(shown, entry))
     if args.format == "json":
         import json
 
@@ -477,7 +476,7 @@ def _entry(kind: str, message: str, path: tuple = (), line: int | None = None,
     return {"kind": kind, "message": message, "path": list(path), "line": line, "column": column}
 
 
-def format_entry(shown: str, e: dict[str, Any], format_path: Any) -> str:
+def format_entry(shown: str, e: dict[str, Any]) -> str:
     at = f" (at {format_path(tuple(e['path']))})" if e["path"] else ""
     if e["line"] is not None:
         col = e["column"] if e["column"] is not None else 1
@@ -515,13 +514,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
         out, problems = translate_bytes(data, shown, target)
     except ConfigError as e:
         # Every error, as `ignite validate` shows them, rather than only the first.
-        from ignite.config.report import format_path
-
         entries = _entries_of(e.report, e.message)
         if not any(x["kind"] == "error" for x in entries):
             raise
         for x in entries:
-            print(format_entry(shown, x, format_path), file=sys.stderr)
+            print(format_entry(shown, x), file=sys.stderr)
         print(f"ignite: {shown}: not translated: {e.message}", file=sys.stderr)
         return 1
     text = json.dumps(out, indent=2) + "\n"
@@ -535,7 +532,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import os
     import tempfile
 
     try:
@@ -550,8 +546,6 @@ def _write_atomically(path: Path, text: str) -> None:
 # --- run / apply -----------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace | Args) -> int:
-    import os
-
     verbose, debug = getattr(args, "verbose", False), getattr(args, "debug", False)
     from ignite.stages import run_idle
 

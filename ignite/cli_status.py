@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from ignite.errors import UsageError
+
 if TYPE_CHECKING:
     import argparse
 
@@ -28,7 +30,6 @@ def report_command(args: argparse.Namespace) -> int:
         from pathlib import Path
 
         from ignite import cmdline
-        from ignite.errors import UsageError
 
         try:
             args.platform = cmdline.platform_id(cmdline.values(cmdline.read(Path(args.cmdline))))

@@ -13,8 +13,7 @@ def attach(device_map: dict[str, str], attached: list[str], *, read_only: bool =
     `attached` as they are, so that the caller detaches them whatever happens next), and
     the partitions their tables hold are made known to the kernel (partx tells the kernel;
     nothing is written to the image)."""
-    from ignite.stages.disks_partitions import sync_kernel
-    from ignite.system import loop
+    from ignite.system import loop, partx
 
     mapped = {}
     for cfgdev, target in device_map.items():
@@ -25,7 +24,7 @@ def attach(device_map: dict[str, str], attached: list[str], *, read_only: bool =
         if stat.S_ISREG(mode):
             node = loop.attach(target, read_only=read_only)
             attached.append(node)
-            sync_kernel(node)  # an image may already hold partitions
+            partx.sync(node)  # an image may already hold partitions
         elif stat.S_ISBLK(mode):
             node = target
         else:

@@ -65,12 +65,13 @@ class CommandError(IgniteError):
         self.returncode = returncode
         self.stderr = stderr
         super().__init__(
-            f"{self.argv[0]} {_how_it_ended(returncode)}: {summarize_stderr(stderr)} (command: {shlex.join(self.argv)})"
+            f"{self.argv[0]} {how_it_ended(returncode)}: {summarize_stderr(stderr)} (command: {shlex.join(self.argv)})"
         )
 
 
-def _how_it_ended(returncode: int) -> str:
-    """subprocess gives -N for a process killed by signal N."""
+def how_it_ended(returncode: int) -> str:
+    """How a command ended, from its return code: "failed with exit code N", or "was killed
+    by SIGNAME" (subprocess gives -N for a process killed by signal N)."""
     if returncode >= 0:
         return f"failed with exit code {returncode}"
     import signal

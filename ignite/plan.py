@@ -95,8 +95,7 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
 
 
 def _plan_storage(storage: Storage, device_map: dict[str, str]) -> StoragePlan:
-    from ignite.stages.disks import created_devices
-    from ignite.stages.disks_devices import Devices
+    from ignite.stages.devices import Devices, created_devices
     from ignite.stages.disks_plan import plan_storage
 
     devices = Devices(device_map, timeout=0, created=created_devices(storage))
@@ -208,7 +207,7 @@ def _disk_json(plan: DiskPlan) -> dict[str, Any]:
         entry = {"number": number, "start": part.start * ss, "size": part.size * ss, "label": part.label,
                  "typeGuid": part.type_guid, "guid": part.guid, "destroyed": destroyed}
         if destroyed:
-            from ignite.stages.disks_devices import partition_node
+            from ignite.stages.devices import partition_node
 
             node = partition_node(plan.node, number)
             found = blkid.probe(node) if os.path.exists(node) else blkid.probe(

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
+
+from ignite.errors import redact_url
 
 TYPE_CHECKING = False  # not typing's: every stage records, a no-op one too
 if TYPE_CHECKING:
@@ -80,8 +83,6 @@ def _write(target: str, line: str) -> None:
         finally:
             os.close(fd)
     except OSError as exc:
-        import sys
-
         sys.stderr.write(f"ignite: cannot write the boot record {target}: {exc.strerror or exc}\n")
 
 
@@ -146,8 +147,6 @@ def note_attempt(url: str) -> None:
 
 def fetched(url: str, size: int, seconds: float, *, ok: bool = True, stage: str | None = None) -> None:
     """One finished fetch (`url` already stripped of credentials by the caller's helper)."""
-    from ignite.errors import redact_url
-
     attempts = _attempts.pop(url, 0) or 1
     if _path is None:
         return
@@ -163,8 +162,6 @@ def failed(stage: str, kind: str, message: str) -> None:
 def config_source(kind: str, url: str, data: bytes) -> None:
     """A config that went into the rendered one: user, base, merge or replace, and its sha256."""
     import hashlib
-
-    from ignite.errors import redact_url
 
     append({"event": "config", "kind": kind, "url": redact_url(url), "sha256": hashlib.sha256(data).hexdigest(),
             "bytes": len(data)})

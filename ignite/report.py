@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ignite import distro
+from ignite import __version__, distro, errors, record
+from ignite.errors import ConfigError, UsageError, redact_url
 from ignite.log import get_logger
 from ignite.stages import STAGES
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from datetime import datetime
     from typing import Any
 
 log = get_logger("ignite.actions")  # not logging: 7 ms at every boot
@@ -49,8 +49,6 @@ class ActionLog:
         """One line per action in the log and the boot record too; never contents or hashes.
         An action's time is the time since the previous one (or the stage's start): what
         `ignite status --timings` blames."""
-        from ignite import record
-
         now = time.monotonic()
         seconds = now - self._last
         self._last = now
@@ -70,8 +68,6 @@ def result_json(
 ) -> bytes:
     """The result file's bytes: keys in upstream's order, 2-space indent, newline."""
     if now is None:
-        from datetime import datetime
-
         now = datetime.now().astimezone()
     result: dict[str, Any] = {
         "provisioningBootID": (BOOT_ID if boot_id_file is None else boot_id_file).read_text().strip(),
@@ -113,11 +109,7 @@ def ignite_report(
     the boot record's events. Never contents, hashes of passwords, credentials or header
     values: the record holds only redacted URLs and ignite's own messages, scrubbed again here."""
     if now is None:
-        from datetime import datetime
-
         now = datetime.now().astimezone()
-    from datetime import datetime
-
     def stamp(seconds: float) -> str:
         return rfc3339(datetime.fromtimestamp(seconds, UTC))
 
@@ -203,19 +195,27 @@ def render(report: dict[str, Any]) -> bytes:
 
 
 def scrub(text: str) -> str:
-    """A message with URL credentials, data: URL contents and query strings removed: the
-    report and the push may leave the machine."""
+    """A message with every URL in it (scheme://… or data:…) redacted by the one rule,
+    `errors.redact_url`: no credentials, no credential-like query values, no data: URL
+    contents. The report and the push may leave the machine. A data: URL that is already
+    redacted ("data:,... (12 characters)") is left as it is."""
     import re
 
-    text = re.sub(r"(?i)\bdata:[^\s\"']*", "data:…", text)
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']*@", r"\1***@", text)
+    def redact(match: re.Match[str]) -> str:
+        url, note = match.group("url"), match.group("note") or ""
+        if note and url[:5].lower() == "data:" and (url[5:] == "..." or url.partition(",")[2] == "..."):
+            return url + note  # redact_url's own output
+        bare = url.rstrip(".,;:!?)]}")  # a sentence's punctuation after the URL
+        return redact_url(bare) + url[len(bare):] + note
+
+    # A URL runs up to whitespace or a quote.
+    pattern = r"""(?i)\b(?P<url>data:[^\s"'<>]+|[a-z][a-z0-9+.-]*://[^\s"'<>]*)(?P<note> \(\d+ characters\))?"""
+    return re.sub(pattern, redact, text)
 
 
 def classify(error: BaseException) -> str:
     """The failure's kind for the report: a fetch error's own class (dns, connect, tls,
     http, timeout, hash, …), else the kind of error."""
-    from ignite import errors
-
     kinds = (
         (errors.ConfigError, "config"), (errors.DeviceError, "device"), (errors.NodeError, "node"),
         (errors.CommandError, "command"), (errors.ToolMissingError, "tool-missing"),
@@ -256,8 +256,6 @@ def current_report(
     writing the report as its last act, counted as succeeded."""
     import hashlib
 
-    from ignite import __version__, record
-    from ignite.errors import UsageError
     from ignite.stages import state as shared_state
 
     try:
@@ -295,8 +293,6 @@ def _start_of(events: list[dict[str, Any]], stage: str) -> float:
     for event in reversed(events):
         if event.get("event") == "stage-start" and event.get("stage") == stage:
             return float(event["at"])
-    from ignite import record
-
     return record.wall_now()
 
 
@@ -317,7 +313,6 @@ def _config_facts(cached: bytes) -> tuple[str | None, tuple[bytes, ...]]:
         source = ca.get("source") if isinstance(ca, dict) else None
         if isinstance(source, str) and source.lower().startswith("data:"):
             from ignite.config.dataurl import decode_data_url
-            from ignite.errors import ConfigError
 
             try:
                 cas.append(decode_data_url(source))

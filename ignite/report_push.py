@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from ignite import __version__
+from ignite.errors import IgniteError, UsageError, redact_url
 from ignite.log import get_logger
 
 if TYPE_CHECKING:
@@ -29,8 +31,6 @@ def push(url: str, body: bytes, *, cas: tuple[bytes, ...] = (), budget: float = 
          sleep: Callable[[float], None] = time.sleep) -> bool:
     """POSTs `body` to `url`; True when the server took it (2xx). Never raises for the
     network or the server: the outcome is one log line."""
-    from ignite.errors import redact_url
-
     shown = redact_url(url)
     target = _target(url)
     if isinstance(target, str):
@@ -85,8 +85,6 @@ def _target(url: str) -> tuple[str, str, int, str] | str:
 def _post(scheme: str, host: str, port: int, path: str, body: bytes, cas: tuple[bytes, ...], timeout: float) -> int:
     import http.client
 
-    from ignite import __version__
-
     if scheme == "https":
         import ssl
 
@@ -136,14 +134,11 @@ def report_url(cmdline_file: str) -> tuple[str | None, float]:
     url = args.get(cmdline.REPORT_URL)
     budget = REPORT_PUSH_BUDGET
     if cmdline.REPORT_TIMEOUT in args:
-        from ignite.errors import UsageError
-
         try:
             budget = cmdline.parse_duration(args[cmdline.REPORT_TIMEOUT])
         except UsageError as exc:
             log.warning("report push: %s in %s; using %g s", exc, cmdline.REPORT_TIMEOUT, REPORT_PUSH_BUDGET)
     if url is not None and "${" in url:
-        from ignite.errors import IgniteError
         from ignite.identity import expand
 
         try:

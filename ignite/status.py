@@ -11,8 +11,9 @@ import json
 import os
 from typing import Any
 
+from ignite import record
 from ignite.errors import UsageError
-from ignite.report import IGNITE_REPORT, RESULT_FILE
+from ignite.report import IGNITE_REPORT, RESULT_FILE, current_report
 
 EXIT = {"provisioned": 0, "failed": 1, "not-provisioned": 3, "running": 4}
 DEFAULT_STATE_FILE = "/run/ignition/state"
@@ -21,7 +22,6 @@ DEFAULT_STATE_FILE = "/run/ignition/state"
 def find(root: str, state_file: str = DEFAULT_STATE_FILE, config_cache: str = "/run/ignition.json",
          ) -> tuple[str, dict[str, Any] | None, str | None]:
     """(status, report or None, where it was read)."""
-    from ignite import record
     from ignite.root import Root
 
     target = Root(root)
@@ -31,8 +31,6 @@ def find(root: str, state_file: str = DEFAULT_STATE_FILE, config_cache: str = "/
         return ("provisioned" if report.get("result") == "success" else "failed"), report, report_path
     record_path = record.path_for(state_file)
     if os.path.exists(record_path):
-        from ignite.report import current_report
-
         events = record.read(record_path)
         failed = any(e.get("event") == "failure" for e in events)
         report, _ = current_report(state_file, config_cache, None, result="failure" if failed else "running")

@@ -49,3 +49,34 @@ def test_a_merge_that_makes_the_config_invalid_is_refused(tmp_path):
     path.write_text(json.dumps(cfg))
     with pytest.raises(ConfigError, match="merging configs resulted in an invalid config"):
         load(path)
+
+
+def test_the_rendered_config_is_validated_as_the_records_tree_never_parsed_again(tmp_path, monkeypatch):
+    """The rules read the merged records as codec.to_json's tree: no JSON text of the result
+    and no parse of it (the only configs parsed are the two inputs), with the errors and
+    JSON paths of the merged config."""
+    from ignite.config import codec, parse
+
+    built: list[str] = []
+    real_parse, real_build = parse.parse_report, codec.config_from_json
+    monkeypatch.setattr(parse, "parse_report", lambda data, **kw: built.append("parsed") or real_parse(data, **kw))
+    monkeypatch.setattr(codec, "config_from_json", lambda data: built.append("built") or real_build(data))
+    path = tmp_path / "valid.ign"
+    path.write_text(json.dumps({"ignition": {"version": "3.3.0", "config": {"merge": [{"source": _child()}]}}}))
+    assert [f.path for f in load(path).storage.files] == ["/child"]
+    assert built == ["parsed", "built"] * 2  # the user config and its merge child, nothing else
+    built.clear()
+    child = {"ignition": {"version": "3.3.0"}, "storage": {"filesystems": [{"device": "/dev/vdb", "format": ""}]}}
+    cfg = {"ignition": {"version": "3.3.0", "config": {"merge": [
+        {"source": "data:," + urllib.parse.quote(json.dumps(child))}]}},
+        "storage": {"filesystems": [{"device": "/dev/vdb", "format": "ext4", "path": "/var"}]}}
+    path = tmp_path / "c.ign"
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert built == ["parsed", "built"] * 2
+    assert err.value.report is not None
+    assert [(e.message, e.path) for e in err.value.report.errors()] == [
+        ("format cannot be empty when path, label, uuid, wipeFilesystem, options, or mountOptions is specified",
+         ("storage", "filesystems", 0, "format")),
+    ]

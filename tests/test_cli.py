@@ -130,14 +130,12 @@ def test_validate_directory_is_exit_2(tmp_path, capsys):
 
 
 def test_entry_format_with_and_without_position():
-    from ignite.config.report import format_path
-
     e = {"kind": "error", "message": "path not absolute", "path": ["storage", "files", 0, "path"],
          "line": 3, "column": 7}
     expected = "a.ign:3:7: error: path not absolute (at $.storage.files.0.path)"
-    assert cli.format_entry("a.ign", e, format_path) == expected
+    assert cli.format_entry("a.ign", e) == expected
     e = {"kind": "error", "message": "not a config (empty)", "path": [], "line": None, "column": None}
-    assert cli.format_entry("a.ign", e, format_path) == "a.ign: error: not a config (empty)"
+    assert cli.format_entry("a.ign", e) == "a.ign: error: not a config (empty)"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])

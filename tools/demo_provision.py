@@ -77,7 +77,6 @@ def _tree(top: Path, out: list[str], skip=("lost+found",)) -> None:
 
 def _show_image(image: Path, work: Path) -> None:
     """Attaches the image again, read-only, and prints partitions, filesystems and the tree."""
-    from ignite.stages.disks_partitions import sync_kernel
     from ignite.system import blkid, loop, mounts, partx
     from ignite.system.run import run
 
@@ -88,7 +87,7 @@ def _show_image(image: Path, work: Path) -> None:
     mnt.mkdir(exist_ok=True)
     done: list[str] = []
     try:
-        sync_kernel(node)
+        partx.sync(node)
         print("\n== filesystems (blkid) ==")
         nodes = mounts.partition_nodes(node)
         for number in sorted(nodes):

@@ -31,7 +31,7 @@ else:
     FieldSpec = namedtuple("FieldSpec", "attr key kind cls legacy optional")
 
 # Field kinds
-_SCALAR, _OBJECT, _OBJECT_LIST, _SCALAR_LIST = range(4)
+SCALAR, OBJECT, OBJECT_LIST, SCALAR_LIST = range(4)
 
 
 def _field_specs(cls: type) -> tuple[FieldSpec, ...]:
@@ -45,11 +45,11 @@ def _field_specs(cls: type) -> tuple[FieldSpec, ...]:
         base = hint.removesuffix(" | None")
         if base.startswith("tuple["):
             inner = namespace.get(base[len("tuple[") :].split(",")[0].strip())
-            kind, sub = (_OBJECT_LIST, inner) if _is_record_class(inner) else (_SCALAR_LIST, None)
+            kind, sub = (OBJECT_LIST, inner) if _is_record_class(inner) else (SCALAR_LIST, None)
         elif _is_record_class(namespace.get(base)):
-            kind, sub = _OBJECT, namespace[base]
+            kind, sub = OBJECT, namespace[base]
         else:
-            kind, sub = _SCALAR, None
+            kind, sub = SCALAR, None
         specs.append(FieldSpec(f.name, json_name(f.name), kind, sub, f.legacy, optional))
     return tuple(specs)
 
@@ -73,11 +73,11 @@ def from_json(cls: type[T], data: dict[str, Any] | None) -> T:
         if value is None:
             continue
         # spec.cls is the record class for the object kinds (None only for scalars)
-        if spec.kind == _OBJECT:
+        if spec.kind == OBJECT:
             value = from_json(spec.cls, value)  # type: ignore[arg-type]
-        elif spec.kind == _OBJECT_LIST:
+        elif spec.kind == OBJECT_LIST:
             value = tuple(from_json(spec.cls, item) for item in value)  # type: ignore[arg-type]
-        elif spec.kind == _SCALAR_LIST:
+        elif spec.kind == SCALAR_LIST:
             value = tuple(value)
         kwargs[spec.attr] = value
     return cls(**kwargs)
@@ -92,15 +92,15 @@ def to_json(obj: Any, *, legacy: bool = True) -> dict[str, Any]:
         if spec.legacy and not legacy:
             continue
         value = getattr(obj, spec.attr)
-        if spec.kind == _OBJECT:
+        if spec.kind == OBJECT:
             value = to_json(value, legacy=legacy)
             if not value:
                 continue
-        elif spec.kind == _OBJECT_LIST:
+        elif spec.kind == OBJECT_LIST:
             if not value:
                 continue
             value = [to_json(item, legacy=legacy) for item in value]
-        elif spec.kind == _SCALAR_LIST:
+        elif spec.kind == SCALAR_LIST:
             if not value:
                 continue
             value = list(value)
@@ -124,9 +124,9 @@ def legacy_fields(obj: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
         if spec.legacy:
             if value is not None:
                 found.append((path + (spec.key,), value))
-        elif spec.kind == _OBJECT:
+        elif spec.kind == OBJECT:
             found.extend(legacy_fields(value, path + (spec.key,)))
-        elif spec.kind == _OBJECT_LIST:
+        elif spec.kind == OBJECT_LIST:
             for i, item in enumerate(value):
                 found.extend(legacy_fields(item, path + (spec.key, i)))
     return found

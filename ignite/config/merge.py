@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from ignite.config import model
-from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR, field_specs
+from ignite.config.codec import OBJECT, OBJECT_LIST, SCALAR, field_specs
 from ignite.config.record import Record, replace
 
 R = TypeVar("R", bound=Record)
@@ -103,15 +103,15 @@ def _merge_object(parent: R, child: R) -> R:
     values: dict[str, Any] = {}
     for spec in field_specs(cls):
         p, c = getattr(parent, spec.attr), getattr(child, spec.attr)
-        if spec.kind == _SCALAR:
+        if spec.kind == SCALAR:
             # A value field: the child wins even with its zero value; an optional one only if set.
             values[spec.attr] = p if (spec.optional and c is None) else c
-        elif spec.kind == _OBJECT:
+        elif spec.kind == OBJECT:
             values[spec.attr] = _merge_object(p, c)
         elif (cls, spec.attr) in APPEND_LISTS:
             values[spec.attr] = tuple(p) + tuple(c)
         else:
-            values[spec.attr] = _merge_keyed(parent, child, cls, spec.attr, spec.kind == _OBJECT_LIST)
+            values[spec.attr] = _merge_keyed(parent, child, cls, spec.attr, spec.kind == OBJECT_LIST)
     return replace(parent, **values)
 
 

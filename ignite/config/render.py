@@ -126,7 +126,10 @@ def inline_cas(config: Config, settings: FetchSettings) -> Config:
 
 
 def _validate(config: Config) -> None:
-    # The model as a normalized dict (what the rules read), not JSON text parsed again.
+    """The newest spec's rules over the rendered records, read as codec.to_json's tree (one
+    walk of the records: no JSON text, no second parse). The rules are written over that
+    normalized tree because parse() runs them on every 3.x version's tree, before its
+    upgrade to the records; the entries and JSON paths are those of the merged config."""
     report = validate(codec.to_json(config, legacy=False), NEWEST)
     for entry in report.entries:
         log.warning("rendered config: %s", entry.describe())

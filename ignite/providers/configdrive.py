@@ -74,10 +74,11 @@ def read_files(
                     found.append((path, exc))
             return found
         finally:
-            _umount(mnt, platform)
+            unmount(mnt, platform)
 
 
-def _umount(mnt: str, platform: str) -> None:
+def unmount(mnt: str, platform: str) -> None:
+    """`umount MNT`, retried a few times (a device briefly busy); then a ProviderError."""
     from ignite.system.run import run
 
     for attempt in range(UMOUNT_ATTEMPTS):

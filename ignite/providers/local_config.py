@@ -33,7 +33,7 @@ def delete_local_configs() -> list[str]:
 
 
 def _remove_on(device: Path, rel: str) -> bool:
-    from ignite.providers.configdrive import _umount
+    from ignite.providers.configdrive import unmount
     from ignite.system.run import run
 
     with tempfile.TemporaryDirectory(prefix="ignite-localcfg-") as mnt:
@@ -56,4 +56,4 @@ def _remove_on(device: Path, rel: str) -> bool:
             log.info("deleted %s from %s", rel, device)
             return True
         finally:
-            _umount(mnt, "local config")
+            unmount(mnt, "local config")

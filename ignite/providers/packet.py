@@ -7,7 +7,7 @@ import logging
 
 from ignite.errors import IgniteError
 from ignite.providers import ProviderContext
-from ignite.providers.common import endpoint, http_get
+from ignite.providers.common import endpoint, http_get, require_network
 
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "https://metadata.packet.net"
@@ -44,7 +44,6 @@ def status(pctx: ProviderContext, stage: str, error: BaseException | None) -> No
 def _post_once(pctx: ProviderContext, url: str, body: dict[str, str]) -> None:
     """One POST, never retried (a retried event would show twice on the timeline), with
     an Accept the service takes; its answer is not an error, as upstream."""
-    from ignite.providers.common import require_network
     from ignite.resource.http import Client, default_headers
     from ignite.resource.retry import Deadline
 

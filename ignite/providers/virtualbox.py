@@ -5,7 +5,7 @@ initramfs, and its absence is an error, never an empty config). A set
 properties after the first boot."""
 from __future__ import annotations
 
-from ignite.errors import CommandError, ProviderError, ToolMissingError
+from ignite.errors import CommandError, ProviderError, ToolMissingError, how_it_ended
 from ignite.providers import ProviderContext
 
 CONFIG, ENCODING = "/Ignition/Config", "/Ignition/Config/Encoding"
@@ -47,7 +47,7 @@ def _property(name: str) -> str | None:
     if done.returncode != 0:
         said = (done.stderr + done.stdout).strip() or "no message"
         raise ProviderError(
-            "virtualbox", f"cannot read guest property {name} (VBoxControl exit {done.returncode}): {said}"
+            "virtualbox", f"cannot read guest property {name} (VBoxControl {how_it_ended(done.returncode)}): {said}"
         )
     out = done.stdout
     prefix = "Value: "

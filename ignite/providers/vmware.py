@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import FetchError, ProviderError, ToolMissingError
+from ignite.errors import FetchError, ProviderError, ToolMissingError, how_it_ended
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64
 
@@ -108,7 +108,7 @@ def _rpc(command: str, key: str) -> str | None:
     if "No value found" in said:
         return None
     raise ProviderError(
-        "vmware", f"vmware-rpctool failed on guestinfo {key} (exit {done.returncode}): {said or 'no message'}"
+        "vmware", f"vmware-rpctool {how_it_ended(done.returncode)} on guestinfo {key}: {said or 'no message'}"
     )
 
 

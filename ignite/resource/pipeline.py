@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
+from ignite import record
 from ignite.errors import FetchError, redact_url
 from ignite.resource.decompress import decompress
 from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION
@@ -70,8 +71,6 @@ def fetch(
         _check_authority(url)
     if resource.compression and scheme in ("s3", "arn"):
         raise FetchError(url, "scheme", "compression is not supported with that scheme")
-    from ignite import record
-
     budget = _Budget(url, dest, limit)
     if not record.active() or scheme == "data":  # a data URL is its contents: never recorded
         _stream(url, scheme, resource, dest, settings, exact_hash_case, budget)

@@ -10,7 +10,8 @@ stage's timing. A stage with nothing to do in the cached config, and no system b
 config that could give it some, is finished by `run_idle` without importing its module,
 the config model or logging: it runs in every boot.
 
-This module imports nothing at start-up but os, sys, time and distro: the rest is imported late.
+This module imports nothing at start-up but os, sys, time, distro and errors (which every
+process has loaded already): the rest is imported late.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import sys
 import time
 
 from ignite import distro
+from ignite.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,8 +108,6 @@ def run_stage(ctx: StageContext) -> None:
     with the outcome, and on success saves the state with the stage's timing."""
     started = time.monotonic()
     if ctx.stage not in _MODULES:
-        from ignite.errors import UsageError
-
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
     import importlib
 
@@ -139,8 +139,6 @@ def run_stage(ctx: StageContext) -> None:
 
 def _push_wanted(cmdline_file: Path | str) -> bool:
     """Whether the command line asks for a report push, without loading what a push needs."""
-    import os
-
     path = os.fspath(cmdline_file)
     if path == distro.CMDLINE_FILE:
         path = distro.env(distro.CMDLINE_PATH_ENV, path) or path

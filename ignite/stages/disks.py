@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ignite.log import get_logger
-from ignite.stages.disks_devices import Devices, created_devices
+from ignite.stages.devices import Devices, created_devices
 
 if TYPE_CHECKING:
     from collections.abc import Callable

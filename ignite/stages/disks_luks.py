@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ignite.config.model import Clevis, Luks, Resource
 from ignite.errors import CommandError, DeviceError
-from ignite.stages.disks_devices import Devices
+from ignite.stages.devices import Devices
 from ignite.system import blkid, luks, udev
 
 log = logging.getLogger("ignite.disks")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from dataclasses import dataclass, field
 
 from ignite.config.model import Disk, Partition
 from ignite.errors import DeviceError
-from ignite.stages.disks_devices import partition_node
+from ignite.stages.devices import partition_node
 from ignite.system import mounts, partx, sgdisk, udev
 
 log = logging.getLogger("ignite.disks")
@@ -248,30 +249,9 @@ def apply_disk(plan: DiskPlan) -> None:
         log.info("partitioning %s: %s", plan.device, " ".join(ops))
         sgdisk.commit(plan.node, ops)
     if (plan.wipe_table or ops) and _is_block(plan.node):
-        sync_kernel(plan.node)
+        partx.sync(plan.node)
         udev.settle(plan.node)
         verify_kernel(plan)
-
-
-def sync_kernel(disk: str, info: sgdisk.DiskInfo | None = None) -> None:
-    """Makes the kernel's partitions of `disk` those of its table (partx: user-space
-    parsing, so this also works where the kernel has no partition parser)."""
-    info = sgdisk.read(disk) if info is None else info
-    table = info.partitions
-    known = mounts.partition_nodes(disk)
-    scale = info.sector_size // 512
-    for number in sorted(set(known) - set(table)):
-        partx.delete(disk, number)
-    for number, part in sorted(table.items()):
-        if number not in known:
-            partx.add(disk, number)
-            continue
-        try:
-            geometry = mounts.kernel_geometry(known[number])
-        except (OSError, ValueError):
-            continue  # removed meanwhile: the next sync adds it
-        if geometry != (part.start * scale, part.size * scale):
-            partx.update(disk, number)
 
 
 def verify_kernel(plan: DiskPlan, timeout: float | None = None) -> None:
@@ -280,8 +260,6 @@ def verify_kernel(plan: DiskPlan, timeout: float | None = None) -> None:
 
     Nodes may come and go meanwhile (udev's watch re-reading the table when sgdisk closes
     the disk, slow disks, multipath), so the kernel is re-synced with partx while waiting."""
-    import time
-
     limit = udev.DEFAULT_TIMEOUT if timeout is None else timeout
     info = sgdisk.read(plan.node)
     scale = info.sector_size // 512
@@ -303,7 +281,7 @@ def verify_kernel(plan: DiskPlan, timeout: float | None = None) -> None:
             announced = True
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.5)
-        sync_kernel(plan.node, info)
+        partx.sync(plan.node, info)
         resyncs += 1
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ignite.errors import DeviceError, IgniteError
-from ignite.stages.disks_devices import Devices, partition_node, split_partition
+from ignite.stages.devices import Devices, partition_node, split_partition
 from ignite.system import blkid
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ignite.config.model import Raid
 from ignite.errors import DeviceError
-from ignite.stages.disks_devices import Devices
+from ignite.stages.devices import Devices
 from ignite.system import mdadm
 
 log = logging.getLogger("ignite.disks")

@@ -19,7 +19,7 @@ from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
 from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, current_report, render, result_json
 from ignite.root import Root
-from ignite.stages.files_journal import Journal
+from ignite.stages.files_journal import JOURNAL, Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
@@ -47,7 +47,7 @@ def run(ctx: StageContext) -> None:
 
     # plan
     entries = plan_nodes(config.storage, root)
-    legacy = _legacy_filesystems(config)
+    legacy = legacy_filesystems(config)
     if config.systemd.units:
         from ignite.stages.files_units import check_units, presets_of
 
@@ -240,8 +240,6 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 
 def _open_journal(root: Root, config_sha: str) -> Journal:
-    from ignite.stages.files_journal import JOURNAL
-
     host = root.resolve(JOURNAL)
     try:
         root.makedirs(os.path.dirname(host))
@@ -309,7 +307,7 @@ def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
     return file_settings(config, base=FetchSettings(credentials=credentials_for(stage_platform(ctx))))
 
 
-def _legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:
+def legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:
     """Filesystems that legacy (2.x) nodes name by `filesystem`, other than the root."""
     storage = config.storage
     names: list[str] = []
@@ -343,7 +341,7 @@ def _apply_on_filesystem(
 
     from ignite.system.mounts import mount, umount
 
-    assert fs.format is not None  # _legacy_filesystems refuses a filesystem without a format
+    assert fs.format is not None  # legacy_filesystems refuses a filesystem without a format
     mountpoint = tempfile.mkdtemp(prefix="ignite-fs-")
     try:
         mount(device, mountpoint, fs.format, fs.mount_options)

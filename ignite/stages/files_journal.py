@@ -36,6 +36,8 @@ import os
 import time
 from pathlib import Path
 
+from ignite.errors import NodeError
+
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -111,8 +113,6 @@ class Journal:
         try:
             return action()
         except OSError as exc:
-            from ignite.errors import NodeError
-
             raise NodeError(
                 JOURNAL, f"cannot write the files stage's journal ({self.path}): {exc.strerror or exc}"
             ) from None

@@ -9,7 +9,6 @@ atomic commits and crash journal.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,6 @@ from ignite.stages.files_nodes import NodeEntry
 if TYPE_CHECKING:
     from ignite.config.model import Luks
     from ignite.root import Root
-    from ignite.stages.state import State
 
 KEY_DIR = distro.LUKS_KEY_DIR
 
@@ -81,13 +79,10 @@ def crypttab_entries(
 
 def forget_persisted_keys(state_file: Path) -> None:
     """state.luksPersistKeyFiles := null, every other key kept (atomically, 0600)."""
-    try:
-        state: State = json.loads(state_file.read_text())  # as the stages wrote it (checked below)
-    except FileNotFoundError:
-        return
-    if not isinstance(state, dict) or state.get("luksPersistKeyFiles") is None:
-        return
-    state["luksPersistKeyFiles"] = None
     from ignite.stages import state as shared_state
 
-    shared_state.write(state_file, state)
+    current = shared_state.read(state_file)
+    if current.get("luksPersistKeyFiles") is None:
+        return
+    current["luksPersistKeyFiles"] = None
+    shared_state.write(state_file, current)

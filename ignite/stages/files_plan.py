@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ignite import distro
-from ignite.errors import NodeError, ToolMissingError
+from ignite.errors import NodeError, ToolMissingError, UsageError, redact_url
 from ignite.report import RESULT_FILE
 from ignite.root import Root
 from ignite.stages.files_nodes import DEFAULT_DIR_MODE, DEFAULT_FILE_MODE, NodeEntry, check_owners, plan_nodes
@@ -59,8 +59,6 @@ def plan_files(config: Config, root_dir: os.PathLike[str] | str, state: dict[str
     state = state or {}
     root = Root(root_dir)
     if not os.path.isdir(root.path):
-        from ignite.errors import UsageError
-
         raise UsageError(f"target root {root.path} is not a directory")
     plan = FilesPlan()
     entries = plan_nodes(config.storage, root)
@@ -137,10 +135,10 @@ def _legacy_steps(config: Config, accounts: Accounts, unknown: list[str]) -> lis
     not visible here: judged as an empty filesystem (a new one), and said so."""
     import tempfile
 
-    from ignite.stages.files import _legacy_filesystems
+    from ignite.stages.files import legacy_filesystems
 
     steps: list[Step] = []
-    for name, _fs in _legacy_filesystems(config):
+    for name, _fs in legacy_filesystems(config):
         unknown.append(f"nodes on filesystem {name!r}: judged as if it were empty (it is not mounted here)")
         with tempfile.TemporaryDirectory(prefix="ignite-plan-") as empty:
             fs_root = Root(empty)
@@ -237,8 +235,6 @@ def _file_step(e: NodeEntry, node: Any, before: str, st: os.stat_result | None, 
 
 
 def _shown_url(url: str) -> str:
-    from ignite.errors import redact_url
-
     return "data:…" if url.lower().startswith("data:") else redact_url(url)
 
 

@@ -8,6 +8,7 @@ changed; ignite itself never edits a bootloader.
 from __future__ import annotations
 
 import logging
+import shlex
 from typing import TYPE_CHECKING
 
 from ignite.errors import CommandError, StageError, ToolMissingError
@@ -44,7 +45,7 @@ def run(ctx: StageContext) -> None:
 
 
 def _run_helper(args: list[str]) -> None:
-    log.info("kargs: running the kernel-arguments helper with %s", " ".join(args))
+    log.info("kargs: running the kernel-arguments helper with %s", shlex.join(args))
     done = system_run.run("kargs-helper", *args)
     for line in done.stdout.splitlines():
         log.info("kargs helper: %s", line)

@@ -3,12 +3,12 @@
 A failure unmounts what this run mounted, so the stage leaves no half state."""
 from __future__ import annotations
 
-import json
 import os
 import stat
 
 from ignite.errors import DeviceError, IgniteError, NodeError
 from ignite.log import get_logger
+from ignite.stages import state
 
 TYPE_CHECKING = False  # typing and logging cost this stage's start-up ~8 ms
 if TYPE_CHECKING:
@@ -32,12 +32,12 @@ def target_of(root: os.PathLike[str], path: str) -> str:
 
 class MountStep:
     """One mount the stage makes: the filesystem, where, and the mount point directories
-    it creates first (root-relative)."""
+    it creates first (root-relative); `at`: the filesystem's JSON path in the config."""
 
-    __slots__ = ("fs", "path", "target", "new_dirs")
+    __slots__ = ("fs", "path", "target", "new_dirs", "at")
 
-    def __init__(self, fs: Filesystem, path: str, target: str, new_dirs: list[str]) -> None:
-        self.fs, self.path, self.target, self.new_dirs = fs, path, target, new_dirs
+    def __init__(self, fs: Filesystem, path: str, target: str, new_dirs: list[str], at: str = "") -> None:
+        self.fs, self.path, self.target, self.new_dirs, self.at = fs, path, target, new_dirs, at
 
     def operations(self) -> list[tuple[str, str]]:
         return [("create directory", d) for d in self.new_dirs] + [("mount", self.path)]
@@ -48,11 +48,13 @@ def plan_mounts(filesystems: tuple[Filesystem, ...], root: os.PathLike[str]) -> 
     mount path through a non-directory. Below an earlier mount, what exists now is not
     what the stage will see: those directories count as made."""
     steps: list[MountStep] = []
+    index = {id(fs): i for i, fs in enumerate(filesystems)}
     for fs in mountable(filesystems):
         path = fs.path or "/"
+        at = f"storage.filesystems.{index[id(fs)]}"
         over = [s.path for s in steps if _under(path, s.path)]
         hidden = max(over, key=len) if over else None
-        steps.append(MountStep(fs, path, target_of(root, path), _dirs_to_make(root, path, hidden)))
+        steps.append(MountStep(fs, path, target_of(root, path), _dirs_to_make(root, path, hidden, at), at))
     return steps
 
 
@@ -66,7 +68,7 @@ def run(ctx: StageContext) -> None:
     if not steps:
         return
     from ignite.report import ActionLog
-    from ignite.stages.disks_devices import Devices, created_devices
+    from ignite.stages.devices import Devices, created_devices
     from ignite.system import mounts
 
     record = ActionLog("mount").record
@@ -76,7 +78,7 @@ def run(ctx: StageContext) -> None:
     try:
         for step in steps:
             fs = step.fs
-            made = _make_dirs(ctx.root, step.path)
+            made = _make_dirs(ctx.root, step.path, step.at)
             created += made
             for rel in made:
                 record("create directory", rel)
@@ -92,14 +94,16 @@ def run(ctx: StageContext) -> None:
             except IgniteError as undo:
                 log.error("cannot unmount %s after a failed mount: %s", target, undo)
         if isinstance(exc, DeviceError | NodeError):
-            raise
-        raise DeviceError(fs.device, f"cannot mount on {fs.path}: {exc}") from None
+            if exc.json_path:
+                raise
+            raise type(exc)(exc.subject, exc.detail, step.at) from None
+        raise DeviceError(fs.device, f"cannot mount on {fs.path}: {exc}", step.at) from None
     finally:
         if created:
             _notate(ctx, created)
 
 
-def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None) -> list[str]:
+def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None, at: str = "") -> list[str]:
     """The root-relative directories `_make_dirs` would create, changing nothing. Below
     `hidden` (an earlier mount) the mounted filesystem's tree is not known here: counted
     as absent (true of a new filesystem)."""
@@ -120,11 +124,11 @@ def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None) 
             made.append(rel)
             continue
         if not stat.S_ISDIR(st.st_mode):
-            raise NodeError(path, f"mount path contains non-directory component {rel!r}")
+            raise NodeError(path, f"mount path contains non-directory component {rel!r}", at and f"{at}.path")
     return made
 
 
-def _make_dirs(root: os.PathLike[str], path: str) -> list[str]:
+def _make_dirs(root: os.PathLike[str], path: str, at: str = "") -> list[str]:
     """Creates the missing components of `path` below `root` (0755), refusing any existing
     component that is not a real directory. Returns the root-relative dirs it made."""
     made = []
@@ -141,18 +145,12 @@ def _make_dirs(root: os.PathLike[str], path: str) -> list[str]:
             made.append(rel)
             continue
         if not stat.S_ISDIR(st.st_mode):
-            raise NodeError(path, f"mount path contains non-directory component {rel!r}")
+            raise NodeError(path, f"mount path contains non-directory component {rel!r}", at and f"{at}.path")
     return made
 
 
 def _notate(ctx: StageContext, dirs: list[str]) -> None:
     """Records the directories the stage created in the state file (notatedDirectories)."""
-    path = ctx.state_file
-    try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError:
-        state = {}
-    state["notatedDirectories"] = (state.get("notatedDirectories") or []) + dirs
-    from ignite.stages import state as state_file
-
-    state_file.write(path, state)  # 0600: it may hold persisted LUKS keys
+    current = state.read(ctx.state_file)
+    current["notatedDirectories"] = (current.get("notatedDirectories") or []) + dirs
+    state.write(ctx.state_file, current)  # 0600: it may hold persisted LUKS keys

@@ -7,11 +7,14 @@ persisted LUKS keys; the config cache; the files-stage journal; /run/ignition) i
 by `write_private`/`private_dir`: files 0600, replaced whole through a new temporary file
 (never rewritten in place, so an earlier mode cannot stick), directories created 0700.
 
-json and os only: the stage runner saves the state even on a no-op stage's fast path."""
+json, os and errors only (every process has errors loaded already): the stage runner saves
+the state even on a no-op stage's fast path."""
 from __future__ import annotations
 
 import json
 import os
+
+from ignite.errors import UsageError
 
 TYPE_CHECKING = False  # not typing's: the no-op stage path saves the state
 if TYPE_CHECKING:
@@ -45,8 +48,6 @@ def read(path: str | os.PathLike[str]) -> State:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        from ignite.errors import UsageError
-
         raise UsageError(f"cannot read the state file {os.fspath(path)}: {exc}") from None
     return state if isinstance(state, dict) else {}
 
@@ -83,8 +84,6 @@ def write_private(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Fa
                 pass
             raise
     except OSError as exc:
-        from ignite.errors import UsageError
-
         raise UsageError(f"cannot write {what or 'file'} {path}: {exc.strerror or exc}") from None
 
 

@@ -10,9 +10,10 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 
-from ignite.errors import CommandError, ToolMissingError
+from ignite.errors import CommandError, ToolMissingError, how_it_ended
 from ignite.log import get_logger
 from ignite.system.tools import tool
 
@@ -68,7 +69,7 @@ def run(
     stdout, stderr = _communicate(proc, data, timeout, shown)
     result = Completed(tuple(argv), proc.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
     if check and proc.returncode != 0:
-        log.error("%s failed (exit %d): %s", argv[0], proc.returncode, result.stderr.strip())
+        log.error("%s %s: %s", argv[0], how_it_ended(proc.returncode), result.stderr.strip())
         raise CommandError(shown, proc.returncode, result.stderr)
     return result
 
@@ -78,8 +79,6 @@ def _communicate(proc: subprocess.Popen[bytes], data: bytes | None, timeout: flo
     """The command's output; a command that runs long (mkfs of a large disk, a LUKS format,
     an mdadm create) is named on the console every few seconds, and one past `timeout` is
     killed."""
-    import time
-
     from ignite import progress
 
     started = time.monotonic()

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ignite.config import model
-from ignite.config.codec import _OBJECT, _OBJECT_LIST, _SCALAR_LIST, field_specs
+from ignite.config.codec import OBJECT, OBJECT_LIST, SCALAR_LIST, field_specs
 from ignite.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,11 +54,11 @@ interesting_strings = st.one_of(
 
 
 def _value_for(spec, depth: int) -> st.SearchStrategy:
-    if spec.kind == _OBJECT:
+    if spec.kind == OBJECT:
         return _object(spec.cls, depth + 1)
-    if spec.kind == _OBJECT_LIST:
+    if spec.kind == OBJECT_LIST:
         return st.lists(_object(spec.cls, depth + 1), max_size=3)
-    if spec.kind == _SCALAR_LIST:
+    if spec.kind == SCALAR_LIST:
         return st.lists(interesting_strings, max_size=3)
     return st.one_of(interesting_strings, st.integers(min_value=-5, max_value=10_000), st.booleans(), st.none())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ignite.config import model
-from ignite.config.codec import _OBJECT_LIST, _SCALAR_LIST, config_from_json, field_specs, to_json
+from ignite.config.codec import OBJECT_LIST, SCALAR_LIST, config_from_json, field_specs, to_json
 from ignite.config.merge import APPEND_LISTS, KEYS, merge
 
 
@@ -468,7 +468,7 @@ def test_every_list_in_the_model_has_a_merge_rule():
             return
         seen.add(cls)
         for spec in field_specs(cls):
-            if spec.kind in (_OBJECT_LIST, _SCALAR_LIST):
+            if spec.kind in (OBJECT_LIST, SCALAR_LIST):
                 assert (cls, spec.attr) in KEYS or (cls, spec.attr) in APPEND_LISTS, f"{cls.__name__}.{spec.attr}"
             if spec.cls is not None:
                 walk(spec.cls)

@@ -69,9 +69,9 @@ def model_fields(cls: type, prefix: str = "") -> set[str]:
             continue
         path = f"{prefix}{spec.key}"
         out.add(path)
-        if spec.kind == codec._OBJECT:
+        if spec.kind == codec.OBJECT:
             out |= model_fields(spec.cls, f"{path}.")
-        elif spec.kind == codec._OBJECT_LIST:
+        elif spec.kind == codec.OBJECT_LIST:
             out |= model_fields(spec.cls, f"{path}[].")
     return out
 

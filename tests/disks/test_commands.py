@@ -117,7 +117,7 @@ def test_disk_model_accepts_legacy_sectors():
 def test_luks_key_is_generated_or_fetched_and_persisted_for_the_files_stage(tmp_path):
     import base64
 
-    from ignite.stages.disks_devices import Devices
+    from ignite.stages.devices import Devices
     from ignite.stages.disks_luks import _persist_key, plan_luks
 
     devices = Devices()

@@ -52,8 +52,9 @@ def test_failed_mount_unmounts_what_was_mounted(loopdevs, runner):
         {"device": f"{dev}p1", "format": "ext4", "path": "/"},
         {"device": f"{dev}p2", "format": "xfs", "path": "/data"},  # it is ext4: mount fails
     ]})
-    with pytest.raises(IgniteError, match="mount failed"):
+    with pytest.raises(IgniteError, match="mount failed") as err:
         runner.run("mount", cfg)
+    assert str(err.value).endswith("(at $.storage.filesystems.1)")  # the filesystem that failed
     assert not _mounted(runner.root)
 
 
@@ -61,8 +62,11 @@ def test_symlink_component_is_refused(loopdevs, runner, tmp_path):
     dev = _two_ext4(loopdevs)
     (tmp_path / "elsewhere").mkdir()
     os.symlink(tmp_path / "elsewhere", runner.root / "data")
-    with pytest.raises(NodeError, match="mount path contains non-directory component '/data'"):
-        runner.run("mount", config({"filesystems": [{"device": f"{dev}p1", "format": "ext4", "path": "/data/x"}]}))
+    with pytest.raises(NodeError, match="mount path contains non-directory component '/data'") as err:
+        runner.run("mount", config({"filesystems": [
+            {"device": "/dev/nonexistent-swap", "format": "swap", "path": "/swap"},
+            {"device": f"{dev}p1", "format": "ext4", "path": "/data/x"}]}))
+    assert err.value.json_path == "$.storage.filesystems.1.path"  # counted among all filesystems
     assert not _mounted(tmp_path / "elsewhere" / "x")
     assert not (tmp_path / "elsewhere" / "x").exists()
 

@@ -7,10 +7,7 @@ from ignite.config.model import Resource, Verification
 from ignite.errors import FetchError, redact_url
 from ignite.resource import fetch_bytes
 
-
-@pytest.mark.parametrize(
-    "url, shown",
-    [
+REDACTIONS = [
         ("http://user:p@ssw0rd@host/c.ign", "http://***@host/c.ign"),
         ("https://u:a@b@c@example.com:8443/x?y=1#f", "https://***@example.com:8443/x?y=1#f"),
         ("http://user@host", "http://***@host"),
@@ -26,8 +23,10 @@ from ignite.resource import fetch_bytes
         ("data:SECRET-without-a-comma", "data:... (27 characters)"),
         ("", ""),
         ("oem:///x", "oem:///x"),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize("url, shown", REDACTIONS)
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
 
@@ -83,3 +82,24 @@ def test_a_header_with_a_line_break_is_rejected_by_validation_at_its_path() -> N
                 ("storage", "files", 0, path, "httpHeaders", 0, "value"),
             )
         ], version
+
+
+@pytest.mark.parametrize("url, shown", [(u, s) for u, s in REDACTIONS if u])
+def test_a_url_inside_a_failure_message_is_redacted_by_the_same_rule(url: str, shown: str) -> None:
+    """The report's scrub finds each URL in a message and applies redact_url to it: one rule."""
+    from ignite.report import scrub
+
+    assert scrub(f"fetching {url}: http: status 503") == f"fetching {shown}: http: status 503"
+    assert scrub(f"({url}).") == f"({shown})."  # punctuation after a URL is not part of it
+    assert scrub(scrub(url)) == scrub(url) == shown  # redact_url's output is left as it is
+
+
+def test_a_command_error_quoting_a_url_with_credentials_is_scrubbed_for_the_report() -> None:
+    """CommandError quotes its argv as it was; what leaves the machine is scrubbed."""
+    from ignite.errors import CommandError
+    from ignite.report import scrub
+
+    url = "https://user:pa55@example.com/c.ign?X-Amz-Signature=S3CR3T&v=1"
+    message = scrub(str(CommandError(["curl", "-fsS", url], 22, "curl: (22) 403")))
+    assert "pa55" not in message and "S3CR3T" not in message and "user" not in message
+    assert f"(command: curl -fsS '{redact_url(url)}')" in message

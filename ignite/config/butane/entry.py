@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ignite.config.report import Entry, Report
+from ignite.config.report import Entry, Report, format_path
 
 if TYPE_CHECKING:
     from ignite.config.parse import ParseResult
@@ -65,8 +65,7 @@ def translate_command(data: bytes, shown: str, files_dir: str | None, strict: bo
     result = translate(_text(data), files_dir=files_dir, strict=strict)
     for e in result.entries:
         where = f"{shown}:{e.line}:{e.column or 1}: " if e.line is not None else f"{shown}: "
-        path = "$" + "".join(f".{p}" for p in e.path)
-        print(f"{where}{e.kind}: {e.message} (at {path})", file=sys.stderr)
+        print(f"{where}{e.kind}: {e.message} (at {format_path(e.path)})", file=sys.stderr)
     if result.config is None:
         print(f"ignite: {shown}: not translated: {result.error}", file=sys.stderr)
         return 1

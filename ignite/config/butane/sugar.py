@@ -16,6 +16,8 @@ from ignite.config.butane.desugar import (
     LocalError,
     data_url,
     order,
+    quadlet_template,
+    read_local,
     within_files_dir,
 )
 
@@ -219,8 +221,6 @@ def quadlets(cfg: dict[str, Any], source: list[dict[str, Any]], files_dir: str |
     """Podman quadlets (the experimental specs): files under /etc/containers/systemd (or
     its users/ directory when not rootful), drop-ins beside them, and a link to the
     template for a template instance."""
-    from ignite.config.butane.desugar import quadlet_template, read_local
-
     diags: list[Diag] = []
     storage = cfg.setdefault("storage", {})
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ignite.config.butane import decode, desugar, specs, sugar, yamltree
+from ignite.config.butane import decode, desugar, looks_like_butane, specs, sugar, yamltree
 from ignite.config.butane.schema_data import BASES, VARIANT_STRUCTS
-from ignite.config.report import ERROR, WARNING, Entry
+from ignite.config.report import ERROR, WARNING, Entry, format_path
 
 ROOT_DISK = "/dev/disk/by-id/coreos-boot-disk"
 _MOUNTPOINT = re.compile(r"^/(etc|var)(/|$)")
@@ -130,7 +130,7 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
         return Entry(kind, message, path, *(pos or (None, None)))
 
     entries = [locate(WARNING, f"unused key {key}", path, key=True) for path, _, _, key in dec.unused]
-    entries += [Entry(WARNING, f"context tree does not match content tree at {_dotted(path)}. Line and column "
+    entries += [Entry(WARNING, f"context tree does not match content tree at {format_path(path)}. Line and column "
                                "reporting may be inconsistent. Unused keys may not be reported", path, line, col)
                 for path, line, col in dec.null_structs]
     named = {name: text for name, text in dec.structs.items()}
@@ -191,10 +191,6 @@ def _run(root: Any, spec: specs.Spec, files_dir: str | None, check_output: bool)
     return result
 
 
-def _dotted(path: tuple[Any, ...]) -> str:
-    return "$" + "".join(f".{p}" for p in path)
-
-
 def _nearest(positions: dict[tuple[Any, ...], tuple[int, int]], path: tuple[Any, ...]) -> tuple[int, int] | None:
     while path:
         if path in positions:
@@ -231,7 +227,6 @@ def _ignition_report(cfg: dict[str, Any], version: str) -> list[Entry]:
 def _child_validator(spec: specs.Spec) -> Any:
     def check(path: tuple[Any, ...], raw: bytes) -> list[desugar.Diag]:
         from ignite.config import versions
-        from ignite.config.butane import looks_like_butane
         from ignite.config.parse import parse_report
 
         if looks_like_butane(raw):  # Butane reads a child config as Ignition JSON only

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ignite.config.report import DEPRECATED, Report
-from ignite.config.rules.common import hint_decimal_mode
+from ignite.config.rules.common import check_header_text, hint_decimal_mode
 from ignite.config.translate.legacy_urls import INVALID_URL, hash_problem, scheme_of, url_problem
 from ignite.config.unitfile import go_quote as _go_quote
 from ignite.config.unitfile import has_install_section, parse_unit_contents
@@ -158,8 +158,6 @@ class _Checker:
                 self.err(problem, path + ("verification", "hash"))
 
     def headers(self, headers: list, source: str, path: Path) -> None:
-        from ignite.config.rules.common import check_header_text  # only configs with headers pay for it
-
         seen: set[str] = set()
         for i, header in enumerate(headers):
             name = header.get("name", "")

@@ -1,5 +1,6 @@
 """Where a config's device path is on this machine: waits for it, follows `ignite apply`'s
-device map, and knows the partition node names of a disk."""
+device map, and knows the partition node names of a disk. Shared by the disks and mount
+stages (and plan, apply), as cache and state are: no stage reaches into another's modules."""
 from __future__ import annotations
 
 import os
