@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ignite import record
+from ignite import devicemap, record
 from ignite.errors import IgniteError
 
 if TYPE_CHECKING:
@@ -97,14 +97,12 @@ def _apply_stages(config: Config, state: Path, root: Path, device_map: dict[str,
     finally:
         if mounted:
             _unmount_quietly(ctx)
-        _detach(attached)
+        devicemap.detach(attached, "apply")
     return result
 
 
 def _attach(device_map: dict[str, str], attached: list[str], result: ApplyResult) -> dict[str, str]:
-    from ignite.devicemap import attach
-
-    mapped = attach(device_map, attached)
+    mapped = devicemap.attach(device_map, attached)
     result.loop_devices.update({cfgdev: node for cfgdev, node in mapped.items() if node in attached})
     return mapped
 
@@ -118,13 +116,3 @@ def _unmount_quietly(ctx: StageContext) -> None:
     except IgniteError as exc:
         log.error("apply: cannot unmount after a failure: %s", exc)
 
-
-def _detach(attached: list[str]) -> None:
-    from ignite.system import loop, partx
-
-    for node in reversed(attached):
-        partx.delete(node)
-        try:
-            loop.detach(node)
-        except IgniteError as exc:
-            log.error("apply: cannot detach %s: %s", node, exc)

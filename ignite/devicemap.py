@@ -2,10 +2,13 @@
 device paths mapped to loop devices over image files, or to block devices as they are."""
 from __future__ import annotations
 
+import logging
 import os
 import stat
 
-from ignite.errors import UsageError
+from ignite.errors import IgniteError, UsageError
+
+log = logging.getLogger("ignite.devicemap")
 
 
 def attach(device_map: dict[str, str], attached: list[str], *, read_only: bool = False) -> dict[str, str]:
@@ -31,3 +34,16 @@ def attach(device_map: dict[str, str], attached: list[str], *, read_only: bool =
             raise UsageError(f"--device-map {cfgdev}={target}: neither an image file nor a block device")
         mapped[cfgdev] = node
     return mapped
+
+
+def detach(attached: list[str], command: str) -> None:
+    """Undoes `attach`, last first. A loop device that will not go is logged, naming it, and
+    the others are still detached: the caller's own outcome (or error) is what matters."""
+    from ignite.system import loop, partx
+
+    for node in reversed(attached):
+        partx.delete(node)
+        try:
+            loop.detach(node)
+        except IgniteError as exc:
+            log.error("%s: cannot detach %s (losetup -d %s): %s", command, node, node, exc)

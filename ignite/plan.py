@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ignite.errors import IgniteError, UsageError, redact_url
+from ignite import devicemap
+from ignite.errors import UsageError, redact_url
 
 if TYPE_CHECKING:
     from ignite.config.model import Config, Resource, Storage
@@ -53,9 +54,7 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
             unknown.append("disks, RAID, LUKS and filesystems: reading devices needs root")
             storage_plan = None
         elif needs_devices:
-            from ignite.devicemap import attach
-
-            mapped = attach(device_map, attached, read_only=True)
+            mapped = devicemap.attach(device_map, attached, read_only=True)
             storage_plan = _plan_storage(storage, mapped)
         else:
             storage_plan = None
@@ -88,7 +87,7 @@ def make_plan(config_path: Path, root: Path, device_map: dict[str, str], *, fetc
         ops += [{"stage": "files", "action": a, "target": t} for a, t in files.operations()]
         result["operations"] = ops
     finally:
-        _detach(attached)
+        devicemap.detach(attached, "plan")
     result["unknown"] = unknown
     result["summary"] = summary(result)
     return result
@@ -114,20 +113,6 @@ def _plan_files(config: Config, root: Path, unknown: list[str]) -> FilesPlan:
         unknown.append(f"paths under {', '.join(formatted)} are on filesystems the boot mounts there: judged "
                        "against the directory root as it is now")
     return plan
-
-
-# --- devices ---------------------------------------------------------------------------------
-
-
-def _detach(attached: list[str]) -> None:
-    from ignite.system import loop, partx
-
-    for node in reversed(attached):
-        partx.delete(node)
-        try:
-            loop.detach(node)
-        except IgniteError:
-            pass  # the loop device outlives the plan; losetup -d names it
 
 
 # --- remote resources --------------------------------------------------------------------------
