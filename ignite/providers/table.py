@@ -27,7 +27,7 @@ PLATFORMS = (
         "yes",
         "none",
         "none",
-        "stand-in",
+        "boot (gzipped base64 user data at 169.254.169.254 in the guest); stand-in",
     ),
     Platform("aliyun", "metadata GET 100.100.100.200/latest/user-data", IMDS_404, "yes", "none", "none", "stand-in"),
     Platform(
@@ -184,7 +184,8 @@ PLATFORMS = (
         "yes",
         "after every stage: one POST of the outcome to the phone-home URL (failures logged)",
         "none",
-        "stand-in",
+        "boot (https://metadata.packet.net by host name in the guest; each stage's report, a failed stage's too,"
+        " received by the phone-home stand-in); stand-in",
     ),
     Platform(
         "powervs",
