@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import shutil
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ignite import distro
 from ignite.errors import CommandError, NodeError
 from ignite.system import users as tools
 
+TYPE_CHECKING = False  # not typing's: users are in most configs
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from ignite.config.model import Passwd, PasswdUser
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
@@ -126,6 +126,8 @@ class PasswdWriter:
         host = self.root.resolve(home)
         self.root.guard(host)
         if os.path.isdir(host) and not os.path.islink(host):
+            import shutil
+
             shutil.rmtree(host)
 
     def _chown_notated(self, home: str, uid: int, gid: int) -> None:
