@@ -190,7 +190,7 @@ def _write_ignite_report(ctx: StageContext, root: Root, seconds: float, config_s
 
     report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
                                finishing="files", finishing_seconds=seconds, config_sha256=config_sha,
-                               config_version=version)
+                               config_version=version, read_cache=False)
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
     try:
