@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC
 from pathlib import Path
 
 from ignite import distro
@@ -116,7 +115,7 @@ def ignite_report(
         from datetime import datetime
 
         now = datetime.now().astimezone()
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     def stamp(seconds: float) -> str:
         return rfc3339(datetime.fromtimestamp(seconds, UTC))
