@@ -166,3 +166,41 @@ def test_the_mounts_below_the_root_are_synced_too(work: Path) -> None:
     finally:
         subprocess.run(["umount", str(below)], check=True)
     assert mounts_at_or_below(str(root)) == [os.path.realpath(root)]
+
+
+def test_users_created_before_the_power_loss_get_the_same_ids_again(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The users' `done` lines go out after the last user: a power loss after the second
+    of three loses both; the rerun removes them last first and creates all three again,
+    with the ids one clean run gives (not the next free ones)."""
+    from ignite.stages.files_journal import Journal
+
+    cfg = {"ignition": {"version": "3.4.0"},
+           "passwd": {"users": [{"name": n, "sshAuthorizedKeys": [f"ssh-ed25519 AAAA {n}"]} for n in ("a", "b", "c")]}}
+    reference = prepare(work / "ref")
+    run_ignite(cfg, reference, work / "ref-w")
+    real_finish, real_close = Journal.finish, Journal.close
+    for step in ("passwd.users.0", "passwd.users.1", "passwd.users.2"):
+        root = prepare(work / step)
+
+        def finish(self: Journal, k: str, durable: bool = False, synced: bool = False, _step: str = step) -> None:
+            if k == _step:
+                raise Died(k)
+            real_finish(self, k, durable, synced)
+
+        monkeypatch.setattr(Journal, "finish", finish)
+        monkeypatch.setattr(Journal, "close", lambda self: os.close(self._fd))
+        with pytest.raises(Died):
+            run_ignite(cfg, root, work / f"{step}-w")
+        monkeypatch.setattr(Journal, "finish", real_finish)
+        monkeypatch.setattr(Journal, "close", real_close)
+        shutil.rmtree(work / f"{step}-w")
+        journal = (root / JOURNAL).read_text()
+        assert "done passwd" not in journal  # none was synced yet: all are lost
+        run_ignite(cfg, root, work / f"{step}-again")
+        for name in ("passwd", "group"):
+            assert (root / "etc" / name).read_text() == (reference / "etc" / name).read_text(), step
+        for n in ("a", "b", "c"):
+            keys = root / "home" / n / ".ssh/authorized_keys.d/ignition"
+            assert keys.read_text() == f"ssh-ed25519 AAAA {n}\n"
