@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 RECORD_NAME = "ignite-record.jsonl"
+_encode_string = json.encoder.encode_basestring  # a JSON string as json.dumps(ensure_ascii=False) writes it
 
 _path: str | None = None  # this process's record, once a stage has opened it
 _stage: str | None = None  # the stage this process runs
@@ -93,15 +94,16 @@ def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             lines = f.read().splitlines()
     except FileNotFoundError:
         return []
-    events = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+    try:  # in one call: 10,000 action lines parsed one by one cost ~45 ms
+        parsed = json.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
+    except ValueError:  # a torn line: each on its own, that one skipped
+        parsed = []
+        for line in lines:
+            try:
+                parsed.append(json.loads(line))
+            except ValueError:
+                continue
+    return [event for event in parsed if isinstance(event, dict)]
 
 
 def wall_now() -> float:
@@ -132,10 +134,14 @@ def warning(stage: str, message: str) -> None:
 
 
 def action(stage: str, action_name: str, target: str, seconds: float) -> None:
+    """The line json.dumps(event, separators=(",", ":"), ensure_ascii=False) writes, put
+    together directly: a files stage records one per node, and json.dumps's set-up per
+    call cost 10,000 files ~60 ms."""
     if _path is None:
         return
-    event = {"event": "action", "stage": stage, "action": action_name, "target": target, "seconds": round(seconds, 6)}
-    _pending.append(json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n")
+    enc = _encode_string
+    _pending.append(f'{{"event":"action","stage":{enc(stage)},"action":{enc(action_name)},'
+                    f'"target":{enc(target)},"seconds":{round(seconds, 6)!r}}}\n')
     if len(_pending) >= PENDING_MAX:
         flush()
 

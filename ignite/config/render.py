@@ -4,7 +4,6 @@ validated. Used by the fetch stages and by `ignite apply`."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Literal, TypedDict
@@ -61,7 +60,7 @@ def _keep_deadline(initial: FetchSettings) -> Keep:
     def keep(config: Config, settings: FetchSettings) -> FetchSettings:
         if config.ignition.timeouts.http_total is not None:
             return settings
-        return dataclasses.replace(settings, http_total=initial.http_total)
+        return replace(settings, http_total=initial.http_total)
 
     return keep
 

@@ -4,11 +4,11 @@ credentials(): the instance's region (the S3 region hint) and the instance role'
 credentials for s3:// and arn: resources, looked up when a resource first needs them."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING
 
+from ignite.config.record import replace
 from ignite.errors import FetchError
 from ignite.providers import ProviderContext
 from ignite.providers.common import endpoint, http_get
@@ -49,7 +49,7 @@ def credentials() -> dict[str, Loader]:
 
 def _region(settings: FetchSettings) -> str:
     """The instance's region (the S3 partition hint); us-east-1 if IMDS will not say, as upstream."""
-    pctx = ProviderContext("aws", dataclasses.replace(settings, http_total=REGION_TIMEOUT))
+    pctx = ProviderContext("aws", replace(settings, http_total=REGION_TIMEOUT))
     try:
         token = _token(pctx)
         region = (

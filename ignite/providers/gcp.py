@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ignite.providers")
 ENDPOINT = "http://169.254.169.254"
 HEADERS = {"Metadata-Flavor": "Google"}
-DMI_PRODUCT = "/sys/class/dmi/id/product_name"
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:
@@ -52,11 +51,3 @@ def gs_token(settings: FetchSettings) -> str | None:
         ) from None
     return str(token)
 
-
-def on_gce() -> bool:
-    """Upstream lends the GCS token on any platform that runs on GCE; the DMI product name tells."""
-    try:
-        with open(DMI_PRODUCT, encoding="utf-8", errors="replace") as f:
-            return f.read().strip() in ("Google", "Google Compute Engine")
-    except OSError:
-        return False

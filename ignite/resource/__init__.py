@@ -18,16 +18,19 @@ http, tftp, s3, gs, oem), retry (policy and deadline), proxy, settings, verify, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from ignite.config.record import Record
 
+TYPE_CHECKING = False  # not typing's, nor dataclasses: every files stage with contents fetches
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from ignite.config.model import Config, Resource
     from ignite.resource.credentials import PlatformCredentials
 
 
-@dataclass(frozen=True)
-class FetchSettings:
+class FetchSettings(Record):
+    """Frozen; a copy with changes: `ignite.config.record.replace(settings, ...)`."""
+
     offline: bool = False
     http_response_headers: float | None = 10.0
     http_total: float | None = None
@@ -57,8 +60,11 @@ class FetchSettings:
         return settings_from_config(config, offline=offline)
 
 
+DEFAULT_SETTINGS = FetchSettings()
+
+
 def fetch(
-    resource: Resource, dest: BinaryIO, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False
+    resource: Resource, dest: BinaryIO, settings: FetchSettings = DEFAULT_SETTINGS, *, exact_hash_case: bool = False
 ) -> None:
     """`exact_hash_case`: compare the hash as referenced configs do (lowercase hex string).
     A `dest` with a file descriptor (a file's temp file) stops the fetch before its
@@ -70,7 +76,7 @@ def fetch(
 
 
 def fetch_bytes(
-    resource: Resource, settings: FetchSettings = FetchSettings(), *, exact_hash_case: bool = False
+    resource: Resource, settings: FetchSettings = DEFAULT_SETTINGS, *, exact_hash_case: bool = False
 ) -> bytes:
     """The whole resource in memory, for configs, CAs and key files: at most
     limits.MAX_BUFFERED_BYTES (after decompression), else FetchError kind "size"."""

@@ -3,7 +3,7 @@ blob URLs), as upstream's fetcher holds the AWS config, the GCS token source and
 Azure credential in every stage.
 
 One `PlatformCredentials` is made per process from the platform and rides along in every
-FetchSettings derived from it (dataclasses.replace keeps the same object), so the fetch
+FetchSettings derived from it (`replace` keeps the same object), so the fetch
 stages, the disks stage (LUKS key files) and the files stage all share it. Nothing is
 fetched until a resource needs it; then the value (or the failure) is kept for the
 process. A failure is a FetchError of kind "credentials" naming what could not be got.
@@ -12,11 +12,11 @@ Explicit values in FetchSettings (aws_credentials, gs_token, azure_blob_token) w
 are what tests and `ignite apply` pass."""
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ignite.config.record import replace
 from ignite.errors import FetchError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class PlatformCredentials:
 
 def lookup_settings(settings: FetchSettings) -> FetchSettings:
     """A metadata service is link-local: no proxy, and a bounded deadline."""
-    return dataclasses.replace(
+    return replace(
         settings, http_proxy=None, https_proxy=None, credentials=None,
         http_total=settings.http_total or LOOKUP_TIMEOUT,
     )

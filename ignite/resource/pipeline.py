@@ -4,25 +4,27 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
 from ignite import record
 from ignite.errors import FetchError, redact_url
+from ignite.log import get_logger
 from ignite.resource.decompress import decompress
 from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION
 from ignite.resource.verify import Verifier
 
+TYPE_CHECKING = False  # not typing's, nor logging below: every files stage fetches
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import BinaryIO
+
     from ignite.config.model import Resource
     from ignite.progress import Meter
     from ignite.resource import FetchSettings
 
-log = logging.getLogger("ignite.fetch")
+log = get_logger("ignite.fetch")
 
 # scheme → module with `stream(url, resource, settings) -> Iterator[bytes]`, imported on use.
 _READERS = {

@@ -1,12 +1,12 @@
 """FetchSettings from what a config says: timeouts, proxy, and its CAs (fetched here)."""
 from __future__ import annotations
 
-import dataclasses
 import re
-from typing import TYPE_CHECKING
 
+from ignite.config.record import replace
 from ignite.errors import FetchError
 
+TYPE_CHECKING = False  # not typing's: every files stage with contents reads its settings
 if TYPE_CHECKING:
     from ignite.config.model import Config, Resource
     from ignite.resource import FetchSettings
@@ -22,11 +22,11 @@ def settings_from_config(config: Config, *, offline: bool = False, base: FetchSe
     from ignite.resource import FetchSettings
 
     ign = config.ignition
-    current = dataclasses.replace(base or FetchSettings(), offline=offline)
+    current = replace(base or FetchSettings(), offline=offline)
     headers = ign.timeouts.http_response_headers
     total = ign.timeouts.http_total
     proxy = ign.proxy
-    current = dataclasses.replace(
+    current = replace(
         current,
         # As Go: zero or negative (not validated upstream) means no limit.
         http_response_headers=DEFAULT_RESPONSE_HEADERS
@@ -38,7 +38,7 @@ def settings_from_config(config: Config, *, offline: bool = False, base: FetchSe
         no_proxy=tuple(proxy.no_proxy),
     )
     cas = tuple(fetch_ca(ca, current) for ca in ign.security.tls.certificate_authorities)
-    return dataclasses.replace(current, certificate_authorities=cas)
+    return replace(current, certificate_authorities=cas)
 
 
 def file_settings(config: Config, base: FetchSettings | None = None) -> FetchSettings:
@@ -49,7 +49,7 @@ def file_settings(config: Config, base: FetchSettings | None = None) -> FetchSet
 
     settings = settings_from_config(config, base=base)
     if config.ignition.timeouts.http_total is None:
-        settings = dataclasses.replace(settings, http_total=FILE_FETCH_TIMEOUT)
+        settings = replace(settings, http_total=FILE_FETCH_TIMEOUT)
     return settings
 
 

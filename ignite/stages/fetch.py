@@ -18,13 +18,14 @@ from ignite.config.record import fields, is_record
 from ignite.config.render import FetchedConfig, render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
-from ignite.providers import Provider, ProviderContext, credentials_for, output_files_hook
+from ignite.providers import ProviderContext, credentials_for, output_files_hook
 from ignite.resource import FetchSettings, fetch_bytes
 from ignite.stages import cache
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ignite.providers import Provider
     from ignite.stages import StageContext
 
 log = logging.getLogger("ignite.stages")

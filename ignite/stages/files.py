@@ -170,7 +170,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
     except OSError as exc:
         raise NodeError(RESULT_FILE, f"cannot write the result file: {exc.strerror or exc}") from None
-    journal.finish("result")
+    journal.finish("result", synced=True)
     actions.record("write result file", RESULT_FILE)
 
 
@@ -190,7 +190,7 @@ def _write_ignite_report(ctx: StageContext, root: Root, seconds: float, config_s
 
     report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
                                finishing="files", finishing_seconds=seconds, config_sha256=config_sha,
-                               config_version=version)
+                               config_version=version, read_cache=False)
     host = root.resolve(IGNITE_REPORT)
     root.guard(host)
     try:
@@ -246,7 +246,14 @@ def _open_journal(root: Root, config_sha: str) -> Journal:
     except OSError as exc:
         raise NodeError(JOURNAL, f"cannot write the files stage's journal: {exc.strerror or exc}") from None
     root.guard(host)
-    return Journal(host, config_sha)
+    return Journal(host, config_sha, sync=lambda: _sync_target(root))
+
+
+def _sync_target(root: Root) -> None:
+    """The target's own writeback: its root's filesystem and those mounted below it."""
+    from ignite.system.mounts import mounts_at_or_below, sync_filesystems
+
+    sync_filesystems(mounts_at_or_below(root.path))
 
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:

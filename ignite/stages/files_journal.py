@@ -4,7 +4,10 @@ the same config already did, so that a rerun ends with the same tree as one clea
 Upstream is not idempotent (a second run fails on the files the first one wrote). Each
 action here commits in one atomic step (a rename, a link, an idempotent command), and
 the journal records:
-  `begin KEY SHA256`  just before a commit whose result can be recognised by its content
+  `exists KEY`        the node of KEY was there before the stage first wrote any node
+  `snapshot TAG`      the `exists` lines of the nodes written from TAG on are complete
+  `begin KEY SHA256`  just before a commit to a node that was there before (an append,
+                      the result file, the preset file): its result, recognised by content
   `base KEY SHA256`   with `begin`, for an append: the content appended to
   `note KEY VALUE`    a decision a rerun must repeat rather than recompute
   `done KEY`          after the action finished
@@ -14,16 +17,20 @@ it survives a power loss (a journal in /run did not, and the rerun then failed a
 first file already written, and repeated appends). What is flushed when:
 - the header (naming the config) is on disk before any action, so a rerun knows it
   resumes this config's run;
+- the snapshot (which nodes already existed) is synced before the first node is written:
+  a rerun that finds a node the snapshot does not list knows the interrupted run made it
+  and makes it again, whatever the power loss left of it (a zero-length file too);
+  one the snapshot lists is judged as a clean run would judge it;
 - `note`, and `base`+`begin` of an append (whose temporary file is synced too), are
   synced before the action they announce: an append is never repeated, a user never
   taken for one that existed before;
-- `done` lines are held back and written only after a sync of the filesystems (every
-  few seconds, and at the end): a `done` on disk means the node's data is on disk too.
-  Those of users and groups, whose commands cannot simply run again, go out at once.
-  An entry whose `done` was lost is done again: a file whose `begin` is there was
-  created by this run and is written again; one whose `begin` was lost too is accepted
-  if it holds exactly the contents the config gives it, and refused otherwise with a
-  message saying what the interrupted run had finished.
+- `done` lines are held back and written only after a sync of the target's filesystems
+  (at the end, or with a line that must go out at once): a `done` on disk means the
+  node's data is on disk too. Those of groups, and of users (after the last user, see
+  files_users), go out synced before the next step. An entry whose `done` was lost is
+  done again.
+The sync is the target's own (`sync --file-system` on the root and the mounts below it:
+syncfs(2)), not the machine's: a files stage does not wait for other disks' writeback.
 The journal stays after the stage has finished (the last `done` lines go out after a
 final sync): a rerun of the same config, even in a later boot, has nothing left to do,
 and a kill between the last action and the end of the process changes nothing. A
@@ -33,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 from ignite.errors import NodeError
@@ -46,18 +52,22 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 JOURNAL = "/etc/ignite/files.journal"
-SYNC_INTERVAL = 2.0  # seconds between the syncs that let held-back `done` lines out
 
 
 class Journal:
-    def __init__(self, path: Path | str, identity: str):
+    def __init__(self, path: Path | str, identity: str, sync: Callable[[], None] = os.sync):
+        """`sync`: makes everything written to the target durable (files.py gives the
+        target's own syncfs; os.sync, the whole machine's, is the fallback)."""
         self.path = Path(path)
         self.done: set[str] = set()
         self.begun: dict[str, str] = {}
         self.bases: dict[str, str] = {}
         self.notes: dict[str, str] = {}
+        self.existed: set[str] = set()
+        self.snapshots: set[str] = set()
         self._held: list[str] = []
-        self._synced = time.monotonic()
+        self._unsynced = False  # whether a held `done` needs the target synced first
+        self._sync = sync
         header = f"ignite-files-journal {identity}\n"
         lines = self._read()
         self.resumed = bool(lines) and lines[0] + "\n" == header
@@ -72,6 +82,10 @@ class Journal:
                 elif kind == "note":
                     key, _, value = rest.partition(" ")
                     self.notes[key] = value
+                elif kind == "exists":
+                    self.existed.add(rest)
+                elif kind == "snapshot":
+                    self.snapshots.add(rest)
             self._fd = self._guard(lambda: os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC))
         else:
             self._fd = self._guard(lambda: self._create(header))
@@ -90,7 +104,7 @@ class Journal:
             os.close(fd)
             os.unlink(tmp)
             raise
-        _sync_dir(parent)
+        sync_dir(parent)
         return fd
 
     def _read(self) -> list[str]:
@@ -136,6 +150,11 @@ class Journal:
         sha = self.begun.get(key)
         return sha is not None and file_sha256(host_path) == sha
 
+    def made_here(self, key: str) -> bool:
+        """Whether the node of `key`, found in place, was made by this config's run (an
+        interrupted one): not there when the snapshot was taken. Only after `snapshot`."""
+        return key not in self.existed
+
     def summary(self) -> str:
         """What the interrupted run had finished, for a refusal."""
         keys = sorted(self.done)
@@ -154,22 +173,37 @@ class Journal:
             self.bases[key] = base
         self.begun[key] = sha
 
-    def finish(self, key: str, durable: bool = False) -> None:
+    def snapshot(self, tag: str, existing: Callable[[], list[str]]) -> None:
+        """Before the first node from `tag` on is written: records (and syncs) the keys
+        whose node is already there, `existing()`, unless a run of this config did."""
+        if tag in self.snapshots:
+            return
+        keys = existing()
+        self._write("".join(f"exists {k}\n" for k in keys) + f"snapshot {tag}\n", sync=True)
+        self.existed.update(keys)
+        self.snapshots.add(tag)
+
+    def finish(self, key: str, durable: bool = False, synced: bool = False) -> None:
         """`durable`: for an action that cannot simply be done again (a user added while
-        others were added after it): synced and written at once, not held back."""
+        others were added after it): synced and written at once, not held back.
+        `synced`: the caller made the action's result durable itself (the result file,
+        fsynced with its directory): its `done` needs no sync of the target."""
         self.done.add(key)
         self._held.append(f"done {key}\n")
-        if durable or time.monotonic() - self._synced >= SYNC_INTERVAL:
+        self._unsynced = self._unsynced or not synced
+        if durable:
             self.flush(durable)
 
     def flush(self, durable: bool = False) -> None:
-        """Syncs the filesystems, then writes the held-back `done` lines."""
+        """Syncs the target (unless every held action is durable already), then writes
+        the held-back `done` lines."""
         if not self._held:
             return
-        os.sync()
-        self._synced = time.monotonic()
+        if self._unsynced:
+            self._guard(self._sync)
         self._write("".join(self._held), sync=durable)
         self._held.clear()
+        self._unsynced = False
 
     def note(self, key: str, value: str) -> None:
         """A decision a rerun must repeat rather than recompute (`value`: one line)."""
@@ -181,7 +215,7 @@ class Journal:
         os.close(self._fd)
 
 
-def _sync_dir(path: str) -> None:
+def sync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(fd)

@@ -148,6 +148,9 @@ class NodeWriter:
         self.prefix = journal_prefix
 
     def apply(self, entries: list[NodeEntry]) -> None:
+        if not entries:
+            return
+        self.journal.snapshot(self.prefix + entries[0].key, lambda: self._existing(entries))
         for e in entries:
             key = self.prefix + e.key
             if self.journal.is_done(key):
@@ -161,6 +164,17 @@ class NodeWriter:
             except FetchError as exc:
                 raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
             self.journal.finish(key)
+
+    def _existing(self, entries: list[NodeEntry]) -> list[str]:
+        """The keys whose node a clean run would find in place: there now, or at the path
+        of an earlier entry (legacy configs may name one path twice)."""
+        found = []
+        seen: set[str] = set()
+        for e in entries:
+            if e.host in seen or os.path.lexists(e.host):
+                found.append(self.prefix + e.key)
+            seen.add(e.host)
+        return found
 
     def _apply(self, e: NodeEntry, key: str) -> None:
         self.root.guard(e.host)
@@ -178,21 +192,18 @@ class NodeWriter:
     def _file(self, e: NodeEntry, key: str) -> None:
         f: File = e.node  # type: ignore[assignment]  # kind "file": a File
         st = _lstat(e.host)
-        replacing = st is not None and bool(f.overwrite)
-        must_match = False  # resuming: accepted only if it holds what the config gives it
+        # Overwritten, or made by the interrupted run of this config (whatever the power
+        # loss left of it): written afresh.
+        replacing = st is not None and (bool(f.overwrite) or self.journal.made_here(key))
         if st is not None and not replacing:
             if not stat.S_ISREG(st.st_mode):
                 raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
             if self.journal.committed(key, e.host):
                 return
             base = self.journal.bases.get(key)
-            if key in self.journal.begun and base is None:
-                replacing = True  # created by the interrupted run of this config: written again
-            elif f.contents.source is not None:
-                if not self.journal.resumed:
-                    raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
-                replacing = must_match = True
-            elif base is not None and file_sha256(e.host) != base:
+            if f.contents.source is not None:
+                raise NodeError(e.path, "A file exists there already and overwrite is false", e.json_path)
+            if base is not None and file_sha256(e.host) != base:
                 raise NodeError(
                     e.path,
                     "the file appended to is neither what it was before the interrupted run of "
@@ -225,14 +236,6 @@ class NodeWriter:
                 if base is not None:
                     os.fsync(out.fileno())  # an append is never repeated, even after a power loss
                 cur = os.fstat(out.fileno())
-            if must_match and file_sha256(e.host) != sink.hexdigest():
-                raise NodeError(
-                    e.path,
-                    "A file exists there already and overwrite is false; it is not what this config "
-                    "writes there, so the interrupted earlier run of this config, which had finished "
-                    f"{self.journal.summary()}, did not write it",
-                    e.json_path,
-                )
             if st is None:
                 uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
                 mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
@@ -243,7 +246,8 @@ class NodeWriter:
             if (uid, gid) != (cur.st_uid, cur.st_gid):
                 os.chown(tmp, uid, gid, follow_symlinks=False)
             os.chmod(tmp, mode)
-            self.journal.begin(key, sink.hexdigest(), base)
+            if base is not None:  # an append: a rerun must recognise its result
+                self.journal.begin(key, sink.hexdigest(), base)
             self.root.replace(tmp, e.host)
         except BaseException:
             _unlink_quietly(tmp)
@@ -296,7 +300,7 @@ class NodeWriter:
         link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target = link.target or ""
         st = _lstat(e.host)
-        if st is not None and link.overwrite:
+        if st is not None and (link.overwrite or self.journal.made_here(self.prefix + e.key)):
             st = None
         if st is not None:
             if stat.S_ISLNK(st.st_mode):
@@ -339,7 +343,7 @@ class NodeWriter:
         link: Link = e.node  # type: ignore[assignment]  # kind "link": a Link
         target_host = self.root.resolve(link.target or "")
         st = _lstat(e.host)
-        if st is not None and link.overwrite:
+        if st is not None and (link.overwrite or self.journal.made_here(self.prefix + e.key)):
             self._replace_hard_link(e, link, target_host)
             return
         if st is not None:
@@ -445,7 +449,7 @@ def write_atomic(
 ) -> None:
     """Replaces `host` (below `root`) with `data` in one rename; owner and mode are those
     of `keep_from` when given (an existing file being extended), else 0:0 and `mode`.
-    `durable`: the data is synced before the rename."""
+    `durable`: the data is synced before the rename, and the directory after it."""
     root.makedirs(posixpath.dirname(host))
     fd, tmp = root.open_temp(host)
     try:
@@ -461,6 +465,10 @@ def write_atomic(
     except BaseException:
         _unlink_quietly(tmp)
         raise
+    if durable:
+        from ignite.stages.files_journal import sync_dir
+
+        sync_dir(posixpath.dirname(host))
 
 
 def _write_all(out: BinaryIO, data: bytes) -> None:

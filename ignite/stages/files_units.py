@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ignite import distro
 from ignite.errors import CommandError, NodeError
 from ignite.stages.files_nodes import write_atomic
 
+TYPE_CHECKING = False  # not typing's, nor dataclasses (~10 ms): units are in most configs
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ignite.config.model import Unit
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
@@ -29,12 +29,23 @@ UNITS_DIR = distro.UNITS_DIR
 PRESET_FILE = distro.PRESET_FILE
 
 
-@dataclass(slots=True)
 class Preset:
-    unit: str
-    enabled: bool
-    instances: list[str] = field(default_factory=list)
-    template: bool = False
+    __slots__ = ("unit", "enabled", "instances", "template")
+
+    def __init__(self, unit: str, enabled: bool, instances: list[str] | None = None, template: bool = False) -> None:
+        self.unit = unit
+        self.enabled = enabled
+        self.instances: list[str] = [] if instances is None else instances
+        self.template = template
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Preset):
+            return NotImplemented
+        return (self.unit, self.enabled, self.instances, self.template) == (
+            other.unit, other.enabled, other.instances, other.template)
+
+    def __repr__(self) -> str:
+        return f"Preset({self.unit!r}, {self.enabled!r}, {self.instances!r}, template={self.template!r})"
 
     def line_unit(self) -> str:
         return f"{self.unit} {' '.join(self.instances)}" if self.template else self.unit

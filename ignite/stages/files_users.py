@@ -2,25 +2,28 @@
 as upstream runs them; SSH keys written as the user into the file upstream uses.
 
 Crash safety: before creating a user, the journal notes whether the user and its home
-existed; a rerun that finds a half-created user removes it (and the home it made) and
-creates it again, rather than falling into the "modify an existing user" path.
+existed; a rerun that finds users the interrupted run created but did not finish removes
+them, last first (and the homes they made), and creates them again, rather than falling
+into the "modify an existing user" path: useradd then gives them the ids one clean run
+gives. So the users' `done` lines need one sync of the target after the last user (and
+before a deletion, which frees ids), not one per user.
 """
 from __future__ import annotations
 
 import json
 import os
 import posixpath
-import shutil
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ignite import distro
 from ignite.errors import CommandError, NodeError
 from ignite.system import users as tools
 
+TYPE_CHECKING = False  # not typing's: users are in most configs
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from ignite.config.model import Passwd, PasswdUser
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
@@ -70,17 +73,37 @@ class PasswdWriter:
                 raise NodeError(group.name, f"failed to create group: {exc}", f"$.{key}") from None
             self.accounts.invalidate()
             self.journal.finish(key, durable=True)
+        self._undo_interrupted(passwd.users)
         for i, user in enumerate(passwd.users):
             key = f"passwd.users.{i}"
             if self.journal.is_done(key):
                 continue
+            if user.should_exist is False:
+                # A deletion frees ids that later users may be given: what came before is
+                # made durable first, so a rerun never redoes it with other ids.
+                self.journal.flush(durable=True)
             try:
                 self._user(user, key)
             except CommandError as exc:
                 raise NodeError(user.name, f"failed to create user: {exc}", f"$.{key}") from None
             except OSError as exc:
                 raise NodeError(user.name, f"failed to configure user: {exc.strerror or exc}", f"$.{key}") from None
-            self.journal.finish(key, durable=True)
+            self.journal.finish(key)
+        # One sync of the target for all the users, then their `done` lines, synced.
+        self.journal.flush(durable=True)
+
+    def _undo_interrupted(self, users: tuple[PasswdUser, ...]) -> None:
+        """Users an interrupted run of this config created (noted as new, there now, not
+        done) are removed, last first, before any is created again: the account files are
+        then as they were, and useradd gives every user the ids one clean run gives."""
+        for i in reversed(range(len(users))):
+            key = f"passwd.users.{i}"
+            note = self.journal.notes.get(key)
+            if note is None or self.journal.is_done(key) or users[i].should_exist is False:
+                continue
+            before = json.loads(note)
+            if not before["existed"] and self.accounts.user(users[i].name) is not None:
+                self._undo_new_user(users[i], before)
 
     def _user(self, user: PasswdUser, key: str) -> None:
         exists = self.accounts.user(user.name) is not None
@@ -114,18 +137,23 @@ class PasswdWriter:
             return exists
         before = json.loads(note)
         if exists and not before["existed"]:
-            if before["home"]:
-                tools.delete_user_keep_home(self.rootp, user.name)
-            else:
-                self._undo_user(user.name, home)
-            self.accounts.invalidate()
+            self._undo_new_user(user, before)
         return bool(before["existed"])
+
+    def _undo_new_user(self, user: PasswdUser, before: dict[str, bool]) -> None:
+        if before["home"]:
+            tools.delete_user_keep_home(self.rootp, user.name)
+        else:
+            self._undo_user(user.name, user.home_dir or f"/home/{user.name}")
+        self.accounts.invalidate()
 
     def _undo_user(self, name: str, home: str) -> None:
         tools.delete_user_keep_home(self.rootp, name)
         host = self.root.resolve(home)
         self.root.guard(host)
         if os.path.isdir(host) and not os.path.islink(host):
+            import shutil
+
             shutil.rmtree(host)
 
     def _chown_notated(self, home: str, uid: int, gid: int) -> None:

@@ -68,11 +68,14 @@ def run(ctx: StageContext) -> None:
     if not steps:
         return
     from ignite.report import ActionLog
-    from ignite.stages.devices import Devices, created_devices
     from ignite.system import mounts
 
     record = ActionLog("mount").record
-    devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))
+    devices = None
+    if ctx.device_map:  # `ignite apply`: the config's devices are mapped (at boot they are used as named)
+        from ignite.stages.devices import Devices, created_devices
+
+        devices = Devices(ctx.device_map, created=created_devices(ctx.config().storage))
     done: list[str] = []
     created: list[str] = []
     try:
@@ -82,7 +85,7 @@ def run(ctx: StageContext) -> None:
             created += made
             for rel in made:
                 record("create directory", rel)
-            device = devices.resolve(fs.device) if ctx.device_map else fs.device
+            device = devices.resolve(fs.device) if devices is not None else fs.device
             log.info("mounting %s (%s) on %s", fs.device, fs.format, step.target)
             mounts.mount(device, step.target, fs.format or "", fs.mount_options)
             done.append(step.target)

@@ -24,6 +24,60 @@ def umount(target: str) -> None:
         raise DeviceError(target, f"umount failed: {os.strerror(ctypes.get_errno())}")
 
 
+def sync_filesystems(paths: Sequence[str]) -> None:
+    """syncfs(2) of the filesystem of each path: this target's writeback, not the whole
+    machine's (os.sync waits for every disk's, other workloads' too). Through libc, as
+    umount2: no process per sync. Where libc has no syncfs, os.sync. An I/O error of the
+    writeback is an OSError: the data may not be on disk."""
+    import ctypes
+
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        os.sync()
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if syncfs(fd) != 0:
+                errno = ctypes.get_errno()
+                raise OSError(errno, os.strerror(errno), path)
+        finally:
+            os.close(fd)
+
+
+def mounts_at_or_below(path: str) -> list[str]:
+    """`path` and every mount point below it in this namespace's mountinfo, parents first."""
+    top = os.path.realpath(path)
+    found = [top]
+    with open("/proc/self/mountinfo", "rb") as info:
+        for line in info:
+            fields = line.split()
+            if len(fields) < 5:
+                continue
+            point = os.fsdecode(_unescape(fields[4]))
+            if point.startswith(top.rstrip("/") + "/") and point not in found:
+                found.append(point)
+    return found
+
+
+def _unescape(field: bytes) -> bytes:
+    """mountinfo writes space, tab, newline and backslash as 3-digit octal escapes."""
+    if b"\\" not in field:
+        return field
+    out = bytearray()
+    i = 0
+    while i < len(field):
+        digits = field[i + 1 : i + 4]
+        if field[i] == 0x5C and len(digits) == 3 and digits.isdigit():
+            out.append(int(digits, 8))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return bytes(out)
+
+
 def mounted_devnums() -> set[str]:
     """major:minor of every mounted device, from this namespace's mountinfo."""
     with open("/proc/self/mountinfo") as info:

@@ -13,23 +13,34 @@ Names are passed to the tools after `--`, so that no name is taken for an option
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ignite.root import Root
 from ignite.system.run import run
 
+TYPE_CHECKING = False  # not typing's, nor dataclasses: users are in most configs
 if TYPE_CHECKING:
     from ignite.config.model import PasswdGroup, PasswdUser
 
 
-@dataclass(frozen=True, slots=True)
 class Account:
-    name: str
-    uid: int
-    gid: int
-    home: str
+    """A user of the target's passwd. (Not a dataclass: its import costs ~8 ms.)"""
+
+    __slots__ = ("name", "uid", "gid", "home")
+
+    def __init__(self, name: str, uid: int, gid: int, home: str) -> None:
+        self.name, self.uid, self.gid, self.home = name, uid, gid, home
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Account):
+            return NotImplemented
+        return (self.name, self.uid, self.gid, self.home) == (other.name, other.uid, other.gid, other.home)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.uid, self.gid, self.home))
+
+    def __repr__(self) -> str:
+        return f"Account(name={self.name!r}, uid={self.uid!r}, gid={self.gid!r}, home={self.home!r})"
 
 
 def _read(root: Root, path: str) -> str | None:

@@ -3,13 +3,13 @@ real paths, headers and tokens; the endpoint comes from IGNITE_ENDPOINT_<PLATFOR
 from __future__ import annotations
 
 import base64
-import dataclasses
 import gzip
 import json
 
 import pytest
 
 from ignite import providers
+from ignite.config.record import replace
 from ignite.errors import FetchError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.resource import FetchSettings, credentials
@@ -127,7 +127,7 @@ def test_aws_credentials_are_looked_up_lazily_region_and_role(metadata) -> None:
     server.route("/latest/meta-data/iam/security-credentials/", Reply(200, b"node-role\n"))
     creds = {"AccessKeyId": "AK", "SecretAccessKey": "SK", "Token": "ST"}
     server.route("/latest/meta-data/iam/security-credentials/node-role", Reply(200, json.dumps(creds).encode()))
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("aws"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("aws"))
     assert server.seen == []  # nothing is asked before a resource needs it
     assert credentials.aws_region(settings) == "eu-central-1"
     assert credentials.aws_credentials(settings) == ("AK", "SK", "ST")
@@ -139,7 +139,7 @@ def test_aws_credentials_are_looked_up_lazily_region_and_role(metadata) -> None:
 
 def test_aws_without_role_is_anonymous(metadata) -> None:
     metadata("aws")
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("aws"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("aws"))
     assert credentials.aws_credentials(settings) is None and credentials.aws_region(settings) == "us-east-1"
 
 
@@ -147,7 +147,7 @@ def test_aws_role_credentials_failing_is_an_error_naming_them(metadata) -> None:
     server = metadata("aws")
     server.route("/latest/meta-data/iam/security-credentials/", Reply(200, b"node-role"))
     server.route("/latest/meta-data/iam/security-credentials/node-role", Reply(500))
-    settings = dataclasses.replace(SETTINGS, http_total=0.5, credentials=providers.credentials_for("aws"))
+    settings = replace(SETTINGS, http_total=0.5, credentials=providers.credentials_for("aws"))
     with pytest.raises(FetchError, match="instance-role credentials") as info:
         credentials.aws_credentials(settings)
     assert info.value.kind == "credentials"
@@ -251,18 +251,18 @@ def test_gcp_token_is_looked_up_when_first_needed(metadata) -> None:
     server.routes[base + "/token"] = guarded(
         "", {"Metadata-Flavor": "Google"}, b'{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer"}'
     )
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("gcp"))
     assert server.seen == []
     assert credentials.gs_token(settings) == "ya29.x"
 
 
 def test_gcp_without_service_account_is_anonymous_and_a_token_failure_an_error(metadata) -> None:
     server = metadata("gcp")
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("gcp"))
     assert credentials.gs_token(settings) is None  # scopes 404: no service account
     server.route("/computeMetadata/v1/instance/service-accounts/default/scopes", Reply(200, b"scope"))
     server.route("/computeMetadata/v1/instance/service-accounts/default/token", Reply(403))
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("gcp"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("gcp"))
     with pytest.raises(FetchError, match="GCS token"):
         credentials.gs_token(settings)
 
@@ -310,10 +310,10 @@ def test_azure_blob_api_with_managed_identity_then_plain_https(metadata, https_s
 
     server = metadata("azure")
     server.route("/metadata/identity/oauth2/token", Reply(200, b'{"access_token":"mi-token"}'))
-    settings = dataclasses.replace(SETTINGS, credentials=providers.credentials_for("azure"))
+    settings = replace(SETTINGS, credentials=providers.credentials_for("azure"))
     assert credentials.azure_blob_token(settings) == "mi-token"
     monkeypatch.setattr("ignite.resource.http.AZURE_BLOB_SUFFIX", "127.0.0.1")  # a local stand-in for the blob host
-    settings = dataclasses.replace(settings, certificate_authorities=(ca.cert_pem.bytes(),))
+    settings = replace(settings, certificate_authorities=(ca.cert_pem.bytes(),))
     https_server.routes["/c/config.ign"] = guarded(
         "", {"Authorization": "Bearer mi-token", "x-ms-version": "2021-08-06"}, CONFIG
     )

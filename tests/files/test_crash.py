@@ -168,9 +168,9 @@ def journal_keys(cfg: dict[str, Any], root: Path, work: Path, monkeypatch: pytes
     keys: list[str] = []
     real_finish = Journal.finish
 
-    def finish(self: Journal, k: str, durable: bool = False) -> None:
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
         keys.append(k)
-        real_finish(self, k, durable)
+        real_finish(self, k, durable, synced)
 
     monkeypatch.setattr(Journal, "finish", finish)
     run_ignite(cfg, root, work)
@@ -192,10 +192,10 @@ def test_stopped_after_every_commit_then_rerun(reference, work: Path, monkeypatc
         root = prepare(work / f"r{index}")
         w = work / f"w{index}"
 
-        def finish(self: Journal, k: str, durable: bool = False, _key: str = key) -> None:
+        def finish(self: Journal, k: str, durable: bool = False, synced: bool = False, _key: str = key) -> None:
             if k == _key:
                 raise Died(k)
-            real_finish(self, k, durable)
+            real_finish(self, k, durable, synced)
 
         monkeypatch.setattr(Journal, "finish", finish)
         with pytest.raises(Died):

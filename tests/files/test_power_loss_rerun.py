@@ -60,14 +60,15 @@ def tree(root: Path) -> dict[str, dict[str, Any]]:
 
 def keep_only_synced_lines(root: Path) -> None:
     """What a power loss leaves of the journal at worst: the header and the lines written
-    with a sync (notes; base+begin of appends). `done` lines are synced only in batches,
-    other `begin` lines never."""
+    with a sync (notes; the snapshot of what existed; base+begin of appends). `done` lines
+    are synced only with a durable one, other `begin` lines never."""
     if not (root / JOURNAL).exists():
         return
     lines = (root / JOURNAL).read_text().splitlines(keepends=True)
     kept = [lines[0]]
+    synced = ("note ", "base ", "exists ", "snapshot ")
     for i, line in enumerate(lines[1:], 1):
-        if line.startswith(("note ", "base ")) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
+        if line.startswith(synced) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
             kept.append(line)
     (root / JOURNAL).write_text("".join(kept))
 
@@ -78,9 +79,9 @@ def steps(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work
     keys: list[str] = []
     real = Journal.finish
 
-    def finish(self: Journal, k: str, durable: bool = False) -> None:
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
         keys.append(k)
-        real(self, k, durable) if durable else real(self, k)
+        real(self, k, durable, synced)
 
     monkeypatch.setattr(Journal, "finish", finish)
     run_ignite(cfg, root, work)
@@ -94,10 +95,10 @@ def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, 
     real = Journal.finish
     real_close = Journal.close
 
-    def finish(self: Journal, k: str, durable: bool = False) -> None:
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
         if k == step:
             raise Died(k)
-        real(self, k, durable) if durable else real(self, k)
+        real(self, k, durable, synced)
 
     def close(self: Journal) -> None:  # no final flush: the power is gone
         import os
@@ -129,17 +130,31 @@ def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, mon
         assert (root / "etc/motd").read_text() == "existing\none\ntwo\n"
 
 
-def test_a_file_that_is_not_this_configs_is_refused_saying_what_was_done(
+def test_a_file_the_interrupted_run_made_is_made_again_whatever_it_holds(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The snapshot says /srv/d/f1 was not there before: the interrupted run made it, so a
+    rerun writes it again, as one clean run would, whatever it holds now."""
     cfg = config()
     root = prepare(work / "root")
     lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
-    (root / "srv/d/f1").write_text("someone else's\n")  # not what the config writes there
-    with pytest.raises(NodeError, match=r"interrupted earlier run of this config.*finished \d+ steps") as info:
+    (root / "srv/d/f1").write_text("someone else's\n")
+    run_ignite(cfg, root, work / "w2")
+    assert (root / "srv/d/f1").read_text() == "1\n"
+
+
+def test_a_file_that_was_there_before_is_refused_on_the_rerun_too(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One the snapshot lists was there before the first run: refused, as a clean run
+    refuses it (the first run had not reached it when the power went)."""
+    cfg = config()
+    root = prepare(work / "root")
+    (root / "srv/d").mkdir(parents=True)
+    (root / "srv/d/f5").write_text("before\n")
+    lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
+    with pytest.raises(NodeError, match="A file exists there already and overwrite is false") as info:
         run_ignite(cfg, root, work / "w2")
-    assert "/srv/d/f1" in str(info.value)
-    assert (root / "srv/d/f1").read_text() == "someone else's\n"
+    assert "/srv/d/f5" in str(info.value)
+    assert (root / "srv/d/f5").read_text() == "before\n"
 
 
 def test_without_a_journal_an_existing_file_is_refused_as_upstream(work: Path) -> None:

@@ -1,0 +1,71 @@
+"""A files stage with real work (users, units, files with data: contents) imports neither
+typing, dataclasses nor logging: together ~20 ms of every first boot's files stage, which
+bench/files_bench.py compares with Ignition 2.14's. (The no-op stages' contract is in
+test_startup.py.)"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ignite.config import codec
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast")
+
+
+def config(with_users: bool) -> dict:
+    cfg: dict = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"directories": [{"path": "/srv/d", "mode": 0o755}],
+                    "files": [{"path": f"/srv/d/f{i}", "mode": 0o644, "contents": {"source": f"data:,file%20{i}"}}
+                              for i in range(3)],
+                    "links": [{"path": "/srv/l", "target": "d/f0"}]},
+        "systemd": {"units": [{"name": "a.service", "enabled": True,
+                               "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}]},
+    }
+    if with_users:
+        cfg["passwd"] = {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA core"]}]}
+    return cfg
+
+
+def run_files(tmp_path: Path, cfg: dict) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    root = tmp_path / "root"
+    (root / "etc/selinux").mkdir(parents=True)
+    (root / "etc/selinux/config").write_text("SELINUX=disabled\n")
+    for name, text in {"passwd": "root:x:0:0:root:/root:/bin/sh\n", "group": "root:x:0:\n",
+                       "shadow": "root:*:19000:0:99999:7:::\n", "gshadow": "root:*::\n"}.items():
+        (root / "etc" / name).write_text(text)
+    (root / "home").mkdir()
+    cache = tmp_path / "cache.json"
+    cache.write_text(json.dumps(codec.to_json(codec.config_from_json(cfg))))
+    argv = ["run", "--stage", "files", "--platform", "file", "--root", str(root), "--config-cache", str(cache),
+            "--state-file", str(tmp_path / "run/state")]
+    probe = ("import sys\n"
+             f"sys.path.insert(0, {str(REPO)!r})\n"
+             "from ignite.cli import main\n"
+             f"code = main({argv!r})\n"
+             "sys.stdout.write(' '.join(sorted(sys.modules)) + '\\n' + str(code))\n")
+    # -I -S as the initramfs starts ignite: no site, no editable-install finder.
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
+    modules = set(done.stdout.rsplit("\n", 1)[0].split()) if done.returncode == 0 else set()
+    return done, modules
+
+
+@pytest.mark.parametrize("with_users", [False, True])
+def test_a_files_stage_with_work_imports_nothing_heavy(tmp_path: Path, with_users: bool) -> None:
+    if with_users and os.geteuid() != 0:
+        pytest.skip("useradd --root needs root")
+    done, modules = run_files(tmp_path, config(with_users))
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "root/srv/d/f2").read_text() == "file 2"  # the work was done
+    assert (tmp_path / "root/etc/systemd/system/a.service").exists()
+    assert {"ignite.stages.files_units", "ignite.resource.pipeline"} <= modules
+    assert with_users == ("ignite.stages.files_users" in modules)
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
