@@ -17,7 +17,6 @@ Differences on purpose, each said where it applies:
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import os
@@ -32,11 +31,6 @@ import pytest
 from files_helpers import ORACLE, diff_manifests, make_root, manifest, run_ignite, run_oracle
 
 from ignite.errors import IgniteError
-
-
-def data(text: str | bytes) -> str:
-    raw = text.encode() if isinstance(text, str) else text
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def plain(text: str) -> str:

@@ -3,6 +3,7 @@ target roots, the stage run in-process or as `python -m ignite`, Debian's igniti
 on a twin root, tree manifests, and a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -241,3 +242,12 @@ def root(work: Path) -> Path:
 def require_root_user() -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root (chown, useradd --root)")
+
+
+def data(raw: str | bytes) -> str:
+    """A base64 data: URL of these bytes (text as UTF-8)."""
+    return "data:;base64," + base64.b64encode(raw.encode() if isinstance(raw, str) else raw).decode()
+
+
+class Died(BaseException):
+    """The power goes (or SIGKILL, seen from inside the process): nothing after this point runs."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from differential_helpers import GZ, Case, case_ids, data, files, plain, put, same_tree_as_ignition
+from differential_helpers import GZ, Case, case_ids, files, plain, put, same_tree_as_ignition
+from files_helpers import data
 
 CASES = [
     Case("append-only-new",

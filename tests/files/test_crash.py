@@ -6,7 +6,6 @@ the journal records it (the narrowest window) by making the journal's `finish` d
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import signal
@@ -15,13 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite, run_ignite_process
+from files_helpers import (
+    Died,
+    data,
+    diff_manifests,
+    make_root,
+    manifest,
+    require_root_user,
+    run_ignite,
+    run_ignite_process,
+)
 
 UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
-
-
-def data(raw: bytes) -> str:
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def big_config(n: int = 400, dirs: int = 20) -> dict[str, Any]:
@@ -155,10 +159,6 @@ def wait_group_gone(pgid: int, timeout: float = 10.0) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"process group {pgid} still alive after SIGKILL")
-
-
-class Died(BaseException):
-    """Stands in for SIGKILL inside the process: nothing after it runs."""
 
 
 def journal_keys(cfg: dict[str, Any], root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:

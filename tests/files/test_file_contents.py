@@ -13,7 +13,6 @@ from differential_helpers import (
     GZ,
     Case,
     case_ids,
-    data,
     files,
     mkdir,
     plain,
@@ -23,6 +22,7 @@ from differential_helpers import (
     sha512,
     symlink,
 )
+from files_helpers import data
 
 BIG = os.urandom(70_000)
 

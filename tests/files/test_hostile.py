@@ -2,20 +2,15 @@
 the path, and a resource that fails its hash leaves nothing behind."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import uuid
 from pathlib import Path
 
 import pytest
-from files_helpers import require_root_user, run_ignite
+from files_helpers import data, require_root_user, run_ignite
 
 from ignite.errors import IgniteError, NodeError, RootEscapeError
-
-
-def data(raw: bytes) -> str:
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def cfg(**storage) -> dict:  # noqa: ANN003

@@ -5,7 +5,6 @@ leaves the old node whenever the new one cannot be made (bad hash, 404, kill -9)
 (differential_helpers.py)."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import signal
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from differential_helpers import Case, case_ids, files, mkdir, plain, put, same_tree_as_ignition
-from files_helpers import require_root_user, run_ignite, run_ignite_process
+from files_helpers import data, require_root_user, run_ignite, run_ignite_process
 
 from ignite.errors import NodeError
 
@@ -27,10 +26,6 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOCNOFsUGFlmyNbOvJTMx2yEB2NAsmEvXPdP5
 @pytest.fixture(autouse=True)
 def _root_user() -> None:
     require_root_user()
-
-
-def data(raw: bytes) -> str:
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def old_temp_name(host: Path) -> Path:

@@ -6,7 +6,6 @@ And the stage's syncs are the target's own (syncfs of its filesystems), never th
 machine's os.sync."""
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite
+from files_helpers import Died, data, diff_manifests, make_root, manifest, require_root_user, run_ignite
 
 JOURNAL = "etc/ignite/files.journal"
 SYNCED = ("note ", "base ", "exists ", "snapshot ")
@@ -23,14 +22,6 @@ SYNCED = ("note ", "base ", "exists ", "snapshot ")
 @pytest.fixture(autouse=True)
 def _root_user() -> None:
     require_root_user()
-
-
-class Died(BaseException):
-    """The power goes: nothing after this point runs."""
-
-
-def data(raw: bytes) -> str:
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def config() -> dict[str, Any]:

@@ -5,13 +5,12 @@ refuses with a message saying what the interrupted run had finished. Also: accou
 reach shadow-utils after `--`."""
 from __future__ import annotations
 
-import base64
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import diff_manifests, make_root, manifest, require_root_user, run_ignite
+from files_helpers import Died, data, diff_manifests, make_root, manifest, require_root_user, run_ignite
 
 from ignite.errors import NodeError
 
@@ -21,14 +20,6 @@ JOURNAL = "etc/ignite/files.journal"
 @pytest.fixture(autouse=True)
 def _root_user() -> None:
     require_root_user()
-
-
-class Died(BaseException):
-    """The power goes: nothing after this point runs."""
-
-
-def data(raw: bytes) -> str:
-    return "data:;base64," + base64.b64encode(raw).decode()
 
 
 def config() -> dict[str, Any]:
