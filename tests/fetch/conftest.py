@@ -15,6 +15,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for blockdev
 from blockdev import loopdevs  # noqa: F401  (fixture: the tests on small filesystems)
+from ignite.config.model import Resource
+from ignite.errors import FetchError
+from ignite.resource import FetchSettings, fetch_bytes
 
 # Nothing in these tests may leave the machine: every connect/sendto to an address that is
 # not loopback (a cloud metadata address above all) fails before any packet is sent.
@@ -346,3 +349,17 @@ def system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
         dirs[name] = tmp_path / "sys" / name
         monkeypatch.setenv(env, str(dirs[name]))
     return dirs
+
+
+# A long deadline: a permanent error must not wait for it (the guard is far below it).
+PATIENT = FetchSettings(retry_initial=0.05, retry_max=0.2, http_total=60)
+GUARD = 20.0
+
+
+def fails_at_once(resource: Resource) -> FetchError:
+    started = time.monotonic()
+    with pytest.raises(FetchError) as err:
+        fetch_bytes(resource, PATIENT)
+    assert time.monotonic() - started < GUARD
+    assert err.value.kind != "timeout"
+    return err.value

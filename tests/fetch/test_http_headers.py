@@ -4,15 +4,13 @@ a value with a line break or a non-ASCII name refused at once (not retried), a n
 value sent as UTF-8. How headers merge: tests/config/test_merge.py."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ignite.config.model import HTTPHeader, Resource
 from ignite.errors import FetchError
 from ignite.resource import FetchSettings, fetch_bytes
 
-from .conftest import Reply, Server
+from .conftest import PATIENT, Reply, Server, fails_at_once
 
 FAST = FetchSettings(retry_initial=0.01, retry_max=0.05, http_total=5)
 
@@ -20,19 +18,6 @@ FAST = FetchSettings(retry_initial=0.01, retry_max=0.05, http_total=5)
 def res(url: str, **kw) -> Resource:
     return Resource(source=url, **kw)
 
-
-# A long deadline: a permanent error must not wait for it (the guard is far below it).
-PATIENT = FetchSettings(retry_initial=0.05, retry_max=0.2, http_total=60)
-GUARD = 20.0
-
-
-def fails_at_once(resource: Resource) -> FetchError:
-    started = time.monotonic()
-    with pytest.raises(FetchError) as err:
-        fetch_bytes(resource, PATIENT)
-    assert time.monotonic() - started < GUARD
-    assert err.value.kind != "timeout"
-    return err.value
 
 
 def test_get_with_default_headers(http_server: Server) -> None:

@@ -12,20 +12,7 @@ from ignite.resource import FetchSettings, fetch_bytes
 from ignite.resource.limits import RETRY_AFTER_MAX
 from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
 
-from .conftest import Reply, Server
-
-# A long deadline: a permanent error must not wait for it (the guard is far below it).
-PATIENT = FetchSettings(retry_initial=0.05, retry_max=0.2, http_total=60)
-GUARD = 20.0
-
-
-def fails_at_once(resource: Resource) -> FetchError:
-    started = time.monotonic()
-    with pytest.raises(FetchError) as err:
-        fetch_bytes(resource, PATIENT)
-    assert time.monotonic() - started < GUARD
-    assert err.value.kind != "timeout"
-    return err.value
+from .conftest import GUARD, Reply, Server, fails_at_once
 
 
 @pytest.mark.parametrize("target", ["file:///etc/shadow", "data:,hello", "ftp://127.0.0.1/x"])
