@@ -20,6 +20,9 @@ ROOT = "/sysroot"  # --root: the target root the stages write into
 CONFIG_CACHE = "/run/ignition.json"  # --config-cache: the rendered config (mode 0600)
 STATE_FILE = "/run/ignition/state"  # --state-file: what the stages share (docs/spec/stages.md#state)
 NEEDNET_FILE = "/run/ignition/neednet"  # --neednet: fetch-offline's "the config needs network"
+# Beside the state file: IDLE_DIR/STAGE, the fetch stage's "STAGE has nothing to do" (the
+# units of kargs, disks and mount are skipped on it: /run/ignition/idle/STAGE).
+IDLE_DIR = "idle"
 CMDLINE_FILE = "/proc/cmdline"  # --cmdline: the kernel command line
 FETCH_TIMEOUT = 120.0  # --fetch-timeout: seconds to wait for the user config
 

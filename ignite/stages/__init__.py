@@ -131,6 +131,9 @@ def run_stage(ctx: StageContext) -> None:
     seconds = time.monotonic() - started
     state.finish_stage(ctx.state_file, ctx.stage, seconds, base_entry=ctx.stage not in FETCH_STAGES)
     record.stage_finished(ctx.stage, wall, seconds, "success")
+    if ctx.stage in FETCH_STAGES:
+        mark_idle_stages(os.fspath(ctx.config_cache), os.fspath(ctx.state_file), ctx.platform,
+                         os.fspath(ctx.cmdline_file))
     if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
         from ignite.report_push import push_after_files
 
@@ -228,28 +231,82 @@ def run_idle(
     doubt, e.g. an unreadable cache) returns False and does nothing: `run_stage` then
     runs the stage and gives any error its proper message."""
     started = time.monotonic() if started is None else started
-    has_work = HAS_WORK.get(stage)
-    if has_work is None or _base_configs_present(platform):
+    if not _idle_stages((stage,), config_cache, platform, cmdline_file):
         return False
+    if not os.path.exists(idle_marker(state_file, stage)):  # else the fetch stage recorded it
+        _finish_idle(stage, state_file, time.monotonic() - started)
+    if verbose:
+        sys.stderr.write(f"ignite: {stage}: nothing to do\n")
+    return True
+
+
+def _idle_stages(candidates: tuple[str, ...], config_cache: str, platform: str | None,
+                 cmdline_file: str) -> tuple[str, ...]:
+    """Those of `candidates` with nothing to do (see run_idle); () when in any doubt."""
+    if not any(stage in HAS_WORK for stage in candidates) or _base_configs_present(platform):
+        return ()
     import json
 
     try:
         with open(config_cache, "rb") as f:
             cfg = json.loads(f.read())
     except (OSError, ValueError):
-        return False
-    if not isinstance(cfg, dict) or has_work(cfg) or _status_platform_possible(platform, cmdline_file):
-        return False
+        return ()
+    if not isinstance(cfg, dict) or _status_platform_possible(platform, cmdline_file):
+        return ()
+    return tuple(stage for stage in candidates if stage in HAS_WORK and not HAS_WORK[stage](cfg))
+
+
+def _finish_idle(stage: str, state_file: str, seconds: float, **extra: object) -> None:
+    """What run_stage saves for a stage, for one with nothing to do: its timing and the
+    system base config entry in the state, an idle `stage` event in the boot record."""
     from ignite import record
     from ignite.stages import state
 
-    seconds = time.monotonic() - started
     state.finish_stage(state_file, stage, seconds, base_entry=True)
     record.append({"event": "stage", "stage": stage, "at": record.wall_now() - round(seconds, 3),
-                   "seconds": round(seconds, 6), "status": "success", "idle": True}, record.path_for(state_file))
-    if verbose:
-        sys.stderr.write(f"ignite: {stage}: nothing to do\n")
-    return True
+                   "seconds": round(seconds, 6), "status": "success", "idle": True, **extra},
+                  record.path_for(state_file))
+
+
+# --- stages skipped at boot: no process at all -------------------------------------------
+# The fetch stage that caches the config knows which later stages have nothing to do in it
+# (run_idle's test). It finishes each of them as run_idle would (state and boot record, 0 s,
+# `"skipped": true` in the record) and leaves a marker, IDLE_DIR beside the state file
+# (/run/ignition/idle/STAGE): the stage's unit has ConditionPathExists=! on it, so systemd
+# skips the unit (its ordering and the ignition-* aliases stay) and no interpreter starts.
+# umount, the mount unit's ExecStop, is skipped with mount and left unrecorded: it runs
+# after the files stage has written the report anyway.
+IDLE_DIR = distro.IDLE_DIR
+SKIPPABLE = ("kargs", "disks", "mount")
+
+
+def idle_marker(state_file: str, stage: str) -> str:
+    return os.path.join(os.path.dirname(state_file) or ".", IDLE_DIR, stage)
+
+
+def mark_idle_stages(config_cache: str, state_file: str, platform: str | None, cmdline_file: str) -> tuple[str, ...]:
+    """After a fetch stage: the later stages with nothing to do in the cached config
+    finished and marked (none when there is no cache yet: fetch-offline that found the
+    network needed), any stale marker removed. Returns the stages marked."""
+    if not os.path.exists(config_cache):
+        return ()
+    idle = _idle_stages(SKIPPABLE, config_cache, platform, cmdline_file)
+    for stage in SKIPPABLE:
+        marker = idle_marker(state_file, stage)
+        try:
+            os.unlink(marker)
+        except FileNotFoundError:
+            pass
+        if stage not in idle:
+            continue
+        try:
+            os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        except OSError:
+            continue  # no marker: the stage runs and finishes itself (run_idle)
+        _finish_idle(stage, state_file, 0.0, skipped=True)
+    return idle
 
 
 def _base_configs_present(platform: str | None) -> bool:

@@ -503,3 +503,74 @@ def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_
     )
     assert code == 0, stderr
     assert {"yaml", "ignite.config.butane.translate"} <= modules
+
+
+# --- stages skipped at boot (markers from the fetch stage) -------------------------------
+
+
+def fetch_offline(tmp_path: Path, config: dict, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """fetch-offline on the `file` platform, as the unit runs it: caches the config."""
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    source = tmp_path / "config.ign"
+    source.write_text(json.dumps(config))
+    monkeypatch.setenv("IGNITION_CONFIG_FILE", str(source))
+    assert cli.main(run_argv("fetch-offline", paths)) == 0
+    assert paths["cache"].exists()
+    return paths
+
+
+def markers(paths: dict[str, Path]) -> set[str]:
+    folder = paths["state"].parent / "idle"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_the_fetch_stage_marks_and_records_the_stages_with_nothing_to_do(tmp_path, monkeypatch) -> None:
+    files = {"storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
+    paths = fetch_offline(tmp_path, {**NOOP, **files}, monkeypatch)
+    assert markers(paths) == {"kargs", "disks", "mount"}
+    assert stages.idle_marker(str(paths["state"]), "disks") == str(paths["state"].parent / "idle" / "disks")
+    state = json.loads(paths["state"].read_text())
+    assert list(state["stageTimings"]) == ["fetch-offline", "kargs", "disks", "mount"]
+    assert state["fetchedConfigs"].count({"kind": "base", "source": "system", "referenced": False}) == 4
+    # Started anyway (by hand): nothing is recorded twice.
+    assert cli.main(run_argv("disks", paths)) == 0
+    assert json.loads(paths["state"].read_text()) == state
+    # systemd skips the marked units; files runs and its report tells the truth.
+    assert cli.main(run_argv("files", paths)) == 0
+    report = json.loads((paths["root"] / "etc/ignite/report.json").read_text())
+    by_name = {s["name"]: s for s in report["stages"]}
+    assert list(by_name) == ["fetch-offline", "kargs", "disks", "mount", "files"]
+    for name in ("kargs", "disks", "mount"):
+        assert by_name[name]["idle"] is True and by_name[name]["seconds"] == 0 and by_name[name]["status"] == "success"
+    assert "idle" not in by_name["files"] and (paths["root"] / "etc/motd").read_text() == "hi"
+    from ignite import record
+
+    skipped = [e["stage"] for e in record.read(record.path_for(paths["state"])) if e.get("skipped")]
+    assert skipped == ["kargs", "disks", "mount"]
+
+
+def test_stages_with_work_are_not_marked_and_stale_markers_go(tmp_path, monkeypatch) -> None:
+    idle = tmp_path / "run" / "ignition" / "idle"
+    idle.mkdir(parents=True)
+    (idle / "mount").write_text("")  # from an earlier fetch stage
+    config = {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "ext4", "path": "/var"}]},
+              "kernelArguments": {"shouldExist": ["quiet"]}}
+    paths = fetch_offline(tmp_path, config, monkeypatch)
+    assert markers(paths) == set()
+    assert list(json.loads(paths["state"].read_text())["stageTimings"]) == ["fetch-offline"]
+
+
+def test_a_system_base_config_or_a_status_hook_marks_nothing(tmp_path, monkeypatch, system) -> None:
+    base = system["IGNITION_SYSTEM_LOCAL_CONFIG_DIR"] / "base.d"
+    base.mkdir()
+    (base / "10-empty.ign").write_text(json.dumps(NOOP))
+    (tmp_path / "a").mkdir()
+    assert markers(fetch_offline(tmp_path / "a", NOOP, monkeypatch)) == set()
+    (base / "10-empty.ign").unlink()
+    (tmp_path / "b").mkdir()
+    paths = boot_dirs(tmp_path / "b", NOOP)
+    assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "packet", "/nonexistent") == ()
+    assert markers(paths) == set()
+    paths["cache"].unlink()  # fetch-offline that signalled neednet caches nothing: nothing is decided
+    assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "file", "/nonexistent") == ()
