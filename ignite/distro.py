@@ -64,6 +64,11 @@ BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 # Kernel argument: the files stage also deletes the OEM partition's config.ign and the boot
 # filesystem's ignition/ after a successful first boot (ignite.providers.local_config).
 DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
+# A file fetch-offline waits for (its unit sets it: ignite-setup's "done", written once the
+# on-disk configs are in place) after loading its code and before reading any config: the
+# interpreter starts while ignite-setup still waits for the boot disk.
+AFTER_FILE_ENV = "IGNITE_STAGE_AFTER_FILE"
+AFTER_FILE_TIMEOUT = 300.0  # seconds; ignite-setup's own waits end well before
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
 CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
 AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys

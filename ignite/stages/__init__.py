@@ -104,6 +104,8 @@ class StageContext:
 def run_stage(ctx: StageContext) -> None:
     """Runs one stage (its module is imported only now), calls the platform's status hook
     with the outcome, and on success saves the state with the stage's timing."""
+    if ctx.stage == "fetch-offline":
+        _after_setup()
     started = time.monotonic()
     if ctx.stage not in _MODULES:
         from ignite.errors import UsageError
@@ -138,6 +140,28 @@ def run_stage(ctx: StageContext) -> None:
         from ignite.report_push import push_after_files
 
         push_after_files(ctx)
+
+
+def _after_setup() -> None:
+    """At boot (AFTER_FILE_ENV set by the unit): loads fetch-offline's code, then waits for
+    ignite-setup to have put the on-disk configs in place. The unit is not ordered after
+    ignite-setup, so that the interpreter's start overlaps setup's wait for the disks; the
+    stage's timing starts after this wait. A setup that fails isolates emergency.target,
+    which stops this stage too; the timeout is the last resort."""
+    path = distro.env(distro.AFTER_FILE_ENV)
+    if not path:
+        return
+    import importlib
+
+    importlib.import_module(f"ignite.stages.{_MODULES['fetch-offline']}")
+    deadline = time.monotonic() + distro.AFTER_FILE_TIMEOUT
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            from ignite.errors import UsageError
+
+            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: "
+                             "ignite-setup did not finish (see its journal)")
+        time.sleep(0.05)
 
 
 def _push_wanted(cmdline_file: Path | str) -> bool:

@@ -120,6 +120,20 @@ def test_the_stamp_unit_runs_only_when_setup_leaves_it_something(tmp_path, stamp
     """ignite-firstboot-complete.service has ConditionPathExists=| on stamp-fs and stamp-missing."""
     assert run_setup(tmp_path, labels, stamp=stamp).returncode == 0
     present = {p.name for p in (tmp_path / "run/ignite").iterdir()}
-    assert present == ({written} if written else set())
+    assert present == {"setup-done"} | ({written} if written else set())
     unit = (SETUP.parent / "ignite-firstboot-complete.service").read_text()
     assert "ConditionPathExists=|/run/ignite/stamp-fs\nConditionPathExists=|/run/ignite/stamp-missing\n" in unit
+
+
+def test_done_flag_only_after_success(tmp_path):
+    """fetch-offline waits for run/ignite/setup-done: a stale one goes at the start, a
+    failed setup writes none."""
+    (tmp_path / "run/ignite").mkdir(parents=True)
+    (tmp_path / "run/ignite/setup-done").write_text("")
+    assert run_setup(tmp_path, {"OEM": ["/dev/vda6", "/dev/vdb6"]}).returncode == 1
+    assert not (tmp_path / "run/ignite/setup-done").exists()
+    assert run_setup(tmp_path, {}).returncode == 0
+    assert (tmp_path / "run/ignite/setup-done").exists()
+    unit = (SETUP.parent / "ignite-fetch-offline.service").read_text()
+    assert "Environment=IGNITE_STAGE_AFTER_FILE=/run/ignite/setup-done\n" in unit
+    assert "ignite-setup" not in "".join(line for line in unit.splitlines() if line.startswith("After="))

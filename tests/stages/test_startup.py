@@ -574,3 +574,26 @@ def test_a_system_base_config_or_a_status_hook_marks_nothing(tmp_path, monkeypat
     assert markers(paths) == set()
     paths["cache"].unlink()  # fetch-offline that signalled neednet caches nothing: nothing is decided
     assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "file", "/nonexistent") == ()
+
+
+def test_fetch_offline_at_boot_waits_for_setup_after_loading_its_code(tmp_path, monkeypatch) -> None:
+    """The unit sets IGNITE_STAGE_AFTER_FILE: the stage reads no config before the file exists."""
+    done = tmp_path / "setup-done"
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(done))
+    timer = threading.Timer(0.5, done.write_text, args=("",))
+    timer.start()
+    try:
+        paths = fetch_offline(tmp_path, NOOP, monkeypatch)
+    finally:
+        timer.cancel()
+    assert done.exists() and paths["cache"].stat().st_mtime_ns >= done.stat().st_mtime_ns
+
+
+def test_fetch_offline_gives_up_on_a_setup_that_never_finishes(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path / "never"))
+    monkeypatch.setattr(stages.distro, "AFTER_FILE_TIMEOUT", 0.2)
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    assert cli.main(run_argv("fetch-offline", paths)) != 0
+    assert "ignite-setup did not finish" in capsys.readouterr().err
+    assert not paths["cache"].exists()
