@@ -64,11 +64,13 @@ BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 # Kernel argument: the files stage also deletes the OEM partition's config.ign and the boot
 # filesystem's ignition/ after a successful first boot (ignite.providers.local_config).
 DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
-# A file fetch-offline waits for (its unit sets it: ignite-setup's "done", written once the
-# on-disk configs are in place) after loading its code and before reading any config: the
-# interpreter starts while ignite-setup still waits for the boot disk.
+# A file a fetch stage waits for (its unit sets it) after loading its code and before it
+# reads any config: ignite-setup's done flag for fetch-offline, the network's up flag for
+# fetch. The interpreter starts while setup waits for the boot disk, or DHCP runs.
 AFTER_FILE_ENV = "IGNITE_STAGE_AFTER_FILE"
-AFTER_FILE_TIMEOUT = 300.0  # seconds; ignite-setup's own waits end well before
+# Seconds: longer than ignite-setup's waits (60 s) and the network's (ignite.network.timeout=,
+# 120 s by default); a unit that fails stops the waiting stage long before.
+AFTER_FILE_TIMEOUT = 900.0
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
 CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
 AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys

@@ -104,8 +104,8 @@ class StageContext:
 def run_stage(ctx: StageContext) -> None:
     """Runs one stage (its module is imported only now), calls the platform's status hook
     with the outcome, and on success saves the state with the stage's timing."""
-    if ctx.stage == "fetch-offline":
-        _after_setup()
+    if ctx.stage in FETCH_STAGES:
+        _wait_for_after_file(ctx.stage)
     started = time.monotonic()
     if ctx.stage not in _MODULES:
         from ignite.errors import UsageError
@@ -142,25 +142,27 @@ def run_stage(ctx: StageContext) -> None:
         push_after_files(ctx)
 
 
-def _after_setup() -> None:
-    """At boot (AFTER_FILE_ENV set by the unit): loads fetch-offline's code, then waits for
-    ignite-setup to have put the on-disk configs in place. The unit is not ordered after
-    ignite-setup, so that the interpreter's start overlaps setup's wait for the disks; the
-    stage's timing starts after this wait. A setup that fails isolates emergency.target,
-    which stops this stage too; the timeout is the last resort."""
+def _wait_for_after_file(stage: str) -> None:
+    """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code, then waits
+    for the file that says what the stage needs is in place: ignite-setup's done flag for
+    fetch-offline (the on-disk configs), the network's up flag for fetch. The units are not
+    ordered after those, so that the interpreter's start and imports overlap setup's wait
+    for the boot disk and the network's DHCP; the stage's timing starts after this wait. A
+    setup or network unit that fails isolates emergency.target, which stops this stage
+    too; the timeout is the last resort."""
     path = distro.env(distro.AFTER_FILE_ENV)
     if not path:
         return
     import importlib
 
-    importlib.import_module(f"ignite.stages.{_MODULES['fetch-offline']}")
+    importlib.import_module(f"ignite.stages.{_MODULES[stage]}")
     deadline = time.monotonic() + distro.AFTER_FILE_TIMEOUT
     while not os.path.exists(path):
         if time.monotonic() > deadline:
             from ignite.errors import UsageError
 
-            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: "
-                             "ignite-setup did not finish (see its journal)")
+            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: the unit that "
+                             "writes it (ignite-setup or ignite-network) did not finish; see its journal")
         time.sleep(0.05)
 
 

@@ -595,5 +595,21 @@ def test_fetch_offline_gives_up_on_a_setup_that_never_finishes(tmp_path, monkeyp
     paths = boot_dirs(tmp_path, NOOP)
     paths["cache"].unlink()
     assert cli.main(run_argv("fetch-offline", paths)) != 0
-    assert "ignite-setup did not finish" in capsys.readouterr().err
+    assert "(ignite-setup or ignite-network) did not finish" in capsys.readouterr().err
     assert not paths["cache"].exists()
+
+
+def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> None:
+    """fetch-offline and fetch start alongside ignite-setup and the network units and wait
+    in-process for the flag those write; no unit orders them after those units."""
+    units = REPO / "dracut" / "30ignite"
+    for unit, flag, writers in (("ignite-fetch-offline", "/run/ignite/setup-done", ("ignite-setup",)),
+                                ("ignite-fetch", "/run/ignite/network-up", ("ignite-network", "ignite-network-early"))):
+        text = (units / f"{unit}.service").read_text()
+        assert f"Environment=IGNITE_STAGE_AFTER_FILE={flag}\n" in text
+        after = " ".join(line for line in text.splitlines() if line.startswith("After="))
+        assert not any(f"{w}.service" in after.split() for w in writers), after
+        for writer in writers:
+            before = " ".join(line for line in (units / f"{writer}.service").read_text().splitlines()
+                              if line.startswith("Before="))
+            assert f"{unit}.service" not in before.split(), (writer, before)
