@@ -142,8 +142,17 @@ def run_stage(ctx: StageContext) -> None:
         push_after_files(ctx)
 
 
+# What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, and for
+# the network stage the HTTP stack (requests, urllib3, ssl: about 1 s under TCG) that its
+# config URL almost always needs.
+_PRELOAD = {
+    "fetch-offline": ("ignite.stages.fetch",),
+    "fetch": ("ignite.stages.fetch", "ignite.resource.http"),
+}
+
+
 def _wait_for_after_file(stage: str) -> None:
-    """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code, then waits
+    """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code (_PRELOAD), then waits
     for the file that says what the stage needs is in place: ignite-setup's done flag for
     fetch-offline (the on-disk configs), the network's up flag for fetch. The units are not
     ordered after those, so that the interpreter's start and imports overlap setup's wait
@@ -155,7 +164,8 @@ def _wait_for_after_file(stage: str) -> None:
         return
     import importlib
 
-    importlib.import_module(f"ignite.stages.{_MODULES[stage]}")
+    for name in _PRELOAD.get(stage, ()):
+        importlib.import_module(name)
     deadline = time.monotonic() + distro.AFTER_FILE_TIMEOUT
     while not os.path.exists(path):
         if time.monotonic() > deadline:

@@ -613,3 +613,12 @@ def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> N
             before = " ".join(line for line in (units / f"{writer}.service").read_text().splitlines()
                               if line.startswith("Before="))
             assert f"{unit}.service" not in before.split(), (writer, before)
+
+
+def test_every_preloaded_module_exists_and_the_http_stack_is_preloaded_for_fetch() -> None:
+    import importlib.util
+
+    assert "ignite.resource.http" in stages._PRELOAD["fetch"]
+    assert "ignite.resource.http" not in stages._PRELOAD["fetch-offline"]  # offline: never needed
+    for names in stages._PRELOAD.values():
+        assert all(importlib.util.find_spec(name) for name in names), names
