@@ -119,7 +119,8 @@ def run_stage(ctx: StageContext) -> None:
     wall = record.wall_now()
     record.open_for(ctx.state_file, ctx.stage)
     record.stage_started(ctx.stage, wall)
-    state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
+    current = state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
+    record_skipped_before(ctx.stage, os.fspath(ctx.state_file), dict(current))
     module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     error: BaseException | None = None
     try:
@@ -269,8 +270,7 @@ def run_idle(
     started = time.monotonic() if started is None else started
     if not _idle_stages((stage,), config_cache, platform, cmdline_file):
         return False
-    if not os.path.exists(idle_marker(state_file, stage)):  # else the fetch stage recorded it
-        _finish_idle(stage, state_file, time.monotonic() - started)
+    _finish_idle(stage, state_file, time.monotonic() - started)
     if verbose:
         sys.stderr.write(f"ignite: {stage}: nothing to do\n")
     return True
@@ -307,12 +307,13 @@ def _finish_idle(stage: str, state_file: str, seconds: float, **extra: object) -
 
 # --- stages skipped at boot: no process at all -------------------------------------------
 # The fetch stage that caches the config knows which later stages have nothing to do in it
-# (run_idle's test). It finishes each of them as run_idle would (state and boot record, 0 s,
-# `"skipped": true` in the record) and leaves a marker, IDLE_DIR beside the state file
+# (run_idle's test). It leaves a marker for each, IDLE_DIR beside the state file
 # (/run/ignition/idle/STAGE): the stage's unit has ConditionPathExists=! on it, so systemd
 # skips the unit (its ordering and the ignition-* aliases stay) and no interpreter starts.
-# umount, the mount unit's ExecStop, is skipped with mount and left unrecorded: it runs
-# after the files stage has written the report anyway.
+# The next stage that runs (files at the latest) finishes the skipped ones as run_idle
+# would have (state, boot record with 0 s and `"skipped": true`). umount, the mount unit's
+# ExecStop, is skipped with mount and left unrecorded: it runs after the files stage has
+# written the report anyway.
 IDLE_DIR = distro.IDLE_DIR
 SKIPPABLE = ("kargs", "disks", "mount")
 
@@ -322,9 +323,9 @@ def idle_marker(state_file: str, stage: str) -> str:
 
 
 def mark_idle_stages(config_cache: str, state_file: str, platform: str | None, cmdline_file: str) -> tuple[str, ...]:
-    """After a fetch stage: the later stages with nothing to do in the cached config
-    finished and marked (none when there is no cache yet: fetch-offline that found the
-    network needed), any stale marker removed. Returns the stages marked."""
+    """After a fetch stage: a marker for each later stage with nothing to do in the cached
+    config (none when there is no cache yet: fetch-offline that found the network
+    needed), any stale marker removed. Returns the stages marked."""
     if not os.path.exists(config_cache):
         return ()
     idle = _idle_stages(SKIPPABLE, config_cache, platform, cmdline_file)
@@ -340,9 +341,23 @@ def mark_idle_stages(config_cache: str, state_file: str, platform: str | None, c
             os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
             os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
         except OSError:
-            continue  # no marker: the stage runs and finishes itself (run_idle)
-        _finish_idle(stage, state_file, 0.0, skipped=True)
-    return idle
+            pass  # no marker: the stage runs and finishes itself (run_idle)
+    return tuple(stage for stage in idle if os.path.exists(idle_marker(state_file, stage)))
+
+
+def record_skipped_before(stage: str, state_file: str, state: dict) -> None:
+    """Before a later stage acts: each marked stage before it that nothing recorded yet
+    (systemd skipped its unit) is finished as run_idle would have, with 0 s and
+    `"skipped": true` in the boot record. Done here rather than by the fetch stage, so the
+    state after the fetch stages stays upstream's."""
+    if stage not in STAGES or stage in FETCH_STAGES:
+        return
+    earlier = STAGES[:STAGES.index(stage)]
+    timings = state.get("stageTimings")
+    done = timings if isinstance(timings, dict) else {}
+    for skipped in SKIPPABLE:
+        if skipped in earlier and skipped not in done and os.path.exists(idle_marker(state_file, skipped)):
+            _finish_idle(skipped, state_file, 0.0, skipped=True)
 
 
 def _base_configs_present(platform: str | None) -> bool:

@@ -525,29 +525,37 @@ def markers(paths: dict[str, Path]) -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.exists() else set()
 
 
-def test_the_fetch_stage_marks_and_records_the_stages_with_nothing_to_do(tmp_path, monkeypatch) -> None:
+def test_the_fetch_stage_marks_the_stages_with_nothing_to_do_and_files_records_them(tmp_path, monkeypatch) -> None:
     files = {"storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
     paths = fetch_offline(tmp_path, {**NOOP, **files}, monkeypatch)
     assert markers(paths) == {"kargs", "disks", "mount"}
     assert stages.idle_marker(str(paths["state"]), "disks") == str(paths["state"].parent / "idle" / "disks")
+    # The state after the fetch stages is upstream's: nothing of the later stages yet.
     state = json.loads(paths["state"].read_text())
-    assert list(state["stageTimings"]) == ["fetch-offline", "kargs", "disks", "mount"]
-    assert state["fetchedConfigs"].count({"kind": "base", "source": "system", "referenced": False}) == 4
-    # Started anyway (by hand): nothing is recorded twice.
+    assert list(state["stageTimings"]) == ["fetch-offline"]
+    # Started anyway (by hand): it finishes itself, as without a marker.
     assert cli.main(run_argv("disks", paths)) == 0
-    assert json.loads(paths["state"].read_text()) == state
-    # systemd skips the marked units; files runs and its report tells the truth.
+    # systemd skips kargs and mount; files runs, records them first, and its report tells the truth.
     assert cli.main(run_argv("files", paths)) == 0
+    state = json.loads(paths["state"].read_text())
+    assert list(state["stageTimings"]) == ["fetch-offline", "disks", "kargs", "mount", "files"]
+    assert state["stageTimings"]["kargs"] == 0 and state["stageTimings"]["mount"] == 0
+    assert state["fetchedConfigs"].count({"kind": "base", "source": "system", "referenced": False}) == 5
     report = json.loads((paths["root"] / "etc/ignite/report.json").read_text())
     by_name = {s["name"]: s for s in report["stages"]}
     assert list(by_name) == ["fetch-offline", "kargs", "disks", "mount", "files"]
     for name in ("kargs", "disks", "mount"):
-        assert by_name[name]["idle"] is True and by_name[name]["seconds"] == 0 and by_name[name]["status"] == "success"
+        assert by_name[name]["idle"] is True and by_name[name]["status"] == "success"
+    assert by_name["kargs"]["seconds"] == 0 and by_name["mount"]["seconds"] == 0
     assert "idle" not in by_name["files"] and (paths["root"] / "etc/motd").read_text() == "hi"
     from ignite import record
 
     skipped = [e["stage"] for e in record.read(record.path_for(paths["state"])) if e.get("skipped")]
-    assert skipped == ["kargs", "disks", "mount"]
+    assert skipped == ["kargs", "mount"]  # disks ran (by hand) and recorded itself, once
+    # umount (the mount unit's ExecStop, skipped with it) records nothing twice either.
+    assert cli.main(run_argv("umount", paths)) == 0
+    assert [e["stage"] for e in record.read(record.path_for(paths["state"]))
+            if e.get("event") == "stage"].count("mount") == 1
 
 
 def test_stages_with_work_are_not_marked_and_stale_markers_go(tmp_path, monkeypatch) -> None:
