@@ -630,3 +630,12 @@ def test_every_preloaded_module_exists_and_the_http_stack_is_preloaded_for_fetch
     assert "ignite.resource.http" not in stages._PRELOAD["fetch-offline"]  # offline: never needed
     for names in stages._PRELOAD.values():
         assert all(importlib.util.find_spec(name) for name in names), names
+
+
+def test_the_network_units_and_networkd_run_ahead_of_the_other_first_boot_work() -> None:
+    """fetch waits for the network's up flag; the network's own steps get the CPU first."""
+    units = REPO / "dracut" / "30ignite"
+    for name in ("ignite-network.service", "ignite-network-early.service", "ignite-networkd.conf"):
+        assert "\nNice=-10\n" in (units / name).read_text(), name
+    setup = (units / "module-setup.sh").read_text()
+    assert '"$moddir/ignite-networkd.conf" "$systemdsystemunitdir/systemd-networkd.service.d/ignite.conf"' in setup
