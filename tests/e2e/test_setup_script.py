@@ -137,3 +137,12 @@ def test_done_flag_only_after_success(tmp_path):
     unit = (SETUP.parent / "ignite-fetch-offline.service").read_text()
     assert "Environment=IGNITE_STAGE_AFTER_FILE=/run/ignite/setup-done\n" in unit
     assert "ignite-setup" not in "".join(line for line in unit.splitlines() if line.startswith("After="))
+
+
+def test_the_stamp_unit_is_cancelled_by_a_reboot_like_the_stages():
+    """The kargs helper reboots mid-boot: the stamp must survive for the next (first) boot,
+    so the stamp unit's queued start goes with the shutdown transaction, as the stages' do."""
+    unit = (SETUP.parent / "ignite-firstboot-complete.service").read_text()
+    assert "\nConflicts=shutdown.target\n" in unit and "\nBefore=shutdown.target\n" in unit
+    after = " ".join(line for line in unit.splitlines() if line.startswith("After="))
+    assert {"ignite-kargs.service", "ignite-disks.service", "ignite-files.service"} <= set(after[6:].split())
