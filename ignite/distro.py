@@ -20,6 +20,9 @@ ROOT = "/sysroot"  # --root: the target root the stages write into
 CONFIG_CACHE = "/run/ignition.json"  # --config-cache: the rendered config (mode 0600)
 STATE_FILE = "/run/ignition/state"  # --state-file: what the stages share (docs/spec/stages.md#state)
 NEEDNET_FILE = "/run/ignition/neednet"  # --neednet: fetch-offline's "the config needs network"
+# Beside the state file: IDLE_DIR/STAGE, the fetch stage's "STAGE has nothing to do" (the
+# units of kargs, disks and mount are skipped on it: /run/ignition/idle/STAGE).
+IDLE_DIR = "idle"
 CMDLINE_FILE = "/proc/cmdline"  # --cmdline: the kernel command line
 FETCH_TIMEOUT = 120.0  # --fetch-timeout: seconds to wait for the user config
 
@@ -61,6 +64,13 @@ BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 # Kernel argument: the files stage also deletes the OEM partition's config.ign and the boot
 # filesystem's ignition/ after a successful first boot (ignite.providers.local_config).
 DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
+# A file a fetch stage waits for (its unit sets it) after loading its code and before it
+# reads any config: ignite-setup's done flag for fetch-offline, the network's up flag for
+# fetch. The interpreter starts while setup waits for the boot disk, or DHCP runs.
+AFTER_FILE_ENV = "IGNITE_STAGE_AFTER_FILE"
+# Seconds: longer than ignite-setup's waits (60 s) and the network's (ignite.network.timeout=,
+# 120 s by default); a unit that fails stops the waiting stage long before.
+AFTER_FILE_TIMEOUT = 900.0
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
 CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
 AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys

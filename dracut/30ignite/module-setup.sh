@@ -176,6 +176,7 @@ _ignite_network() {
     inst_script "$moddir/ignite-network" /usr/libexec/ignite-network
     inst_simple "$moddir/ignite-network.service" "$systemdsystemunitdir/ignite-network.service"
     inst_simple "$moddir/ignite-network-early.service" "$systemdsystemunitdir/ignite-network-early.service"
+    inst_simple "$moddir/ignite-networkd.conf" "$systemdsystemunitdir/systemd-networkd.service.d/ignite.conf"
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-complete.target ignite-network.service
     inst_multiple -o ip networkctl \
         "$systemdutildir"/systemd-networkd "$systemdutildir"/systemd-network-generator \

@@ -106,6 +106,8 @@ class StageContext:
 def run_stage(ctx: StageContext) -> None:
     """Runs one stage (its module is imported only now), calls the platform's status hook
     with the outcome, and on success saves the state with the stage's timing."""
+    if ctx.stage in FETCH_STAGES:
+        _wait_for_after_file(ctx.stage)
     started = time.monotonic()
     if ctx.stage not in _MODULES:
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
@@ -117,7 +119,8 @@ def run_stage(ctx: StageContext) -> None:
     wall = record.wall_now()
     record.open_for(ctx.state_file, ctx.stage)
     record.stage_started(ctx.stage, wall)
-    state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
+    current = state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
+    record_skipped_before(ctx.stage, os.fspath(ctx.state_file), dict(current))
     module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     error: BaseException | None = None
     try:
@@ -131,10 +134,47 @@ def run_stage(ctx: StageContext) -> None:
     seconds = time.monotonic() - started
     state.finish_stage(ctx.state_file, ctx.stage, seconds, base_entry=ctx.stage not in FETCH_STAGES)
     record.stage_finished(ctx.stage, wall, seconds, "success")
+    if ctx.stage in FETCH_STAGES:
+        mark_idle_stages(os.fspath(ctx.config_cache), os.fspath(ctx.state_file), ctx.platform,
+                         os.fspath(ctx.cmdline_file))
     if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
         from ignite.report_push import push_after_files
 
         push_after_files(ctx)
+
+
+# What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, and for
+# the network stage the HTTP stack (requests, urllib3, ssl: about 1 s under TCG) that its
+# config URL almost always needs.
+_PRELOAD = {
+    "fetch-offline": ("ignite.stages.fetch",),
+    "fetch": ("ignite.stages.fetch", "ignite.resource.http"),
+}
+
+
+def _wait_for_after_file(stage: str) -> None:
+    """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code (_PRELOAD), then waits
+    for the file that says what the stage needs is in place: ignite-setup's done flag for
+    fetch-offline (the on-disk configs), the network's up flag for fetch. The units are not
+    ordered after those, so that the interpreter's start and imports overlap setup's wait
+    for the boot disk and the network's DHCP; the stage's timing starts after this wait. A
+    setup or network unit that fails isolates emergency.target, which stops this stage
+    too; the timeout is the last resort."""
+    path = distro.env(distro.AFTER_FILE_ENV)
+    if not path:
+        return
+    import importlib
+
+    for name in _PRELOAD.get(stage, ()):
+        importlib.import_module(name)
+    deadline = time.monotonic() + distro.AFTER_FILE_TIMEOUT
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            from ignite.errors import UsageError
+
+            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: the unit that "
+                             "writes it (ignite-setup or ignite-network) did not finish; see its journal")
+        time.sleep(0.05)
 
 
 def _push_wanted(cmdline_file: Path | str) -> bool:
@@ -226,28 +266,96 @@ def run_idle(
     doubt, e.g. an unreadable cache) returns False and does nothing: `run_stage` then
     runs the stage and gives any error its proper message."""
     started = time.monotonic() if started is None else started
-    has_work = HAS_WORK.get(stage)
-    if has_work is None or _base_configs_present(platform):
+    if not _idle_stages((stage,), config_cache, platform, cmdline_file):
         return False
+    _finish_idle(stage, state_file, time.monotonic() - started)
+    if verbose:
+        sys.stderr.write(f"ignite: {stage}: nothing to do\n")
+    return True
+
+
+def _idle_stages(candidates: tuple[str, ...], config_cache: str, platform: str | None,
+                 cmdline_file: str) -> tuple[str, ...]:
+    """Those of `candidates` with nothing to do (see run_idle); () when in any doubt."""
+    if not any(stage in HAS_WORK for stage in candidates) or _base_configs_present(platform):
+        return ()
     import json
 
     try:
         with open(config_cache, "rb") as f:
             cfg = json.loads(f.read())
     except (OSError, ValueError):
-        return False
-    if not isinstance(cfg, dict) or has_work(cfg) or _status_platform_possible(platform, cmdline_file):
-        return False
+        return ()
+    if not isinstance(cfg, dict) or _status_platform_possible(platform, cmdline_file):
+        return ()
+    return tuple(stage for stage in candidates if stage in HAS_WORK and not HAS_WORK[stage](cfg))
+
+
+def _finish_idle(stage: str, state_file: str, seconds: float, **extra: object) -> None:
+    """What run_stage saves for a stage, for one with nothing to do: its timing and the
+    system base config entry in the state, an idle `stage` event in the boot record."""
     from ignite import record
     from ignite.stages import state
 
-    seconds = time.monotonic() - started
     state.finish_stage(state_file, stage, seconds, base_entry=True)
     record.append({"event": "stage", "stage": stage, "at": record.wall_now() - round(seconds, 3),
-                   "seconds": round(seconds, 6), "status": "success", "idle": True}, record.path_for(state_file))
-    if verbose:
-        sys.stderr.write(f"ignite: {stage}: nothing to do\n")
-    return True
+                   "seconds": round(seconds, 6), "status": "success", "idle": True, **extra},
+                  record.path_for(state_file))
+
+
+# --- stages skipped at boot: no process at all -------------------------------------------
+# The fetch stage that caches the config knows which later stages have nothing to do in it
+# (run_idle's test). It leaves a marker for each, IDLE_DIR beside the state file
+# (/run/ignition/idle/STAGE): the stage's unit has ConditionPathExists=! on it, so systemd
+# skips the unit (its ordering and the ignition-* aliases stay) and no interpreter starts.
+# The next stage that runs (files at the latest) finishes the skipped ones as run_idle
+# would have (state, boot record with 0 s and `"skipped": true`). umount, the mount unit's
+# ExecStop, is skipped with mount and left unrecorded: it runs after the files stage has
+# written the report anyway.
+IDLE_DIR = distro.IDLE_DIR
+SKIPPABLE = ("kargs", "disks", "mount")
+
+
+def idle_marker(state_file: str, stage: str) -> str:
+    return os.path.join(os.path.dirname(state_file) or ".", IDLE_DIR, stage)
+
+
+def mark_idle_stages(config_cache: str, state_file: str, platform: str | None, cmdline_file: str) -> tuple[str, ...]:
+    """After a fetch stage: a marker for each later stage with nothing to do in the cached
+    config (none when there is no cache yet: fetch-offline that found the network
+    needed), any stale marker removed. Returns the stages marked."""
+    if not os.path.exists(config_cache):
+        return ()
+    idle = _idle_stages(SKIPPABLE, config_cache, platform, cmdline_file)
+    for stage in SKIPPABLE:
+        marker = idle_marker(state_file, stage)
+        try:
+            os.unlink(marker)
+        except FileNotFoundError:
+            pass
+        if stage not in idle:
+            continue
+        try:
+            os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        except OSError:
+            pass  # no marker: the stage runs and finishes itself (run_idle)
+    return tuple(stage for stage in idle if os.path.exists(idle_marker(state_file, stage)))
+
+
+def record_skipped_before(stage: str, state_file: str, state: dict) -> None:
+    """Before a later stage acts: each marked stage before it that nothing recorded yet
+    (systemd skipped its unit) is finished as run_idle would have, with 0 s and
+    `"skipped": true` in the boot record. Done here rather than by the fetch stage, so the
+    state after the fetch stages stays upstream's."""
+    if stage not in STAGES or stage in FETCH_STAGES:
+        return
+    earlier = STAGES[:STAGES.index(stage)]
+    timings = state.get("stageTimings")
+    done = timings if isinstance(timings, dict) else {}
+    for skipped in SKIPPABLE:
+        if skipped in earlier and skipped not in done and os.path.exists(idle_marker(state_file, skipped)):
+            _finish_idle(skipped, state_file, 0.0, skipped=True)
 
 
 def _base_configs_present(platform: str | None) -> bool:

@@ -508,3 +508,139 @@ def test_validating_json_pays_nothing_for_butane_and_the_probe_sees_butane_load_
     )
     assert code == 0, stderr
     assert {"yaml", "ignite.config.butane.translate"} <= modules
+
+
+# --- stages skipped at boot (markers from the fetch stage) -------------------------------
+
+
+def fetch_offline(tmp_path: Path, config: dict, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """fetch-offline on the `file` platform, as the unit runs it: caches the config."""
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    source = tmp_path / "config.ign"
+    source.write_text(json.dumps(config))
+    monkeypatch.setenv("IGNITION_CONFIG_FILE", str(source))
+    assert cli.main(run_argv("fetch-offline", paths)) == 0
+    assert paths["cache"].exists()
+    return paths
+
+
+def markers(paths: dict[str, Path]) -> set[str]:
+    folder = paths["state"].parent / "idle"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_the_fetch_stage_marks_the_stages_with_nothing_to_do_and_files_records_them(tmp_path, monkeypatch) -> None:
+    files = {"storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
+    paths = fetch_offline(tmp_path, {**NOOP, **files}, monkeypatch)
+    assert markers(paths) == {"kargs", "disks", "mount"}
+    assert stages.idle_marker(str(paths["state"]), "disks") == str(paths["state"].parent / "idle" / "disks")
+    # The state after the fetch stages is upstream's: nothing of the later stages yet.
+    state = json.loads(paths["state"].read_text())
+    assert list(state["stageTimings"]) == ["fetch-offline"]
+    # Started anyway (by hand): it finishes itself, as without a marker.
+    assert cli.main(run_argv("disks", paths)) == 0
+    # systemd skips kargs and mount; files runs, records them first, and its report tells the truth.
+    assert cli.main(run_argv("files", paths)) == 0
+    state = json.loads(paths["state"].read_text())
+    assert list(state["stageTimings"]) == ["fetch-offline", "disks", "kargs", "mount", "files"]
+    assert state["stageTimings"]["kargs"] == 0 and state["stageTimings"]["mount"] == 0
+    assert state["fetchedConfigs"].count({"kind": "base", "source": "system", "referenced": False}) == 5
+    report = json.loads((paths["root"] / "etc/ignite/report.json").read_text())
+    by_name = {s["name"]: s for s in report["stages"]}
+    assert list(by_name) == ["fetch-offline", "kargs", "disks", "mount", "files"]
+    for name in ("kargs", "disks", "mount"):
+        assert by_name[name]["idle"] is True and by_name[name]["status"] == "success"
+    assert by_name["kargs"]["seconds"] == 0 and by_name["mount"]["seconds"] == 0
+    assert "idle" not in by_name["files"] and (paths["root"] / "etc/motd").read_text() == "hi"
+    from ignite import record
+
+    skipped = [e["stage"] for e in record.read(record.path_for(paths["state"])) if e.get("skipped")]
+    assert skipped == ["kargs", "mount"]  # disks ran (by hand) and recorded itself, once
+    # umount (the mount unit's ExecStop, skipped with it) records nothing twice either.
+    assert cli.main(run_argv("umount", paths)) == 0
+    assert [e["stage"] for e in record.read(record.path_for(paths["state"]))
+            if e.get("event") == "stage"].count("mount") == 1
+
+
+def test_stages_with_work_are_not_marked_and_stale_markers_go(tmp_path, monkeypatch) -> None:
+    idle = tmp_path / "run" / "ignition" / "idle"
+    idle.mkdir(parents=True)
+    (idle / "mount").write_text("")  # from an earlier fetch stage
+    config = {**NOOP, "storage": {"filesystems": [{"device": "/dev/x", "format": "ext4", "path": "/var"}]},
+              "kernelArguments": {"shouldExist": ["quiet"]}}
+    paths = fetch_offline(tmp_path, config, monkeypatch)
+    assert markers(paths) == set()
+    assert list(json.loads(paths["state"].read_text())["stageTimings"]) == ["fetch-offline"]
+
+
+def test_a_system_base_config_or_a_status_hook_marks_nothing(tmp_path, monkeypatch, system) -> None:
+    base = system["IGNITION_SYSTEM_LOCAL_CONFIG_DIR"] / "base.d"
+    base.mkdir()
+    (base / "10-empty.ign").write_text(json.dumps(NOOP))
+    (tmp_path / "a").mkdir()
+    assert markers(fetch_offline(tmp_path / "a", NOOP, monkeypatch)) == set()
+    (base / "10-empty.ign").unlink()
+    (tmp_path / "b").mkdir()
+    paths = boot_dirs(tmp_path / "b", NOOP)
+    assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "packet", "/nonexistent") == ()
+    assert markers(paths) == set()
+    paths["cache"].unlink()  # fetch-offline that signalled neednet caches nothing: nothing is decided
+    assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "file", "/nonexistent") == ()
+
+
+def test_fetch_offline_at_boot_waits_for_setup_after_loading_its_code(tmp_path, monkeypatch) -> None:
+    """The unit sets IGNITE_STAGE_AFTER_FILE: the stage reads no config before the file exists."""
+    done = tmp_path / "setup-done"
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(done))
+    timer = threading.Timer(0.5, done.write_text, args=("",))
+    timer.start()
+    try:
+        paths = fetch_offline(tmp_path, NOOP, monkeypatch)
+    finally:
+        timer.cancel()
+    assert done.exists() and paths["cache"].stat().st_mtime_ns >= done.stat().st_mtime_ns
+
+
+def test_fetch_offline_gives_up_on_a_setup_that_never_finishes(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path / "never"))
+    monkeypatch.setattr(stages.distro, "AFTER_FILE_TIMEOUT", 0.2)
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    assert cli.main(run_argv("fetch-offline", paths)) != 0
+    assert "(ignite-setup or ignite-network) did not finish" in capsys.readouterr().err
+    assert not paths["cache"].exists()
+
+
+def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> None:
+    """fetch-offline and fetch start alongside ignite-setup and the network units and wait
+    in-process for the flag those write; no unit orders them after those units."""
+    units = REPO / "dracut" / "30ignite"
+    for unit, flag, writers in (("ignite-fetch-offline", "/run/ignite/setup-done", ("ignite-setup",)),
+                                ("ignite-fetch", "/run/ignite/network-up", ("ignite-network", "ignite-network-early"))):
+        text = (units / f"{unit}.service").read_text()
+        assert f"Environment=IGNITE_STAGE_AFTER_FILE={flag}\n" in text
+        after = " ".join(line for line in text.splitlines() if line.startswith("After="))
+        assert not any(f"{w}.service" in after.split() for w in writers), after
+        for writer in writers:
+            before = " ".join(line for line in (units / f"{writer}.service").read_text().splitlines()
+                              if line.startswith("Before="))
+            assert f"{unit}.service" not in before.split(), (writer, before)
+
+
+def test_every_preloaded_module_exists_and_the_http_stack_is_preloaded_for_fetch() -> None:
+    import importlib.util
+
+    assert "ignite.resource.http" in stages._PRELOAD["fetch"]
+    assert "ignite.resource.http" not in stages._PRELOAD["fetch-offline"]  # offline: never needed
+    for names in stages._PRELOAD.values():
+        assert all(importlib.util.find_spec(name) for name in names), names
+
+
+def test_the_network_units_and_networkd_run_ahead_of_the_other_first_boot_work() -> None:
+    """fetch waits for the network's up flag; the network's own steps get the CPU first."""
+    units = REPO / "dracut" / "30ignite"
+    for name in ("ignite-network.service", "ignite-network-early.service", "ignite-networkd.conf"):
+        assert "\nNice=-10\n" in (units / name).read_text(), name
+    setup = (units / "module-setup.sh").read_text()
+    assert '"$moddir/ignite-networkd.conf" "$systemdsystemunitdir/systemd-networkd.service.d/ignite.conf"' in setup
