@@ -251,9 +251,9 @@ def _open_journal(root: Root, config_sha: str) -> Journal:
 
 def _sync_target(root: Root) -> None:
     """The target's own writeback: its root's filesystem and those mounted below it."""
-    from ignite.system.mounts import mounts_at_or_below, sync_filesystems
+    from ignite.system.mounts import sync_tree
 
-    sync_filesystems(mounts_at_or_below(root.path))
+    sync_tree(root.path)
 
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:

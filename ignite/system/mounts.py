@@ -5,6 +5,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import DeviceError
 
 
@@ -46,11 +47,23 @@ def sync_filesystems(paths: Sequence[str]) -> None:
             os.close(fd)
 
 
-def mounts_at_or_below(path: str) -> list[str]:
+def sync_tree(path: str, mountinfo: str = distro.MOUNTINFO) -> None:
+    """The writeback of the filesystem holding `path` and of those mounted below it. Without
+    a mountinfo to read (no /proc, as in an image build's chroot) the mounts below are not
+    known: the whole machine's writeback (os.sync) covers them."""
+    try:
+        points = mounts_at_or_below(path, mountinfo)
+    except FileNotFoundError:
+        os.sync()
+        return
+    sync_filesystems(points)
+
+
+def mounts_at_or_below(path: str, mountinfo: str = distro.MOUNTINFO) -> list[str]:
     """`path` and every mount point below it in this namespace's mountinfo, parents first."""
     top = os.path.realpath(path)
     found = [top]
-    with open("/proc/self/mountinfo", "rb") as info:
+    with open(mountinfo, "rb") as info:
         for line in info:
             fields = line.split()
             if len(fields) < 5:
@@ -80,12 +93,12 @@ def _unescape(field: bytes) -> bytes:
 
 def mounted_devnums() -> set[str]:
     """major:minor of every mounted device, from this namespace's mountinfo."""
-    with open("/proc/self/mountinfo") as info:
+    with open(distro.MOUNTINFO) as info:
         return {line.split()[2] for line in info if line.strip()}
 
 
 def is_mountpoint(path: str) -> bool:
-    with open("/proc/self/mountinfo") as info:
+    with open(distro.MOUNTINFO) as info:
         return any(line.split()[4] == path for line in info if line.strip())
 
 

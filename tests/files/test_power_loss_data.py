@@ -195,3 +195,18 @@ def test_users_created_before_the_power_loss_get_the_same_ids_again(
         for n in ("a", "b", "c"):
             keys = root / "home" / n / ".ssh/authorized_keys.d/ignition"
             assert keys.read_text() == f"ssh-ed25519 AAAA {n}\n"
+
+
+def test_without_a_mountinfo_the_machine_is_synced(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image build in a chroot without /proc: the mounts below the target cannot be
+    listed, so the whole machine's writeback stands in (the stage used to fail, blaming
+    its journal)."""
+    from ignite.system import mounts
+
+    calls: list[str] = []
+    real_sync = os.sync
+    monkeypatch.setattr(os, "sync", lambda: calls.append("os.sync") or real_sync())
+    mounts.sync_tree(str(work), mountinfo=str(work / "no-proc" / "mountinfo"))
+    assert calls == ["os.sync"]
+    mounts.sync_tree(str(work))
+    assert calls == ["os.sync"]  # with a mountinfo: syncfs, not the machine
