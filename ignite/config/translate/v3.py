@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
 
 from ignite.config import urls
 from ignite.config.rules.devices import CLEVIS_PINS
 from ignite.config.validate import VERSIONS_3X, minor_of
 from ignite.config.versions import NEWEST
 
-Config = dict[str, Any]
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
+
+    Config = dict[str, Any]
+
 SPECIAL_BITS = 0o7000
 
 
