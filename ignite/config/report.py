@@ -47,6 +47,9 @@ class Entry:
     def __hash__(self) -> int:
         return hash(self._values())
 
+    def __reduce__(self) -> tuple[type[Entry], tuple[str, str, JsonPath, int | None, int | None]]:
+        return (Entry, self._values())  # copy and pickle: the slots are set by __init__, not setattr
+
     def __repr__(self) -> str:
         return ("Entry(" + ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values(),
                                                                                 strict=True)) + ")")
