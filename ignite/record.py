@@ -167,7 +167,17 @@ def failed(stage: str, kind: str, message: str) -> None:
 
 def config_source(kind: str, url: str, data: bytes) -> None:
     """A config that went into the rendered one: user, base, merge or replace, and its sha256."""
-    import hashlib
+    append({"event": "config", "kind": kind, "url": redact_url(url), "sha256": sha256_hex(data), "bytes": len(data)})
 
-    append({"event": "config", "kind": kind, "url": redact_url(url), "sha256": hashlib.sha256(data).hexdigest(),
-            "bytes": len(data)})
+
+def sha256_hex(data: bytes) -> str:
+    """The sha256 of `data`, in hex. Python 3.11's own sha256 module loads in 0.2 ms where
+    hashlib loads OpenSSL's libcrypto in 2-3 ms: every fetch stage records its config's
+    digest, and usually hashes nothing else. (A plain import, so that the initramfs
+    payload, which copies the modules ignite's imports name, has it.)"""
+    try:
+        from _sha256 import sha256  # CPython 3.11 (3.12: _sha2)
+    except ImportError:
+        from hashlib import sha256
+    digest: str = sha256(data).hexdigest()
+    return digest

@@ -23,10 +23,18 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any, Protocol, cast
 
 from ignite.config.gojson import fold_key, merge_objects
 from ignite.config.report import JsonPath
+
+TYPE_CHECKING = False  # not typing's: every fetch stage parses its config
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class _AlwaysMatches(Protocol):
+        """A pattern that matches the empty string, so match() never returns None."""
+
+        def match(self, string: str, pos: int = ..., /) -> re.Match[str]: ...
 
 MAX_DEPTH = 10000  # Go's encoding/json limit
 INDEX_DEPTH = 48  # repeated keys deeper than this are not reported (no report names such a path)
@@ -330,20 +338,14 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
-class _AlwaysMatches(Protocol):
-    """A pattern that matches the empty string, so match() never returns None."""
-
-    def match(self, string: str, pos: int = ..., /) -> re.Match[str]: ...
-
-
 class _Patterns:
     """Compiled on first use: the fast path of a valid config needs none of them."""
 
     def __init__(self) -> None:
-        self.ws = cast(_AlwaysMatches, re.compile(r"[ \t\n\r]*"))
+        self.ws: _AlwaysMatches = re.compile(r"[ \t\n\r]*")  # type: ignore[assignment]
         self.number = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
         self.surrogate_escape = re.compile(r"\\u[dD][89a-fA-F]")
-        self.scalar = cast(_AlwaysMatches, re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r,\]}]*'))
+        self.scalar: _AlwaysMatches = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r,\]}]*')  # type: ignore[assignment]
         self.brackets_or_string = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 

@@ -7,16 +7,18 @@ that renders the user config does that (docs/spec/config.md#rendering).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
-
 from ignite.config import model
 from ignite.config.codec import OBJECT, OBJECT_LIST, SCALAR, field_specs
 from ignite.config.record import Record, replace
 
-R = TypeVar("R", bound=Record)
+TYPE_CHECKING = False  # not typing's: every fetch stage merges its config
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable
+    from typing import Any, TypeVar
 
-KeyFn = Callable[[Any], Hashable]
+    R = TypeVar("R", bound=Record)
+
+    KeyFn = Callable[[Any], Hashable]
 
 
 def _node_key(node: model.File | model.Directory | model.Link) -> Hashable:

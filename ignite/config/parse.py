@@ -12,14 +12,14 @@ little, and nothing here imports jsonschema.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-
 from ignite.config import jsonpos, versions
 from ignite.config.report import ERROR, Entry, Report
 from ignite.errors import ConfigError
 
+TYPE_CHECKING = False  # not typing's: every fetch stage parses its config
 if TYPE_CHECKING:
+    from typing import Any
+
     from ignite.config.model import Config
 
 ERR_INVALID = "config is not valid"
@@ -171,4 +171,4 @@ def _locate(entry: Entry, doc: jsonpos.Document) -> Entry:
     position = doc.position(entry.path, key=entry.message.startswith("unused key "))
     if position is None:
         return entry
-    return replace(entry, line=position[0], column=position[1])
+    return entry.at(position[0], position[1])

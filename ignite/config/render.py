@@ -3,10 +3,6 @@ references fetched and merged (recursively), CAs fetched and inlined, the result
 validated. Used by the fetch stages and by `ignite apply`."""
 from __future__ import annotations
 
-import base64
-import logging
-from collections.abc import Callable
-from typing import Literal, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from ignite import record
@@ -18,23 +14,27 @@ from ignite.config.record import replace
 from ignite.config.validate import validate
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, redact_url
+from ignite.log import get_logger
 from ignite.resource import FetchSettings, fetch_bytes
 from ignite.resource.settings import settings_from_config
 
-log = logging.getLogger("ignite.stages")
+TYPE_CHECKING = False  # not typing's, nor logging's: every fetch stage renders its config
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Literal, TypedDict
+
+    class FetchedConfig(TypedDict):
+        """One entry of the state's fetchedConfigs, as upstream records it."""
+
+        kind: Literal["base", "user"]
+        source: str
+        referenced: bool
+
+    # Adjusts the fetch settings derived from a config (see _keep_deadline).
+    Keep = Callable[[Config, FetchSettings], FetchSettings]
+
+log = get_logger("ignite.stages")
 MAX_DEPTH = 50
-
-
-class FetchedConfig(TypedDict):
-    """One entry of the state's fetchedConfigs, as upstream records it."""
-
-    kind: Literal["base", "user"]
-    source: str
-    referenced: bool
-
-
-# Adjusts the fetch settings derived from a config (see _keep_deadline).
-Keep = Callable[[Config, FetchSettings], FetchSettings]
 
 
 def render_user_config(config: Config, settings: FetchSettings, fetched: list[FetchedConfig]) -> Config:
@@ -111,6 +111,8 @@ def inline_cas(config: Config, settings: FetchSettings) -> Config:
     cas = config.ignition.security.tls.certificate_authorities
     if not cas:
         return config
+    import base64
+
     inlined = tuple(
         Resource(
             source="data:;base64," + base64.b64encode(bundle).decode(),

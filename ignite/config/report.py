@@ -1,8 +1,6 @@
 """Validation reports: every error and warning, with its JSON path and source position."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ignite.errors import format_path as format_path  # the one JSON path formatter, re-exported
 
 PathElem = str | int
@@ -14,13 +12,51 @@ INFO = "info"
 DEPRECATED = "deprecated"
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
+    """One finding, immutable. A plain class, not a dataclass: dataclasses (with inspect and
+    ast) would cost every fetch stage ~6 ms of start-up."""
+
+    __slots__ = ("kind", "message", "path", "line", "column")
+    __match_args__ = ("kind", "message", "path", "line", "column")
+
     kind: str
     message: str
-    path: JsonPath = ()
-    line: int | None = None
-    column: int | None = None
+    path: JsonPath
+    line: int | None
+    column: int | None
+
+    def __init__(self, kind: str, message: str, path: JsonPath = (), line: int | None = None,
+                 column: int | None = None) -> None:
+        for name, value in zip(self.__slots__, (kind, message, path, line, column), strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[str, str, JsonPath, int | None, int | None]:
+        return (self.kind, self.message, self.path, self.line, self.column)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type[Entry], tuple[str, str, JsonPath, int | None, int | None]]:
+        return (Entry, self._values())  # copy and pickle: the slots are set by __init__, not setattr
+
+    def __repr__(self) -> str:
+        return ("Entry(" + ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values(),
+                                                                                strict=True)) + ")")
+
+    def at(self, line: int, column: int) -> Entry:
+        """A copy located in the source."""
+        return Entry(self.kind, self.message, self.path, line, column)
 
     @property
     def is_error(self) -> bool:
@@ -31,9 +67,23 @@ class Entry:
         return f"{self.message} ({where}at {format_path(self.path)})"
 
 
-@dataclass(slots=True)
 class Report:
-    entries: list[Entry] = field(default_factory=list)
+    """Every finding, in order. A plain class, as Entry."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[Entry] | None = None) -> None:
+        self.entries: list[Entry] = [] if entries is None else entries
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.entries == other.entries
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"Report(entries={self.entries!r})"
 
     def add(self, kind: str, message: str, path: JsonPath = ()) -> None:
         self.entries.append(Entry(kind, message, tuple(path)))

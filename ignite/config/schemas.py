@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: the fetch stages load a schema
+if TYPE_CHECKING:
+    from typing import Any
 
 # ignite/schemas is a symlink to the repository's schemas/ (and a real directory when installed).
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")

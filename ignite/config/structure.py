@@ -31,11 +31,14 @@ their exact messages.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from ignite.config.gojson import fold_key, merge_objects
 from ignite.config.report import JsonPath, Report
 from ignite.config.schemas import load_schema
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

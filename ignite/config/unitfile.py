@@ -7,11 +7,16 @@ refused, an option line without `=` is an error. Messages are the parser's own.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeAlias
-
+from ignite.config.record import Record
 from ignite.errors import ConfigError
+
+TYPE_CHECKING = False  # not typing's, nor dataclasses: every fetch stage validates its units
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    # The lexer is a chain of states, as go-systemd's: each step returns the next (None at the end).
+    _Step: TypeAlias = Callable[[], "_Step | None"]
 
 LINE_MAX = 2048
 _ASCII_SPACE = b" \t\n\v\f\r"
@@ -23,15 +28,12 @@ _GO_SPACE = (
 )
 
 
-# The lexer is a chain of states, as go-systemd's: each step returns the next (None at the end).
-_Step: TypeAlias = Callable[[], "_Step | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class UnitOption:
-    section: str
-    name: str
-    value: str
+class UnitOption(Record):
+    section: str = ""
+    name: str = ""
+    value: str = ""
 
 
 def go_quote(data: bytes | str) -> str:

@@ -8,8 +8,6 @@ pass's business.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from ignite.config.report import Report
 from ignite.config.rules.common import Ctx
 from ignite.config.rules.duplicates import validate_duplicates
@@ -18,6 +16,10 @@ from ignite.config.rules.storage import validate_storage
 from ignite.config.rules.systemd import validate_systemd, validate_unit_paths
 from ignite.config.versions import V3
 from ignite.errors import ConfigError
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 VERSIONS_3X = V3
 

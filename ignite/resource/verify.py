@@ -1,8 +1,6 @@
 """Hash verification while streaming: `<function>-<hex>` as the spec writes it."""
 from __future__ import annotations
 
-import hashlib
-
 from ignite.errors import FetchError
 
 FUNCTIONS = {"sha512": 128, "sha256": 64}
@@ -24,6 +22,8 @@ class Verifier:
             raise FetchError(url, "hash", f"incorrect size for hash sum {spec!r}")
         self.url = url
         self.expected = expected if exact_case else expected.lower()
+        import hashlib  # only when a hash is verified: its OpenSSL load is 2-3 ms of start-up
+
         self._hash = hashlib.new(function)
 
     def update(self, chunk: bytes) -> None:

@@ -7,28 +7,30 @@ the platform. fetch-offline may not use the network: when anything needs it, the
 neednet flag is written and the stage succeeds, for the fetch stage to finish the job."""
 from __future__ import annotations
 
-import logging
 import time
-from typing import TYPE_CHECKING, Any
 
 from ignite import cmdline, distro, providers, record
 from ignite.config.model import ClevisCustom, Config, Ignition, Resource, Tang
 from ignite.config.parse import parse
 from ignite.config.record import fields, is_record
-from ignite.config.render import FetchedConfig, render_user_config
+from ignite.config.render import render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
+from ignite.log import get_logger
 from ignite.providers import ProviderContext, credentials_for, output_files_hook
 from ignite.resource import FetchSettings, fetch_bytes
 from ignite.stages import cache
 
+TYPE_CHECKING = False  # not typing's, nor logging's: each fetch stage is its own process at boot
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
+    from ignite.config.render import FetchedConfig
     from ignite.providers import Provider
     from ignite.stages import StageContext
 
-log = logging.getLogger("ignite.stages")
+log = get_logger("ignite.stages")
 DEVICE_WAIT = 30.0
 
 

@@ -6,11 +6,13 @@ entries to the report in upstream's order (a node's own rules, then its children
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from ignite.config import urls
 from ignite.config.report import JsonPath, Report
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 ERR_NO_PATH = "path not specified"
 ERR_PATH_RELATIVE = "path not absolute"
@@ -33,15 +35,17 @@ ERR_SOURCE_REQUIRED = "source is required"
 _GUID = re.compile(r"(|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z")
 
 
-@dataclass(slots=True)
 class Ctx:
     """What every rule needs: the spec minor version (7 = 3.7.0-experimental) and the report;
     `hints`: add ignite's own hints (warnings Ignition does not give), as ignite validate
     does, but not where another tool's output is matched exactly (Butane's translation)."""
 
-    minor: int
-    report: Report
-    hints: bool = True
+    __slots__ = ("minor", "report", "hints")
+
+    def __init__(self, minor: int, report: Report, hints: bool = True) -> None:
+        self.minor = minor
+        self.report = report
+        self.hints = hints
 
     def error(self, message: str | None, path: JsonPath) -> None:
         if message is not None:

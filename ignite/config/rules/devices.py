@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ignite.config import urls
 from ignite.config.rules.common import Ctx, byte_len, check_guid, check_path, validate_resource
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 ERR_DISK_DEVICE_REQUIRED = "disk device is required"
 ERR_NUMBERS_COLLIDE = "partition numbers collide"

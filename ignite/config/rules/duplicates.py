@@ -6,14 +6,16 @@ kernelArguments lists.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
 from ignite.config.rules.common import Ctx
 
-ERR_DUPLICATE = "duplicate entry defined"
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
-Key = Callable[[Any], str]
+    Key = Callable[[Any], str]
+
+ERR_DUPLICATE = "duplicate entry defined"
 
 
 def _string(value: str) -> str:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ignite.config import urls
 from ignite.config.rules.common import Ctx, check_required_source, validate_resource
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 ERR_INVALID_VERSION = "invalid config version (couldn't parse)"
 ERR_UNKNOWN_VERSION = "unsupported config version"

@@ -8,9 +8,11 @@ spec version, 3.x and legacy alike, over the normalized config.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from ignite.config.report import JsonPath, Report
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 PATH_MAX = 4096  # bytes, with the terminating NUL (Linux)
 ERR_NUL = "a NUL character cannot be part of a path, a name or a command argument"

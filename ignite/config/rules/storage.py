@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 from ignite.config.rules.common import (
     Ctx,
@@ -19,6 +18,10 @@ from ignite.config.rules.common import (
     validate_resource,
 )
 from ignite.config.rules.devices import validate_disk, validate_luks, validate_raid
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 ERR_FILE_USES_LINK = "file path includes link in config"
 ERR_DIR_USES_LINK = "directory path includes link in config"

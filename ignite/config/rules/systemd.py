@@ -3,11 +3,14 @@ and paths of storage nodes that would collide with a unit or drop-in."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ignite.config.rules.common import Ctx, go_ext
 from ignite.config.unitfile import UnitOption, go_quote, has_install_section, parse_unit_contents
 from ignite.errors import ConfigError
+
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
 
 ERR_UNIT_EXT = "invalid systemd unit extension"
 ERR_DROPIN_EXT = "invalid systemd drop-in extension"

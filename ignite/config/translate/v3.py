@@ -7,16 +7,19 @@ reported, so the output is valid for that version's Ignition.
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from typing import Any
 
 from ignite.config import urls
 from ignite.config.rules.devices import CLEVIS_PINS
 from ignite.config.validate import VERSIONS_3X, minor_of
 from ignite.config.versions import NEWEST
 
-Config = dict[str, Any]
+TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
+if TYPE_CHECKING:
+    from typing import Any
+
+    Config = dict[str, Any]
+
 SPECIAL_BITS = 0o7000
 
 
@@ -63,11 +66,21 @@ def _up_3_5(cfg: Config) -> None:
 _STEPS: dict[str, Callable[[Config], None]] = {"3.0.0": _up_3_0, "3.2.0": _up_3_2, "3.4.0": _up_3_4, "3.5.0": _up_3_5}
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists, scalars): what copy.deepcopy gives it,
+    without copy's import (and weakref's) on every fetch stage's start-up."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copy(item) for item in value)
+    return value
+
+
 def upgrade(cfg: Config, version: str) -> Config:
     """`cfg` (valid at `version`) translated to 3.6.0, or kept at 3.7.0-experimental.
 
     Each step is upstream's; the input is not modified."""
-    out = copy.deepcopy(cfg)
+    out: Config = _copy(cfg)
     if version == VERSIONS_3X[-1]:
         return out
     for step_version in VERSIONS_3X[minor_of(version) : minor_of(NEWEST)]:
@@ -96,7 +109,7 @@ class _Downgrade:
     Paths in problems refer to the input config, `storage.files[2].mode` style."""
 
     def __init__(self, cfg: Config, target: str):
-        self.cfg = copy.deepcopy(cfg)
+        self.cfg = _copy(cfg)
         self.target = target
         self.minor = minor_of(target)
         self.problems: list[str] = []

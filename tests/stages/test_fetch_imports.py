@@ -1,0 +1,89 @@
+"""The fetch-offline and fetch stages, with a real config to parse, validate, render and
+cache (a user, files, a unit, a merge reference), import neither typing, dataclasses nor
+logging: together ~15 ms of every first boot's fetch stages, each its own process, which
+Ignition 2.14's fetch-offline runs in ~20 ms. (test_files_imports.py holds the files stage;
+test_startup.py the no-op stages.)"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# hashlib (OpenSSL's libcrypto) only when a hash is verified: the record's sha256 of the
+# config takes CPython's built-in sha256. copy (with weakref): the JSON upgrade copies by hand.
+HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "hashlib", "_hashlib", "copy")
+
+MERGED = {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/etc/merged", "mode": 0o644}]}}
+CONFIG = {
+    "ignition": {"version": "3.3.0", "config": {"merge": [{"source": "data:," + quote(json.dumps(MERGED))}]}},
+    "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 AAAA core"]}]},
+    "storage": {"files": [{"path": "/etc/a", "mode": 0o644, "contents": {"source": "data:,hello"}},
+                          {"path": "/etc/b", "contents": {"source": "data:,world"}}]},
+    "systemd": {"units": [{"name": "a.service", "enabled": True,
+                           "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}]},
+}
+
+
+def stage_argv(tmp_path: Path, stage: str) -> list[str]:
+    run = tmp_path / "run"
+    return ["run", "--stage", stage, "--platform", "file", "--config", str(tmp_path / "cfg.ign"),
+            "--config-cache", str(run / "cache.json"), "--state-file", str(run / "state"),
+            "--neednet", str(run / "neednet"), "--cmdline", str(tmp_path / "cmdline"), "--root", str(tmp_path / "root")]
+
+
+def run_ignite(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    probe = ("import sys\n"
+             f"sys.path.insert(0, {str(REPO)!r})\n"
+             "from ignite.cli import main\n"
+             f"code = main({argv!r})\n"
+             "sys.stdout.write(' '.join(sorted(sys.modules)) + '\\n' + str(code))\n")
+    # -I -S as the initramfs starts ignite: no site, no editable-install finder.
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
+    modules = set(done.stdout.rsplit("\n", 1)[0].split()) if done.returncode == 0 else set()
+    return done, modules
+
+
+def run_fetch(tmp_path: Path, stage: str, from_url: bool) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    text = json.dumps(CONFIG)
+    cmdline = "ignition.platform.id=file"
+    if from_url:
+        cmdline += " ignition.config.url=data:," + quote(text)
+    else:
+        (tmp_path / "cfg.ign").write_text(text)
+    (tmp_path / "cmdline").write_text(cmdline + "\n")
+    return run_ignite(stage_argv(tmp_path, stage))
+
+
+@pytest.mark.parametrize(("stage", "from_url"), [("fetch-offline", False), ("fetch-offline", True), ("fetch", True)])
+def test_a_fetch_stage_with_work_imports_nothing_heavy(tmp_path: Path, stage: str, from_url: bool) -> None:
+    done, modules = run_fetch(tmp_path, stage, from_url)
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    cached = json.loads((tmp_path / "run/cache.json").read_text())  # the work was done
+    assert sorted(f["path"] for f in cached["storage"]["files"]) == ["/etc/a", "/etc/b", "/etc/merged"]
+    assert cached["passwd"]["users"][0]["name"] == "core"
+    assert not (tmp_path / "run/neednet").exists()
+    records = [json.loads(line) for line in (tmp_path / "run/ignite-record.jsonl").read_text().splitlines()]
+    digests = [r["sha256"] for r in records if r["event"] == "config"]
+    assert digests[0] == hashlib.sha256(json.dumps(CONFIG).encode()).hexdigest()
+    assert digests[1] == hashlib.sha256(json.dumps(MERGED).encode()).hexdigest()
+    assert {"ignite.stages.fetch", "ignite.config.parse", "ignite.config.validate", "ignite.config.render",
+            "ignite.config.translate.v3", "ignite.config.unitfile", "ignite.resource.pipeline"} <= modules
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_a_fetch_stage_that_fails_validation_still_reports_with_its_location(tmp_path: Path) -> None:
+    """The error path (report entries located in the source) is as light, and says where."""
+    (tmp_path / "cfg.ign").write_text('{"ignition": {"version": "3.3.0"},\n "storage": {"files": [{"path": "etc/x"}]}}')
+    (tmp_path / "cmdline").write_text("ignition.platform.id=file\n")
+    done, modules = run_ignite(stage_argv(tmp_path, "fetch-offline"))
+    assert done.returncode == 0 and done.stdout.endswith("\n1"), done.stderr
+    assert "path not absolute (line 2 col" in done.stderr, done.stderr
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
