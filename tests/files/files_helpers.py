@@ -251,3 +251,19 @@ def data(raw: str | bytes) -> str:
 
 class Died(BaseException):
     """The power goes (or SIGKILL, seen from inside the process): nothing after this point runs."""
+
+
+def power_loss_root(root: Path) -> Path:
+    """A fresh target whose /etc/motd an append extends: what a rerun must not repeat."""
+    make_root(root)
+    (root / "etc/motd").write_text("existing\n")
+    return root
+
+
+def tree_without_journal(root: Path) -> Manifest:
+    """The target's manifest as two runs can agree on: without ignite's journal, and
+    without the result file's date and boot id."""
+    m = manifest(root, lambda rel: rel == "/etc/ignite" or rel.startswith("/etc/ignite/"))
+    for volatile in ("sha256", "size"):
+        m["/etc/.ignition-result.json"].pop(volatile)
+    return m

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import Died, data, diff_manifests, make_root, manifest, require_root_user, run_ignite
+from files_helpers import (
+    Died,
+    data,
+    diff_manifests,
+    power_loss_root,
+    require_root_user,
+    run_ignite,
+    tree_without_journal,
+)
 
 JOURNAL = "etc/ignite/files.journal"
 SYNCED = ("note ", "base ", "exists ", "snapshot ")
@@ -37,19 +45,6 @@ def config() -> dict[str, Any]:
         },
         "systemd": {"units": [{"name": "a.service", "contents": "[Service]\nExecStart=/bin/true\n", "enabled": True}]},
     }
-
-
-def prepare(root: Path) -> Path:
-    make_root(root)
-    (root / "etc/motd").write_text("existing\n")
-    return root
-
-
-def tree(root: Path) -> dict[str, dict[str, Any]]:
-    m = manifest(root, lambda rel: rel == "/etc/ignite" or rel.startswith("/etc/ignite/"))
-    for volatile in ("sha256", "size"):  # a date and the boot id
-        m["/etc/.ignition-result.json"].pop(volatile)
-    return m
 
 
 def files_below(root: Path) -> set[str]:
@@ -100,18 +95,18 @@ def lose_power_and_data_after(monkeypatch: pytest.MonkeyPatch, step: str, root: 
 def test_files_made_by_the_interrupted_run_and_emptied_by_the_power_loss_are_written_again(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reference = prepare(work / "ref")
+    reference = power_loss_root(work / "ref")
     run_ignite(config(), reference, work / "ref-w")
-    expected = tree(reference)
+    expected = tree_without_journal(reference)
     # In the order of the run: /etc/motd and /srv/link (depth 2) come before /srv/d/f*.
     steps = ["files.5", "links.0", "files.0", "files.2", "files.4", "links.1", "units.0"]
     for index, step in enumerate(steps):
-        root = prepare(work / f"r{index}")
+        root = power_loss_root(work / f"r{index}")
         emptied = lose_power_and_data_after(monkeypatch, step, root, work / f"w{index}")
         if index >= 3:
             assert "srv/d/f0" in emptied  # the case this is about: an empty file, no line about it
         run_ignite(config(), root, work / f"w{index}-again")
-        problems = diff_manifests(tree(root), expected)
+        problems = diff_manifests(tree_without_journal(root), expected)
         assert not problems, f"power lost at {step}:\n" + "\n".join(problems[:20])
         assert (root / "etc/motd").read_text() == "existing\none\n"
         assert os.stat(root / "srv/hard").st_ino == os.stat(root / "srv/d/f1").st_ino
@@ -134,7 +129,7 @@ def test_the_stage_syncs_the_target_not_the_machine(work: Path, monkeypatch: pyt
 
     monkeypatch.setattr(os, "sync", machine_wide)
     monkeypatch.setattr(mounts, "sync_filesystems", record)
-    root = prepare(work / "root")
+    root = power_loss_root(work / "root")
     run_ignite(config(), root, work / "w")
     assert synced and all(paths[0] == os.path.realpath(root) for paths in synced)
     assert "done files.4" in (root / JOURNAL).read_text()
@@ -169,11 +164,11 @@ def test_users_created_before_the_power_loss_get_the_same_ids_again(
 
     cfg = {"ignition": {"version": "3.4.0"},
            "passwd": {"users": [{"name": n, "sshAuthorizedKeys": [f"ssh-ed25519 AAAA {n}"]} for n in ("a", "b", "c")]}}
-    reference = prepare(work / "ref")
+    reference = power_loss_root(work / "ref")
     run_ignite(cfg, reference, work / "ref-w")
     real_finish, real_close = Journal.finish, Journal.close
     for step in ("passwd.users.0", "passwd.users.1", "passwd.users.2"):
-        root = prepare(work / step)
+        root = power_loss_root(work / step)
 
         def finish(self: Journal, k: str, durable: bool = False, synced: bool = False, _step: str = step) -> None:
             if k == _step:

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import Died, data, diff_manifests, make_root, manifest, require_root_user, run_ignite
+from files_helpers import (
+    Died,
+    data,
+    diff_manifests,
+    power_loss_root,
+    require_root_user,
+    run_ignite,
+    tree_without_journal,
+)
 
 from ignite.errors import NodeError
 
@@ -34,19 +42,6 @@ def config() -> dict[str, Any]:
         },
         "systemd": {"units": [{"name": "a.service", "contents": "[Service]\nExecStart=/bin/true\n", "enabled": True}]},
     }
-
-
-def prepare(root: Path) -> Path:
-    make_root(root)
-    (root / "etc/motd").write_text("existing\n")
-    return root
-
-
-def tree(root: Path) -> dict[str, dict[str, Any]]:
-    m = manifest(root, lambda rel: rel == "/etc/ignite" or rel.startswith("/etc/ignite/"))
-    for volatile in ("sha256", "size"):  # a date and the boot id
-        m["/etc/.ignition-result.json"].pop(volatile)
-    return m
 
 
 def keep_only_synced_lines(root: Path) -> None:
@@ -108,15 +103,15 @@ def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, 
 
 def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = config()
-    reference = prepare(work / "ref")
+    reference = power_loss_root(work / "ref")
     keys = steps(monkeypatch, cfg, reference, work / "ref-w")
-    expected = tree(reference)
+    expected = tree_without_journal(reference)
     assert "files.6" in keys and "units.0" in keys
     for index, key in enumerate(keys):
-        root = prepare(work / f"r{index}")
+        root = power_loss_root(work / f"r{index}")
         lose_power_after(monkeypatch, key, cfg, root, work / f"w{index}")
         run_ignite(cfg, root, work / f"w{index}-again")
-        problems = diff_manifests(tree(root), expected)
+        problems = diff_manifests(tree_without_journal(root), expected)
         assert not problems, f"power lost at {key}:\n" + "\n".join(problems[:20])
         assert (root / "etc/motd").read_text() == "existing\none\ntwo\n"
 
@@ -127,7 +122,7 @@ def test_a_file_the_interrupted_run_made_is_made_again_whatever_it_holds(
     """The snapshot says /srv/d/f1 was not there before: the interrupted run made it, so a
     rerun writes it again, as one clean run would, whatever it holds now."""
     cfg = config()
-    root = prepare(work / "root")
+    root = power_loss_root(work / "root")
     lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
     (root / "srv/d/f1").write_text("someone else's\n")
     run_ignite(cfg, root, work / "w2")
@@ -138,7 +133,7 @@ def test_a_file_that_was_there_before_is_refused_on_the_rerun_too(work: Path, mo
     """One the snapshot lists was there before the first run: refused, as a clean run
     refuses it (the first run had not reached it when the power went)."""
     cfg = config()
-    root = prepare(work / "root")
+    root = power_loss_root(work / "root")
     (root / "srv/d").mkdir(parents=True)
     (root / "srv/d/f5").write_text("before\n")
     lose_power_after(monkeypatch, "files.3", cfg, root, work / "w")
@@ -149,7 +144,7 @@ def test_a_file_that_was_there_before_is_refused_on_the_rerun_too(work: Path, mo
 
 
 def test_without_a_journal_an_existing_file_is_refused_as_upstream(work: Path) -> None:
-    root = prepare(work / "root")
+    root = power_loss_root(work / "root")
     (root / "srv/d").mkdir(parents=True)
     (root / "srv/d/f0").write_text("0\n")
     with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from import_probe import modules_loaded_by
+
 # hashlib (OpenSSL's libcrypto) only when a hash is verified: the record's sha256 of the
 # config takes CPython's built-in sha256. copy (with weakref): the JSON upgrade copies by hand.
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "hashlib", "_hashlib", "copy")
@@ -38,19 +37,6 @@ def stage_argv(tmp_path: Path, stage: str) -> list[str]:
             "--neednet", str(run / "neednet"), "--cmdline", str(tmp_path / "cmdline"), "--root", str(tmp_path / "root")]
 
 
-def run_ignite(argv: list[str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    probe = ("import sys\n"
-             f"sys.path.insert(0, {str(REPO)!r})\n"
-             "from ignite.cli import main\n"
-             f"code = main({argv!r})\n"
-             "sys.stdout.write(' '.join(sorted(sys.modules)) + '\\n' + str(code))\n")
-    # -I -S as the initramfs starts ignite: no site, no editable-install finder.
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ))
-    modules = set(done.stdout.rsplit("\n", 1)[0].split()) if done.returncode == 0 else set()
-    return done, modules
-
-
 def run_fetch(tmp_path: Path, stage: str, from_url: bool) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     text = json.dumps(CONFIG)
     cmdline = "ignition.platform.id=file"
@@ -59,7 +45,7 @@ def run_fetch(tmp_path: Path, stage: str, from_url: bool) -> tuple[subprocess.Co
     else:
         (tmp_path / "cfg.ign").write_text(text)
     (tmp_path / "cmdline").write_text(cmdline + "\n")
-    return run_ignite(stage_argv(tmp_path, stage))
+    return modules_loaded_by(stage_argv(tmp_path, stage))
 
 
 @pytest.mark.parametrize(("stage", "from_url"), [("fetch-offline", False), ("fetch-offline", True), ("fetch", True)])
@@ -83,7 +69,7 @@ def test_a_fetch_stage_that_fails_validation_still_reports_with_its_location(tmp
     """The error path (report entries located in the source) is as light, and says where."""
     (tmp_path / "cfg.ign").write_text('{"ignition": {"version": "3.3.0"},\n "storage": {"files": [{"path": "etc/x"}]}}')
     (tmp_path / "cmdline").write_text("ignition.platform.id=file\n")
-    done, modules = run_ignite(stage_argv(tmp_path, "fetch-offline"))
+    done, modules = modules_loaded_by(stage_argv(tmp_path, "fetch-offline"))
     assert done.returncode == 0 and done.stdout.endswith("\n1"), done.stderr
     assert "path not absolute (line 2 col" in done.stderr, done.stderr
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ignite.config import codec
+from import_probe import modules_loaded_by
 
-REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast")
 
 
@@ -45,16 +44,7 @@ def run_files(tmp_path: Path, cfg: dict) -> tuple[subprocess.CompletedProcess[st
     cache.write_text(json.dumps(codec.to_json(codec.config_from_json(cfg))))
     argv = ["run", "--stage", "files", "--platform", "file", "--root", str(root), "--config-cache", str(cache),
             "--state-file", str(tmp_path / "run/state")]
-    probe = ("import sys\n"
-             f"sys.path.insert(0, {str(REPO)!r})\n"
-             "from ignite.cli import main\n"
-             f"code = main({argv!r})\n"
-             "sys.stdout.write(' '.join(sorted(sys.modules)) + '\\n' + str(code))\n")
-    # -I -S as the initramfs starts ignite: no site, no editable-install finder.
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ))
-    modules = set(done.stdout.rsplit("\n", 1)[0].split()) if done.returncode == 0 else set()
-    return done, modules
+    return modules_loaded_by(argv)
 
 
 @pytest.mark.parametrize("with_users", [False, True])
