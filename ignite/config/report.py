@@ -1,6 +1,7 @@
 """Validation reports: every error and warning, with its JSON path and source position."""
 from __future__ import annotations
 
+from ignite.config.record import Record
 from ignite.errors import format_path as format_path  # the one JSON path formatter, re-exported
 
 PathElem = str | int
@@ -12,47 +13,15 @@ INFO = "info"
 DEPRECATED = "deprecated"
 
 
-class Entry:
-    """One finding, immutable. A plain class, not a dataclass: dataclasses (with inspect and
-    ast) would cost every fetch stage ~6 ms of start-up."""
+class Entry(Record):
+    """One finding, immutable: a config Record (not a dataclass, whose import with inspect
+    and ast would cost every fetch stage ~6 ms of start-up)."""
 
-    __slots__ = ("kind", "message", "path", "line", "column")
-    __match_args__ = ("kind", "message", "path", "line", "column")
-
-    kind: str
-    message: str
-    path: JsonPath
-    line: int | None
-    column: int | None
-
-    def __init__(self, kind: str, message: str, path: JsonPath = (), line: int | None = None,
-                 column: int | None = None) -> None:
-        for name, value in zip(self.__slots__, (kind, message, path, line, column), strict=True):
-            object.__setattr__(self, name, value)
-
-    def _values(self) -> tuple[str, str, JsonPath, int | None, int | None]:
-        return (self.kind, self.message, self.path, self.line, self.column)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __reduce__(self) -> tuple[type[Entry], tuple[str, str, JsonPath, int | None, int | None]]:
-        return (Entry, self._values())  # copy and pickle: the slots are set by __init__, not setattr
-
-    def __repr__(self) -> str:
-        return ("Entry(" + ", ".join(f"{name}={value!r}" for name, value in zip(self.__slots__, self._values(),
-                                                                                strict=True)) + ")")
+    kind: str = ERROR
+    message: str = ""
+    path: JsonPath = ()
+    line: int | None = None
+    column: int | None = None
 
     def at(self, line: int, column: int) -> Entry:
         """A copy located in the source."""
@@ -68,7 +37,7 @@ class Entry:
 
 
 class Report:
-    """Every finding, in order. A plain class, as Entry."""
+    """Every finding, in order. A plain class: a Record is frozen, a report grows."""
 
     __slots__ = ("entries",)
 

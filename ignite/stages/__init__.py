@@ -277,8 +277,9 @@ def run_idle(
 def _idle_stages(candidates: tuple[str, ...], config_cache: str, platform: str | None,
                  cmdline_file: str) -> tuple[str, ...]:
     """Those of `candidates` with nothing to do (see run_idle); () when in any doubt."""
-    if not any(stage in HAS_WORK for stage in candidates) or _base_configs_present(platform):
-        return ()
+    if (not any(stage in HAS_WORK for stage in candidates) or _base_configs_present(platform)
+            or _status_platform_possible(platform, cmdline_file)):
+        return ()  # decided without reading the cache
     import json
 
     try:
@@ -286,7 +287,7 @@ def _idle_stages(candidates: tuple[str, ...], config_cache: str, platform: str |
             cfg = json.loads(f.read())
     except (OSError, ValueError):
         return ()
-    if not isinstance(cfg, dict) or _status_platform_possible(platform, cmdline_file):
+    if not isinstance(cfg, dict):
         return ()
     return tuple(stage for stage in candidates if stage in HAS_WORK and not HAS_WORK[stage](cfg))
 
