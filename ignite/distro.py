@@ -72,6 +72,12 @@ AFTER_FILE_ENV = "IGNITE_STAGE_AFTER_FILE"
 # Seconds: longer than ignite-setup's waits (60 s) and the network's (ignite.network.timeout=,
 # 120 s by default); a unit that fails stops the waiting stage long before.
 AFTER_FILE_TIMEOUT = 900.0
+# Set by ignite-fetch-early.service (the kernel command line's config URL needs the
+# network): the fetch stage starts alongside fetch-offline, and after loading its code waits
+# for fetch-offline's OFFLINE_DONE (beside the state file), then does nothing if
+# fetch-offline needed no network after all (a config on disk came first).
+FETCH_EARLY_ENV = "IGNITE_FETCH_EARLY"
+OFFLINE_DONE = "fetch-offline-done"
 CMDLINE_PATH_ENV = "IGNITION_KERNEL_CMDLINE_PATH"  # the kernel command line file
 CONFIG_FILE_ENV = "IGNITION_CONFIG_FILE"  # the `file` platform's config (default ./config.ign)
 AUTHORIZED_KEYS_FRAGMENT_ENV = "IGNITION_WRITE_AUTHORIZED_KEYS_FRAGMENT"  # "false": one authorized_keys

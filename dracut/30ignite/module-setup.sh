@@ -146,9 +146,9 @@ install() {
     local unit
     for unit in ignite-complete.target ignite-subsequent.target ignite-diskful.target \
         ignite-diskful-subsequent.target ignite-setup.service ignite-fetch-offline.service \
-        ignite-fetch.service ignite-kargs.service ignite-disks.service ignite-mount.service \
-        ignite-files.service ignite-remount-sysroot.service ignite-firstboot-complete.service \
-        ignite-failure.service; do
+        ignite-fetch.service ignite-fetch-early.service ignite-kargs.service \
+        ignite-disks.service ignite-mount.service ignite-files.service \
+        ignite-remount-sysroot.service ignite-firstboot-complete.service ignite-failure.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit" || return 1
     done
     for unit in ignite-setup ignite-fetch-offline ignite-fetch ignite-kargs ignite-disks \
@@ -180,7 +180,7 @@ _ignite_network() {
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-complete.target ignite-network.service
     inst_multiple -o ip networkctl \
         "$systemdutildir"/systemd-networkd "$systemdutildir"/systemd-network-generator \
-        "$systemdutildir"/systemd-networkd-wait-online "$systemdutildir"/networkd.conf \
+        "$systemdutildir"/networkd.conf \
         "$systemdsystemunitdir"/systemd-networkd.service "$systemdsystemunitdir"/systemd-networkd.socket
     # networkd drops to this user (sysusers does not run in the initramfs).
     grep -q '^systemd-network:' "$initdir/etc/passwd" 2> /dev/null ||

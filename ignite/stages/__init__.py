@@ -106,8 +106,8 @@ class StageContext:
 def run_stage(ctx: StageContext) -> None:
     """Runs one stage (its module is imported only now), calls the platform's status hook
     with the outcome, and on success saves the state with the stage's timing."""
-    if ctx.stage in FETCH_STAGES:
-        _wait_for_after_file(ctx.stage)
+    if ctx.stage in FETCH_STAGES and not _wait_for_after_file(ctx):
+        return
     started = time.monotonic()
     if ctx.stage not in _MODULES:
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
@@ -137,6 +137,8 @@ def run_stage(ctx: StageContext) -> None:
     if ctx.stage in FETCH_STAGES:
         mark_idle_stages(os.fspath(ctx.config_cache), os.fspath(ctx.state_file), ctx.platform,
                          os.fspath(ctx.cmdline_file))
+    if ctx.stage == "fetch-offline":
+        os.close(os.open(ctx.state_file.parent / distro.OFFLINE_DONE, os.O_WRONLY | os.O_CREAT, 0o600))
     if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
         from ignite.report_push import push_after_files
 
@@ -152,28 +154,39 @@ _PRELOAD = {
 }
 
 
-def _wait_for_after_file(stage: str) -> None:
+def _wait_for_after_file(ctx: StageContext) -> bool:
     """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code (_PRELOAD), then waits
     for the file that says what the stage needs is in place: ignite-setup's done flag for
     fetch-offline (the on-disk configs), the network's up flag for fetch. The units are not
     ordered after those, so that the interpreter's start and imports overlap setup's wait
     for the boot disk and the network's DHCP; the stage's timing starts after this wait. A
     setup or network unit that fails isolates emergency.target, which stops this stage
-    too; the timeout is the last resort."""
+    too; the timeout is the last resort.
+
+    An early fetch (FETCH_EARLY_ENV) first waits for fetch-offline to finish, and returns
+    False, for nothing to run, when fetch-offline cached the config or needed no network."""
     path = distro.env(distro.AFTER_FILE_ENV)
     if not path:
-        return
+        return True
     import importlib
 
-    for name in _PRELOAD.get(stage, ()):
+    for name in _PRELOAD.get(ctx.stage, ()):
         importlib.import_module(name)
+    if ctx.stage == "fetch" and distro.env(distro.FETCH_EARLY_ENV):
+        _wait_for(os.fspath(ctx.state_file.parent / distro.OFFLINE_DONE), "ignite-fetch-offline")
+        if ctx.config_cache.exists() or not ctx.neednet_file.exists():
+            sys.stderr.write("ignite: fetch: fetch-offline needed no network: nothing to fetch\n")
+            return False
+    _wait_for(path, "ignite-setup" if ctx.stage == "fetch-offline" else "ignite-network")
+    return True
+
+
+def _wait_for(path: str, writer: str) -> None:
     deadline = time.monotonic() + distro.AFTER_FILE_TIMEOUT
     while not os.path.exists(path):
         if time.monotonic() > deadline:
-            from ignite.errors import UsageError
-
-            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: the unit that "
-                             "writes it (ignite-setup or ignite-network) did not finish; see its journal")
+            raise UsageError(f"{path} did not appear within {distro.AFTER_FILE_TIMEOUT:.0f} s: {writer}, "
+                             "which writes it, did not finish; see its journal")
         time.sleep(0.05)
 
 

@@ -97,3 +97,17 @@ def test_live_image_has_no_diskful_targets(tmp_path):
 def test_not_live_when_hook_says_no(tmp_path):
     links, _ = generate(tmp_path, "ignition.firstboot", live=False)
     assert links == FIRST
+
+
+@pytest.mark.parametrize("url, early", [
+    ("ignition.config.url=http://10.0.2.100/config.ign", True),
+    ("coreos.config.url=https://example.com/c.ign", True),
+    ("ignition.config.url=tftp://10.0.2.2/c.ign", True),
+    ("ignition.config.url=data:,%7B%7D", False),
+    ("", False),
+])
+def test_a_network_config_url_starts_the_network_and_the_fetch_stage_early(tmp_path, url, early):
+    links, _ = generate(tmp_path, f"root=LABEL=root ignition.firstboot {url}")
+    wanted = {"ignite-complete.target.requires/ignite-network-early.service",
+              "ignite-complete.target.requires/ignite-fetch-early.service"}
+    assert (links & wanted) == (wanted if early else set())

@@ -617,7 +617,7 @@ def test_fetch_offline_gives_up_on_a_setup_that_never_finishes(tmp_path, monkeyp
     paths = boot_dirs(tmp_path, NOOP)
     paths["cache"].unlink()
     assert cli.main(run_argv("fetch-offline", paths)) != 0
-    assert "(ignite-setup or ignite-network) did not finish" in capsys.readouterr().err
+    assert "ignite-setup, which writes it, did not finish" in capsys.readouterr().err
     assert not paths["cache"].exists()
 
 
@@ -625,8 +625,10 @@ def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> N
     """fetch-offline and fetch start alongside ignite-setup and the network units and wait
     in-process for the flag those write; no unit orders them after those units."""
     units = REPO / "dracut" / "30ignite"
+    network = ("ignite-network", "ignite-network-early")
     for unit, flag, writers in (("ignite-fetch-offline", "/run/ignite/setup-done", ("ignite-setup",)),
-                                ("ignite-fetch", "/run/ignite/network-up", ("ignite-network", "ignite-network-early"))):
+                                ("ignite-fetch", "/run/ignite/network-up", network),
+                                ("ignite-fetch-early", "/run/ignite/network-up", (*network, "ignite-fetch-offline"))):
         text = (units / f"{unit}.service").read_text()
         assert f"Environment=IGNITE_STAGE_AFTER_FILE={flag}\n" in text
         after = " ".join(line for line in text.splitlines() if line.startswith("After="))
@@ -653,3 +655,76 @@ def test_the_network_units_and_networkd_run_ahead_of_the_other_first_boot_work()
         assert "\nNice=-10\n" in (units / name).read_text(), name
     setup = (units / "module-setup.sh").read_text()
     assert '"$moddir/ignite-networkd.conf" "$systemdsystemunitdir/systemd-networkd.service.d/ignite.conf"' in setup
+
+
+def early_fetch_argv(paths: dict[str, Path], cmdline: Path) -> list[str]:
+    return [*run_argv("fetch", paths, platform="metal"), "--cmdline", str(cmdline)]
+
+
+def test_an_early_fetch_does_nothing_when_fetch_offline_cached_the_config(tmp_path, monkeypatch, capsys) -> None:
+    """ignite-fetch-early starts whenever the command line's config URL needs the network;
+    a config on disk that fetch-offline found first leaves it nothing to do."""
+    paths = fetch_offline(tmp_path, NOOP, monkeypatch)
+    assert (paths["state"].parent / "fetch-offline-done").exists()
+    cached = paths["cache"].read_bytes()
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("ignition.config.url=http://127.0.0.1:9/config.ign\n")
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path / "network-up-never"))
+    monkeypatch.setenv("IGNITE_FETCH_EARLY", "1")
+    monkeypatch.setattr(stages.distro, "AFTER_FILE_TIMEOUT", 5.0)
+    assert cli.main(early_fetch_argv(paths, cmdline)) == 0
+    assert "fetch-offline needed no network: nothing to fetch" in capsys.readouterr().err
+    assert paths["cache"].read_bytes() == cached
+    assert list(json.loads(paths["state"].read_text())["stageTimings"]) == ["fetch-offline"]
+
+
+def test_an_early_fetch_waits_for_fetch_offline_and_then_for_the_network(tmp_path, monkeypatch) -> None:
+    """Started alongside fetch-offline: no request before fetch-offline has signalled neednet
+    and the network's up flag exists; then the config is fetched and cached."""
+    body = json.dumps({"ignition": {"version": "3.4.0"},
+                       "storage": {"files": [{"path": "/etc/early", "contents": {"source": "data:,x"}}]}}).encode()
+    requests: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            import time
+
+            requests.append(time.monotonic())
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    paths["state"].parent.mkdir(parents=True)
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text(f"ignition.config.url=http://127.0.0.1:{server.server_address[1]}/config.ign\n")
+    network_up = tmp_path / "network-up"
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(network_up))
+    monkeypatch.setenv("IGNITE_FETCH_EARLY", "1")
+    import time
+
+    def fetch_offline_done() -> None:
+        paths["neednet"].write_text("")
+        (paths["state"].parent / "fetch-offline-done").write_text("")
+
+    flags = [threading.Timer(0.4, fetch_offline_done), threading.Timer(0.8, network_up.write_text, args=("",))]
+    started = time.monotonic()
+    for flag in flags:
+        flag.start()
+    try:
+        assert cli.main(early_fetch_argv(paths, cmdline)) == 0
+    finally:
+        for flag in flags:
+            flag.cancel()
+        server.shutdown()
+        server.server_close()
+    assert len(requests) == 1 and requests[0] - started >= 0.8
+    assert json.loads(paths["cache"].read_text())["storage"]["files"][0]["path"] == "/etc/early"

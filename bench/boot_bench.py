@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Whole first boots under QEMU (TCG, one vCPU): ignite's initramfs against Debian's
+Ignition 2.14 dracut module, same kernel, same config (tests/e2e/compare.py), in interleaved
+pairs: the tools alternate which boots first in each round. Two kinds:
+
+- offline: the config on QEMU's fw_cfg, no network;
+- network: the config over http from a server on the host (`ip=dhcp`, guestfwd), Ignition
+  with Debian's dracut network.
+
+Prints each pair's wall times (QEMU start to exit) and `provisioned` (the guest's clock when
+the last stage is done), then the median ratio and its spread. Every boot must pass.
+Writes artifacts/e2e/boot-bench.json. Needs root (the e2e images) and the oracle.
+
+Usage: .venv/bin/python bench/boot_bench.py [--pairs N] [--only offline|network]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+
+import compare
+import qemu_guest
+from common import spread
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--only", choices=compare.KINDS)
+    args = parser.parse_args()
+    if not compare.oracle_available():
+        raise SystemExit(f"no Ignition 2.14 module at {compare.ORACLE_MODULE}: run `make oracle`")
+    kinds = (args.only,) if args.only else compare.KINDS
+    ignite = qemu_guest.build_images()
+    tools = {kind: {"ignition": compare.ignition_images(kind == "network"), "ignite": ignite} for kind in kinds}
+    top = Path(tempfile.mkdtemp(prefix="ignite-boot-bench-"))
+    results: dict[str, list[dict[str, dict[str, float]]]] = {kind: [] for kind in kinds}
+    try:
+        for round_no in range(args.pairs):
+            for kind in kinds:
+                order = ("ignition", "ignite") if round_no % 2 == 0 else ("ignite", "ignition")
+                pair = {}
+                for name in order:
+                    work = top / f"{kind}-{round_no}-{name}"
+                    boot = compare.boot(kind, f"bench-{kind}-{name}", tools[kind][name], work)
+                    if boot.verdict != "PASS" or boot.returncode != 0:
+                        raise SystemExit(boot.describe())
+                    pair[name] = compare.boot_times(boot)
+                    shutil.rmtree(work)
+                results[kind].append(pair)
+                print(f"{kind} pair {round_no + 1} ({order[0]} first): "
+                      f"wall ignite {pair['ignite']['wall']:.2f} s / Ignition {pair['ignition']['wall']:.2f} s = "
+                      f"{pair['ignite']['wall'] / pair['ignition']['wall']:.3f}x; provisioned "
+                      f"{pair['ignite']['provisioned']:.2f} / {pair['ignition']['provisioned']:.2f} s", flush=True)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    summary = {}
+    for kind in kinds:
+        pairs = results[kind]
+        walls = [p["ignite"]["wall"] / p["ignition"]["wall"] for p in pairs]
+        provisioned = [p["ignite"]["provisioned"] / p["ignition"]["provisioned"] for p in pairs]
+        summary[kind] = {
+            "pairs": pairs, "wall_ratio_median": statistics.median(walls), "wall_ratios": walls,
+            "provisioned_ratio_median": statistics.median(provisioned), "provisioned_ratios": provisioned}
+        print(f"{kind}: wall {spread(walls)}; provisioned {spread(provisioned)}")
+    qemu_guest.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (qemu_guest.ARTIFACTS / "boot-bench.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
