@@ -63,8 +63,7 @@ def fetch(pctx: ProviderContext) -> bytes | None:
         return race("cloudstack", [
             lambda stop: from_label("config-2", DRIVE_PATH, "cloudstack", None, stop),
             lambda stop: from_label("CONFIG-2", DRIVE_PATH, "cloudstack", None, stop),
-            lambda stop: _metadata(pctx, stop),
-        ])
+        ], network=[lambda stop: _metadata(pctx, stop)])
     except IgniteError as exc:
         log.warning("cloudstack: every source failed (%s); continuing without a config", exc)
         return None

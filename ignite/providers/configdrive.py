@@ -9,7 +9,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from ignite import distro
@@ -103,24 +102,38 @@ def from_label(
 Source = Callable[[threading.Event], "bytes | None"]
 
 
-def race(platform: str, sources: list[Source]) -> bytes | None:
+def race(platform: str, sources: list[Source], network: list[Source] | None = None) -> bytes | None:
     """The first source that returns without error wins (even with no data); the others are
-    told to stop. If every source fails, the last error is raised."""
+    told to stop. If every source fails, the last error is raised.
+
+    `network` sources (metadata services) run in daemon threads: a loser still retrying
+    an address that never answers (the IPv6 link-local service where there is none) is
+    abandoned when the stage ends, instead of holding the process until its deadline. The
+    drive sources are waited for at exit, so that none is left mounted."""
+    import queue
+
     stop = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix=f"ignite-{platform}")
-    pending: set[Future[bytes | None]] = {pool.submit(source, stop) for source in sources}
+    outcomes: queue.SimpleQueue[tuple[bool, bytes | None | BaseException]] = queue.SimpleQueue()
+
+    def attempt(source: Source) -> None:
+        try:
+            outcomes.put((True, source(stop)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the racing thread, which raises the last one
+            outcomes.put((False, exc))
+
+    everyone = [(source, False) for source in sources] + [(source, True) for source in network or []]
+    for source, daemon in everyone:
+        threading.Thread(target=attempt, args=(source,), daemon=daemon, name=f"ignite-{platform}").start()
     error: BaseException | None = None
     try:
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                exc = future.exception()
-                if exc is None:
-                    return future.result()
-                error = exc
-                log.info("%s: one source failed: %s", platform, exc)
+        for _ in everyone:
+            ok, outcome = outcomes.get()
+            if ok:
+                return outcome  # type: ignore[return-value]
+            assert isinstance(outcome, BaseException)
+            error = outcome
+            log.info("%s: one source failed: %s", platform, outcome)
         assert error is not None
         raise error
     finally:
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)

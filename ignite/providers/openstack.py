@@ -77,17 +77,17 @@ def link_local_get(pctx: ProviderContext, iface: str) -> bytes | None:
 def fetch(pctx: ProviderContext, platform: str = "openstack") -> bytes | None:
     url = endpoint(platform, ENDPOINT) + PATH
     require_network(pctx, url)
-    sources: list[Source] = [
+    drives: list[Source] = [
         lambda stop: from_label("config-2", PATH, platform, None, stop),
         lambda stop: from_label("CONFIG-2", PATH, platform, None, stop),
-        lambda stop: http_get(pctx, url),
     ]
+    services: list[Source] = [lambda stop: http_get(pctx, url)]
     # Tests that replace the service on 127.0.0.1 must not reach a link-local one, unless
     # they put a stand-in there (in a network namespace of their own).
     if f"{distro.ENDPOINT_ENV_PREFIX}{platform.upper()}" not in os.environ or LINK_LOCAL_PORT_ENV in os.environ:
-        sources += [_link_local_source(pctx, iface) for iface in ipv6_interfaces()]
+        services += [_link_local_source(pctx, iface) for iface in ipv6_interfaces()]
     try:
-        return race(platform, sources)
+        return race(platform, drives, network=services)
     except IgniteError as exc:
         log.info("%s: couldn't fetch config (%s): continuing without one", platform, exc)
         return None

@@ -209,3 +209,23 @@ def test_cmdline_device_and_path(labels: Path, loopdevs: LoopDevices) -> None:
     assert _read_device("boot-cfg", "ign/config.ign") == CONFIG
     with pytest.raises(ProviderError, match='config file "nope.ign" not found on device "boot-cfg"'):
         _read_device("boot-cfg", "nope.ign")
+
+
+def test_a_losing_metadata_service_does_not_hold_the_stage_open() -> None:
+    """The race's winner ends the stage: a network source still waiting on an address that
+    never answers (OpenStack's IPv6 link-local service where there is none) is abandoned,
+    not waited for until its fetch deadline, as a thread pool would at exit."""
+    import subprocess
+    import sys
+    import time
+
+    probe = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "from ignite.providers.configdrive import race\n"
+        "print(race('openstack', [lambda stop: b'drive'], network=[lambda stop: time.sleep(60)]).decode())\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=50)
+    assert done.returncode == 0 and done.stdout.strip() == "drive", done.stderr
+    assert time.monotonic() - started < 20
