@@ -11,7 +11,11 @@ Prints each pair's wall times (QEMU start to exit) and `provisioned` (the guest'
 the last stage is done), then the median ratio and its spread. Every boot must pass.
 Writes artifacts/e2e/boot-bench.json. Needs root (the e2e images) and the oracle.
 
-Usage: .venv/bin/python bench/boot_bench.py [--pairs N] [--only offline|network]
+--stacks adds a third boot to each network round: Ignition with dracut's network-legacy
+(dhclient and initqueue hooks) instead of systemd-networkd, the measure behind the choice
+of network stack (docs/boot.md).
+
+Usage: .venv/bin/python bench/boot_bench.py [--pairs N] [--only offline|network] [--stacks]
 """
 from __future__ import annotations
 
@@ -34,18 +38,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--only", choices=compare.KINDS)
+    parser.add_argument("--stacks", action="store_true")
     args = parser.parse_args()
     if not compare.oracle_available():
         raise SystemExit(f"no Ignition 2.14 module at {compare.ORACLE_MODULE}: run `make oracle`")
     kinds = (args.only,) if args.only else compare.KINDS
     ignite = qemu_guest.build_images()
     tools = {kind: {"ignition": compare.ignition_images(kind == "network"), "ignite": ignite} for kind in kinds}
+    if args.stacks and "network" in kinds:
+        tools["network"]["ignition-legacy"] = compare.ignition_images(True, stack="legacy")
     top = Path(tempfile.mkdtemp(prefix="ignite-boot-bench-"))
     results: dict[str, list[dict[str, dict[str, float]]]] = {kind: [] for kind in kinds}
     try:
         for round_no in range(args.pairs):
             for kind in kinds:
-                order = ("ignition", "ignite") if round_no % 2 == 0 else ("ignite", "ignition")
+                names = list(tools[kind])
+                order = names[round_no % len(names):] + names[:round_no % len(names)]
                 pair = {}
                 for name in order:
                     work = top / f"{kind}-{round_no}-{name}"
@@ -55,10 +63,13 @@ def main() -> int:
                     pair[name] = compare.boot_times(boot)
                     shutil.rmtree(work)
                 results[kind].append(pair)
-                print(f"{kind} pair {round_no + 1} ({order[0]} first): "
+                print(f"{kind} round {round_no + 1} ({order[0]} first): "
                       f"wall ignite {pair['ignite']['wall']:.2f} s / Ignition {pair['ignition']['wall']:.2f} s = "
                       f"{pair['ignite']['wall'] / pair['ignition']['wall']:.3f}x; provisioned "
                       f"{pair['ignite']['provisioned']:.2f} / {pair['ignition']['provisioned']:.2f} s", flush=True)
+                if "ignition-legacy" in pair:
+                    print(f"  Ignition with network-legacy: wall {pair['ignition-legacy']['wall']:.2f} s, "
+                          f"provisioned {pair['ignition-legacy']['provisioned']:.2f} s", flush=True)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     summary = {}
@@ -70,6 +81,10 @@ def main() -> int:
             "pairs": pairs, "wall_ratio_median": statistics.median(walls), "wall_ratios": walls,
             "provisioned_ratio_median": statistics.median(provisioned), "provisioned_ratios": provisioned}
         print(f"{kind}: wall {spread(walls)}; provisioned {spread(provisioned)}")
+        if "ignition-legacy" in pairs[0]:
+            legacy = [p["ignition-legacy"]["wall"] / p["ignition"]["wall"] for p in pairs]
+            summary[kind]["legacy_over_networkd_wall_ratios"] = legacy
+            print(f"{kind}: Ignition network-legacy / systemd-networkd, wall {spread(legacy)}")
     qemu_guest.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (qemu_guest.ARTIFACTS / "boot-bench.json").write_text(json.dumps(summary, indent=1) + "\n")
     return 0

@@ -38,10 +38,11 @@ def oracle_available() -> bool:
     return ORACLE_MODULE.exists()
 
 
-def ignition_images(network: bool) -> qemu_guest.Images:
+def ignition_images(network: bool, stack: str = "networkd") -> qemu_guest.Images:
     """Debian's Ignition module in the same kernel's initramfs; with `network`, Debian's
-    dracut network (systemd-networkd, enabled for every boot) as well."""
-    env = {**os.environ, **({"IGNITE_E2E_IGNITION_NETWORK": "1"} if network else {})}
+    dracut network as well: systemd-networkd (enabled for every boot), or with
+    stack="legacy" dracut's network-legacy (dhclient, initqueue hooks)."""
+    env = {**os.environ, **({"IGNITE_E2E_IGNITION_NETWORK": "legacy" if stack == "legacy" else "1"} if network else {})}
     done = subprocess.run([str(qemu_guest.REPO / "tools/e2e/build-ignition.sh")], capture_output=True, text=True,
                           timeout=600, env=env)
     if done.returncode != 0:
