@@ -58,11 +58,12 @@ class Devices:
                 return partition_node(target, int(m.group(1)))
         return path
 
-    def resolve(self, path: str, timeout: float | None = None) -> str:
-        """The device node for `path`, waiting for it to appear; DeviceError naming it if not."""
+    def resolve(self, path: str, timeout: float | None = None, json_path: str = "") -> str:
+        """The device node for `path`, waiting for it to appear; DeviceError naming it, and
+        where the config names it (`json_path`), if not."""
         target = self.mapped(path)
         if self.device_map and target == path and not _BY_LINK.match(path) and path not in self.created:
-            raise DeviceError(path, "not in the device map: refusing to use a device of this machine")
+            raise DeviceError(path, "not in the device map: refusing to use a device of this machine", json_path)
         from ignite.progress import Waiting
 
         limit = self.timeout if timeout is None else timeout
@@ -80,7 +81,7 @@ class Devices:
             if time.monotonic() >= deadline:
                 shown = path if target == path else f"{path} (mapped to {target})"
                 raise DeviceError(shown, "device does not exist" if limit <= 0 else
-                                  f"device did not appear within {limit:g} s")
+                                  f"device did not appear within {limit:g} s", json_path)
             waiting.tick()
             time.sleep(delay)
             delay = min(delay * 2, 0.25)

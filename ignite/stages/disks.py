@@ -57,14 +57,16 @@ def act(plan: StoragePlan, devices: Devices, keys: dict[str, tuple[bytes, bool]]
     for luks_step in plan.luks:
         vol = luks_step.volume
         key, generated = keys[vol.name]
-        luks_plan = disks_luks.LuksPlan(vol, luks_step.index, devices.resolve(vol.device or ""), key, generated)
+        node = devices.resolve(vol.device or "", json_path=f"storage.luks.{luks_step.index}.device")
+        luks_plan = disks_luks.LuksPlan(vol, luks_step.index, node, key, generated)
         done = disks_luks.apply_luks(luks_plan, ctx.state_file)
         record("format luks" if done == "format" else "open luks", vol.name)
 
     # Each device is probed again now that it exists: the decision is the one the plan made
     # when the device holds what the plan found (and the record shows it when it does not).
-    fs_plans = [disks_filesystems.plan_filesystem(s.fs, s.index, devices.resolve(s.fs.device))
-                for s in plan.filesystems]
+    fs_plans = [disks_filesystems.plan_filesystem(
+        s.fs, s.index, devices.resolve(s.fs.device, json_path=f"storage.filesystems.{s.index}.device"))
+        for s in plan.filesystems]
     for fs_plan, fs_step in zip(fs_plans, plan.filesystems, strict=True):
         if fs_step.action not in (LATER, fs_plan.action):
             log.warning("%s: the plan said %s, the device now says %s", fs_plan.fs.device, fs_step.action,

@@ -62,7 +62,7 @@ def plan_luks(volume: Luks, index: int, devices: Devices,
         raise DeviceError(volume.name, "CEX (IBM Z secure keys) is not supported by ignite", f"{where}.cex")
     if not volume.device:
         raise DeviceError(volume.name, "a LUKS volume needs a device", f"{where}.device")
-    node = devices.resolve(volume.device)
+    node = devices.resolve(volume.device, json_path=f"{where}.device")
     if volume.key_file.source:
         from ignite.resource import fetch_bytes
 

@@ -151,7 +151,7 @@ def plan_storage(storage: Storage, devices: Devices, *, strict: bool = False) ->
 
     plan = StoragePlan()
     for i, disk in enumerate(storage.disks):
-        node = devices.resolve(disk.device)
+        node = devices.resolve(disk.device, json_path=f"storage.disks.{i}.device")
         disk_plan = disks_partitions.plan_disk(disk, i, node)
         disk_plan.layout = _layout(disk_plan)
         plan.disks.append(disk_plan)
@@ -159,7 +159,7 @@ def plan_storage(storage: Storage, devices: Devices, *, strict: bool = False) ->
     for i, raid in enumerate(storage.raid):
         if not raid.devices:
             raise DeviceError(raid.name, "a RAID array needs member devices", f"storage.raid.{i}.devices")
-        members = [where.locate(d).node or d for d in raid.devices]
+        members = [where.locate(d, f"storage.raid.{i}.devices.{n}").node or d for n, d in enumerate(raid.devices)]
         plan.raid.append(RaidStep(raid, i, members))
     for i, volume in enumerate(storage.luks):
         plan.luks.append(_plan_luks(volume, i, where))
@@ -187,7 +187,7 @@ class _Locator:
         self.devices = devices
         self.strict = strict
 
-    def locate(self, path: str) -> Placement:
+    def locate(self, path: str, json_path: str) -> Placement:
         if path in self.devices.created:
             return Placement(None, later=True)
         mapped = self.devices.mapped(path)
@@ -202,7 +202,7 @@ class _Locator:
         except IgniteError:
             if self.strict:
                 raise DeviceError(path, "does not exist on this machine (the boot would wait for it, "
-                                  "then fail)") from None
+                                  "then fail)", json_path) from None
             return Placement(None, later=True)
         part = split_partition(node)
         if part is not None:
@@ -239,7 +239,7 @@ def _names_partition(path: str, disk: DiskPlan, number: int) -> bool:
 def _plan_fs(fs: Filesystem, index: int, where: _Locator) -> FsStep:
     from ignite.stages.disks_filesystems import decide_filesystem
 
-    placement = where.locate(fs.device)
+    placement = where.locate(fs.device, f"storage.filesystems.{index}.device")
     found = placement.signature()
     if found is None:
         return FsStep(fs, index, placement.node, LATER)
@@ -254,7 +254,7 @@ def _plan_luks(volume: Luks, index: int, where: _Locator) -> LuksStep:
         raise DeviceError(volume.name, "CEX (IBM Z secure keys) is not supported by ignite", f"{at}.cex")
     if not volume.device:
         raise DeviceError(volume.name, "a LUKS volume needs a device", f"{at}.device")
-    placement = where.locate(volume.device)
+    placement = where.locate(volume.device, f"{at}.device")
     found = placement.signature()
     if volume.wipe_volume is True:
         return LuksStep(volume, index, volume.device, "format", found)

@@ -26,7 +26,8 @@ class RaidPlan:
 def plan_raid(raid: Raid, index: int, devices: Devices) -> RaidPlan:
     if not raid.devices:
         raise DeviceError(raid.name, "a RAID array needs member devices", f"storage.raid.{index}.devices")
-    members = tuple(devices.resolve(d) for d in raid.devices)
+    members = tuple(devices.resolve(d, json_path=f"storage.raid.{index}.devices.{n}")
+                    for n, d in enumerate(raid.devices))
     return RaidPlan(raid, index, members)
 
 

@@ -209,7 +209,8 @@ def test_missing_device_times_out_naming_it(runner, monkeypatch):
     from ignite.system import udev
 
     monkeypatch.setattr(udev, "DEFAULT_TIMEOUT", 0.3)
-    with pytest.raises(DeviceError, match="/dev/nonexistent-disk: device did not appear within 0.3 s"):
+    with pytest.raises(DeviceError, match=r"/dev/nonexistent-disk: device did not appear within 0.3 s "
+                                          r"\(at \$\.storage\.disks\.0\.device\)"):
         runner.run("disks", config({"disks": [{"device": "/dev/nonexistent-disk", "wipeTable": True}]}))
 
 

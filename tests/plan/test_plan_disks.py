@@ -140,7 +140,7 @@ def ignite_argv() -> list[str]:
 
 @pytest.mark.parametrize(("storage", "message"), [
     ({"disks": [{"device": "/dev/vdb", "wipeTable": True}]},
-     "/dev/vdb: not in the device map: refusing to use a device of this machine"),
+     "/dev/vdb: not in the device map: refusing to use a device of this machine (at $.storage.disks.0.device)"),
     ({"disks": [{"device": "/dev/vda", "partitions": [{"number": 1, "label": "other"}]}]},
      "/dev/vda: partition 1 didn't match: label did not match (specified 'other', got 'data') (set "
      "wipePartitionEntry to replace it, or resize to grow it) (at $.storage.disks.0.partitions.0)"),
@@ -150,7 +150,14 @@ def ignite_argv() -> list[str]:
      "/dev/vda2: filesystem is not of the correct type (found vfat, want ext4) and wipeFilesystem is false: "
      "refusing to format it (at $.storage.filesystems.0)"),
     ({"filesystems": [{"device": "/dev/disk/by-label/NOT-THERE", "format": "ext4"}]},
-     "/dev/disk/by-label/NOT-THERE: does not exist on this machine"),
+     "/dev/disk/by-label/NOT-THERE: does not exist on this machine (the boot would wait for it, then fail) "
+     "(at $.storage.filesystems.0.device)"),
+    ({"raid": [{"name": "md0", "level": "raid1", "devices": ["/dev/vda", "/dev/disk/by-partlabel/NOPE"]}]},
+     "/dev/disk/by-partlabel/NOPE: does not exist on this machine (the boot would wait for it, then fail) "
+     "(at $.storage.raid.0.devices.1)"),
+    ({"luks": [{"name": "secret", "device": "/dev/disk/by-partlabel/NOPE"}]},
+     "/dev/disk/by-partlabel/NOPE: does not exist on this machine (the boot would wait for it, then fail) "
+     "(at $.storage.luks.0.device)"),
     ({"filesystems": [{"device": "/dev/vda", "format": "ext4", "path": "/"}],
       "files": [{"path": "/etc/x", "user": {"name": "ghost"}}]},
      "/etc/x: failed to determine correct uid and gid: no such user 'ghost' (at $.storage.files.0.user.name)"),
