@@ -6,6 +6,7 @@ Not http.client: it imports ssl (6 ms) and the email package (7 ms) for any use,
 0.2 s of a network first boot under TCG; the little of HTTP/1.1 a fetch needs is here."""
 from __future__ import annotations
 
+import io
 import socket
 from urllib.parse import quote, unquote, urlsplit
 
@@ -13,6 +14,9 @@ TYPE_CHECKING = False  # not typing's: ~2 ms of every network fetch stage
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Mapping
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -88,11 +92,11 @@ def open_socket(
     try:
         if proxy is not None:
             if proxy.scheme == "https":
-                if target.scheme == "https":
-                    raise ProxyFailure(OSError("an https proxy cannot tunnel https (use an http:// proxy)"))
                 sock = _wrap(sock, tls, proxy.host, proxied=True)
             if target.scheme == "https":
                 _tunnel(sock, target, proxy)
+                if proxy.scheme == "https":
+                    return _TLSInTLS(sock, tls(), target.host)  # type: ignore[return-value]  # what the wire uses
         if target.scheme == "https":
             sock = _wrap(sock, tls, target.host, proxied=False)
     except BaseException:
@@ -121,6 +125,77 @@ def _tunnel(sock: socket.socket, target: Target, proxy: Target) -> None:
         raise ProxyFailure(exc) from None
     if answer.status_code != 200:
         raise ProxyFailure(OSError(f"Tunnel connection failed: {answer.status_code} {answer.reason}"))
+
+
+class _TLSInTLS:
+    """TLS to the origin inside the TLS to an https proxy (ssl cannot wrap an SSLSocket):
+    the inner session runs on memory buffers over the outer socket. Only what the wire
+    and the watchdog use of a socket."""
+
+    def __init__(self, outer: socket.socket, context: ssl.SSLContext, host: str):
+        import ssl
+
+        self._ssl = ssl
+        self._outer = outer
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
+        self._run(self._tls.do_handshake)
+
+    def _run(self, operation: Callable[..., T], *args: object) -> T:
+        while True:
+            try:
+                result = operation(*args)
+            except self._ssl.SSLWantReadError:
+                self._flush()
+                data = self._outer.recv(65536)
+                if data:
+                    self._incoming.write(data)
+                else:
+                    self._incoming.write_eof()
+                continue
+            self._flush()
+            return result
+
+    def _flush(self) -> None:
+        pending = self._outgoing.read()
+        if pending:
+            self._outer.sendall(pending)
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._run(self._tls.write, view):]
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        try:
+            data = self._run(self._tls.read, len(buffer))
+        except self._ssl.SSLZeroReturnError:
+            return 0  # the origin closed the session cleanly
+        buffer[:len(data)] = data
+        return len(data)
+
+    def makefile(self, mode: str = "rb", buffering: int = -1) -> io.BufferedReader:
+        return io.BufferedReader(_Reader(self))
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._outer.settimeout(timeout)
+
+    def fileno(self) -> int:
+        return self._outer.fileno()
+
+    def close(self) -> None:
+        self._outer.close()
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, source: _TLSInTLS):
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._source.readinto(buffer)
 
 
 class ProtocolError(OSError):

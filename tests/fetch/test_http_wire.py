@@ -1,7 +1,9 @@
 """The HTTP/1.1 wire on real sockets: https through the config's proxy (a CONNECT tunnel,
-with the proxy URL's credentials, never shown), an https proxy, Basic credentials from a
-URL, chunked bodies (whole and cut short), 303 turning a POST into a GET, interim 100
-answers, a Location in UTF-8, and a server that does not speak HTTP."""
+with the proxy URL's credentials, never shown), an https proxy (for http, and for https
+with TLS inside its TLS), Basic credentials from a URL, chunked bodies (whole and cut
+short), 303 turning a POST into a GET, interim 100 answers, a Location in UTF-8, and a
+server that does not speak HTTP. All but the UTF-8 Location (which requests sent
+double-encoded) passed on the requests-based transport too."""
 from __future__ import annotations
 
 import base64
@@ -29,8 +31,8 @@ class ConnectProxy:
     """An HTTP proxy that tunnels CONNECT to `origin_port` on 127.0.0.1, whatever host is
     asked for, or answers `refuse` (a status line) instead. Records each request head."""
 
-    def __init__(self, origin_port: int, refuse: bytes | None = None):
-        self.origin_port, self.refuse = origin_port, refuse
+    def __init__(self, origin_port: int, refuse: bytes | None = None, tls: ssl.SSLContext | None = None):
+        self.origin_port, self.refuse, self.tls = origin_port, refuse, tls
         self.heads: list[str] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -45,6 +47,8 @@ class ConnectProxy:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            conn = self.tls.wrap_socket(conn, server_side=True)
         with conn:
             self.heads.append(read_request(conn).decode("latin-1"))
             if self.refuse is not None:
@@ -60,7 +64,9 @@ class ConnectProxy:
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:
     while True:
-        ready, _, _ = select.select([a, b], [], [], 10)
+        ready = [s for s in (a, b) if isinstance(s, ssl.SSLSocket) and s.pending()]  # select misses these
+        if not ready:
+            ready, _, _ = select.select([a, b], [], [], 10)
         if not ready:
             return
         for sock in ready:
@@ -109,6 +115,20 @@ def test_a_proxy_refusing_the_tunnel_is_a_connect_error_without_its_credentials(
         proxy.close()
     assert "last error: connect: proxy:" in str(err.value) and "407" in str(err.value)
     assert "S3CR3T" not in str(err.value) and origin.seen == []
+
+
+def test_an_https_proxy_tunnels_https_in_its_own_tls(origin: Server, ca) -> None:
+    origin.route("/c.ign", Reply(200, b"x" * 300_000))  # several TLS records, inside TLS records
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    proxy = ConnectProxy(origin.port, tls=context)
+    try:
+        settings = FetchSettings(https_proxy=f"https://127.0.0.1:{proxy.port}", http_total=10,
+                                 certificate_authorities=(ca.cert_pem.bytes(),))
+        assert fetch_bytes(Resource(source=f"https://{ORIGIN}/c.ign"), settings) == b"x" * 300_000
+    finally:
+        proxy.close()
+    assert proxy.heads[0].startswith(f"CONNECT {ORIGIN}:443 HTTP/1.")
 
 
 def test_an_https_proxy_takes_http_urls_over_tls(https_server: Server, ca) -> None:
