@@ -4,6 +4,7 @@ imported only when an https URL or proxy is used."""
 from __future__ import annotations
 
 import errno
+import socket
 import sys
 import time
 from urllib.parse import urljoin, urlsplit
@@ -266,7 +267,7 @@ def check_request(url: str, headers: Mapping[str, str], *, redirected_from: str 
         if any(c in text for c in _BAD_HEADER_CHARS):
             raise FetchError(origin, "http", f"HTTP header {name!r}: its value holds a line break or NUL (not allowed)")
         if name[0].isspace() or text[:1].isspace():
-            # What requests refused (and Go's header validation would not send as such).
+            # Refused as the requests-based transport did: it reads as a folded line.
             raise FetchError(origin, "http", _INVALID_HEADER)
 
 
@@ -297,7 +298,7 @@ def classify(url: str, exc: BaseException, *, connecting: bool = False) -> Fetch
     if isinstance(exc, TimeoutError):
         return FetchError(url, "timeout", "timed out connecting" if connecting else
                           "timed out waiting for the response headers")
-    if isinstance(exc, OSError) and type(exc).__name__ == "gaierror":
+    if isinstance(exc, socket.gaierror):
         return FetchError(url, "dns", f"Failed to resolve {httpwire.Target(url).host!r} ({exc})")
     if isinstance(exc, OSError):
         # At boot the first words say what to fix: the server, the route or the cable.

@@ -2,8 +2,9 @@
 with the proxy URL's credentials, never shown), an https proxy (for http, and for https
 with TLS inside its TLS), Basic credentials from a URL, chunked bodies (whole and cut
 short), 303 turning a POST into a GET, interim 100 answers, a Location in UTF-8, and a
-server that does not speak HTTP. All but the UTF-8 Location (which requests sent
-double-encoded) passed on the requests-based transport too."""
+server that does not speak HTTP. The requests-based transport passed them all but two:
+it sent a UTF-8 Location double-encoded, and did not trust the config's CAs for an https
+proxy's own TLS."""
 from __future__ import annotations
 
 import base64
