@@ -90,6 +90,8 @@ def open_socket(
     except OSError as exc:
         raise ProxyFailure(exc) if proxy else exc from None
     try:
+        # As urllib3 did: no Nagle delay for the small writes of a TLS handshake and a request.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if proxy is not None:
             if proxy.scheme == "https":
                 sock = _wrap(sock, tls, proxy.host, proxied=True)
