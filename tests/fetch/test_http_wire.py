@@ -2,9 +2,9 @@
 with the proxy URL's credentials, never shown), an https proxy (for http, and for https
 with TLS inside its TLS), Basic credentials from a URL, chunked bodies (whole and cut
 short), 303 turning a POST into a GET, interim 100 answers, a Location in UTF-8, and a
-server that does not speak HTTP. The requests-based transport passed them all but two:
-it sent a UTF-8 Location double-encoded, and did not trust the config's CAs for an https
-proxy's own TLS."""
+server that does not speak HTTP, a path sent as written. The requests-based transport
+passed them all but three: it sent a UTF-8 Location double-encoded, did not trust the
+config's CAs for an https proxy's own TLS, and normalised paths."""
 from __future__ import annotations
 
 import base64
@@ -202,3 +202,10 @@ def test_a_utf8_location_and_a_path_with_spaces_are_sent_percent_encoded(http_se
     http_server.route("/caf%C3%A9%20ign", Reply(200, b"moved"))
     assert fetch_bytes(Resource(source=http_server.url("/r")), FAST) == b"moved"
     assert http_server.seen[1].path == "/caf%C3%A9%20ign"
+
+
+def test_a_path_goes_as_written_with_its_dot_segments_and_escapes(http_server: Server) -> None:
+    """As Go sends it (and S3 signs it); requests removed "/../" and unescaped "%41"."""
+    http_server.route("/a/../b%41", Reply(200, b"as written"))
+    assert fetch_bytes(Resource(source=http_server.url("/a/../b%41")), FAST) == b"as written"
+    assert http_server.seen[0].path == "/a/../b%41"
