@@ -404,7 +404,7 @@ def _quick_args(argv: list[str]) -> Args | None:
 def _setup_logging(verbose: bool, debug: bool) -> None:
     from ignite import log
 
-    log.setup(verbose, debug)  # one set-up for every command (it also quiets urllib3's URL lines)
+    log.setup(verbose, debug)  # one set-up for every command
 
 
 # --- input ---------------------------------------------------------------------------

@@ -39,9 +39,6 @@ def _configure() -> None:
     import logging
 
     logging.basicConfig(stream=sys.stderr, level=_level, format=FORMAT)
-    # urllib3's debug lines show each request's path with its query, where presigned URLs
-    # (S3, GCS, Azure SAS) carry their signature: ignite logs its own, redacted, lines.
-    logging.getLogger("urllib3").setLevel(max(_level, INFO))
 
     class _ToRecord(logging.Handler):
         def emit(self, entry: logging.LogRecord) -> None:

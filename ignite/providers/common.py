@@ -70,7 +70,7 @@ def direct_get(
     headers: Mapping[str, str],
     connect: Callable[[Deadline], http.client.HTTPConnection],
 ) -> bytes | None:
-    """A GET on a connection `connect` opens, for what requests cannot do (a zoned IPv6
+    """A GET on a connection `connect` opens, for what Client cannot do (a zoned IPv6
     link-local host, a privileged source port), with the metadata rules of http_get:
     404 or an empty body is None, connection errors and 5xx are retried to the deadline."""
     from ignite.resource.http import default_headers

@@ -62,7 +62,7 @@ def _link_local_source(pctx: ProviderContext, iface: str) -> Source:
 
 def link_local_get(pctx: ProviderContext, iface: str) -> bytes | None:
     """The user data from fe80::a9fe:a9fe on `iface`. The zone goes to the socket, never
-    through a URL: requests would send "%25iface" to getaddrinfo, which fails."""
+    through a URL: the transport would send "%25iface" to getaddrinfo, which fails."""
     port = int(os.environ.get(LINK_LOCAL_PORT_ENV, "80"))
     url = f"http://[{LINK_LOCAL}%25{iface}]{'' if port == 80 else f':{port}'}{PATH}"
 

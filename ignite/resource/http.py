@@ -1,35 +1,34 @@
-"""http/https with requests (imported only here): Ignition's headers, timeouts, retries,
-proxy and CA semantics, streamed in constant memory."""
+"""http/https on the standard library (the wire: resource/httpwire.py): Ignition's headers,
+timeouts, retries, redirects, proxy and CA semantics, streamed in constant memory. ssl is
+imported only when an https URL or proxy is used."""
 from __future__ import annotations
 
 import errno
-import functools
-import logging
-import ssl
-import threading
+import socket
+import sys
 import time
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import connection, connectionpool
 
 from ignite import __version__
 from ignite.config.versions import NEWEST
 from ignite.errors import FetchError, redact_url
-from ignite.resource.credentials import azure_blob_possible, azure_blob_token
+from ignite.log import get_logger
+from ignite.resource import httpwire
 from ignite.resource.limits import MAX_BUFFERED_BYTES
 from ignite.resource.proxy import proxy_for
 from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
 from ignite.resource.watchdog import Watchdog
 
+TYPE_CHECKING = False  # not typing's: ~2 ms of every network fetch stage
 if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Iterator, Mapping
+
     from ignite.config.model import Resource
     from ignite.resource import FetchSettings
+    from ignite.resource.httpwire import Response
 
-log = logging.getLogger("ignite.fetch")
+log = get_logger("ignite.fetch")  # not logging: ~7 ms of every network fetch stage
 
 CHUNK = 1 << 20
 CONNECT_TIMEOUT = 30.0
@@ -54,19 +53,18 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
     with Client(settings) as client:
         response = None
         blob_failure: FetchError | None = None
-        if (
-            _is_azure_blob(url)
-            and azure_blob_possible(settings)
-            and "authorization" not in {h.lower() for h in headers}
-        ):
-            # As upstream on Azure: the blob API with the VM's identity first, then plain HTTP.
-            try:
-                token = azure_blob_token(settings)
-                blob_headers = {**headers, "Authorization": f"Bearer {token}", "x-ms-version": AZURE_BLOB_API}
-                response = client.get(url, blob_headers, deadline, max_attempts=3)
-            except FetchError as exc:
-                blob_failure = exc
-                log.info("%s: blob API failed (%s); trying plain HTTP", redact_url(url), exc.detail)
+        if _is_azure_blob(url) and "authorization" not in {h.lower() for h in headers}:
+            from ignite.resource.credentials import azure_blob_possible, azure_blob_token
+
+            if azure_blob_possible(settings):
+                # As upstream on Azure: the blob API with the VM's identity first, then plain HTTP.
+                try:
+                    token = azure_blob_token(settings)
+                    blob_headers = {**headers, "Authorization": f"Bearer {token}", "x-ms-version": AZURE_BLOB_API}
+                    response = client.get(url, blob_headers, deadline, max_attempts=3)
+                except FetchError as exc:
+                    blob_failure = exc
+                    log.info("%s: blob API failed (%s); trying plain HTTP", redact_url(url), exc.detail)
         if response is None:
             try:
                 response = client.get(url, headers, deadline)
@@ -87,23 +85,22 @@ def _is_azure_blob(url: str) -> bool:
 
 
 class Client:
-    """One requests session configured from FetchSettings; `get` retries as Ignition does."""
+    """Fetches with FetchSettings (proxy, CAs, timeouts); `get` retries as Ignition does.
+    Each request has its own connection, closed with its response."""
 
     def __init__(self, settings: FetchSettings):
         self.settings = settings
-        self.session = requests.Session()
-        self.session.trust_env = False  # proxies come from the config only, as upstream
-        adapter = _Adapter(_ssl_context(settings.certificate_authorities))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
         self.watchdog = Watchdog()
+        self._open: list[Response] = []
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.watchdog.disarm()
-        self.session.close()
+        for response in self._open:
+            response.close()
+        self._open.clear()
 
     def get(
         self,
@@ -116,12 +113,12 @@ class Client:
         ok_statuses: frozenset[int] = frozenset({200, 204}),
         max_attempts: int | None = None,
         data: bytes | None = None,
-    ) -> requests.Response:
+    ) -> Response:
         """A response with an ok status, its body not read yet. 404 → FetchError kind "notfound".
         A request that can never succeed (bad URL, bad header) fails at once, not retried."""
         check_request(url, headers)
 
-        def attempt(deadline: Deadline) -> requests.Response:
+        def attempt(deadline: Deadline) -> Response:
             response = self._request_following_redirects(method, url, headers, deadline, data)
             status = response.status_code
             if status in ok_statuses:
@@ -141,13 +138,14 @@ class Client:
 
     def _request_following_redirects(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None
-    ) -> requests.Response:
+    ) -> Response:
         current, sent = url, dict(headers)
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send(method, current, sent, deadline, data)
             if not response.is_redirect:
                 return response
-            location = response.headers["Location"]
+            # Header values are read as Latin-1; a Location is taken as UTF-8, as Go takes it.
+            location = response.headers["Location"].encode("latin-1").decode("utf-8", "replace")
             response.close()
             current = urljoin(current, location)
             check_request(current, {}, redirected_from=url)
@@ -159,35 +157,52 @@ class Client:
 
     def _send(
         self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None = None
-    ) -> requests.Response:
+    ) -> Response:
         settings = self.settings
-        proxy = proxy_for(url, settings.http_proxy, settings.https_proxy, settings.no_proxy)
-        scheme = url.split(":", 1)[0].lower()
+        proxy_url = proxy_for(url, settings.http_proxy, settings.https_proxy, settings.no_proxy)
+        try:
+            target = httpwire.Target(url)
+            proxy = httpwire.Target(proxy_url) if proxy_url else None
+        except ValueError as exc:  # the text names no part of the URL: it may hold credentials
+            raise FetchError(url, "scheme", f"invalid URL: {exc}") from None
+        if proxy is not None and proxy.scheme not in ("http", "https"):
+            raise FetchError(url, "scheme", f"proxy scheme {proxy.scheme!r} is not supported (only http and https)")
         # The read timeout also bounds each wait for body bytes (a stalled server fails
         # instead of hanging), and never outlasts the deadline. The watchdog makes the
         # header timeout hold for the whole header phase and the deadline for every wait.
-        timeout = (deadline.cap(CONNECT_TIMEOUT), deadline.cap(settings.http_response_headers))
+        read_timeout = deadline.cap(settings.http_response_headers)
         watchdog = self.watchdog
         watchdog.arm(deadline.at, "total")
-        _current.phase = (watchdog, settings.http_response_headers, deadline.at)
+        connected = False
         try:
-            response = self.session.request(
-                method, url, headers=_wire_headers(headers), data=data, stream=True, allow_redirects=False,
-                timeout=timeout, proxies={scheme: proxy} if proxy else {},
+            sock = httpwire.open_socket(
+                target, proxy, lambda: _ssl_context(settings.certificate_authorities), deadline.cap(CONNECT_TIMEOUT)
             )
-        except requests.RequestException as exc:
+            connected = True
+            sock.settimeout(read_timeout)
+
+            def headers_phase() -> None:
+                watchdog.watch(sock)
+                at, reason = deadline.at, "total"
+                if settings.http_response_headers is not None:
+                    header_at = time.monotonic() + settings.http_response_headers
+                    if at is None or header_at < at:
+                        at, reason = header_at, "headers"
+                watchdog.arm(at, reason)
+
+            response = httpwire.exchange(sock, target, proxy, method, _wire_headers(headers), data, headers_phase)
+        except Exception as exc:  # noqa: BLE001 - socket, ssl and the wire raise unrelated types
             if watchdog.fired is not None:
                 # The deadline (retries then end, naming this) or the header timeout passed.
                 limit = f" ({settings.http_response_headers:g} s)" if watchdog.fired == "headers" else ""
                 error = FetchError(url, "timeout", f"timed out waiting for the response headers{limit}")
                 raise Retryable(error, cut_short=watchdog.fired == "total") from None
-            raise _permanent(url, exc) or Retryable(classify(url, exc)) from None
-        finally:
-            _current.phase = None
+            raise _permanent(url, exc) or Retryable(classify(url, exc, connecting=not connected)) from None
         watchdog.arm(deadline.at, "total")  # the body phase
+        self._open = [r for r in self._open if not r.closed] + [response]
         return response
 
-    def read_all(self, response: requests.Response, url: str, deadline: Deadline) -> bytes:
+    def read_all(self, response: Response, url: str, deadline: Deadline) -> bytes:
         """The whole body, for a config: at most MAX_BUFFERED_BYTES."""
         chunks, size = [], 0
         for chunk in self.body(response, url, deadline):
@@ -197,7 +212,7 @@ class Client:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def body(self, response: requests.Response, url: str, deadline: Deadline) -> Iterator[bytes]:
+    def body(self, response: Response, url: str, deadline: Deadline) -> Iterator[bytes]:
         """The body in chunks, failing clearly on a truncated body, a stall or the deadline."""
         expected = response.headers.get("Content-Length")
         received = 0
@@ -210,8 +225,8 @@ class Client:
                 if deadline.expired():
                     raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)")
                 try:
-                    chunk = response.raw.read(CHUNK, decode_content=False)
-                except Exception as exc:  # noqa: BLE001 - urllib3 raises several unrelated types for a broken body
+                    chunk = response.read(CHUNK)
+                except Exception as exc:  # noqa: BLE001 - socket, ssl and the wire raise unrelated types
                     if self.watchdog.fired is not None:
                         raise FetchError(
                             url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"
@@ -251,85 +266,45 @@ def check_request(url: str, headers: Mapping[str, str], *, redirected_from: str 
             raise FetchError(origin, "http", f"invalid HTTP header name {name!r}")
         if any(c in text for c in _BAD_HEADER_CHARS):
             raise FetchError(origin, "http", f"HTTP header {name!r}: its value holds a line break or NUL (not allowed)")
+        if name[0].isspace() or text[:1].isspace():
+            # Refused as the requests-based transport did: it reads as a folded line.
+            raise FetchError(origin, "http", _INVALID_HEADER)
 
 
 _BAD_HEADER_CHARS = "\r\n\0"
+_INVALID_HEADER = "invalid HTTP header (a name or value HTTP does not allow)"
 
 
 def _wire_headers(headers: Mapping[str, str]) -> dict[str, str | bytes]:
-    """Non-ASCII values go out as UTF-8, as Go sends them (http.client would use Latin-1)."""
+    """Non-ASCII values go out as UTF-8, as Go sends them (not Latin-1)."""
     return {name: value if value.isascii() else value.encode() for name, value in headers.items()}
 
 
-def _permanent(url: str, exc: requests.RequestException) -> FetchError | None:
-    """The request itself is invalid: retrying cannot help. Header errors are named without
-    requests' text, which quotes the value."""
-    if isinstance(exc, requests.exceptions.InvalidHeader):
-        return FetchError(url, "http", "invalid HTTP header (a name or value HTTP does not allow)")
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                        requests.exceptions.MissingSchema)):
-        # Not requests' text: it quotes the URL, credentials included.
-        return FetchError(url, "scheme", f"invalid URL (requests: {type(exc).__name__})")
+def _permanent(url: str, exc: BaseException) -> FetchError | None:
+    """The request itself cannot be sent: retrying cannot help. Named without the codec's
+    text, which quotes the value (it may be a credential)."""
+    if isinstance(exc, UnicodeError):
+        return FetchError(url, "http", _INVALID_HEADER)
     return None
 
 
-class _PhaseMixin:
-    """A connection that hands its socket to the fetch's watchdog when it starts waiting
-    for the response headers (getresponse), with that phase's deadline."""
-
-    sock: object
-
-    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        phase = getattr(_current, "phase", None)
-        if phase is not None:
-            watchdog, header_timeout, total_at = phase
-            watchdog.watch(self.sock)
-            at, reason = total_at, "total"
-            if header_timeout is not None:
-                header_at = time.monotonic() + header_timeout
-                if total_at is None or header_at < total_at:
-                    at, reason = header_at, "headers"
-            watchdog.arm(at, reason)
-        return super().getresponse(*args, **kwargs)
-
-
-# urllib3's names: they appear in its error messages ("HTTPConnection(host=...): ...").
-class HTTPConnection(_PhaseMixin, connection.HTTPConnection):
-    pass
-
-
-class HTTPSConnection(_PhaseMixin, connection.HTTPSConnection):
-    pass
-
-
-class _HTTPPool(connectionpool.HTTPConnectionPool):
-    ConnectionCls = HTTPConnection
-
-
-class _HTTPSPool(connectionpool.HTTPSConnectionPool):
-    ConnectionCls = HTTPSConnection
-
-
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
-_current = threading.local()  # the phase of the request this thread is sending
-
-
-def classify(url: str, exc: BaseException) -> FetchError:
+def classify(url: str, exc: BaseException, *, connecting: bool = False) -> FetchError:
     """One word for what failed: dns, connect, tls, timeout or http."""
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, httpwire.ProxyFailure):
+        return FetchError(url, "connect", f"proxy: {_reason(exc.cause)}")
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
         return FetchError(url, "tls", _reason(exc))
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return FetchError(url, "timeout", "timed out connecting")
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return FetchError(url, "timeout", "timed out waiting for the response headers")
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return FetchError(url, "connect", f"proxy: {_reason(exc)}")
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        if "NameResolutionError" in text or "Name or service not known" in text or "getaddrinfo" in text:
-            return FetchError(url, "dns", _reason(exc))
+    if isinstance(exc, TimeoutError):
+        return FetchError(url, "timeout", "timed out connecting" if connecting else
+                          "timed out waiting for the response headers")
+    if isinstance(exc, socket.gaierror):
+        return FetchError(url, "dns", f"Failed to resolve {httpwire.Target(url).host!r} ({exc})")
+    if isinstance(exc, OSError):
         # At boot the first words say what to fix: the server, the route or the cable.
-        what = _CONNECT_ERRNOS.get(_errno(exc) or 0)
+        what = _CONNECT_ERRNOS.get(getattr(exc, "errno", None) or 0)
+        if what is None and not connecting:
+            what = "connection aborted"
         return FetchError(url, "connect", f"{what}: {_reason(exc)}" if what else _reason(exc))
     return FetchError(url, "http", _reason(exc))
 
@@ -342,70 +317,33 @@ _CONNECT_ERRNOS = {
 }
 
 
-def _errno(exc: BaseException) -> int | None:
-    """The errno of the OSError somewhere in a requests/urllib3 exception chain."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        inner = stack.pop()
-        if id(inner) in seen:
-            continue
-        seen.add(id(inner))
-        if isinstance(inner, OSError) and inner.errno:
-            return inner.errno
-        stack += [a for a in inner.args if isinstance(a, BaseException)]
-        stack += [e for e in (inner.__cause__, inner.__context__, getattr(inner, "reason", None))
-                  if isinstance(e, BaseException)]
-    return None
-
-
 def _body_error(url: str, exc: BaseException, received: int, expected: str | None) -> FetchError:
-    if "timed out" in str(exc).lower():
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
         return FetchError(url, "timeout", f"body stalled after {received} bytes")
     of = f" of {expected}" if expected else ""
     return FetchError(url, "io", f"truncated body: connection broken after {received}{of} bytes")
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost useful message of a requests/urllib3 exception chain."""
-    inner: BaseException = exc
-    while inner.args and isinstance(inner.args[0], BaseException):
-        inner = inner.args[0]
-    reason = getattr(inner, "reason", None)
-    text = str(reason if reason is not None else inner)
-    return text.split(": ", 1)[-1] if text.startswith("<") else text
+    """The message of a socket, ssl or wire error, or its type when it has none."""
+    return str(exc) or type(exc).__name__
 
 
-@functools.lru_cache(maxsize=8)
+_SSL_CONTEXTS: dict[tuple[bytes, ...], ssl.SSLContext] = {}
+
+
 def _ssl_context(extra_cas: tuple[bytes, ...]) -> ssl.SSLContext:
     """The system trust store plus the config's CAs; loaded once per set of CAs, not per fetch."""
-    context = ssl.create_default_context()
-    for bundle in extra_cas:
-        context.load_verify_locations(cadata=bundle.decode("ascii", errors="replace"))
+    context = _SSL_CONTEXTS.get(extra_cas)
+    if context is None:
+        import ssl
+
+        context = ssl.create_default_context()
+        context.set_alpn_protocols(["http/1.1"])  # the one protocol spoken (urllib3 offered the same)
+        for bundle in extra_cas:
+            context.load_verify_locations(cadata=bundle.decode("ascii", errors="replace"))
+        _SSL_CONTEXTS[extra_cas] = context
     return context
-
-
-class _Adapter(HTTPAdapter):
-    def __init__(self, context: ssl.SSLContext):
-        self._context = context
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["ssl_context"] = self._context
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-    def cert_verify(self, conn, url, verify, cert):  # type: ignore[no-untyped-def]
-        # Our context already holds the trust store; requests must not swap in certifi's.
-        conn.cert_reqs = "CERT_REQUIRED"
-        conn.ca_certs = None
-        conn.ca_cert_dir = None
 
 
 def announced_size(url: str, settings: FetchSettings, seconds: float = 5.0) -> int | None:

@@ -51,7 +51,7 @@ def sign(
     for part in (day, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    del headers["host"]  # requests sets it from the URL
+    del headers["host"]  # the transport sets it from the URL
     headers["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={signed}, Signature={signature}"
     )

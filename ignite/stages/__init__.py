@@ -146,8 +146,8 @@ def run_stage(ctx: StageContext) -> None:
 
 
 # What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, and for
-# the network stage the HTTP stack (requests, urllib3, ssl: about 1 s under TCG) that its
-# config URL almost always needs.
+# the network stage the HTTP transport (resource/http.py; ssl comes with the first https
+# fetch) that its config URL almost always needs.
 _PRELOAD = {
     "fetch-offline": ("ignite.stages.fetch",),
     "fetch": ("ignite.stages.fetch", "ignite.resource.http"),

@@ -191,7 +191,7 @@ def test_a_refused_connection_says_so_first_in_every_line_and_in_the_final_error
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """At boot the console line must say what to fix: "connection refused" (the server),
-    not only urllib3's "Failed to establish a new connection"."""
+    not only a generic "failed to establish a new connection"."""
     port = free_port()
     caplog.set_level(logging.WARNING, "ignite.fetch")
     with pytest.raises(FetchError) as err:

@@ -73,3 +73,54 @@ def test_a_fetch_stage_that_fails_validation_still_reports_with_its_location(tmp
     assert done.returncode == 0 and done.stdout.endswith("\n1"), done.stderr
     assert "path not absolute (line 2 col" in done.stderr, done.stderr
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+# The HTTP transport: http.client alone would load ssl and the email package; requests
+# and urllib3 cost ~55 ms (~0.8 s under TCG). ssl only once an https URL is fetched.
+HTTP_HEAVY = ("requests", "urllib3", "http.client", "email.parser", "ssl", "_ssl") + HEAVY
+
+
+def test_the_http_transport_loads_ssl_only_for_https(tmp_path: Path) -> None:
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/c"
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        f"heavy = {HTTP_HEAVY!r}\n"
+        "loaded = lambda: sorted(m for m in heavy if m in sys.modules)\n"
+        "import ignite.resource.http\n"
+        "on_import = loaded()\n"
+        "from ignite.config.model import Resource\n"
+        "from ignite.resource import FetchSettings, fetch_bytes\n"
+        f"body = fetch_bytes(Resource(source={url!r}), FetchSettings(http_total=10)).decode()\n"
+        "on_http = loaded()\n"
+        "try:\n"
+        f"    fetch_bytes(Resource(source={url.replace('http:', 'https:')!r}), FetchSettings(http_total=0.3))\n"
+        "except Exception as exc:\n"
+        "    error = str(exc)\n"
+        "print(json.dumps([on_import, body, on_http, 'ssl' in sys.modules, error]))\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    on_import, body, on_http, ssl_after_https, error = json.loads(done.stdout)
+    assert on_import == [] and body == "ok" and on_http == []
+    assert ssl_after_https and "tls: " in error

@@ -55,6 +55,8 @@ FETCH_WORK_MODULES = frozenset({
     "ignite.config.rules.duplicates", "ignite.config.rules.ignition", "ignite.config.rules.limits",
     "ignite.config.rules.storage", "ignite.config.rules.systemd", "ignite.config.unitfile",
     "ignite.config.structure", "ignite.config.merge", "ignite.config.render", "ignite.config.translate.v3",
+    # the network fetch stage's transport (test_fetch_imports.py holds its contract)
+    "ignite.resource.http", "ignite.resource.httpwire", "ignite.resource.retry",
 })
 
 

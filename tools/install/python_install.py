@@ -7,7 +7,7 @@ interpreter looks for PREFIX's packages, and the `ignite` command's #! names it.
   - Debian, PREFIX=/usr:        /usr/lib/python3/dist-packages (Debian's own scheme)
   - Debian, PREFIX=/usr/local:  /usr/local/lib/python3.X/dist-packages
   - otherwise:                  PREFIX/lib/python3.X/site-packages
-Dependencies are not installed: they come from the distribution (requests, pyudev).
+Dependencies are not installed: they come from the distribution (pyudev).
 Uses the `installer` library (Debian: python3-installer), as Debian's pybuild does.
 """
 from __future__ import annotations
