@@ -31,9 +31,11 @@ EXCLUDED_STDLIB = {
     "tkinter", "idlelib", "test", "lib2to3", "ensurepip", "pydoc_data", "turtledemo",
     "distutils", "venv", "lib-dynload", "site-packages", "dist-packages",
 }
-# Always needed by the interpreter itself or by ignite's error paths.
+# Always needed by the interpreter itself or by ignite's error paths; stringprep by the idna
+# codec (encodings.idna), which socket.getaddrinfo applies to every host name given as str
+# (no import statement names it).
 ALWAYS_STDLIB = {"encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",
-                 "_collections_abc", "traceback", "linecache", "tokenize", "token"}
+                 "_collections_abc", "traceback", "linecache", "tokenize", "token", "stringprep"}
 
 
 def imported_names(files: list[Path]) -> set[str]:
