@@ -38,11 +38,11 @@ journal for another config is replaced. It is 0600: it holds the sha256 of conte
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from ignite.errors import NodeError
+from ignite.record import new_sha256
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def sync_dir(path: str) -> None:
 
 
 def file_sha256(host_path: str) -> str | None:
-    h = hashlib.sha256()
+    h = new_sha256()
     try:
         with open(host_path, "rb", buffering=0) as f:
             while chunk := f.read(1 << 20):

@@ -17,13 +17,13 @@ Temporary names are random and created exclusively (see `ignite.root`).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import stat
 from collections.abc import Callable
 
 from ignite.errors import FetchError, NodeError
+from ignite.record import new_sha256
 from ignite.root import remove_tree
 from ignite.stages.files_journal import file_sha256
 
@@ -426,7 +426,7 @@ class _HashingWriter:
 
     def __init__(self, out: BinaryIO):
         self._out = out
-        self._hash = hashlib.sha256()
+        self._hash = new_sha256()
 
     def write(self, data: bytes) -> int:
         self._hash.update(data)

@@ -1,7 +1,9 @@
 """A files stage with real work (users, units, files with data: contents) imports neither
-typing, dataclasses nor logging: together ~20 ms of every first boot's files stage, which
-bench/files_bench.py compares with Ignition 2.14's. (The no-op stages' contract is in
-test_startup.py.)"""
+typing, dataclasses nor logging (together ~20 ms of every first boot's files stage, which
+bench/files_bench.py compares with Ignition 2.14's), nor subprocess and what it brings
+(threading, selectors, signal, locale: ~6 ms; the runner spawns with os.posix_spawn),
+contextlib, hashlib (OpenSSL: ~2 ms; Python's own sha256 does), datetime (the time
+module writes the dates). (The no-op stages' contract is in test_startup.py.)"""
 from __future__ import annotations
 
 import json
@@ -14,7 +16,8 @@ import pytest
 from ignite.config import codec
 from import_probe import modules_loaded_by
 
-HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast")
+HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "subprocess", "threading", "selectors", "signal",
+         "locale", "contextlib", "hashlib", "_hashlib", "datetime")
 
 
 def config(with_users: bool) -> dict:

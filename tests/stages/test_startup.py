@@ -41,7 +41,8 @@ STARTUP_MODULES = NOOP_STAGE_MODULES | {
 }
 # What a files stage with users, units and contents adds, kept as lean (tests/stages/test_files_imports.py).
 FILES_WORK_MODULES = frozenset({
-    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.providers",
+    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.system.run",
+    "ignite.providers",
     "ignite.resource", "ignite.resource.pipeline", "ignite.resource.settings",
 })
 # The mount and umount stages run at every boot whose config has a filesystem with a path;
