@@ -18,11 +18,10 @@ def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None
 def umount(target: str) -> None:
     """umount2(2), as upstream unmounts: no umount(8) process (and no subprocess import)
     per filesystem, which cost the umount stage more than the unmounting itself."""
-    import ctypes
+    from ignite.system import libc
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.umount2(os.fsencode(target), 0) != 0:
-        raise DeviceError(target, f"umount failed: {os.strerror(ctypes.get_errno())}")
+    if libc.function("umount2")(os.fsencode(target), 0) != 0:
+        raise DeviceError(target, f"umount failed: {os.strerror(libc.errno())}")
 
 
 def sync_filesystems(paths: Sequence[str]) -> None:
@@ -30,19 +29,17 @@ def sync_filesystems(paths: Sequence[str]) -> None:
     machine's (os.sync waits for every disk's, other workloads' too). Through libc, as
     umount2: no process per sync. Where libc has no syncfs, os.sync. An I/O error of the
     writeback is an OSError: the data may not be on disk."""
-    import ctypes
+    from ignite.system import libc
 
     try:
-        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):
+        syncfs = libc.function("syncfs")
+    except OSError:
         os.sync()
         return
     for path in paths:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            if syncfs(fd) != 0:
-                errno = ctypes.get_errno()
-                raise OSError(errno, os.strerror(errno), path)
+            libc.check(syncfs(fd), path)
         finally:
             os.close(fd)
 
