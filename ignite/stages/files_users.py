@@ -5,8 +5,11 @@ Crash safety: before creating a user, the journal notes whether the user and its
 existed; a rerun that finds users the interrupted run created but did not finish removes
 them, last first (and the homes they made), and creates them again, rather than falling
 into the "modify an existing user" path: useradd then gives them the ids one clean run
-gives. So the users' `done` lines need one sync of the target after the last user (and
-before a deletion, which frees ids), not one per user.
+gives. So the users' `done` lines need no sync of their own: they are held with the
+nodes' and units' and go out after the stage's one sync of the target at the end (or at
+a deletion, which frees ids: what came before is made durable first). A power loss in
+between loses them; the rerun then makes the users again, as above, and one clean run's
+tree follows (tests/files/test_power_loss_*.py).
 """
 from __future__ import annotations
 
@@ -88,8 +91,6 @@ class PasswdWriter:
             except OSError as exc:
                 raise NodeError(user.name, f"failed to configure user: {exc.strerror or exc}", f"$.{key}") from None
             self.journal.finish(key)
-        # One sync of the target for all the users, then their `done` lines, synced.
-        self.journal.flush(durable=True)
 
     def _undo_interrupted(self, users: tuple[PasswdUser, ...]) -> None:
         """Users an interrupted run of this config created (noted as new, there now, not
