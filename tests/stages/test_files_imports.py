@@ -95,3 +95,15 @@ def test_syncfs_and_umount2_go_through_libc_without_the_ctypes_package(tmp_path:
     assert done.stdout.splitlines() == [
         f"{tmp_path / 'absent'}: umount failed: No such file or directory",
         "9 Bad file descriptor there", "missing", "False False"]
+
+
+def test_sha256_is_the_same_from_either_module() -> None:
+    """record.new_sha256: Python's own sha256 below SMALL_HASH_BYTES, OpenSSL's from there."""
+    import hashlib
+
+    from ignite import record
+
+    for size in (0, 5, record.SMALL_HASH_BYTES - 1, record.SMALL_HASH_BYTES, record.SMALL_HASH_BYTES + 7):
+        data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        assert record.new_sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert record.sha256_hex(data) == hashlib.sha256(data).hexdigest()
