@@ -9,7 +9,6 @@ failing on it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
+from ignite.record import new_sha256
 from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, current_report, render, result_json
 from ignite.root import Root
 from ignite.stages.files_journal import JOURNAL, Journal
@@ -154,7 +154,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         old = open(host, "rb").read() if stat.S_ISREG(os.lstat(host).st_mode) else None
     except FileNotFoundError:
         old = None
-    old_sha = hashlib.sha256(old or b"").hexdigest()
+    old_sha = new_sha256(old or b"").hexdigest()
     if old is not None and not _is_live_image():
         log.warning(ALREADY_RAN)
         previous = old
@@ -165,7 +165,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
     except OSError as exc:  # the boot id: /proc not mounted (an image build in a bare chroot)
         why = f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?"
         raise NodeError(RESULT_FILE, why) from None
-    journal.begin("result", hashlib.sha256(data).hexdigest(), old_sha)
+    journal.begin("result", new_sha256(data).hexdigest(), old_sha)
     try:
         write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
     except OSError as exc:
@@ -258,12 +258,12 @@ def _sync_target(root: Root) -> None:
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:
     try:
-        return hashlib.sha256(ctx.config_cache.read_bytes()).hexdigest()
+        return new_sha256(ctx.config_cache.read_bytes()).hexdigest()
     except OSError:
         from ignite.config import codec
 
         text = json.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return new_sha256(text.encode()).hexdigest()
 
 
 def _delete_platform_config(ctx: StageContext) -> None:

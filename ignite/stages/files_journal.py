@@ -26,8 +26,9 @@ first file already written, and repeated appends). What is flushed when:
   taken for one that existed before;
 - `done` lines are held back and written only after a sync of the target's filesystems
   (at the end, or with a line that must go out at once): a `done` on disk means the
-  node's data is on disk too. Those of groups, and of users (after the last user, see
-  files_users), go out synced before the next step. An entry whose `done` was lost is
+  node's data is on disk too. Those of groups go out synced at once; users' are held
+  with the rest (a rerun undoes and redoes users whose `done` was lost, see files_users),
+  except before a user's deletion, which frees ids. An entry whose `done` was lost is
   done again.
 The sync is the target's own (`sync --file-system` on the root and the mounts below it:
 syncfs(2)), not the machine's: a files stage does not wait for other disks' writeback.
@@ -38,7 +39,6 @@ journal for another config is replaced. It is 0600: it holds the sha256 of conte
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -224,6 +224,10 @@ def sync_dir(path: str) -> None:
 
 
 def file_sha256(host_path: str) -> str | None:
+    """A file's sha256 (a rerun's check of a commit). hashlib's: the file may be large,
+    and OpenSSL's sha256 is twice as fast as Python's own."""
+    import hashlib
+
     h = hashlib.sha256()
     try:
         with open(host_path, "rb", buffering=0) as f:

@@ -182,7 +182,7 @@ class UnitWriter:
             raise NodeError(PRESET_FILE, "can only append to files")
         old = open(host, "rb").read() if st is not None else b""
         data = old + "".join(lines).encode()
-        import hashlib
+        from ignite.record import new_sha256
 
-        self.journal.begin("presets", hashlib.sha256(data).hexdigest(), hashlib.sha256(old).hexdigest())
+        self.journal.begin("presets", new_sha256(data).hexdigest(), new_sha256(old).hexdigest())
         write_atomic(self.root, host, data, 0o644, keep_from=st, durable=True)

@@ -135,6 +135,32 @@ def test_the_stage_syncs_the_target_not_the_machine(work: Path, monkeypatch: pyt
     assert "done files.4" in (root / JOURNAL).read_text()
 
 
+def test_users_and_nodes_cost_one_sync_of_the_target_and_done_lines_follow_it(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users, nodes and units: one sync of the target, at the end (the users' `done` lines
+    wait for it with the rest; a power loss before it is the rerun's case above), and no
+    `done` line is in the journal before it."""
+    from ignite.system import mounts
+
+    cfg = {**config(), "passwd": {"users": [{"name": n, "sshAuthorizedKeys": [f"ssh-ed25519 AAAA {n}"]}
+                                            for n in ("a", "b")]}}
+    root = power_loss_root(work / "root")
+    journal_at_sync: list[str] = []
+    real = mounts.sync_filesystems
+
+    def record(paths: list[str]) -> None:
+        journal_at_sync.append((root / JOURNAL).read_text())
+        real(paths)
+
+    monkeypatch.setattr(mounts, "sync_filesystems", record)
+    run_ignite(cfg, root, work / "w")
+    assert len(journal_at_sync) == 1
+    assert "done " not in journal_at_sync[0] and "note passwd.users.1 " in journal_at_sync[0]
+    done = [line for line in (root / JOURNAL).read_text().splitlines() if line.startswith("done ")]
+    assert done[:2] == ["done passwd.users.0", "done passwd.users.1"] and "done files.4" in done
+
+
 def test_the_mounts_below_the_root_are_synced_too(work: Path) -> None:
     """A filesystem mounted below the target (here a tmpfs, at a path with a space, which
     mountinfo escapes) is among those synced."""

@@ -41,12 +41,13 @@ STARTUP_MODULES = NOOP_STAGE_MODULES | {
 }
 # What a files stage with users, units and contents adds, kept as lean (tests/stages/test_files_imports.py).
 FILES_WORK_MODULES = frozenset({
-    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.providers",
+    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.system.run",
+    "ignite.providers",
     "ignite.resource", "ignite.resource.pipeline", "ignite.resource.settings",
 })
 # The mount and umount stages run at every boot whose config has a filesystem with a path;
 # they are kept as lean (bench/disks_bench.py measures mount+files+umount against 2.14).
-LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount"})
+LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount", "ignite.system.libc"})
 # The fetch-offline and fetch stages parse, validate, render and cache the config at every
 # first boot (tests/stages/test_fetch_imports.py holds them).
 FETCH_WORK_MODULES = frozenset({
