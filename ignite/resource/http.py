@@ -93,7 +93,7 @@ class Client:
         self.settings = settings
         self.session = requests.Session()
         self.session.trust_env = False  # proxies come from the config only, as upstream
-        adapter = _Adapter(_ssl_context(settings.certificate_authorities))
+        adapter = _Adapter(settings.certificate_authorities)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.watchdog = Watchdog()
@@ -386,20 +386,38 @@ def _ssl_context(extra_cas: tuple[bytes, ...]) -> ssl.SSLContext:
 
 
 class _Adapter(HTTPAdapter):
-    def __init__(self, context: ssl.SSLContext):
-        self._context = context
+    """The TLS context (the system trust store: ~40 ms to load here, over half a second of
+    an emulated boot) is made only for a request that may need it: an https URL or a
+    proxy. A config's own CAs are loaded at once, as always: a bundle ssl refuses fails the
+    fetch whatever its scheme."""
+
+    def __init__(self, extra_cas: tuple[bytes, ...]):
+        self._extra_cas = extra_cas
+        self._context = _ssl_context(extra_cas) if extra_cas else None
         super().__init__(max_retries=0)
 
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = _ssl_context(self._extra_cas)
+            self.poolmanager.connection_pool_kw["ssl_context"] = self._context
+        return self._context
+
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["ssl_context"] = self._context
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _POOLS
 
     def proxy_manager_for(self, proxy, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["ssl_context"] = self._context
+        kwargs["ssl_context"] = self._tls_context()
         manager = super().proxy_manager_for(proxy, **kwargs)
         manager.pool_classes_by_scheme = _POOLS
         return manager
+
+    def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not (request.url or "").lower().startswith("http://"):
+            self._tls_context()
+        return super().send(request, *args, **kwargs)
 
     def cert_verify(self, conn, url, verify, cert):  # type: ignore[no-untyped-def]
         # Our context already holds the trust store; requests must not swap in certifi's.
