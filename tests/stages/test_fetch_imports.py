@@ -73,3 +73,123 @@ def test_a_fetch_stage_that_fails_validation_still_reports_with_its_location(tmp
     assert done.returncode == 0 and done.stdout.endswith("\n1"), done.stderr
     assert "path not absolute (line 2 col" in done.stderr, done.stderr
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+# --- at boot: the stage's code is loaded before its flag --------------------------------
+# (A config that references others loads their scheme's reader after the flag: which one
+# is not known before; data:'s costs ~1 ms here.)
+BOOT_CONFIG = {**CONFIG, "ignition": {"version": "3.3.0"}}
+
+
+def modules_after_the_flag(argv: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Runs `ignite ARGV` as the unit does (IGNITE_STAGE_AFTER_FILE, here already there, so
+    the wait ends at once) and reports the modules imported after the wait: what the boot
+    waits for once the flag appears."""
+    import os
+    import sys
+    import sysconfig
+
+    repo = str(Path(__file__).resolve().parents[2])
+    probe = ("import sys\n"
+             f"sys.path[:0] = [{repo!r}, {sysconfig.get_paths()['purelib']!r}]\n"
+             "import ignite.stages as stages\n"
+             "wait, seen = stages._wait_for_after_file, []\n"
+             "def waited(ctx):\n"
+             "    wait(ctx)\n"
+             "    seen.append(set(sys.modules))\n"
+             "stages._wait_for_after_file = waited\n"
+             "from ignite.cli import main\n"
+             f"code = main({argv!r})\n"
+             "sys.stdout.write(' '.join(sorted(set(sys.modules) - seen[0])) + '\\n' + str(code))\n")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ) | env)
+    modules = set(done.stdout.rsplit("\n", 1)[0].split()) if done.returncode == 0 else set()
+    return done, modules
+
+
+def boot_env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "flag").touch()
+    env = {"IGNITE_STAGE_AFTER_FILE": str(tmp_path / "flag")}
+    for knob in ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "IGNITION_SYSTEM_LOCAL_CONFIG_DIR",
+                 "IGNITION_SYSTEM_CONFIG_DIR"):
+        env[knob] = str(tmp_path / "no-system-dir")
+    return env
+
+
+def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) -> None:
+    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the flag."""
+    entry = tmp_path / "fw_cfg/by_name/opt/com.coreos/config"
+    entry.mkdir(parents=True)
+    data = json.dumps(BOOT_CONFIG).encode()
+    (entry / "raw").write_bytes(data)
+    (entry / "size").write_text(str(len(data)))
+    (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
+    argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
+    assert after == set(), sorted(after)
+
+
+@pytest.mark.parametrize("from_url", [False, True])
+def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(tmp_path: Path,
+                                                                                from_url: bool) -> None:
+    text = json.dumps(BOOT_CONFIG)
+    cmdline = "ignition.platform.id=file"
+    if from_url:
+        cmdline += " ignition.config.url=data:," + quote(text)
+    else:
+        (tmp_path / "cfg.ign").write_text(text)
+    (tmp_path / "cmdline").write_text(cmdline + "\n")
+    done, after = modules_after_the_flag(stage_argv(tmp_path, "fetch-offline"), boot_env(tmp_path))
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+
+
+def test_fetch_from_an_http_url_imports_nothing_after_its_flag(tmp_path: Path) -> None:
+    """The network stage on metal with an http:// config URL, as in a network boot."""
+    import http.server
+    import threading
+
+    body = json.dumps({"ignition": {"version": "3.3.0"}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/config.ign"
+        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
+        argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch")]
+        done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+    finally:
+        server.shutdown()
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+
+
+def test_what_the_preload_made_is_frozen_out_of_the_collectors_sight(tmp_path: Path, monkeypatch) -> None:
+    """Not walked by the full collections after the flag, nor by the final ones at exit."""
+    import gc
+
+    from ignite import stages
+
+    (tmp_path / "cmdline").write_text("ignition.platform.id=file\n")
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path))  # there: no wait
+    gc.unfreeze()
+    try:
+        stages._wait_for_after_file(stages.StageContext("fetch-offline", platform="file",
+                                                        cmdline_file=tmp_path / "cmdline"))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
