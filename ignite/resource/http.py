@@ -1,5 +1,6 @@
 """http/https with requests (imported only here): Ignition's headers, timeouts, retries,
-proxy and CA semantics, streamed in constant memory."""
+proxy and CA semantics, streamed in constant memory. (A plain http:// URL is read by
+ignite.resource.plainhttp, which hands here what it does not do itself.)"""
 from __future__ import annotations
 
 import errno
@@ -16,13 +17,24 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import connection, connectionpool
 
-from ignite import __version__
-from ignite.config.versions import NEWEST
 from ignite.errors import FetchError, redact_url
 from ignite.resource.credentials import azure_blob_possible, azure_blob_token
 from ignite.resource.limits import MAX_BUFFERED_BYTES
+from ignite.resource.plainhttp import (
+    ACCEPT,
+    CHUNK,
+    CONNECT_TIMEOUT,
+    MAX_REDIRECTS,
+    OK_STATUSES,
+    body_error,
+    check_request,
+    default_headers,
+    judge,
+    request_headers,
+    wire_headers,
+)
 from ignite.resource.proxy import proxy_for
-from ignite.resource.retry import Deadline, Retryable, parse_retry_after, with_retries
+from ignite.resource.retry import Deadline, Retryable, with_retries
 from ignite.resource.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -30,26 +42,12 @@ if TYPE_CHECKING:
     from ignite.resource import FetchSettings
 
 log = logging.getLogger("ignite.fetch")
-
-CHUNK = 1 << 20
-CONNECT_TIMEOUT = 30.0
-MAX_REDIRECTS = 10
-ACCEPT = f"application/vnd.coreos.ignition+json;version={NEWEST}, */*;q=0.1"
-
-
-def default_headers() -> dict[str, str]:
-    return {"User-Agent": f"ignite/{__version__}", "Accept": ACCEPT, "Accept-Encoding": "identity"}
+__all__ = ["ACCEPT", "CHUNK", "CONNECT_TIMEOUT", "MAX_REDIRECTS", "Client", "announced_size", "check_request",
+           "classify", "default_headers", "stream"]
 
 
 def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[bytes]:
-    headers = default_headers()
-    for header in resource.http_headers:
-        if header.value is None:
-            raise FetchError(url, "http", f"HTTP header {header.name!r} has no value")
-        # Config headers replace Ignition's defaults of the same name (case-insensitively, as Go's Header.Set).
-        for name in [n for n in headers if n.lower() == header.name.lower()]:
-            del headers[name]
-        headers[header.name] = header.value
+    headers = request_headers(url, resource)
     deadline = Deadline(settings.http_total)
     with Client(settings) as client:
         response = None
@@ -113,37 +111,46 @@ class Client:
         *,
         method: str = "GET",
         retry_statuses: frozenset[int] = frozenset(),
-        ok_statuses: frozenset[int] = frozenset({200, 204}),
+        ok_statuses: frozenset[int] = OK_STATUSES,
         max_attempts: int | None = None,
         data: bytes | None = None,
     ) -> requests.Response:
         """A response with an ok status, its body not read yet. 404 → FetchError kind "notfound".
         A request that can never succeed (bad URL, bad header) fails at once, not retried."""
         check_request(url, headers)
-
-        def attempt(deadline: Deadline) -> requests.Response:
-            response = self._request_following_redirects(method, url, headers, deadline, data)
-            status = response.status_code
-            if status in ok_statuses:
-                return response
-            response.close()
-            if status >= 500 or status in retry_statuses:
-                error = FetchError(url, "http", f"server answered {status} {response.reason}")
-                raise Retryable(error, parse_retry_after(response.headers.get("Retry-After")))
-            if status == 404:
-                raise FetchError(url, "notfound", f"resource not found (HTTP 404 {response.reason})")
-            raise FetchError(url, "http", f"failed to fetch resource: HTTP {status} {response.reason}")
-
         return with_retries(
-            attempt, url, deadline,
-            initial=self.settings.retry_initial, cap=self.settings.retry_max, max_attempts=max_attempts,
+            lambda deadline: self.attempt(url, headers, deadline, method=method, retry_statuses=retry_statuses,
+                                          ok_statuses=ok_statuses, data=data),
+            url, deadline, initial=self.settings.retry_initial, cap=self.settings.retry_max, max_attempts=max_attempts,
         )
 
-    def _request_following_redirects(
-        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None
+    def attempt(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        deadline: Deadline,
+        *,
+        method: str = "GET",
+        retry_statuses: frozenset[int] = frozenset(),
+        ok_statuses: frozenset[int] = OK_STATUSES,
+        data: bytes | None = None,
+        resume: tuple[str, Mapping[str, str], int] | None = None,
     ) -> requests.Response:
-        current, sent = url, dict(headers)
-        for _ in range(MAX_REDIRECTS + 1):
+        """One attempt of `get` (Retryable when another may succeed). `resume`: where the
+        plain http reader left a redirect chain (URL, headers, redirects followed)."""
+        response = self._request_following_redirects(method, url, headers, deadline, data, resume)
+        if response.status_code not in ok_statuses:
+            response.close()
+        judge(url, response.status_code, response.reason, response.headers.get("Retry-After"),
+              retry_statuses=retry_statuses, ok_statuses=ok_statuses)
+        return response
+
+    def _request_following_redirects(
+        self, method: str, url: str, headers: Mapping[str, str], deadline: Deadline, data: bytes | None,
+        resume: tuple[str, Mapping[str, str], int] | None = None,
+    ) -> requests.Response:
+        current, sent, followed = resume or (url, dict(headers), 0)
+        for _ in range(MAX_REDIRECTS + 1 - followed):
             response = self._send(method, current, sent, deadline, data)
             if not response.is_redirect:
                 return response
@@ -172,7 +179,7 @@ class Client:
         _current.phase = (watchdog, settings.http_response_headers, deadline.at)
         try:
             response = self.session.request(
-                method, url, headers=_wire_headers(headers), data=data, stream=True, allow_redirects=False,
+                method, url, headers=wire_headers(headers), data=data, stream=True, allow_redirects=False,
                 timeout=timeout, proxies={scheme: proxy} if proxy else {},
             )
         except requests.RequestException as exc:
@@ -216,7 +223,7 @@ class Client:
                         raise FetchError(
                             url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)"
                         ) from None
-                    raise _body_error(url, exc, received, expected) from None
+                    raise body_error(url, exc, received, expected) from None
                 if not chunk and self.watchdog.fired is not None:
                     raise FetchError(url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s)")
                 if not chunk:
@@ -227,38 +234,6 @@ class Client:
             response.close()
         if expected and expected.isdigit() and received < int(expected):
             raise FetchError(url, "io", f"truncated body: got {received} of {expected} bytes")
-
-
-def check_request(url: str, headers: Mapping[str, str], *, redirected_from: str | None = None) -> None:
-    """Fails at once (FetchError, never retried) on a request that cannot succeed: a scheme
-    other than http(s) (a redirect to file: or data: included), no host, a bad port, or a
-    header with a line break or NUL (whose value is never shown: it may be a credential)."""
-    where = f"redirected to {redact_url(url)}: " if redirected_from else ""
-    origin = redirected_from or url
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError when out of range
-    except ValueError as exc:
-        raise FetchError(origin, "scheme", f"{where}invalid URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        shown = parts.scheme.lower() or "relative"
-        raise FetchError(origin, "scheme", f"{where}{shown}: URLs cannot be fetched over HTTP (only http and https)")
-    if not parts.hostname:
-        raise FetchError(origin, "scheme", f"{where}the URL has no host")
-    for name, value in headers.items():
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        if any(c in name for c in _BAD_HEADER_CHARS) or not name.strip() or ":" in name or not name.isascii():
-            raise FetchError(origin, "http", f"invalid HTTP header name {name!r}")
-        if any(c in text for c in _BAD_HEADER_CHARS):
-            raise FetchError(origin, "http", f"HTTP header {name!r}: its value holds a line break or NUL (not allowed)")
-
-
-_BAD_HEADER_CHARS = "\r\n\0"
-
-
-def _wire_headers(headers: Mapping[str, str]) -> dict[str, str | bytes]:
-    """Non-ASCII values go out as UTF-8, as Go sends them (http.client would use Latin-1)."""
-    return {name: value if value.isascii() else value.encode() for name, value in headers.items()}
 
 
 def _permanent(url: str, exc: requests.RequestException) -> FetchError | None:
@@ -357,13 +332,6 @@ def _errno(exc: BaseException) -> int | None:
         stack += [e for e in (inner.__cause__, inner.__context__, getattr(inner, "reason", None))
                   if isinstance(e, BaseException)]
     return None
-
-
-def _body_error(url: str, exc: BaseException, received: int, expected: str | None) -> FetchError:
-    if "timed out" in str(exc).lower():
-        return FetchError(url, "timeout", f"body stalled after {received} bytes")
-    of = f" of {expected}" if expected else ""
-    return FetchError(url, "io", f"truncated body: connection broken after {received}{of} bytes")
 
 
 def _reason(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ log = get_logger("ignite.fetch")
 # scheme → module with `stream(url, resource, settings) -> Iterator[bytes]`, imported on use.
 _READERS = {
     "data": "ignite.resource.data",
-    "http": "ignite.resource.http",
+    "http": "ignite.resource.plainhttp",  # hands what it does not do itself to requests' (http)
     "https": "ignite.resource.http",
     "tftp": "ignite.resource.tftp",
     "s3": "ignite.resource.s3",

@@ -4,18 +4,22 @@ a deadline so that nothing waits forever unnoticed."""
 from __future__ import annotations
 
 import email.utils
-import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
 
 from ignite import record
 from ignite.errors import FetchError, redact_url
+from ignite.log import get_logger
 from ignite.resource.limits import RETRY_AFTER_MAX
 
-log = logging.getLogger("ignite.fetch")
-T = TypeVar("T")
+TYPE_CHECKING = False  # neither typing's nor logging: the plain http reader (a boot's config URL) retries
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+log = get_logger("ignite.fetch")
 
 
 class Deadline:

@@ -143,13 +143,13 @@ def run_stage(ctx: StageContext) -> None:
         push_after_files(ctx)
 
 
-# What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, and for
-# the network stage the HTTP stack (requests, urllib3, ssl: about 1 s under TCG) that its
-# config URL almost always needs. A module's `preload(ctx)`, if any, then does the rest of
-# what needs no on-disk config (the stage's later imports, the platform's kernel module).
+# What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, whose
+# `preload(ctx)` then loads the rest of what needs no on-disk config (the stage's later
+# imports, the reader of the config URL's scheme, for a network stage without one the
+# HTTP stack of the platform's metadata service, the platform's kernel module).
 _PRELOAD = {
     "fetch-offline": ("ignite.stages.fetch",),
-    "fetch": ("ignite.stages.fetch", "ignite.resource.http"),
+    "fetch": ("ignite.stages.fetch",),
 }
 
 

@@ -59,8 +59,10 @@ def preload(ctx: StageContext) -> None:
         return
     url = cmdline.config_url(args)
     if url is not None:
-        load_reader(url, offline=ctx.stage == "fetch-offline")
+        load_reader(url, offline=ctx.stage == "fetch-offline")  # http://: not requests (plainhttp)
         return
+    if ctx.stage == "fetch":
+        importlib.import_module("ignite.resource.http")  # a metadata service, through requests (about 1 s of TCG)
     warm = getattr(provider, "preload", None)
     if warm is not None and not (args.get(cmdline.CONFIG_DEVICE) or args.get(cmdline.CONFIG_PATH)):
         warm()
