@@ -15,6 +15,7 @@ from __future__ import annotations
 import encodings.idna  # noqa: F401 - socket encodes a host name with it: loaded with the reader, not at connect
 import http.client
 import re
+import time
 from urllib.parse import urljoin, urlsplit
 
 from ignite import __version__
@@ -110,9 +111,11 @@ def body_error(url: str, exc: BaseException, received: int, expected: str | None
 
 # --- the reader ---------------------------------------------------------------------------
 
-# What this reader sends as requests would: no escapes to normalize, no credentials, an
-# ASCII name or IPv4 host; header names that are tokens, values without leading space.
-_PLAIN_URL = re.compile(r"http://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?][!-$&-~]*)?", re.I)
+# What this reader sends as requests would: a lowercase ASCII name or IPv4 host (urllib3
+# lowercases), no credentials, a path and query of characters neither quotes nor
+# normalizes (no escapes, no dot segments, no fragment); header names that are tokens,
+# values without leading space.
+_PLAIN_URL = re.compile(r"http://[a-z0-9.-]+(:[0-9]{1,5})?([/?][A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _VALUE = re.compile(r"(\S[^\r\n]*)?")
 
@@ -133,7 +136,7 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
         resume = None
         if not fallback:
             outcome = _attempt(url, headers, deadline, settings, watchdog)
-            if isinstance(outcome, http.client.HTTPResponse):
+            if isinstance(outcome, _Answer):
                 return outcome
             resume = outcome
             from ignite.resource.http import Client
@@ -143,7 +146,7 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
 
     try:
         response = with_retries(attempt, url, deadline, initial=settings.retry_initial, cap=settings.retry_max)
-        if isinstance(response, http.client.HTTPResponse):
+        if isinstance(response, _Answer):
             yield from _body(response, url, deadline, watchdog)
         else:
             yield from fallback[0].body(response, url, deadline)  # type: ignore[attr-defined]
@@ -154,7 +157,7 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
 
 
 def _plain(url: str, headers: Mapping[str, str], settings: FetchSettings) -> bool:
-    if not _PLAIN_URL.fullmatch(url) or "#" in url:
+    if not _PLAIN_URL.fullmatch(url) or "/." in url[len("http://"):]:
         return False
     if settings.certificate_authorities:
         return False  # requests loads them for any scheme: a bundle ssl refuses fails alike
@@ -175,8 +178,18 @@ def _as_requests_sends(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in store.values() if value is not None}
 
 
+class _Answer:
+    """An ok response, its body not read, and its connection (whose socket the watchdog
+    watches until the body is read)."""
+
+    __slots__ = ("conn", "response")
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+        self.conn, self.response = conn, response
+
+
 def _attempt(url: str, headers: Mapping[str, str], deadline: Deadline, settings: FetchSettings,
-             watchdog: Watchdog) -> http.client.HTTPResponse | tuple[str, Mapping[str, str], int] | None:
+             watchdog: Watchdog) -> _Answer | tuple[str, Mapping[str, str], int] | None:
     """One GET: the response with an ok status (its body not read), or what requests is to
     do with the attempt: all of it (None), or the rest of a redirect chain (where to go, with
     which headers, after how many redirects); the errors of Client.get and Client._send otherwise."""
@@ -194,8 +207,6 @@ def _attempt(url: str, headers: Mapping[str, str], deadline: Deadline, settings:
         watchdog.watch(conn.sock)
         at, reason = deadline.at, "total"
         if settings.http_response_headers is not None:
-            import time
-
             header_at = time.monotonic() + settings.http_response_headers
             if at is None or header_at < at:
                 at, reason = header_at, "headers"
@@ -222,14 +233,15 @@ def _attempt(url: str, headers: Mapping[str, str], deadline: Deadline, settings:
         check_request(target, {}, redirected_from=url)
         return target, {"Accept-Encoding": "identity"}, 1  # upstream drops every header on a redirect
     if status in OK_STATUSES:
-        return response
+        return _Answer(conn, response)
     conn.close()
     judge(url, status, response.reason, response.getheader("Retry-After"))
     return None  # not reached: judge raised
 
 
-def _body(response: http.client.HTTPResponse, url: str, deadline: Deadline, watchdog: Watchdog) -> Iterator[bytes]:
+def _body(answer: _Answer, url: str, deadline: Deadline, watchdog: Watchdog) -> Iterator[bytes]:
     """Client.body's: the body in chunks, failing clearly on a truncated body, a stall or the deadline."""
+    response = answer.response
     expected = response.getheader("Content-Length")
     received = 0
     if expected and expected.isdigit():
@@ -257,5 +269,6 @@ def _body(response: http.client.HTTPResponse, url: str, deadline: Deadline, watc
             yield chunk
     finally:
         response.close()
+        answer.conn.close()
     if expected and expected.isdigit() and received < int(expected):
         raise FetchError(url, "io", f"truncated body: got {received} of {expected} bytes")

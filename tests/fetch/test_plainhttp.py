@@ -79,7 +79,8 @@ def test_a_truncated_body_and_a_dropped_connection_read_the_same(http_server: Se
 
 
 @pytest.mark.parametrize("url", ["http://user:pw@127.0.0.1:{port}/c", "http://127.0.0.1:{port}/%63",
-                                 "http://[::1]:{port}/c"])
+                                 "http://[::1]:{port}/c", "http://LocalHost:{port}/c", "http://127.0.0.1:{port}/a/../c",
+                                 'http://127.0.0.1:{port}/c?q="x"', "http://127.0.0.1:{port}/c#part"])
 def test_urls_requests_would_rewrite_are_its_own(http_server: Server, monkeypatch: pytest.MonkeyPatch,
                                                   url: str) -> None:
     taken: list[str] = []
@@ -92,3 +93,12 @@ def test_urls_requests_would_rewrite_are_its_own(http_server: Server, monkeypatc
     url = url.format(port=http_server.port)
     assert b"".join(plainhttp.stream(url, Resource(source=url), FAST)) == b""
     assert taken == [url]
+
+
+def test_a_slow_server_times_out_the_same(http_server: Server) -> None:
+    """The header timeout (the watchdog's) and the deadline, as requests' reader words them."""
+    http_server.route("/slow", Reply(200, b"late", delay=0.6))
+    settings = FetchSettings(retry_initial=0.01, retry_max=0.05, http_total=1.0, http_response_headers=0.2)
+    lean, full = both_readers(http_server.url("/slow"), Resource(source=http_server.url("/slow")), settings)
+    assert isinstance(lean, str) and "timed out waiting for the response headers (0.2 s)" in lean, lean
+    assert lean.split("last error: ")[-1] == full.split("last error: ")[-1], (lean, full)
