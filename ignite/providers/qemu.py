@@ -40,20 +40,40 @@ def _block_device() -> Path | None:
     return None
 
 
-def preload() -> None:
+def preload() -> bytes | None:
     """Before fetch-offline's flag (see ignite.stages.fetch.preload): the fw_cfg module
-    loaded (a runner and a modprobe: ~0.1 s of an emulated boot), on its own, as `fetch`
-    would load it. A failure is left for `fetch` to meet, and report, after the flag."""
+    loaded (a runner and a modprobe: ~0.1 s of an emulated boot), as `fetch` would load
+    it, and the config read, for `fetch` to take (fw_cfg does not change while the machine
+    runs). Returns that config. Whatever fails or would be logged (no config, a big one)
+    is left for `fetch` to meet, and report, after the flag."""
     if _block_device() is not None:
-        return
-    if not Path(os.environ.get(FW_CFG_ENV, FW_CFG)).exists():
+        return None
+    root = Path(os.environ.get(FW_CFG_ENV, FW_CFG))
+    if not root.exists():
         try:
             _modprobe("qemu_fw_cfg")
         except IgniteError:
-            pass
+            return None
+    entry = root / ENTRY
+    try:
+        size = int((entry / "size").read_text().strip())
+        if size > 1 << 20:
+            return None
+        data = _read_raw(entry, size)
+    except (OSError, ValueError, IgniteError):
+        return None
+    if data:
+        _early[os.fspath(root)] = data
+    return data or None
+
+
+_early: dict[str, bytes] = {}  # fw_cfg folder -> the config `preload` read from it
 
 
 def _from_fw_cfg(root: Path) -> bytes | None:
+    early = _early.pop(os.fspath(root), None)
+    if early is not None:
+        return early
     if not root.exists():
         _modprobe("qemu_fw_cfg")
     entry = root / ENTRY
@@ -66,6 +86,10 @@ def _from_fw_cfg(root: Path) -> bytes | None:
         raise ProviderError("qemu", f"cannot read the fw_cfg size of {entry}: {exc}") from None
     if size > 1 << 20:
         log.warning("qemu: the fw_cfg config is %d bytes; fw_cfg reads are slow, this may take a while", size)
+    return _read_raw(entry, size) or None
+
+
+def _read_raw(entry: Path, size: int) -> bytes:
     data = bytearray()
     try:
         with (entry / "raw").open("rb", buffering=0) as raw:
@@ -78,7 +102,7 @@ def _from_fw_cfg(root: Path) -> bytes | None:
         raise ProviderError("qemu", f"cannot read {entry / 'raw'}: {exc.strerror}") from None
     if len(data) != size:
         raise ProviderError("qemu", f"fw_cfg config is truncated: read {len(data)} of {size} bytes")
-    return bytes(data) or None
+    return bytes(data)
 
 
 def _from_block_device(device: Path) -> bytes | None:
