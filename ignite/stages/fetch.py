@@ -46,20 +46,24 @@ def preload(ctx: StageContext) -> None:
     met again after the flag, and reported there."""
     import importlib
 
-    from ignite.resource.pipeline import load_reader
+    from ignite.resource.pipeline import load_reader, needs_network
 
-    for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):
-        importlib.import_module(name)
-    record.sha256_hex(b"")  # its module: every fetch stage records its config's digest
     try:
         args = cmdline.values(cmdline.read(ctx.cmdline_file))
         platform = ctx.platform or cmdline.platform_id(args)
         provider = providers.get(platform) if platform else None  # run() asks for it whatever the source
     except UsageError:
-        return
+        args, provider = {}, None
     url = cmdline.config_url(args)
+    if url is not None and ctx.stage == "fetch-offline" and needs_network(url):
+        return  # a network boot: this stage only signals neednet, parsing nothing
+    for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):
+        importlib.import_module(name)
+    record.sha256_hex(b"")  # its module: every fetch stage records its config's digest
     if url is not None:
         load_reader(url, offline=ctx.stage == "fetch-offline")  # http://: not requests (plainhttp)
+        return
+    if provider is None:
         return
     if ctx.stage == "fetch":
         importlib.import_module("ignite.resource.http")  # a metadata service, through requests (about 1 s of TCG)

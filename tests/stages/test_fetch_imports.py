@@ -199,3 +199,16 @@ def test_what_the_preload_made_is_frozen_out_of_the_collectors_sight(tmp_path: P
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_fetch_offline_in_a_network_boot_loads_no_config_pipeline(tmp_path: Path) -> None:
+    """An http:// config URL: the stage signals neednet and parses nothing, so its preload
+    loads no schema walk, upgrade or reader (and nothing comes after the flag either)."""
+    (tmp_path / "cmdline").write_text("ignition.platform.id=metal ignition.config.url=http://10.0.2.100/config.ign\n")
+    argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch-offline")]
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/neednet").exists() and not (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+    spared = {"ignite.config.structure", "ignite.config.translate.v3", "ignite.resource.plainhttp", "http.client"}
+    assert not done.loaded & spared, sorted(done.loaded & spared)  # type: ignore[attr-defined]
