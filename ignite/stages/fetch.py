@@ -60,13 +60,16 @@ def preload(ctx: StageContext) -> None:
     for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):
         importlib.import_module(name)
     record.sha256_hex(b"")  # its module: every fetch stage records its config's digest
-    if url is not None:
-        load_reader(url, offline=ctx.stage == "fetch-offline")  # http://: not requests (plainhttp)
-        return
+    try:
+        if url is not None:
+            load_reader(url, offline=ctx.stage == "fetch-offline")  # http://: not requests (plainhttp)
+            return
+        if provider is not None and ctx.stage == "fetch":
+            importlib.import_module("ignite.resource.http")  # a metadata service, through requests (~1 s of TCG)
+    except ImportError:
+        return  # a reader's package missing (tftpy, requests): the fetch itself says so, on the record
     if provider is None:
         return
-    if ctx.stage == "fetch":
-        importlib.import_module("ignite.resource.http")  # a metadata service, through requests (about 1 s of TCG)
     warm = getattr(provider, "preload", None)
     if warm is not None and not (args.get(cmdline.CONFIG_DEVICE) or args.get(cmdline.CONFIG_PATH)):
         data = warm()  # the provider's config, when it could read it already
