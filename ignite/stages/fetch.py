@@ -11,9 +11,7 @@ import time
 
 from ignite import cmdline, distro, providers, record
 from ignite.config.model import ClevisCustom, Config, Ignition, Resource, Tang
-from ignite.config.parse import parse
 from ignite.config.record import fields, is_record
-from ignite.config.render import render_user_config
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, redact_url
 from ignite.log import get_logger
@@ -32,10 +30,12 @@ if TYPE_CHECKING:
 
 log = get_logger("ignite.stages")
 DEVICE_WAIT = 30.0
-# What the stage imports after its flag whatever the config (parse's schema walk, limits
-# and upgrade, the fetch pipeline): loaded by `preload`, before it.
-PRELOADED = ("ignite.config.structure", "ignite.config.rules.limits", "ignite.config.translate.v3",
-             "ignite.resource.pipeline")
+# What the stage imports after its flag whatever the config (parse, its schema walk,
+# rules, limits and upgrade, the rendering, the fetch pipeline): loaded by `preload`,
+# before it. (Imported late by the stage itself: fetch-offline that only finds the
+# network needed, as in every network boot, loads none of it.)
+PRELOADED = ("ignite.config.parse", "ignite.config.render", "ignite.config.structure", "ignite.config.rules.limits",
+             "ignite.config.translate.v3", "ignite.resource.pipeline")
 NETWORK_PRELOADED = ("ignite.resource.prefetch", "ignite.progress")  # what a network fetch adds
 
 
@@ -144,6 +144,9 @@ def acquire(
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
         return Config(ignition=Ignition(version=NEWEST))
+    from ignite.config.parse import parse
+    from ignite.config.render import render_user_config
+
     config = parse(data, source=source)
     record.config_source("user", cmdline.config_url(args) or source, data)
     fetched.append({"kind": "user", "source": source, "referenced": False})
