@@ -2,17 +2,18 @@
 virtio block device with the serial "ignition"."""
 from __future__ import annotations
 
-import logging
 import os
-import platform as host
 import time
 from pathlib import Path
 
 from ignite import distro
 from ignite.errors import IgniteError, ProviderError
+from ignite.log import get_logger
 from ignite.providers import ProviderContext
 
-log = logging.getLogger("ignite.providers")
+# Neither logging nor platform (~10 ms together here, over 0.1 s of an emulated boot):
+# fetch-offline reads this provider on every qemu first boot.
+log = get_logger("ignite.providers")
 FW_CFG_ENV = distro.QEMU_FW_CFG_ENV  # tests: a folder shaped like /sys/firmware/qemu_fw_cfg
 FW_CFG = distro.QEMU_FW_CFG
 ENTRY = "by_name/opt/com.coreos/config"
@@ -24,14 +25,55 @@ READ_CHUNK = 1 << 20  # fw_cfg reads are slow per call: few, large reads
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:
-    if host.machine() in ("s390x", "ppc64le") and BLOCK_DEVICE_ENV not in os.environ and FW_CFG_ENV not in os.environ:
-        return _from_block_device(Path(BLOCK_DEVICE))
-    if BLOCK_DEVICE_ENV in os.environ:
-        return _from_block_device(Path(os.environ[BLOCK_DEVICE_ENV]))
+    device = _block_device()
+    if device is not None:
+        return _from_block_device(device)
     return _from_fw_cfg(Path(os.environ.get(FW_CFG_ENV, FW_CFG)))
 
 
+def _block_device() -> Path | None:
+    """The block device that holds the config on this machine, or None: fw_cfg."""
+    if BLOCK_DEVICE_ENV in os.environ:
+        return Path(os.environ[BLOCK_DEVICE_ENV])
+    if os.uname().machine in ("s390x", "ppc64le") and FW_CFG_ENV not in os.environ:
+        return Path(BLOCK_DEVICE)
+    return None
+
+
+def preload() -> bytes | None:
+    """Before fetch-offline's flag (see ignite.stages.fetch.preload): the fw_cfg module
+    loaded (a runner and a modprobe: ~0.1 s of an emulated boot), as `fetch` would load
+    it, and the config read, for `fetch` to take (fw_cfg does not change while the machine
+    runs). Returns that config. Whatever fails or would be logged (no config, a big one)
+    is left for `fetch` to meet, and report, after the flag."""
+    if _block_device() is not None:
+        return None
+    root = Path(os.environ.get(FW_CFG_ENV, FW_CFG))
+    if not root.exists():
+        try:
+            _modprobe("qemu_fw_cfg")
+        except IgniteError:
+            return None
+    entry = root / ENTRY
+    try:
+        size = int((entry / "size").read_text().strip())
+        if size > 1 << 20:
+            return None
+        data = _read_raw(entry, size)
+    except (OSError, ValueError, IgniteError):
+        return None
+    if data:
+        _early[os.fspath(root)] = data
+    return data or None
+
+
+_early: dict[str, bytes] = {}  # fw_cfg folder -> the config `preload` read from it
+
+
 def _from_fw_cfg(root: Path) -> bytes | None:
+    early = _early.pop(os.fspath(root), None)
+    if early is not None:
+        return early
     if not root.exists():
         _modprobe("qemu_fw_cfg")
     entry = root / ENTRY
@@ -44,6 +86,10 @@ def _from_fw_cfg(root: Path) -> bytes | None:
         raise ProviderError("qemu", f"cannot read the fw_cfg size of {entry}: {exc}") from None
     if size > 1 << 20:
         log.warning("qemu: the fw_cfg config is %d bytes; fw_cfg reads are slow, this may take a while", size)
+    return _read_raw(entry, size) or None
+
+
+def _read_raw(entry: Path, size: int) -> bytes:
     data = bytearray()
     try:
         with (entry / "raw").open("rb", buffering=0) as raw:
@@ -56,7 +102,7 @@ def _from_fw_cfg(root: Path) -> bytes | None:
         raise ProviderError("qemu", f"cannot read {entry / 'raw'}: {exc.strerror}") from None
     if len(data) != size:
         raise ProviderError("qemu", f"fw_cfg config is truncated: read {len(data)} of {size} bytes")
-    return bytes(data) or None
+    return bytes(data)
 
 
 def _from_block_device(device: Path) -> bytes | None:

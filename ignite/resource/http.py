@@ -92,6 +92,10 @@ class Client:
         self.settings = settings
         self.watchdog = Watchdog()
         self._open: list[Response] = []
+        if settings.certificate_authorities:
+            # The config's CAs are loaded now, whatever the scheme: a bundle ssl refuses fails
+            # every fetch alike. Without them the trust store waits for an https request.
+            _ssl_context(settings.certificate_authorities)
 
     def __enter__(self) -> Client:
         return self

@@ -173,6 +173,14 @@ def free_space_reserve(filesystem_size: int) -> int:
     return min(FREE_SPACE_RESERVE, int(filesystem_size * FREE_SPACE_RESERVE_FRACTION))
 
 
+def load_reader(url: str, offline: bool) -> None:
+    """Imports the reader of `url`'s scheme ahead of the fetch (a fetch stage, before its
+    flag), unless offline forbids the scheme or there is none."""
+    scheme = scheme_of(url)
+    if scheme in _READERS and not (offline and scheme not in NETWORK_FREE):
+        importlib.import_module(_READERS[scheme])
+
+
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
     stream: Callable[[str, Resource, FetchSettings], Iterator[bytes]] = importlib.import_module(_READERS[scheme]).stream
     return stream

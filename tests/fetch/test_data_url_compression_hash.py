@@ -101,7 +101,7 @@ def test_multi_member_gzip() -> None:
     "blob, what",
     [
         (b"not gzip at all", "corrupt"),
-        (gzip.compress(b"a" * 10_000)[:-12], "truncated"),
+        (gzip.compress(b"a" * 10_000, mtime=0)[:-12], "truncated"),
         (b"", "empty"),
     ],
 )

@@ -82,7 +82,7 @@ def test_a_gzip_bomb_as_merge_config_is_refused_as_it_inflates(http_server: Serv
         from ignite.config.parse import parse
         from ignite.errors import FetchError
         from ignite.resource import FetchSettings
-        from ignite.stages.fetch import render_user_config
+        from ignite.config.render import render_user_config
         config = parse(json.dumps({config!r}).encode(), source="c.ign")
         try:
             render_user_config(config, FetchSettings(http_total=120), [])

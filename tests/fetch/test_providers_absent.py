@@ -2,6 +2,7 @@
 platform, as upstream (see docs/platforms.md). Tools that fail are stand-in scripts."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,31 @@ def test_qemu_fw_cfg_module_that_will_not_load_is_an_error(tmp_path: Path, monke
     failing_tool(tmp_path, monkeypatch, "modprobe", "modprobe: FATAL: Module qemu_fw_cfg not found")
     with pytest.raises(ProviderError, match="cannot load the kernel module qemu_fw_cfg.*not found"):
         providers.get("qemu").fetch(pctx("qemu"))
+
+
+def test_qemu_preload_loads_fw_cfg_and_leaves_a_failure_to_fetch(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before fetch-offline's flag the module is loaded; one that will not load is not an
+    error there, but in fetch, with the same message as without the preload."""
+    root = tmp_path / "qemu_fw_cfg"
+    monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(root))
+    calls = tmp_path / "calls"
+    script = tmp_path / "modprobe"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nmkdir -p {root}/by_name\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("IGNITE_TOOL_MODPROBE", str(script))
+    qemu = providers.get("qemu")
+    qemu.preload()  # type: ignore[attr-defined]
+    assert calls.read_text() == "qemu_fw_cfg\n" and root.is_dir()
+    qemu.preload()  # type: ignore[attr-defined]
+    assert qemu.fetch(pctx("qemu")) is None  # no config in fw_cfg
+    assert calls.read_text() == "qemu_fw_cfg\n"  # loaded once
+
+    shutil.rmtree(root)  # a fresh boot whose module will not load
+    failing_tool(tmp_path, monkeypatch, "modprobe", "modprobe: FATAL: Module qemu_fw_cfg not found")
+    qemu.preload()  # type: ignore[attr-defined]
+    with pytest.raises(ProviderError, match="cannot load the kernel module qemu_fw_cfg.*not found"):
+        qemu.fetch(pctx("qemu"))
 
 
 def test_qemu_virtio_blk_module_that_will_not_load_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

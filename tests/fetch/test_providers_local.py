@@ -57,6 +57,35 @@ def test_qemu_fw_cfg_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert providers.get("qemu").fetch(pctx("qemu")) is None
 
 
+def test_qemu_preload_reads_the_config_for_fetch_to_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """fw_cfg does not change while the machine runs: fetch-offline reads it before its
+    flag, and fetch takes that; what would be logged (a big config, none) is left to fetch."""
+    entry = tmp_path / "by_name" / "opt" / "com.coreos" / "config"
+    entry.mkdir(parents=True)
+    (entry / "raw").write_bytes(CONFIG)
+    (entry / "size").write_text(f"{len(CONFIG)}\n")
+    monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(tmp_path))
+    qemu = providers.get("qemu")
+    assert qemu.preload() == CONFIG  # type: ignore[attr-defined]
+    (entry / "raw").write_bytes(b"x" * len(CONFIG))  # (a stand-in tree can change; fw_cfg cannot)
+    assert qemu.fetch(pctx("qemu")) == CONFIG
+    assert qemu.fetch(pctx("qemu")) == b"x" * len(CONFIG)  # taken once
+
+    big = CONFIG + b" " * (1 << 20)
+    (entry / "raw").write_bytes(big)
+    (entry / "size").write_text(f"{len(big)}\n")
+    assert qemu.preload() is None  # type: ignore[attr-defined]
+    with caplog.at_level("WARNING"):
+        assert qemu.fetch(pctx("qemu")) == big
+    assert "this may take a while" in caplog.text
+    (entry / "size").unlink()
+    assert qemu.preload() is None  # type: ignore[attr-defined]
+    with caplog.at_level("INFO"):
+        assert qemu.fetch(pctx("qemu")) is None
+    assert "no config in fw_cfg" in caplog.text
+
+
 def test_qemu_block_device_strips_trailing_nuls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     device = tmp_path / "virtio-ignition"
     device.write_bytes(CONFIG + b"\0" * 4096)
@@ -95,8 +124,8 @@ def test_zvm_spool_listing() -> None:
         ("", CONFIG.decode()),
         ("base64", base64.b64encode(CONFIG).decode()),
         ("b64", base64.b64encode(CONFIG).decode()),
-        ("gzip+base64", base64.b64encode(gzip.compress(CONFIG)).decode()),
-        ("gz+b64", base64.b64encode(gzip.compress(CONFIG)).decode()),
+        ("gzip+base64", base64.b64encode(gzip.compress(CONFIG, mtime=0)).decode()),
+        ("gz+b64", base64.b64encode(gzip.compress(CONFIG, mtime=0)).decode()),
     ],
 )
 def test_vmware_encodings(encoding: str, data: str) -> None:

@@ -48,9 +48,9 @@ def test_a_merged_data_config_that_does_not_parse_is_not_printed() -> None:
     import base64
 
     from ignite.config.model import Config, Ignition, IgnitionConfig, Resource
+    from ignite.config.render import render_user_config
     from ignite.errors import ConfigError
     from ignite.resource import FetchSettings
-    from ignite.stages.fetch import render_user_config
 
     child = b'{"ignition": {"version": "3.4.0"}, "passwd": {"users": [{"name": "a", "passwordHash": "$6$HASH"}]}} x'
     source = "data:;base64," + base64.b64encode(child).decode()

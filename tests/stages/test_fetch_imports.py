@@ -124,3 +124,143 @@ def test_the_http_transport_loads_ssl_only_for_https(tmp_path: Path) -> None:
     on_import, body, on_http, ssl_after_https, error = json.loads(done.stdout)
     assert on_import == [] and body == "ok" and on_http == []
     assert ssl_after_https and "tls: " in error
+
+
+# --- at boot: the stage's code is loaded before its flag --------------------------------
+# (A config that references others loads their scheme's reader after the flag: which one
+# is not known before; data:'s costs ~1 ms here.)
+BOOT_CONFIG = {**CONFIG, "ignition": {"version": "3.3.0"}}
+
+
+def modules_after_the_flag(argv: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Runs `ignite ARGV` as the unit does (IGNITE_STAGE_AFTER_FILE, here already there, so
+    the wait ends at once) and reports the modules imported after the wait: what the boot
+    waits for once the flag appears."""
+    import os
+    import sys
+    import sysconfig
+
+    repo = str(Path(__file__).resolve().parents[2])
+    probe = ("import sys\n"
+             f"sys.path[:0] = [{repo!r}, {sysconfig.get_paths()['purelib']!r}]\n"
+             "import ignite.stages as stages\n"
+             "wait, seen = stages._wait_for_after_file, []\n"
+             "def waited(ctx):\n"
+             "    go_on = wait(ctx)\n"
+             "    seen.append(set(sys.modules))\n"
+             "    return go_on\n"
+             "stages._wait_for_after_file = waited\n"
+             "from ignite.cli import main\n"
+             f"code = main({argv!r})\n"
+             "sys.stdout.write(' '.join(sorted(set(sys.modules) - seen[0])) + '\\n'"
+             " + ' '.join(sorted(sys.modules)) + '\\n' + str(code))\n")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ) | env)
+    after, loaded = done.stdout.rsplit("\n", 2)[:2] if done.returncode == 0 else ("", "")
+    done.loaded = set(loaded.split())  # type: ignore[attr-defined]  # every module, for the heavy ones
+    return done, set(after.split())
+
+
+def boot_env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "flag").touch()
+    env = {"IGNITE_STAGE_AFTER_FILE": str(tmp_path / "flag")}
+    for knob in ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "IGNITION_SYSTEM_LOCAL_CONFIG_DIR",
+                 "IGNITION_SYSTEM_CONFIG_DIR"):
+        env[knob] = str(tmp_path / "no-system-dir")
+    return env
+
+
+def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) -> None:
+    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the flag."""
+    entry = tmp_path / "fw_cfg/by_name/opt/com.coreos/config"
+    entry.mkdir(parents=True)
+    data = json.dumps(BOOT_CONFIG).encode()
+    (entry / "raw").write_bytes(data)
+    (entry / "size").write_text(str(len(data)))
+    (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
+    argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
+    assert after == set(), sorted(after)
+
+
+@pytest.mark.parametrize("from_url", [False, True])
+def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(tmp_path: Path,
+                                                                                from_url: bool) -> None:
+    text = json.dumps(BOOT_CONFIG)
+    cmdline = "ignition.platform.id=file"
+    if from_url:
+        cmdline += " ignition.config.url=data:," + quote(text)
+    else:
+        (tmp_path / "cfg.ign").write_text(text)
+    (tmp_path / "cmdline").write_text(cmdline + "\n")
+    done, after = modules_after_the_flag(stage_argv(tmp_path, "fetch-offline"), boot_env(tmp_path))
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+
+
+def test_fetch_from_an_http_url_imports_nothing_after_its_flag(tmp_path: Path) -> None:
+    """The network stage on metal with an http:// config URL, as in a network boot."""
+    import http.server
+    import threading
+
+    body = json.dumps({"ignition": {"version": "3.3.0"}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/config.ign"
+        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
+        argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch")]
+        done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+    finally:
+        server.shutdown()
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+    # ignite's own transport: none of requests, urllib3, http.client or ssl (HTTP_HEAVY).
+    assert "ignite.resource.httpwire" in done.loaded  # type: ignore[attr-defined]
+    assert not done.loaded & set(HTTP_HEAVY), sorted(done.loaded & set(HTTP_HEAVY))  # type: ignore[attr-defined]
+
+
+def test_what_the_preload_made_is_frozen_out_of_the_collectors_sight(tmp_path: Path, monkeypatch) -> None:
+    """Not walked by the full collections after the flag, nor by the final ones at exit."""
+    import gc
+
+    from ignite import stages
+
+    (tmp_path / "cmdline").write_text("ignition.platform.id=file\n")
+    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path))  # there: no wait
+    gc.unfreeze()
+    try:
+        stages._wait_for_after_file(stages.StageContext("fetch-offline", platform="file",
+                                                        cmdline_file=tmp_path / "cmdline"))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_fetch_offline_in_a_network_boot_loads_no_config_pipeline(tmp_path: Path) -> None:
+    """An http:// config URL: the stage signals neednet and parses nothing, so its preload
+    loads no schema walk, upgrade or reader (and nothing comes after the flag either)."""
+    (tmp_path / "cmdline").write_text("ignition.platform.id=metal ignition.config.url=http://10.0.2.100/config.ign\n")
+    argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch-offline")]
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert (tmp_path / "run/neednet").exists() and not (tmp_path / "run/cache.json").exists()
+    assert after == set(), sorted(after)
+    spared = {"ignite.config.parse", "ignite.config.validate", "ignite.config.render", "ignite.config.structure",
+              "ignite.config.translate.v3", "ignite.resource.http", "ignite.resource.httpwire"}
+    assert not done.loaded & spared, sorted(done.loaded & spared)  # type: ignore[attr-defined]

@@ -642,11 +642,11 @@ def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> N
             assert f"{unit}.service" not in before.split(), (writer, before)
 
 
-def test_every_preloaded_module_exists_and_the_http_stack_is_preloaded_for_fetch() -> None:
+def test_every_preloaded_module_exists() -> None:
+    """(What the fetch stages preload by the config URL's scheme and the platform:
+    test_fetch_imports.py.)"""
     import importlib.util
 
-    assert "ignite.resource.http" in stages._PRELOAD["fetch"]
-    assert "ignite.resource.http" not in stages._PRELOAD["fetch-offline"]  # offline: never needed
     for names in stages._PRELOAD.values():
         assert all(importlib.util.find_spec(name) for name in names), names
 
