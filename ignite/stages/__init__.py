@@ -122,6 +122,12 @@ def run_stage(ctx: StageContext) -> None:
     current = state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
     record_skipped_before(ctx.stage, os.fspath(ctx.state_file), dict(current))
     module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
+    # The modules' objects live as long as the process: frozen out of the collector's
+    # sight, neither the stage's collections nor the final ones at exit walk them (~3 ms
+    # of a small stage here, a tenth of a second under TCG).
+    import gc
+
+    gc.freeze()
     error: BaseException | None = None
     try:
         module.run(ctx)

@@ -262,6 +262,20 @@ def test_work_from_a_base_config_is_done(tmp_path: Path, system, monkeypatch) ->
 # --- the runner's shared duties ---------------------------------------------------------
 
 
+def test_a_stage_freezes_its_modules_objects_before_it_works(tmp_path: Path) -> None:
+    """Neither the stage's own collections nor the final ones at exit walk them."""
+    import gc
+
+    files = {"storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
+    paths = boot_dirs(tmp_path, {**NOOP, **files})
+    gc.unfreeze()
+    try:
+        assert cli.main(run_argv("files", paths)) == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_every_stage_timing_reaches_the_files_report(tmp_path: Path) -> None:
     paths = boot_dirs(
         tmp_path, {**NOOP, "storage": {"files": [{"path": "/etc/motd", "contents": {"source": "data:,hi"}}]}}
