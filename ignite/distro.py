@@ -46,7 +46,6 @@ LUKS_KEY_DIR = "/etc/luks"  # key files of LUKS volumes that persist their keys
 # --- on the machine -------------------------------------------------------------------
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 MOUNTINFO = "/proc/self/mountinfo"  # the target's mounts, for its own writeback (syncfs)
-MOUNT_HELPER_DIRS = ("/sbin", "/sbin/fs.d", "/sbin/fs")  # where mount(8) finds mount.<type> helpers
 OEM_DEVICE = "/dev/disk/by-label/OEM"  # oem:// sources
 BY_LABEL_DIR = "/dev/disk/by-label"
 UDEV_CONTROL = "/run/udev/control"  # present when udevd runs

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,35 +10,9 @@ from ignite.errors import DeviceError
 
 
 def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:
-    """mount(8), or, where it would make just that call, mount(2) itself: no options, a
-    block device, no mount helper for the type, the tool not overridden. mount(8) then
-    calls mount(2) with the source canonicalized, no flags and no data, which is done here
-    without its process (~2 ms of the mount stage). Any failure of that call goes to
-    mount(8) in turn, whose message (or whose retry: read-only media) is the one a failure
-    has always had."""
-    if not options and _plain_block_mount(device, fstype):
-        from ignite.system import libc
-
-        source = os.path.realpath(device)
-        if libc.function("mount")(os.fsencode(source), os.fsencode(target), fstype.encode(), 0, None) == 0:
-            return
     from ignite.system.run import run
 
     run("mount", "-o", ",".join(options), "-t", fstype, device, target)
-
-
-def _plain_block_mount(device: str, fstype: str) -> bool:
-    """Whether mount(8) would mount `device` as `fstype` with one plain mount(2) call."""
-    from ignite.system.tools import tool
-
-    if tool("mount") != distro.TOOLS["mount"] or not fstype or "." in fstype or "/" in fstype:
-        return False
-    if any(os.path.exists(os.path.join(d, f"mount.{fstype}")) for d in distro.MOUNT_HELPER_DIRS):
-        return False
-    try:
-        return stat.S_ISBLK(os.stat(device).st_mode)
-    except OSError:
-        return False
 
 
 def umount(target: str) -> None:
