@@ -37,14 +37,19 @@ def stage_argv(tmp_path: Path, stage: str) -> list[str]:
             "--neednet", str(run / "neednet"), "--cmdline", str(tmp_path / "cmdline"), "--root", str(tmp_path / "root")]
 
 
-def run_fetch(tmp_path: Path, stage: str, from_url: bool) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    text = json.dumps(CONFIG)
+def write_source(tmp_path: Path, config: dict, from_url: bool) -> None:
+    """The config for the `file` platform: in cfg.ign, or as a data: URL on the command line."""
+    text = json.dumps(config)
     cmdline = "ignition.platform.id=file"
     if from_url:
         cmdline += " ignition.config.url=data:," + quote(text)
     else:
         (tmp_path / "cfg.ign").write_text(text)
     (tmp_path / "cmdline").write_text(cmdline + "\n")
+
+
+def run_fetch(tmp_path: Path, stage: str, from_url: bool) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    write_source(tmp_path, CONFIG, from_url)
     return modules_loaded_by(stage_argv(tmp_path, stage))
 
 
@@ -81,23 +86,19 @@ HTTP_HEAVY = ("requests", "urllib3", "http.client", "email.parser", "ssl", "_ssl
 
 
 def test_the_http_transport_loads_ssl_only_for_https(tmp_path: Path) -> None:
+    from answer_server import answering
+
+    with answering(b"ok") as server:
+        done = _ssl_probe(server.url + "c")
+    assert done.returncode == 0, done.stderr
+    on_import, body, on_http, ssl_after_https, error = json.loads(done.stdout)
+    assert on_import == [] and body == "ok" and on_http == []
+    assert ssl_after_https and "tls: " in error
+
+
+def _ssl_probe(url: str) -> subprocess.CompletedProcess[str]:
     import sys
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/c"
     probe = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
@@ -115,15 +116,7 @@ def test_the_http_transport_loads_ssl_only_for_https(tmp_path: Path) -> None:
         "    error = str(exc)\n"
         "print(json.dumps([on_import, body, on_http, 'ssl' in sys.modules, error]))\n"
     )
-    try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=60)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert done.returncode == 0, done.stderr
-    on_import, body, on_http, ssl_after_https, error = json.loads(done.stdout)
-    assert on_import == [] and body == "ok" and on_http == []
-    assert ssl_after_https and "tls: " in error
+    return subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=60)
 
 
 # --- at boot: the stage's code is loaded before its flag --------------------------------
@@ -188,13 +181,7 @@ def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) ->
 @pytest.mark.parametrize("from_url", [False, True])
 def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(tmp_path: Path,
                                                                                 from_url: bool) -> None:
-    text = json.dumps(BOOT_CONFIG)
-    cmdline = "ignition.platform.id=file"
-    if from_url:
-        cmdline += " ignition.config.url=data:," + quote(text)
-    else:
-        (tmp_path / "cfg.ign").write_text(text)
-    (tmp_path / "cmdline").write_text(cmdline + "\n")
+    write_source(tmp_path, BOOT_CONFIG, from_url)
     done, after = modules_after_the_flag(stage_argv(tmp_path, "fetch-offline"), boot_env(tmp_path))
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert (tmp_path / "run/cache.json").exists()
@@ -203,30 +190,12 @@ def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(
 
 def test_fetch_from_an_http_url_imports_nothing_after_its_flag(tmp_path: Path) -> None:
     """The network stage on metal with an http:// config URL, as in a network boot."""
-    import http.server
-    import threading
+    from answer_server import answering
 
-    body = json.dumps({"ignition": {"version": "3.3.0"}}).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/config.ign"
-        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
+    with answering(json.dumps({"ignition": {"version": "3.3.0"}}).encode()) as server:
+        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={server.url}config.ign\n")
         argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch")]
         done, after = modules_after_the_flag(argv, boot_env(tmp_path))
-    finally:
-        server.shutdown()
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert (tmp_path / "run/cache.json").exists()
     assert after == set(), sorted(after)

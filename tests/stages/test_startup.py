@@ -698,31 +698,13 @@ def test_an_early_fetch_does_nothing_when_fetch_offline_cached_the_config(tmp_pa
 def test_an_early_fetch_waits_for_fetch_offline_and_then_for_the_network(tmp_path, monkeypatch) -> None:
     """Started alongside fetch-offline: no request before fetch-offline has signalled neednet
     and the network's up flag exists; then the config is fetched and cached."""
+    from answer_server import answering
+
     body = json.dumps({"ignition": {"version": "3.4.0"},
                        "storage": {"files": [{"path": "/etc/early", "contents": {"source": "data:,x"}}]}}).encode()
-    requests: list[float] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            import time
-
-            requests.append(time.monotonic())
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
     paths = boot_dirs(tmp_path, NOOP)
     paths["cache"].unlink()
     paths["state"].parent.mkdir(parents=True)
-    cmdline = tmp_path / "cmdline"
-    cmdline.write_text(f"ignition.config.url=http://127.0.0.1:{server.server_address[1]}/config.ign\n")
     network_up = tmp_path / "network-up"
     monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(network_up))
     monkeypatch.setenv("IGNITE_FETCH_EARLY", "1")
@@ -733,15 +715,17 @@ def test_an_early_fetch_waits_for_fetch_offline_and_then_for_the_network(tmp_pat
         (paths["state"].parent / "fetch-offline-done").write_text("")
 
     flags = [threading.Timer(0.4, fetch_offline_done), threading.Timer(0.8, network_up.write_text, args=("",))]
-    started = time.monotonic()
-    for flag in flags:
-        flag.start()
-    try:
-        assert cli.main(early_fetch_argv(paths, cmdline)) == 0
-    finally:
+    with answering(body) as server:
+        cmdline = tmp_path / "cmdline"
+        cmdline.write_text(f"ignition.config.url={server.url}config.ign\n")
+        started = time.monotonic()
         for flag in flags:
-            flag.cancel()
-        server.shutdown()
-        server.server_close()
+            flag.start()
+        try:
+            assert cli.main(early_fetch_argv(paths, cmdline)) == 0
+        finally:
+            for flag in flags:
+                flag.cancel()
+        requests = server.requests
     assert len(requests) == 1 and requests[0] - started >= 0.8
     assert json.loads(paths["cache"].read_text())["storage"]["files"][0]["path"] == "/etc/early"
