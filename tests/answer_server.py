@@ -1,42 +1,48 @@
-"""A local HTTP server on 127.0.0.1 that answers every GET with the same body and notes when
-each request came: for tests that need one config or file over http and nothing else
-(the scripted servers of tests/fetch and tests/e2e do the rest)."""
+"""A local HTTP server on 127.0.0.1 for tests that need a few files over http and nothing
+else: each added path is answered with its bytes (404 otherwise), and the time of each
+GET is noted (the scripted servers of tests/fetch and tests/e2e do the rest)."""
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-@dataclass
-class Answering:
-    url: str  # http://127.0.0.1:PORT/ (append a path)
-    requests: list[float] = field(default_factory=list)  # time.monotonic() of each GET
+class Served:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.url = ""  # http://127.0.0.1:PORT
+        self.requests: list[float] = []  # time.monotonic() of each GET
+
+    def add(self, path: str, data: bytes) -> str:
+        """Serves `data` at `path` ("/name"); returns its URL."""
+        self.files[path] = data
+        return self.url + path
 
 
 @contextmanager
-def answering(body: bytes) -> Iterator[Answering]:
-    state = Answering("")
+def serving() -> Iterator[Served]:
+    served = Served()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            state.requests.append(time.monotonic())
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
+            served.requests.append(time.monotonic())
+            data = served.files.get(self.path)
+            self.send_response(404 if data is None else 200)
+            self.send_header("Content-Length", str(len(data or b"")))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(data or b"")
 
         def log_message(self, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    served.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        yield state
+        yield served
     finally:
         server.shutdown()
         server.server_close()

@@ -11,14 +11,13 @@ import os
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from answer_server import Served, serving
 from ignite.config.model import Config
 from ignite.config.parse import parse
 
@@ -179,44 +178,10 @@ def diff_manifests(ours: Manifest, theirs: Manifest) -> list[str]:
 # --- a real HTTP server on 127.0.0.1 ---------------------------------------------------
 
 
-class Served:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.url = ""
-
-    def add(self, path: str, data: bytes) -> str:
-        self.files[path] = data
-        return self.url + path
-
-
 @pytest.fixture(scope="session")
 def http_files() -> Iterator[Served]:
-    served = Served()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            data = served.files.get(self.path)
-            if data is None:
-                self.send_response(404)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving() as served:
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ from files_helpers import (
     tree_without_journal,
 )
 
-JOURNAL = "etc/ignite/files.journal"
+from ignite.stages import files_journal
+
+JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
 SYNCED = ("note ", "base ", "exists ", "snapshot ")
 
 

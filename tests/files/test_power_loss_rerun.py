@@ -21,8 +21,9 @@ from files_helpers import (
 )
 
 from ignite.errors import NodeError
+from ignite.stages import files_journal
 
-JOURNAL = "etc/ignite/files.journal"
+JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
 
 
 @pytest.fixture(autouse=True)

@@ -86,10 +86,10 @@ HTTP_HEAVY = ("requests", "urllib3", "http.client", "email.parser", "ssl", "_ssl
 
 
 def test_the_http_transport_loads_ssl_only_for_https(tmp_path: Path) -> None:
-    from answer_server import answering
+    from answer_server import serving
 
-    with answering(b"ok") as server:
-        done = _ssl_probe(server.url + "c")
+    with serving() as server:
+        done = _ssl_probe(server.add("/c", b"ok"))
     assert done.returncode == 0, done.stderr
     on_import, body, on_http, ssl_after_https, error = json.loads(done.stdout)
     assert on_import == [] and body == "ok" and on_http == []
@@ -190,10 +190,11 @@ def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(
 
 def test_fetch_from_an_http_url_imports_nothing_after_its_flag(tmp_path: Path) -> None:
     """The network stage on metal with an http:// config URL, as in a network boot."""
-    from answer_server import answering
+    from answer_server import serving
 
-    with answering(json.dumps({"ignition": {"version": "3.3.0"}}).encode()) as server:
-        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={server.url}config.ign\n")
+    with serving() as server:
+        url = server.add("/config.ign", json.dumps({"ignition": {"version": "3.3.0"}}).encode())
+        (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
         argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch")]
         done, after = modules_after_the_flag(argv, boot_env(tmp_path))
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr

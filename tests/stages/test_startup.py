@@ -698,7 +698,7 @@ def test_an_early_fetch_does_nothing_when_fetch_offline_cached_the_config(tmp_pa
 def test_an_early_fetch_waits_for_fetch_offline_and_then_for_the_network(tmp_path, monkeypatch) -> None:
     """Started alongside fetch-offline: no request before fetch-offline has signalled neednet
     and the network's up flag exists; then the config is fetched and cached."""
-    from answer_server import answering
+    from answer_server import serving
 
     body = json.dumps({"ignition": {"version": "3.4.0"},
                        "storage": {"files": [{"path": "/etc/early", "contents": {"source": "data:,x"}}]}}).encode()
@@ -715,9 +715,9 @@ def test_an_early_fetch_waits_for_fetch_offline_and_then_for_the_network(tmp_pat
         (paths["state"].parent / "fetch-offline-done").write_text("")
 
     flags = [threading.Timer(0.4, fetch_offline_done), threading.Timer(0.8, network_up.write_text, args=("",))]
-    with answering(body) as server:
+    with serving() as server:
         cmdline = tmp_path / "cmdline"
-        cmdline.write_text(f"ignition.config.url={server.url}config.ign\n")
+        cmdline.write_text(f"ignition.config.url={server.add('/config.ign', body)}\n")
         started = time.monotonic()
         for flag in flags:
             flag.start()
