@@ -18,6 +18,23 @@ ORACLE_VALIDATE = REPO / ".cache/ignition/usr/bin/ignition-validate"
 VENV_PY = str(REPO / ".venv/bin/python") if (REPO / ".venv/bin/python").exists() else sys.executable
 
 
+def _target_python() -> str:
+    """The interpreter the dracut module puts in the initramfs (module-setup.sh: what
+    /usr/bin/python3 points to), when it is the venv's Python version, whose packages
+    ignite then runs with; else the venv's own."""
+    target = os.path.realpath("/usr/bin/python3")
+    probe = "import sys; print(sys.version_info[:2])"
+    try:
+        versions = {subprocess.run([py, "-I", "-S", "-c", probe], capture_output=True, text=True,
+                                   check=True).stdout for py in (target, VENV_PY)}
+    except (OSError, subprocess.CalledProcessError):
+        return VENV_PY
+    return target if len(versions) == 1 else VENV_PY
+
+
+TARGET_PY = _target_python()
+
+
 # Measured as shipped: with bytecode, which the warm-up run writes under a private prefix
 # (removed at exit), so the tree stays clean whatever the caller's PYTHONDONTWRITEBYTECODE says.
 PYCACHE = tempfile.mkdtemp(prefix="ignite-bench-pycache-")
@@ -43,15 +60,16 @@ def print_busy_note() -> None:
         print("  note: the machine is busy; wall figures are inflated, CPU figures are the fairer ones")
 
 
-def shipped_ignite(python: str = VENV_PY) -> list[str]:
+def shipped_ignite(python: str = TARGET_PY) -> list[str]:
     """How the initramfs starts ignite (dracut/30ignite/ignite.py.in): isolated, without site,
-    its packages in one directory on sys.path. Here: the tree, then the venv's packages, and
+    its packages in one directory on sys.path. Here: the target's interpreter (TARGET_PY), the
+    tree, then the venv's packages, and
     bytecode under the bench's private prefix (-I ignores PYTHONPYCACHEPREFIX). Without this
     every stage would also pay for site and the editable-install finder, which boot never does."""
     import sysconfig
 
-    packages = sysconfig.get_paths(vars={"base": str(Path(python).parent.parent),
-                                         "platbase": str(Path(python).parent.parent)})["purelib"]
+    venv = str(Path(VENV_PY).parent.parent)
+    packages = sysconfig.get_paths(vars={"base": venv, "platbase": venv})["purelib"]
     bootstrap = (f"import sys; sys.path[:0] = [{str(REPO)!r}, {packages!r}]; "
                  "from ignite.cli import main; sys.exit(main())")
     return [python, "-I", "-S", "-X", f"pycache_prefix={PYCACHE}", "-c", bootstrap]

@@ -20,7 +20,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import ENV, PYCACHE, REPO, VENV_PY, measure, print_busy_note
+from common import ENV, PYCACHE, REPO, TARGET_PY, VENV_PY, measure, print_busy_note
 
 CONFIG = json.dumps({
     "ignition": {"version": "3.3.0"},
@@ -45,7 +45,7 @@ class Config(BaseHTTPRequestHandler):
 
 
 def python(tree: Path, *options: str) -> list[str]:
-    return [VENV_PY, "-I", "-S", "-X", f"pycache_prefix={PYCACHE}", *options, "-c",
+    return [TARGET_PY, "-I", "-S", "-X", f"pycache_prefix={PYCACHE}", *options, "-c",
             f"import sys; sys.path[:0] = [{str(tree)!r}, {PACKAGES!r}]; "]
 
 

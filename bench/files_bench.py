@@ -42,7 +42,7 @@ from pathlib import Path
 
 from common import ORACLE_IGNITION as ORACLE
 from common import REPO, shipped_ignite
-from common import VENV_PY as PY
+from common import TARGET_PY as PY
 
 IMAGE_MIB = 512
 SELINUX = "SELINUX=disabled\nSELINUXTYPE=targeted\n"

@@ -6,6 +6,7 @@ tokens without `=` are ignored by `values()` (but count for `flag()`, as the
 generator's parser sees a bare `ignition.firstboot` as true)."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -31,12 +32,14 @@ REPORT_TIMEOUT = "ignite.report.timeout"
 FALSE_VALUES = frozenset({"", "0", "no", "off"})
 
 
-def read(path: Path | None = None) -> str:
+def read(path: str | os.PathLike[str] | None = None) -> str:
     """The command line from `path`, else $IGNITION_KERNEL_CMDLINE_PATH, else /proc/cmdline."""
-    if path is None or path == DEFAULT_PATH:
-        path = Path(distro.env(CMDLINE_PATH_ENV) or DEFAULT_PATH)
+    path = None if path is None else os.fspath(path)
+    if path is None or path == distro.CMDLINE_FILE:
+        path = distro.env(CMDLINE_PATH_ENV) or distro.CMDLINE_FILE
     try:
-        return path.read_text(errors="replace")
+        with open(path, errors="replace") as f:
+            return f.read()
     except OSError as exc:
         raise UsageError(f"cannot read the kernel command line {path}: {exc.strerror or exc}") from None
 

@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from pathlib import Path
 
 from ignite import __version__, distro, errors, record
 from ignite.errors import ConfigError, UsageError, redact_url
@@ -28,7 +28,7 @@ log = get_logger("ignite.actions")  # not logging: 7 ms at every boot
 
 RESULT_FILE = distro.RESULT_FILE
 IGNITE_REPORT = distro.IGNITE_REPORT
-BOOT_ID = Path(distro.BOOT_ID)
+BOOT_ID = distro.BOOT_ID
 ALREADY_RAN = (
     "Ignition has already run on this system. Unexpected behavior may occur. "
     "Ignition is not designed to run more than once per system."
@@ -63,12 +63,12 @@ class ActionLog:
 def result_json(
     fetched_configs: list[dict[str, Any]] | None,
     previous: bytes | None,
-    boot_id_file: Path | None = None,
+    boot_id_file: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
 ) -> bytes:
     """The result file's bytes: keys in upstream's order, 2-space indent, newline."""
     result: dict[str, Any] = {
-        "provisioningBootID": (BOOT_ID if boot_id_file is None else boot_id_file).read_text().strip(),
+        "provisioningBootID": _boot_id(BOOT_ID if boot_id_file is None else boot_id_file),
         "provisioningDate": rfc3339_at() if now is None else rfc3339(now),
         "userConfigProvided": any(c.get("kind") == "user" for c in fetched_configs or ()),
     }
@@ -77,6 +77,11 @@ def result_json(
         if report is not None:
             result["previousReport"] = report
     return (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _boot_id(path: str | os.PathLike[str]) -> str:
+    with open(path) as f:
+        return f.read().strip()
 
 
 def rfc3339(moment: datetime) -> str:
@@ -325,7 +330,7 @@ def current_report(
         sha = record.new_sha256(cached).hexdigest()
         version, cas = _config_facts(cached)
     try:
-        boot_id: str | None = BOOT_ID.read_text().strip()
+        boot_id: str | None = _boot_id(BOOT_ID)
     except OSError:
         boot_id = None
     report = ignite_report(

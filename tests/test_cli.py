@@ -351,10 +351,11 @@ def test_run_builds_the_stage_context(monkeypatch, tmp_path):
                      "--config", str(tmp_path / "user.ign"), "--fetch-timeout", "7"])
     assert code == 0
     [ctx] = seen
-    assert (ctx.stage, ctx.platform, ctx.root, ctx.fetch_timeout) == ("files", "file", tmp_path, 7.0)
-    assert ctx.config_cache == tmp_path / "c.json" and ctx.state_file == tmp_path / "state"
-    assert ctx.neednet_file == tmp_path / "neednet" and ctx.cmdline_file == tmp_path / "cmdline"
-    assert ctx.config_file == tmp_path / "user.ign"
+    # Paths are kept as str: pathlib would cost every stage process its import.
+    assert (ctx.stage, ctx.platform, ctx.root, ctx.fetch_timeout) == ("files", "file", str(tmp_path), 7.0)
+    assert ctx.config_cache == str(tmp_path / "c.json") and ctx.state_file == str(tmp_path / "state")
+    assert ctx.neednet_file == str(tmp_path / "neednet") and ctx.cmdline_file == str(tmp_path / "cmdline")
+    assert ctx.config_file == str(tmp_path / "user.ign")
 
 
 def test_run_defaults_are_the_initramfs_ones(monkeypatch):
@@ -364,8 +365,8 @@ def test_run_defaults_are_the_initramfs_ones(monkeypatch):
     monkeypatch.setattr(ignite.stages, "run_stage", seen.append)
     assert cli.main(["run", "--stage", "kargs"]) == 0
     [ctx] = seen
-    assert ctx.root == Path("/sysroot") and ctx.config_cache == Path("/run/ignition.json")
-    assert ctx.cmdline_file == Path("/proc/cmdline") and ctx.platform is None and ctx.config_file is None
+    assert ctx.root == "/sysroot" and ctx.config_cache == "/run/ignition.json"
+    assert ctx.cmdline_file == "/proc/cmdline" and ctx.platform is None and ctx.config_file is None
 
 
 def test_apply_device_map_parsing():

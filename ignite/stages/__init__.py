@@ -58,7 +58,8 @@ SYSTEM_DIRS = distro.SYSTEM_DIRS
 
 class StageContext:
     """Where a stage reads and writes. Defaults are the initramfs ones; paths may be
-    given as str or Path and are kept as Path."""
+    given as str or Path and are kept as str (pathlib, with the re and urllib.parse it
+    loads, would cost every stage process ~10 ms at start-up)."""
 
     def __init__(
         self,
@@ -73,16 +74,14 @@ class StageContext:
         fetch_timeout: float = distro.FETCH_TIMEOUT,
         device_map: dict[str, str] | None = None,
     ) -> None:
-        from pathlib import Path
-
         self.stage = stage
-        self.root = Path(root)
+        self.root = os.fspath(root)
         self.platform = platform
-        self.config_cache = Path(config_cache)
-        self.state_file = Path(state_file)
-        self.neednet_file = Path(neednet_file)
-        self.cmdline_file = Path(cmdline_file)
-        self.config_file = None if config_file is None else Path(config_file)
+        self.config_cache = os.fspath(config_cache)
+        self.state_file = os.fspath(state_file)
+        self.neednet_file = os.fspath(neednet_file)
+        self.cmdline_file = os.fspath(cmdline_file)
+        self.config_file = None if config_file is None else os.fspath(config_file)
         self.fetch_timeout = fetch_timeout
         # `ignite apply`: the config's device paths mapped to image files or loop devices.
         self.device_map: dict[str, str] = {} if device_map is None else device_map
@@ -141,10 +140,10 @@ def run_stage(ctx: StageContext) -> None:
     state.finish_stage(ctx.state_file, ctx.stage, seconds, base_entry=ctx.stage not in FETCH_STAGES)
     record.stage_finished(ctx.stage, wall, seconds, "success")
     if ctx.stage in FETCH_STAGES:
-        mark_idle_stages(os.fspath(ctx.config_cache), os.fspath(ctx.state_file), ctx.platform,
-                         os.fspath(ctx.cmdline_file))
+        mark_idle_stages(ctx.config_cache, ctx.state_file, ctx.platform, ctx.cmdline_file)
     if ctx.stage == "fetch-offline":
-        os.close(os.open(ctx.state_file.parent / distro.OFFLINE_DONE, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(os.path.join(os.path.dirname(ctx.state_file), distro.OFFLINE_DONE),
+                         os.O_WRONLY | os.O_CREAT, 0o600))
     if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
         from ignite.report_push import push_after_files
 
@@ -188,8 +187,8 @@ def _wait_for_after_file(ctx: StageContext) -> bool:
 
     gc.freeze()
     if ctx.stage == "fetch" and distro.env(distro.FETCH_EARLY_ENV):
-        _wait_for(os.fspath(ctx.state_file.parent / distro.OFFLINE_DONE), "ignite-fetch-offline")
-        if ctx.config_cache.exists() or not ctx.neednet_file.exists():
+        _wait_for(os.path.join(os.path.dirname(ctx.state_file), distro.OFFLINE_DONE), "ignite-fetch-offline")
+        if os.path.exists(ctx.config_cache) or not os.path.exists(ctx.neednet_file):
             sys.stderr.write("ignite: fetch: fetch-offline needed no network: nothing to fetch\n")
             return False
     _wait_for(path, "ignite-setup" if ctx.stage == "fetch-offline" else "ignite-network")

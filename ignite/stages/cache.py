@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 from ignite import distro
 from ignite.config import codec
@@ -32,13 +31,14 @@ SYSTEM_DIRS = distro.SYSTEM_DIRS
 STATE_KEYS = state.KEYS
 
 
-def system_dirs() -> list[Path]:
-    return [Path(distro.env(env, default)) for env, default in SYSTEM_DIRS]
+def system_dirs() -> list[str]:
+    return [distro.env(env, default) for env, default in SYSTEM_DIRS]
 
 
 def load_config(ctx: StageContext) -> Config:
     try:
-        data = json.loads(ctx.config_cache.read_bytes())
+        with open(ctx.config_cache, "rb") as f:
+            data = json.loads(f.read())
     except FileNotFoundError:
         raise ConfigError(f"no cached config at {ctx.config_cache}: did the fetch stages run?") from None
     except (OSError, ValueError) as exc:
@@ -70,12 +70,12 @@ def stage_platform(ctx: StageContext) -> str | None:
         return None
 
 
-def base_fragments(subdir: str) -> list[Path]:
+def base_fragments(subdir: str) -> list[str]:
     """Union of the file names in `subdir` of the system dirs; for a name in several, the
     highest-priority dir's file. Sorted by name (bytes order)."""
-    chosen: dict[str, Path] = {}
+    chosen: dict[str, str] = {}
     for directory in system_dirs():
-        folder = directory / subdir
+        folder = os.path.join(directory, subdir)
         try:
             names = [entry.name for entry in os.scandir(folder) if not entry.is_dir()]
         except (FileNotFoundError, NotADirectoryError):
@@ -83,7 +83,7 @@ def base_fragments(subdir: str) -> list[Path]:
         except OSError as exc:
             raise ConfigError(f"cannot list {folder}: {exc.strerror}") from None
         for name in names:
-            chosen.setdefault(name, folder / name)
+            chosen.setdefault(name, os.path.join(folder, name))
     return [chosen[name] for name in sorted(chosen, key=os.fsencode)]
 
 
@@ -92,7 +92,7 @@ def system_base_config(platform: str | None) -> Config | None:
     None when there is no base config at all."""
     base = _merged(base_fragments(distro.BASE_DIR), fatal=True)
     # The provider registry (for legacy platform ids) only when some platform has any.
-    if platform and any(os.path.isdir(folder / distro.BASE_PLATFORM_DIR) for folder in system_dirs()):
+    if platform and any(os.path.isdir(os.path.join(folder, distro.BASE_PLATFORM_DIR)) for folder in system_dirs()):
         from ignite.providers import canonical
 
         extra = _merged(base_fragments(f"{distro.BASE_PLATFORM_DIR}/{canonical(platform)}"), fatal=False)
@@ -103,7 +103,7 @@ def system_base_config(platform: str | None) -> Config | None:
     return base
 
 
-def _merged(paths: list[Path], *, fatal: bool) -> Config | None:
+def _merged(paths: list[str], *, fatal: bool) -> Config | None:
     if not paths:
         return None
     from ignite.config.merge import merge
@@ -114,15 +114,16 @@ def _merged(paths: list[Path], *, fatal: bool) -> Config | None:
     try:
         for path in paths:
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as f:
+                    data = f.read()
             except OSError as exc:
                 raise ConfigError(f"cannot read base config {path}: {exc.strerror}") from None
-            result = merge(result, parse(data, source=str(path)))
+            result = merge(result, parse(data, source=path))
             log.info("fetched base config from %s", path)
     except ConfigError as exc:
         if fatal:
             raise ConfigError(f"failed to acquire system base config: {exc}") from None
-        log.warning("no config at %s: %s; ignoring the platform base configs", paths[0].parent, exc)
+        log.warning("no config at %s: %s; ignoring the platform base configs", os.path.dirname(paths[0]), exc)
         return None
     return result
 

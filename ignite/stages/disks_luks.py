@@ -71,7 +71,7 @@ def plan_luks(volume: Luks, index: int, devices: Devices,
     return LuksPlan(volume, index, node, secrets.token_hex(4096).encode(), True)
 
 
-def apply_luks(plan: LuksPlan, state_file: os.PathLike[str]) -> str:
+def apply_luks(plan: LuksPlan, state_file: str | os.PathLike[str]) -> str:
     """Reuses or formats the volume and opens it; returns "reuse" or "format"."""
     vol = plan.volume
     with tempfile.TemporaryDirectory(prefix="ignite-luks-") as tmp:
@@ -147,7 +147,7 @@ def _bind_clevis(plan: LuksPlan, key_file: str) -> None:
         luks.clevis_unlock(plan.node, vol.name)
 
 
-def _persist_key(state_file: os.PathLike[str], name: str, key: bytes) -> None:
+def _persist_key(state_file: str | os.PathLike[str], name: str, key: bytes) -> None:
     """state.luksPersistKeyFiles[name] = data URL, keeping every other key of the state."""
     path = os.fspath(state_file)
     try:

@@ -7,6 +7,7 @@ the platform. fetch-offline may not use the network: when anything needs it, the
 neednet flag is written and the stage succeeds, for the fetch stage to finish the job."""
 from __future__ import annotations
 
+import os
 import time
 
 from ignite import cmdline, distro, providers, record
@@ -21,7 +22,6 @@ from ignite.stages import cache
 
 TYPE_CHECKING = False  # not typing's, nor logging's: each fetch stage is its own process at boot
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     from ignite.config.render import FetchedConfig
@@ -139,7 +139,7 @@ def acquire(
         offline=offline, http_total=cmdline.fetch_timeout(args, ctx.fetch_timeout) or None,
         credentials=credentials_for(platform),
     )
-    pctx = ProviderContext(platform, settings, str(ctx.config_file) if ctx.config_file else None)
+    pctx = ProviderContext(platform, settings, ctx.config_file)
     data, source = _user_config_bytes(args, provider, pctx)
     if not data:
         log.info("not a config (empty): provider config was empty, continuing with empty cache config")
@@ -172,9 +172,10 @@ def _user_config_bytes(args: dict[str, str], provider: Provider, pctx: ProviderC
     if device or path:
         return _read_device(device, path), "cmdline"
     for directory in cache.system_dirs():
-        user_ign = directory / distro.USER_CONFIG
+        user_ign = os.path.join(directory, distro.USER_CONFIG)
         try:
-            return user_ign.read_bytes(), "system"
+            with open(user_ign, "rb") as f:
+                return f.read(), "system"
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -238,6 +239,6 @@ def _provider_files(provider: Provider, platform: str, ctx: StageContext, offlin
 def signal_neednet(ctx: StageContext) -> None:
     from ignite.stages.state import private_dir
 
-    path: Path = ctx.neednet_file
-    private_dir(path.parent)  # /run/ignition also holds the state, with its secrets
-    path.touch()
+    path = ctx.neednet_file
+    private_dir(os.path.dirname(path) or ".")  # /run/ignition also holds the state, with its secrets
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666))

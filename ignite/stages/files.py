@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
@@ -188,7 +187,7 @@ def _write_ignite_report(ctx: StageContext, root: Root, seconds: float, config_s
     since writing the report is its last act."""
     from ignite.stages.cache import stage_platform
 
-    report, _ = current_report(str(ctx.state_file), str(ctx.config_cache), stage_platform(ctx), result="success",
+    report, _ = current_report(ctx.state_file, ctx.config_cache, stage_platform(ctx), result="success",
                                finishing="files", finishing_seconds=seconds, config_sha256=config_sha,
                                config_version=version, read_cache=False)
     host = root.resolve(IGNITE_REPORT)
@@ -206,7 +205,8 @@ def _relabel(root: Root, actions: ActionLog) -> None:
     """Only for a target that has SELinux enabled (Debian-like targets have none; upstream
     fails there unless built without relabeling). Paths are those the stage touched."""
     try:
-        text = Path(root.resolve("/etc/selinux/config")).read_text()
+        with open(root.resolve("/etc/selinux/config")) as f:
+            text = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return
     settings = dict(
@@ -229,9 +229,10 @@ def _relabel(root: Root, actions: ActionLog) -> None:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _read_state(path: Path) -> dict[str, Any]:
+def _read_state(path: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -258,7 +259,8 @@ def _sync_target(root: Root) -> None:
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:
     try:
-        return new_sha256(ctx.config_cache.read_bytes()).hexdigest()
+        with open(ctx.config_cache, "rb") as f:
+            return new_sha256(f.read()).hexdigest()
     except OSError:
         from ignite.config import codec
 
@@ -290,7 +292,8 @@ def _delete_local_configs(ctx: StageContext) -> None:
     from ignite.stages import DELETE_LOCAL_CONFIG_FLAG
 
     try:
-        text = ctx.cmdline_file.read_text(errors="replace")
+        with open(ctx.cmdline_file, errors="replace") as f:
+            text = f.read()
     except OSError:
         return
     if DELETE_LOCAL_CONFIG_FLAG not in text:

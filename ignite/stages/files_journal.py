@@ -40,7 +40,6 @@ journal for another config is replaced. It is 0600: it holds the sha256 of conte
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ignite.errors import NodeError
 
@@ -55,10 +54,10 @@ JOURNAL = "/etc/ignite/files.journal"
 
 
 class Journal:
-    def __init__(self, path: Path | str, identity: str, sync: Callable[[], None] = os.sync):
+    def __init__(self, path: str | os.PathLike[str], identity: str, sync: Callable[[], None] = os.sync):
         """`sync`: makes everything written to the target durable (files.py gives the
         target's own syncfs; os.sync, the whole machine's, is the fallback)."""
-        self.path = Path(path)
+        self.path = os.fspath(path)
         self.done: set[str] = set()
         self.begun: dict[str, str] = {}
         self.bases: dict[str, str] = {}
@@ -93,8 +92,8 @@ class Journal:
     def _create(self, header: str) -> int:
         """A new journal holding only the header, on disk before anything else happens.
         Made under a random name and renamed: nothing planted at the name is written."""
-        parent = str(self.path.parent)
-        tmp = os.path.join(parent, f".{self.path.name}.{os.urandom(8).hex()}.tmp")
+        parent, name = os.path.split(self.path)
+        tmp = os.path.join(parent, f".{name}.{os.urandom(8).hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, header.encode())

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from ignite import distro
 from ignite.errors import NodeError
@@ -71,13 +69,15 @@ def crypttab_entries(
             NodeEntry("directory", "luks.dir", KEY_DIR, root.resolve(KEY_DIR), Directory(path=KEY_DIR, mode=0o700))
         )
     entries += keys
+    from urllib.parse import quote
+
     appends = tuple(Resource(source="data:," + quote(line)) for line in lines)
     crypttab = File(path="/etc/crypttab", mode=0o600, append=appends)
     entries.append(NodeEntry("file", "luks.crypttab", "/etc/crypttab", root.resolve("/etc/crypttab"), crypttab))
     return entries
 
 
-def forget_persisted_keys(state_file: Path) -> None:
+def forget_persisted_keys(state_file: str | os.PathLike[str]) -> None:
     """state.luksPersistKeyFiles := null, every other key kept (atomically, 0600)."""
     from ignite.stages import state as shared_state
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-from pathlib import Path
 
 from ignite import distro
 from ignite.errors import CommandError, NodeError
@@ -49,7 +48,7 @@ class PasswdWriter:
         notated_dirs: list[str],
     ):
         self.root = root
-        self.rootp = Path(root.path)
+        self.rootp = root.path
         self.accounts = accounts
         self.journal = journal
         self.record = record

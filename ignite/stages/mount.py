@@ -25,7 +25,7 @@ def mountable(filesystems: tuple[Filesystem, ...]) -> list[Filesystem]:
     return sorted(chosen, key=lambda fs: len([c for c in (fs.path or "").split("/") if c]))
 
 
-def target_of(root: os.PathLike[str], path: str) -> str:
+def target_of(root: str | os.PathLike[str], path: str) -> str:
     """`root` + `path`, a plain join (the mount stage follows no symlinks)."""
     return os.path.join(os.fspath(root), *[c for c in path.split("/") if c])
 
@@ -43,7 +43,7 @@ class MountStep:
         return [("create directory", d) for d in self.new_dirs] + [("mount", self.path)]
 
 
-def plan_mounts(filesystems: tuple[Filesystem, ...], root: os.PathLike[str]) -> list[MountStep]:
+def plan_mounts(filesystems: tuple[Filesystem, ...], root: str | os.PathLike[str]) -> list[MountStep]:
     """What the stage would mount where, and which directories it makes; NodeError for a
     mount path through a non-directory. Below an earlier mount, what exists now is not
     what the stage will see: those directories count as made."""
@@ -106,7 +106,7 @@ def run(ctx: StageContext) -> None:
             _notate(ctx, created)
 
 
-def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None, at: str = "") -> list[str]:
+def _dirs_to_make(root: str | os.PathLike[str], path: str, hidden: str | None = None, at: str = "") -> list[str]:
     """The root-relative directories `_make_dirs` would create, changing nothing. Below
     `hidden` (an earlier mount) the mounted filesystem's tree is not known here: counted
     as absent (true of a new filesystem)."""
@@ -131,7 +131,7 @@ def _dirs_to_make(root: os.PathLike[str], path: str, hidden: str | None = None, 
     return made
 
 
-def _make_dirs(root: os.PathLike[str], path: str, at: str = "") -> list[str]:
+def _make_dirs(root: str | os.PathLike[str], path: str, at: str = "") -> list[str]:
     """Creates the missing components of `path` below `root` (0755), refusing any existing
     component that is not a real directory. Returns the root-relative dirs it made."""
     made = []

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from ignite import distro
 from ignite.errors import DeviceError
@@ -99,8 +98,13 @@ def is_mountpoint(path: str) -> bool:
         return any(line.split()[4] == path for line in info if line.strip())
 
 
-def _sys(node: str) -> Path:
-    return Path("/sys/class/block") / os.path.basename(os.path.realpath(node))
+def _sys(node: str) -> str:
+    return os.path.join("/sys/class/block", os.path.basename(os.path.realpath(node)))
+
+
+def _read_int(path: str) -> int:
+    with open(path) as f:
+        return int(f.read())
 
 
 def devnum(node: str) -> str:
@@ -113,26 +117,30 @@ def in_use(node: str, mounted: set[str] | None = None) -> bool:
     mounted = mounted_devnums() if mounted is None else mounted
     if devnum(node) in mounted:
         return True
-    holders = _sys(node) / "holders"
-    return holders.is_dir() and any(holders.iterdir())
+    try:
+        return bool(os.listdir(os.path.join(_sys(node), "holders")))
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def partition_nodes(disk: str) -> dict[int, str]:
     """{number: /dev node} of the partitions the kernel knows on `disk`."""
     sysdir = _sys(disk)
     found: dict[int, str] = {}
-    if not sysdir.is_dir():
+    try:
+        children = os.listdir(sysdir)
+    except (FileNotFoundError, NotADirectoryError):
         return found
-    for child in sysdir.iterdir():
+    for child in children:
         try:
-            number = int((child / "partition").read_text())
+            number = _read_int(os.path.join(sysdir, child, "partition"))
         except (FileNotFoundError, NotADirectoryError, ValueError):
             continue  # not a partition, or removed while we looked
-        found[number] = f"/dev/{child.name}"
+        found[number] = f"/dev/{child}"
     return found
 
 
 def kernel_geometry(node: str) -> tuple[int, int]:
     """(start, size) of a partition in 512-byte sectors, as the kernel sees it."""
     sysdir = _sys(node)
-    return int((sysdir / "start").read_text()), int((sysdir / "size").read_text())
+    return _read_int(os.path.join(sysdir, "start")), _read_int(os.path.join(sysdir, "size"))

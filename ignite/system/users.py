@@ -13,7 +13,7 @@ Names are passed to the tools after `--`, so that no name is taken for an option
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import stat
 
 from ignite.root import Root
 from ignite.system.run import run
@@ -127,36 +127,37 @@ def clear_stale_locks(root: Root | str | os.PathLike[str]) -> list[str]:
         root = Root(root)
     removed = []
     for lock in stale_locks(root):
-        root.guard(str(lock))
-        lock.unlink()
-        removed.append(str(lock))
+        root.guard(lock)
+        os.unlink(lock)
+        removed.append(lock)
     return removed
 
 
-def stale_locks(root: Root | str | Path) -> list[Path]:
+def stale_locks(root: Root | str | os.PathLike[str]) -> list[str]:
     """The lock files `clear_stale_locks` would remove (host paths, inside the root: /etc
     is found as the chrooted tools find it); reads only."""
     if not isinstance(root, Root):
         root = Root(root)
     etc_host = root.resolve_all("/etc")
     root.guard(etc_host + "/x")
-    etc = Path(etc_host)
-    found: list[Path] = []
+    found: list[str] = []
     for db in _DATABASES:
-        candidates = [etc / f"{db}.lock"]
         try:
-            candidates += [p for p in etc.iterdir() if p.name.startswith(db + ".") and p.name[len(db) + 1:].isdigit()]
+            names = [f"{db}.lock"] + [n for n in os.listdir(etc_host)
+                                       if n.startswith(db + ".") and n[len(db) + 1:].isdigit()]
         except (FileNotFoundError, NotADirectoryError):
             return found
-        for lock in candidates:
-            if not lock.is_file() or lock.is_symlink():
-                continue
+        for name in names:
+            lock = os.path.join(etc_host, name)
             try:
-                # shadow-utils writes the pid NUL-terminated ("15822\0").
-                text = lock.read_text(errors="replace").split("\0", 1)[0].strip()
+                if not stat.S_ISREG(os.lstat(lock).st_mode):
+                    continue
+                with open(lock, errors="replace") as f:
+                    # shadow-utils writes the pid NUL-terminated ("15822\0").
+                    text = f.read().split("\0", 1)[0].strip()
             except OSError:
                 continue
-            pid = text if text.isdigit() else lock.name.rsplit(".", 1)[-1]
+            pid = text if text.isdigit() else name.rsplit(".", 1)[-1]
             if pid.isdigit() and not _running(int(pid)):
                 found.append(lock)
     return found
@@ -182,9 +183,9 @@ def _password(value: str) -> str:
     return value if value != "" else "*"
 
 
-def user_args(root: Path, user: PasswdUser, exists: bool) -> tuple[str, list[str]]:
+def user_args(root: str | os.PathLike[str], user: PasswdUser, exists: bool) -> tuple[str, list[str]]:
     """(tool, argv) creating or modifying `user` as upstream does."""
-    args = ["--root", str(root)]
+    args = ["--root", os.fspath(root)]
     if exists:
         tool = "usermod"
         if user.home_dir:
@@ -218,26 +219,26 @@ def user_args(root: Path, user: PasswdUser, exists: bool) -> tuple[str, list[str
     return tool, args
 
 
-def ensure_user(root: Path, user: PasswdUser, exists: bool) -> None:
+def ensure_user(root: str | os.PathLike[str], user: PasswdUser, exists: bool) -> None:
     tool, args = user_args(root, user, exists)
     run(tool, *args, redact=_secrets(user.password_hash))
 
 
-def delete_user(root: Path, name: str) -> None:
-    run("userdel", "--remove", "--root", str(root), "--", name)
+def delete_user(root: str | os.PathLike[str], name: str) -> None:
+    run("userdel", "--remove", "--root", os.fspath(root), "--", name)
 
 
-def delete_user_keep_home(root: Path, name: str) -> None:
-    run("userdel", "--root", str(root), "--", name)
+def delete_user_keep_home(root: str | os.PathLike[str], name: str) -> None:
+    run("userdel", "--root", os.fspath(root), "--", name)
 
 
-def set_password(root: Path, name: str, password_hash: str) -> None:
-    run("usermod", "--root", str(root), "--password", _password(password_hash), "--", name,
+def set_password(root: str | os.PathLike[str], name: str, password_hash: str) -> None:
+    run("usermod", "--root", os.fspath(root), "--password", _password(password_hash), "--", name,
         redact=_secrets(password_hash))
 
 
-def group_args(root: Path, group: PasswdGroup, exists: bool) -> tuple[str, list[str]]:
-    args = ["--root", str(root)]
+def group_args(root: str | os.PathLike[str], group: PasswdGroup, exists: bool) -> tuple[str, list[str]]:
+    args = ["--root", os.fspath(root)]
     if group.gid is not None:
         args += ["--gid", str(group.gid)]
     if group.password_hash:
@@ -249,10 +250,10 @@ def group_args(root: Path, group: PasswdGroup, exists: bool) -> tuple[str, list[
     return "groupadd", [*args, "--", group.name]
 
 
-def ensure_group(root: Path, group: PasswdGroup, exists: bool) -> None:
+def ensure_group(root: str | os.PathLike[str], group: PasswdGroup, exists: bool) -> None:
     tool, args = group_args(root, group, exists)
     run(tool, *args, redact=_secrets(group.password_hash))
 
 
-def delete_group(root: Path, name: str) -> None:
-    run("groupdel", "--root", str(root), "--", name)
+def delete_group(root: str | os.PathLike[str], name: str) -> None:
+    run("groupdel", "--root", os.fspath(root), "--", name)

@@ -74,3 +74,34 @@ def test_symlink_component_is_refused(loopdevs, runner, tmp_path):
 def test_umount_failure_is_reported(runner):
     with pytest.raises(IgniteError, match="umount failed"):
         runner.run("umount", config({"filesystems": [{"device": "/dev/nonexistent", "format": "ext4", "path": "/"}]}))
+
+
+# What a mount or umount stage process must not load at start-up: each is its own process at
+# boot, and these cost it ~15 ms here (re with enum and functools, pathlib with urllib.parse,
+# the json package), ten times that under TCG.
+HEAVY_FOR_MOUNTS = ("re", "enum", "pathlib", "json", "urllib.parse", "ipaddress", "shlex", "typing", "dataclasses",
+                    "logging", "subprocess", "datetime", "hashlib")
+
+
+def test_mount_and_umount_processes_import_nothing_heavy(loopdevs, tmp_path):
+    from import_probe import modules_loaded_by
+
+    from ignite.config import codec
+
+    dev = loopdevs.create(34)
+    loopdevs.mkfs(dev, "ext4", "-q")
+    cfg = config({"filesystems": [{"device": dev, "format": "ext4", "path": "/"}]})
+    cache = tmp_path / "cache.json"
+    cache.write_text(json.dumps(codec.to_json(codec.config_from_json(cfg))))
+    root = tmp_path / "root"
+    root.mkdir()
+    common = ["--platform", "file", "--root", str(root), "--config-cache", str(cache),
+              "--state-file", str(tmp_path / "run/state"), "--cmdline", str(tmp_path / "no-cmdline")]
+    done, mounted = modules_loaded_by(["run", "--stage", "mount", *common])  # the fixture unmounts on failure
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert _mounted(root)
+    done, unmounted = modules_loaded_by(["run", "--stage", "umount", *common])
+    assert done.returncode == 0 and done.stdout.endswith("\n0") and not _mounted(root), done.stderr
+    assert "ignite.stages.mount" in mounted and "ignite.stages.umount" in unmounted
+    assert not mounted & set(HEAVY_FOR_MOUNTS), sorted(mounted & set(HEAVY_FOR_MOUNTS))
+    assert not unmounted & set(HEAVY_FOR_MOUNTS), sorted(unmounted & set(HEAVY_FOR_MOUNTS))
