@@ -104,13 +104,14 @@ def _unserializable(obj: object) -> NoReturn:
 
 
 def encode_string(s: str, ensure_ascii: bool = False) -> str:
-    """`s` as a quoted JSON string, as json.dumps writes it."""
+    """`s` as a quoted JSON string, as json.dumps writes it. (Loops that write many call
+    the C function itself: `encode_basestring`, or `encode_basestring_ascii`.)"""
     return encode_basestring_ascii(s) if ensure_ascii else encode_basestring(s)
 
 
 def dumps(obj: Any, *, indent: int | str | None = None, separators: tuple[str, str] | None = None,
-          ensure_ascii: bool = True) -> str:
-    """json.dumps(obj, indent=indent, separators=separators, ensure_ascii=ensure_ascii) for
+          ensure_ascii: bool = True, sort_keys: bool = False) -> str:
+    """json.dumps(obj, indent=..., separators=..., ensure_ascii=..., sort_keys=...) for
     dicts, lists, tuples, str, int, float (NaN and Infinity as json writes them), bool and
     None; dict keys may also be int, float, bool or None, written as json does. A circular
     reference raises ValueError, any other type TypeError, as json."""
@@ -124,11 +125,11 @@ def dumps(obj: Any, *, indent: int | str | None = None, separators: tuple[str, s
     if indent is None:
         # A fresh markers dict per call: the C encoder leaves entries behind when it fails.
         c_encode = make_encoder({}, _unserializable, encoder, None, key_separator, item_separator,
-                                False, False, True)
+                                sort_keys, False, True)
         return "".join(c_encode(obj, 0))
     chunks: list[str] = []
     _Indented(chunks, encoder, indent if isinstance(indent, str) else " " * indent,
-              item_separator, key_separator).value(obj, 0)
+              item_separator, key_separator, sort_keys).value(obj, 0)
     return "".join(chunks)
 
 
@@ -150,9 +151,9 @@ class _Indented:
     order of checks, so that its output is json's byte for byte."""
 
     def __init__(self, out: list[str], encoder: Callable[[str], str], indent: str,
-                 item_separator: str, key_separator: str) -> None:
+                 item_separator: str, key_separator: str, sort_keys: bool) -> None:
         self.out, self.encoder, self.indent = out, encoder, indent
-        self.item_separator, self.key_separator = item_separator, key_separator
+        self.item_separator, self.key_separator, self.sort_keys = item_separator, key_separator, sort_keys
         self.markers: dict[int, object] = {}
 
     def value(self, obj: Any, level: int) -> None:
@@ -227,7 +228,7 @@ class _Indented:
         separator = self.item_separator + newline_indent
         out.append("{" + newline_indent)
         first = True
-        for key, item in members.items():
+        for key, item in sorted(members.items()) if self.sort_keys else members.items():
             if isinstance(key, str):
                 pass
             elif isinstance(key, float):

@@ -178,6 +178,13 @@ def test_dumps_like_json(value: object, indent: int | str | None, separators: tu
     assert mine == json.dumps(value, indent=indent, separators=separators, ensure_ascii=ensure_ascii)
 
 
+@CHECK
+@given(values, st.sampled_from([None, 2]), SEPARATORS)
+def test_dumps_sorted_like_json(value: object, indent: int | None, separators: tuple[str, str] | None) -> None:
+    mine = jsonio.dumps(value, indent=indent, separators=separators, sort_keys=True)
+    assert mine == json.dumps(value, indent=indent, separators=separators, sort_keys=True)
+
+
 @pytest.mark.parametrize("indent", [None, 2])
 def test_dumps_corners_like_json(indent: int | None) -> None:
     for value in ([], {}, [[]], {"a": {}}, [{}, []], (), ((),), "é\ud800", 2**100, -0.0, 1e300, 5e-324,
