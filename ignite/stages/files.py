@@ -9,11 +9,11 @@ failing on it.
 """
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 
+from ignite import jsonio
 from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
 from ignite.record import new_sha256
@@ -231,7 +231,7 @@ def _relabel(root: Root, actions: ActionLog) -> None:
 
 def _read_state(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
+        data = jsonio.loads(path.read_bytes())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -262,7 +262,7 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
     except OSError:
         from ignite.config import codec
 
-        text = json.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
+        text = jsonio.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
         return new_sha256(text.encode()).hexdigest()
 
 
