@@ -54,8 +54,9 @@ _scan = make_scanner(_Context())  # type: ignore[arg-type]  # typeshed wants a s
 
 def loads(data: bytes | bytearray | str) -> Any:
     """json.loads(data): bytes are UTF-8 (a leading byte order mark dropped, encoded
-    surrogates kept, as json does); raises JSONError, or UnicodeDecodeError for bytes
-    that are not UTF-8."""
+    surrogates kept, as json does; json's guess of UTF-16 or UTF-32 from zero bytes is
+    not made: ignite's files are UTF-8); raises JSONError, or UnicodeDecodeError for
+    bytes that are not UTF-8."""
     if isinstance(data, str):
         if data.startswith("\ufeff"):
             raise JSONError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
@@ -82,9 +83,10 @@ def loads(data: bytes | bytearray | str) -> Any:
 
 
 def _reraise(exc: BaseException, text: str) -> NoReturn:
-    """The scanner's own error as a JSONError. Without json.decoder loaded, `_json` cannot
-    build it and raises SystemError instead: json parses the text again to say what and
-    where. Any other error (e.g. a RecursionError, or a MemoryError) passes as it is."""
+    """The scanner's own error as a JSONError. Python 3.11's `_json` looks json.decoder up
+    in sys.modules to build it and, not finding it, raises SystemError instead: json then
+    parses the text again to say what and where (3.12's imports json.decoder itself). Any
+    other error (a RecursionError, int()'s digit limit) passes as it is."""
     decoder = sys.modules.get("json.decoder")
     error_type = getattr(decoder, "JSONDecodeError", None)
     if error_type is not None and isinstance(exc, error_type):
