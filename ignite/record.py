@@ -7,15 +7,16 @@ failure that ended the boot. It lives next to the state file (in the initramfs,
 `/run/ignition/ignite-record.jsonl`), created 0600 in a 0700 directory: it names URLs
 (credentials stripped) and error messages, never contents.
 
-Cheap on purpose (json and os, as the state file): the no-op stages append to it too.
+Cheap on purpose (jsonio and os, as the state file; not json, which loads re): the no-op
+stages append to it too.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
+from ignite import jsonio
 from ignite.errors import redact_url
 
 TYPE_CHECKING = False  # not typing's: every stage records, a no-op one too
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 RECORD_NAME = "ignite-record.jsonl"
-_encode_string = json.encoder.encode_basestring  # a JSON string as json.dumps(ensure_ascii=False) writes it
+_encode_string = jsonio.encode_basestring  # a JSON string as json.dumps(ensure_ascii=False) writes it
 
 _path: str | None = None  # this process's record, once a stage has opened it
 _stage: str | None = None  # the stage this process runs
@@ -61,7 +62,7 @@ def append(event: dict[str, Any], path: str | None = None) -> None:
     target = path or _path
     if target is None:
         return
-    line = json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n"
+    line = jsonio.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n"
     if _pending and target == _path:
         line = "".join(_pending) + line
         _pending.clear()
@@ -96,12 +97,12 @@ def read(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     try:  # in one call: 10,000 action lines parsed one by one cost ~45 ms
-        parsed = json.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
+        parsed = jsonio.loads(b"[" + b",".join(line for line in lines if line.strip()) + b"]")
     except ValueError:  # a torn line: each on its own, that one skipped
         parsed = []
         for line in lines:
             try:
-                parsed.append(json.loads(line))
+                parsed.append(jsonio.loads(line))
             except ValueError:
                 continue
     return [event for event in parsed if isinstance(event, dict)]

@@ -9,11 +9,10 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 
-from ignite import __version__, distro, errors, record
+from ignite import __version__, distro, errors, jsonio, record
 from ignite.errors import ConfigError, UsageError, redact_url
 from ignite.log import get_logger
 from ignite.stages import STAGES
@@ -73,10 +72,10 @@ def result_json(
         "userConfigProvided": any(c.get("kind") == "user" for c in fetched_configs or ()),
     }
     if previous is not None:
-        report = json.loads(previous)
+        report = jsonio.loads(previous)
         if report is not None:
             result["previousReport"] = report
-    return (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
+    return (jsonio.dumps(result, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _boot_id(path: str | os.PathLike[str]) -> str:
@@ -213,10 +212,10 @@ def render(report: dict[str, Any]) -> bytes:
     indenting encoder is pure Python, ~90 ms for 10,000 actions."""
     actions = report.get("actions")
     if not actions or not all(_plain_action(a) for a in actions):
-        return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
+        return (jsonio.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
     marker = "\x00actions\x00"
-    text = json.dumps({**report, "actions": [marker]}, indent=2, ensure_ascii=False)
-    enc = json.encoder.encode_basestring
+    text = jsonio.dumps({**report, "actions": [marker]}, indent=2, ensure_ascii=False)
+    enc = jsonio.encode_basestring
     rendered = ",\n".join(
         f'    {{\n      "stage": {enc(a["stage"])},\n      "action": {enc(a["action"])},\n'
         f'      "target": {enc(a["target"])},\n      "seconds": {_number(a["seconds"])}\n    }}'
@@ -352,7 +351,7 @@ def _config_facts(cached: bytes) -> tuple[str | None, tuple[bytes, ...]]:
     """The cached config's spec version and its CA bundles (inlined by the fetch stage as
     data URLs)."""
     try:
-        cfg = json.loads(cached)
+        cfg = jsonio.loads(cached)
     except ValueError:
         return None, ()
     ignition = cfg.get("ignition") if isinstance(cfg, dict) else None

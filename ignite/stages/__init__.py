@@ -307,11 +307,11 @@ def _idle_stages(candidates: tuple[str, ...], config_cache: str, platform: str |
     if (not any(stage in HAS_WORK for stage in candidates) or _base_configs_present(platform)
             or _status_platform_possible(platform, cmdline_file)):
         return ()  # decided without reading the cache
-    import json
+    from ignite import jsonio
 
     try:
         with open(config_cache, "rb") as f:
-            cfg = json.loads(f.read())
+            cfg = jsonio.loads(f.read())
     except (OSError, ValueError):
         return ()
     if not isinstance(cfg, dict):

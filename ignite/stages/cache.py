@@ -6,10 +6,9 @@ Reading needs neither jsonschema nor requests: the cached config was validated a
 rendered before it was written, and base configs are parsed only when present."""
 from __future__ import annotations
 
-import json
 import os
 
-from ignite import distro
+from ignite import distro, jsonio
 from ignite.config import codec
 from ignite.config.versions import NEWEST
 from ignite.errors import ConfigError, IgniteError
@@ -38,7 +37,7 @@ def system_dirs() -> list[str]:
 def load_config(ctx: StageContext) -> Config:
     try:
         with open(ctx.config_cache, "rb") as f:
-            data = json.loads(f.read())
+            data = jsonio.loads(f.read())
     except FileNotFoundError:
         raise ConfigError(f"no cached config at {ctx.config_cache}: did the fetch stages run?") from None
     except (OSError, ValueError) as exc:
@@ -130,7 +129,7 @@ def _merged(paths: list[str], *, fatal: bool) -> Config | None:
 
 def save_config(ctx: StageContext, config: Config) -> None:
     """Atomically, mode 0600: the config may hold secrets."""
-    text = json.dumps(codec.to_json(config), separators=(",", ":"))
+    text = jsonio.dumps(codec.to_json(config), separators=(",", ":"))
     state.write_private(ctx.config_cache, text.encode(), fsync=True, what="the config cache")
 
 

@@ -4,7 +4,6 @@ for the files stage, which writes it and /etc/crypttab into the target."""
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import secrets
@@ -12,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ignite import jsonio
 from ignite.config.model import Clevis, Luks, Resource
 from ignite.errors import CommandError, DeviceError
 from ignite.stages.devices import Devices
@@ -46,13 +46,13 @@ def clevis_pin_config(clevis: Clevis, adverts: dict[str, object] | None = None) 
         entry: dict[str, object] = {"url": server.url, "thp": server.thumbprint or ""}
         adv = server.advertisement or (adverts or {}).get(server.url)
         if adv:
-            entry["adv"] = json.loads(adv) if isinstance(adv, str) else adv
+            entry["adv"] = jsonio.loads(adv) if isinstance(adv, str) else adv
         tang.append(entry)
     pins: dict[str, object] = {"tang": tang or None}
     if clevis.tpm2:
         pins = {"tang": tang} if tang else {}
         pins["tpm2"] = {}
-    return "sss", json.dumps({"pins": pins, "t": clevis.threshold or 1}, separators=(",", ":"))
+    return "sss", jsonio.dumps({"pins": pins, "t": clevis.threshold or 1}, separators=(",", ":"))
 
 
 def plan_luks(volume: Luks, index: int, devices: Devices,
@@ -152,7 +152,7 @@ def _persist_key(state_file: str | os.PathLike[str], name: str, key: bytes) -> N
     path = os.fspath(state_file)
     try:
         with open(path) as f:
-            state = json.load(f)
+            state = jsonio.loads(f.read())
     except FileNotFoundError:
         state = {}
     keys = state.get("luksPersistKeyFiles") or {}

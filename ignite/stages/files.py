@@ -9,10 +9,10 @@ failing on it.
 """
 from __future__ import annotations
 
-import json
 import os
 import stat
 
+from ignite import jsonio
 from ignite.errors import CommandError, NodeError, ToolMissingError, UsageError
 from ignite.log import get_logger
 from ignite.record import new_sha256
@@ -232,7 +232,7 @@ def _relabel(root: Root, actions: ActionLog) -> None:
 def _read_state(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            data = json.loads(f.read())
+            data = jsonio.loads(f.read())
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -264,7 +264,7 @@ def _config_sha256(ctx: StageContext, config: Config) -> str:
     except OSError:
         from ignite.config import codec
 
-        text = json.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
+        text = jsonio.dumps(codec.to_json(config), sort_keys=True, separators=(",", ":"))
         return new_sha256(text.encode()).hexdigest()
 
 

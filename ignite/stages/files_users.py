@@ -13,11 +13,10 @@ tree follows (tests/files/test_power_loss_*.py).
 """
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 
-from ignite import distro
+from ignite import distro, jsonio
 from ignite.errors import CommandError, NodeError
 from ignite.system import users as tools
 
@@ -100,7 +99,7 @@ class PasswdWriter:
             note = self.journal.notes.get(key)
             if note is None or self.journal.is_done(key) or users[i].should_exist is False:
                 continue
-            before = json.loads(note)
+            before = jsonio.loads(note)
             if not before["existed"] and self.accounts.user(users[i].name) is not None:
                 self._undo_new_user(users[i], before)
 
@@ -132,9 +131,9 @@ class PasswdWriter:
         home = user.home_dir or f"/home/{user.name}"
         if note is None:
             home_exists = os.path.lexists(self.root.resolve(home))
-            self.journal.note(key, json.dumps({"existed": exists, "home": home_exists}))
+            self.journal.note(key, jsonio.dumps({"existed": exists, "home": home_exists}))
             return exists
-        before = json.loads(note)
+        before = jsonio.loads(note)
         if exists and not before["existed"]:
             self._undo_new_user(user, before)
         return bool(before["existed"])

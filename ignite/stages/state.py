@@ -7,13 +7,13 @@ persisted LUKS keys; the config cache; the files-stage journal; /run/ignition) i
 by `write_private`/`private_dir`: files 0600, replaced whole through a new temporary file
 (never rewritten in place, so an earlier mode cannot stick), directories created 0700.
 
-json, os and errors only (every process has errors loaded already): the stage runner saves
+jsonio, os and errors only (every process has errors loaded already): the stage runner saves
 the state even on a no-op stage's fast path."""
 from __future__ import annotations
 
-import json
 import os
 
+from ignite import jsonio
 from ignite.errors import UsageError
 
 TYPE_CHECKING = False  # not typing's: the no-op stage path saves the state
@@ -44,7 +44,7 @@ def read(path: str | os.PathLike[str]) -> State:
     """The state; {} when there is none yet. Unreadable or not JSON: UsageError."""
     try:
         with open(path, "rb") as f:
-            state: State = json.loads(f.read())  # JSON, as the stages wrote it (checked below)
+            state: State = jsonio.loads(f.read())  # JSON, as the stages wrote it (checked below)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -56,7 +56,7 @@ def write(path: str | os.PathLike[str], state: State) -> None:
     """Atomically, with every upstream key (null when empty), 0600."""
     for key in KEYS:
         state.setdefault(key, None)  # type: ignore[misc]  # KEYS are State's keys
-    write_private(path, (json.dumps(state) + "\n").encode(), what="the state file")
+    write_private(path, (jsonio.dumps(state) + "\n").encode(), what="the state file")
 
 
 def write_private(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False, what: str = "") -> None:

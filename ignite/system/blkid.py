@@ -1,9 +1,9 @@
 """blkid: what signature a device carries (TYPE, UUID, LABEL), by a low-level probe."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from ignite import jsonio
 from ignite.errors import CommandError
 from ignite.system.run import run
 
@@ -40,7 +40,7 @@ def probe(device: str, offset: int | None = None, size: int | None = None) -> Si
 
 def _first_signature(device: str) -> Signature:
     out = run("wipefs", "--no-act", "--json", device).stdout
-    found = json.loads(out or "{}").get("signatures") or []
+    found = jsonio.loads(out or "{}").get("signatures") or []
     if not found:
         return Signature()
     first = found[0]

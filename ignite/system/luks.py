@@ -4,9 +4,9 @@ The argv builders are pure so that the exact commands can be tested on kernels
 without device-mapper."""
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from ignite import jsonio
 from ignite.errors import CommandError
 from ignite.system.run import run
 
@@ -49,7 +49,7 @@ def luks_uuid(device: str) -> str:
 
 
 def allows_discards(device: str) -> bool:
-    meta = json.loads(run("cryptsetup", "luksDump", "--dump-json-metadata", device).stdout)
+    meta = jsonio.loads(run("cryptsetup", "luksDump", "--dump-json-metadata", device).stdout)
     flags = (meta.get("config") or {}).get("flags") or []
     return "allow-discards" in flags
 

@@ -1,0 +1,265 @@
+"""JSON as the json module reads and writes it, without importing json.
+
+`import json` loads `re` (json.decoder and json.encoder compile patterns at import), and
+`re` loads enum, functools and collections: ~7 ms of every boot stage's start-up. The
+work is done by the same C accelerator json uses (`_json`), so results are the same:
+`loads(data)` is `json.loads(data)` for UTF-8 input, `dumps(obj, ...)` is
+`json.dumps(obj, ...)` byte for byte.
+
+Only a failed parse imports json: `_json`'s scanner builds its errors from
+json.decoder's class, so the position and wording of an error come from json itself
+(then raised as JSONError, a ValueError like json.JSONDecodeError).
+"""
+from __future__ import annotations
+
+import sys
+from _json import encode_basestring, encode_basestring_ascii, make_encoder, make_scanner
+
+TYPE_CHECKING = False  # not typing's: this module is on every stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, NoReturn
+
+WHITESPACE = " \t\n\r"  # JSON's, and json's
+_CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+class JSONError(ValueError):
+    """A text that is not JSON: json.JSONDecodeError's message and attributes (msg, doc,
+    pos, lineno, colno), so code that read those reads these."""
+
+    def __init__(self, msg: str, doc: str, pos: int) -> None:
+        lineno = doc.count("\n", 0, pos) + 1
+        colno = pos - doc.rfind("\n", 0, pos)
+        super().__init__(f"{msg}: line {lineno} column {colno} (char {pos})")
+        self.msg, self.doc, self.pos, self.lineno, self.colno = msg, doc, pos, lineno, colno
+
+    def __reduce__(self) -> tuple[type[JSONError], tuple[str, str, int]]:
+        return self.__class__, (self.msg, self.doc, self.pos)
+
+
+class _Context:
+    """What `_json.make_scanner` reads from a json.JSONDecoder, with json.loads's defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = _CONSTANTS.__getitem__
+
+
+_scan = make_scanner(_Context())  # type: ignore[arg-type]  # typeshed wants a scanner; _json reads attributes
+
+
+def loads(data: bytes | bytearray | str) -> Any:
+    """json.loads(data): bytes are UTF-8 (a leading byte order mark dropped, encoded
+    surrogates kept, as json does; json's guess of UTF-16 or UTF-32 from zero bytes is
+    not made: ignite's files are UTF-8); raises JSONError, or UnicodeDecodeError for
+    bytes that are not UTF-8."""
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise JSONError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+        text = data
+    elif not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"the JSON object must be str, bytes or bytearray, not {data.__class__.__name__}")
+    else:
+        text = bytes(data).decode("utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8", "surrogatepass")
+    idx, end = 0, len(text)
+    while idx < end and text[idx] in WHITESPACE:
+        idx += 1
+    try:
+        value, idx = _scan(text, idx)
+    except StopIteration as stop:
+        raise JSONError("Expecting value", text, stop.value) from None
+    except (SystemError, ValueError) as exc:  # see _reraise
+        _reraise(exc, text)
+    if idx != end:
+        tail = text[idx:]
+        rest = tail.lstrip(WHITESPACE)
+        if rest:
+            raise JSONError("Extra data", text, idx + len(tail) - len(rest))
+    return value
+
+
+def _reraise(exc: BaseException, text: str) -> NoReturn:
+    """The scanner's own error as a JSONError. Python 3.11's `_json` looks json.decoder up
+    in sys.modules to build it and, not finding it, raises SystemError instead: json then
+    parses the text again to say what and where (3.12's imports json.decoder itself). Any
+    other error (a RecursionError, int()'s digit limit) passes as it is."""
+    decoder = sys.modules.get("json.decoder")
+    error_type = getattr(decoder, "JSONDecodeError", None)
+    if error_type is not None and isinstance(exc, error_type):
+        raise JSONError(exc.msg, text, exc.pos) from None
+    if isinstance(exc, SystemError):
+        import json
+
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as e:
+            raise JSONError(e.msg, text, e.pos) from None
+    raise exc
+
+
+def _unserializable(obj: object) -> NoReturn:
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+def encode_string(s: str, ensure_ascii: bool = False) -> str:
+    """`s` as a quoted JSON string, as json.dumps writes it. (Loops that write many call
+    the C function itself: `encode_basestring`, or `encode_basestring_ascii`.)"""
+    return encode_basestring_ascii(s) if ensure_ascii else encode_basestring(s)
+
+
+def dumps(obj: Any, *, indent: int | str | None = None, separators: tuple[str, str] | None = None,
+          ensure_ascii: bool = True, sort_keys: bool = False) -> str:
+    """json.dumps(obj, indent=..., separators=..., ensure_ascii=..., sort_keys=...) for
+    dicts, lists, tuples, str, int, float (NaN and Infinity as json writes them), bool and
+    None; dict keys may also be int, float, bool or None, written as json does. A circular
+    reference raises ValueError, any other type TypeError, as json."""
+    if separators is not None:
+        item_separator, key_separator = separators
+    else:
+        item_separator, key_separator = (", " if indent is None else ","), ": "
+    encoder = encode_basestring_ascii if ensure_ascii else encode_basestring
+    if isinstance(obj, str):
+        return encoder(obj)
+    if indent is None:
+        # A fresh markers dict per call: the C encoder leaves entries behind when it fails.
+        c_encode = make_encoder({}, _unserializable, encoder, None, key_separator, item_separator,
+                                sort_keys, False, True)
+        return "".join(c_encode(obj, 0))
+    chunks: list[str] = []
+    _Indented(chunks, encoder, indent if isinstance(indent, str) else " " * indent,
+              item_separator, key_separator, sort_keys).value(obj, 0)
+    return "".join(chunks)
+
+
+def _float_text(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == _INFINITY:
+        return "Infinity"
+    if value == -_INFINITY:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+_INFINITY = float("inf")
+
+
+class _Indented:
+    """json's pure-Python encoder (json.dumps uses it whenever indent is given), in the same
+    order of checks, so that its output is json's byte for byte."""
+
+    def __init__(self, out: list[str], encoder: Callable[[str], str], indent: str,
+                 item_separator: str, key_separator: str, sort_keys: bool) -> None:
+        self.out, self.encoder, self.indent = out, encoder, indent
+        self.item_separator, self.key_separator, self.sort_keys = item_separator, key_separator, sort_keys
+        self.markers: dict[int, object] = {}
+
+    def value(self, obj: Any, level: int) -> None:
+        text = self.scalar(obj)
+        if text is not None:
+            self.out.append(text)
+        elif isinstance(obj, (list, tuple)):
+            self.array(obj, level)
+        elif isinstance(obj, dict):
+            self.object(obj, level)
+        else:
+            _unserializable(obj)
+
+    def scalar(self, obj: Any) -> str | None:
+        """The text of a str, None, bool, int or float; None for anything else."""
+        if isinstance(obj, str):
+            return self.encoder(obj)
+        if obj is None:
+            return "null"
+        if obj is True:
+            return "true"
+        if obj is False:
+            return "false"
+        if isinstance(obj, int):
+            return int.__repr__(obj)
+        if isinstance(obj, float):
+            return _float_text(obj)
+        return None
+
+    def _enter(self, obj: object) -> None:
+        if id(obj) in self.markers:
+            raise ValueError("Circular reference detected")
+        self.markers[id(obj)] = obj
+
+    def array(self, items: list[Any] | tuple[Any, ...], level: int) -> None:
+        out, scalar = self.out, self.scalar
+        if not items:
+            out.append("[]")
+            return
+        self._enter(items)
+        level += 1
+        newline_indent = "\n" + self.indent * level
+        separator = self.item_separator + newline_indent
+        out.append("[" + newline_indent)
+        first = True
+        for item in items:
+            if first:
+                first = False
+            else:
+                out.append(separator)
+            # value()'s dispatch, inline: one Python frame per container, as json's encoder
+            text = scalar(item)
+            if text is not None:
+                out.append(text)
+            elif isinstance(item, (list, tuple)):
+                self.array(item, level)
+            elif isinstance(item, dict):
+                self.object(item, level)
+            else:
+                _unserializable(item)
+        out.append("\n" + self.indent * (level - 1) + "]")
+        del self.markers[id(items)]
+
+    def object(self, members: dict[Any, Any], level: int) -> None:
+        out, scalar = self.out, self.scalar
+        if not members:
+            out.append("{}")
+            return
+        self._enter(members)
+        level += 1
+        newline_indent = "\n" + self.indent * level
+        separator = self.item_separator + newline_indent
+        out.append("{" + newline_indent)
+        first = True
+        for key, item in sorted(members.items()) if self.sort_keys else members.items():
+            if isinstance(key, str):
+                pass
+            elif isinstance(key, float):
+                key = _float_text(key)
+            elif key is True:
+                key = "true"
+            elif key is False:
+                key = "false"
+            elif key is None:
+                key = "null"
+            elif isinstance(key, int):
+                key = int.__repr__(key)
+            else:
+                raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+            if first:
+                first = False
+            else:
+                out.append(separator)
+            out.append(self.encoder(key))
+            out.append(self.key_separator)
+            # value()'s dispatch, inline: one Python frame per container, as json's encoder
+            text = scalar(item)
+            if text is not None:
+                out.append(text)
+            elif isinstance(item, (list, tuple)):
+                self.array(item, level)
+            elif isinstance(item, dict):
+                self.object(item, level)
+            else:
+                _unserializable(item)
+        out.append("\n" + self.indent * (level - 1) + "}")
+        del self.markers[id(members)]
