@@ -84,9 +84,8 @@ HEAVY_FOR_MOUNTS = ("re", "enum", "pathlib", "json", "urllib.parse", "ipaddress"
 
 
 def test_mount_and_umount_processes_import_nothing_heavy(loopdevs, tmp_path):
-    from import_probe import modules_loaded_by
-
     from ignite.config import codec
+    from import_probe import modules_loaded_by
 
     dev = loopdevs.create(34)
     loopdevs.mkfs(dev, "ext4", "-q")
