@@ -20,6 +20,7 @@ from ignite import cmdline
 from ignite.config import dataurl, versions
 from ignite.errors import ConfigError, FetchError, UsageError
 from ignite.resource import data
+from ignite.stages import devices
 from ignite.system import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,9 +59,10 @@ def old_unescape(s: str) -> bytes:
     return binascii.a2b_qp(s.replace("=", "=3D").replace("%", "=").encode())
 
 
-def outcome(function: Callable[..., object], *args: object) -> tuple[str, object]:
+def outcome(function: Callable[..., object], *args: object) -> tuple[str, str]:
+    """The result or the error, as text (nan == nan)."""
     try:
-        return ("ok", function(*args))
+        return ("ok", repr(function(*args)))
     except (ConfigError, UsageError) as exc:
         return ("error", str(exc))
 
@@ -205,8 +207,23 @@ def test_data_reader_decodes_as_before(header: str, body: str) -> None:
     assert verdict(data.decode_data_url, url) == verdict(old_resource_decode, url)
 
 
+PART_SUFFIX = re.compile(r"^p?(\d+)$")
+BY_LINK = re.compile(r"^/dev/disk/by-(partlabel|label|uuid|partuuid)/(.+)$")
+DEVICE_PATHS = st.lists(st.sampled_from(["/dev/disk/by-", "label", "partlabel", "uuid", "partuuid", "path", "/", "p",
+                                         "1", "٣", "\n", "a", "x-y"]), max_size=8).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(DEVICE_PATHS, TEXT))
+def test_device_path_checks_match_the_regexes(text: str) -> None:
+    suffix = PART_SUFFIX.match(text)
+    assert devices.partition_number(text) == (int(suffix.group(1)) if suffix else None)
+    link = BY_LINK.match(text)
+    assert devices.by_link(text) == (link.groups() if link else None)
+
+
 STARTUP_MODULES = ("ignite.config.dataurl", "ignite.config.versions", "ignite.cmdline", "ignite.resource.settings",
-                   "ignite.resource.pipeline", "ignite.system.run", "ignite.resource.data", "ignite.stages.kargs")
+                   "ignite.resource.pipeline", "ignite.system.run", "ignite.resource.data")
 REGEX_KIN = {"re", "enum", "urllib.parse", "shlex", "pathlib", "base64", "typing", "logging"}
 
 

@@ -7,11 +7,12 @@ changed; ignite itself never edits a bootloader.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ignite.errors import CommandError, StageError, ToolMissingError
-from ignite.log import get_logger
+from ignite.log import get_logger  # not logging, nor shlex: each costs the stage's start-up
 from ignite.system import run as system_run
 
-TYPE_CHECKING = False  # not typing's, nor logging and shlex: each costs the stage's start-up
 if TYPE_CHECKING:
     from ignite.config.model import KernelArguments
     from ignite.stages import StageContext
