@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from ignite import cmdline
 from ignite.config import dataurl, versions
+from ignite.config.rules import common as rules_common
+from ignite.config.rules import systemd as rules_systemd
 from ignite.errors import ConfigError, FetchError, UsageError
 from ignite.resource import data
 from ignite.stages import devices
@@ -222,8 +224,26 @@ def test_device_path_checks_match_the_regexes(text: str) -> None:
     assert devices.by_link(text) == (link.groups() if link else None)
 
 
+GUID = re.compile(r"(|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z")
+INSTANCE = re.compile(r"(.+?)@(.+?)\.service\Z")
+GUIDS = st.lists(st.sampled_from(["0123abcd", "ABCD", "-", "0", "g", "٣", "\n", "ef01234567ab", "-ABCD"]),
+                 max_size=8).map("".join)
+UNIT_NAMES = st.lists(st.sampled_from(["a", "@", ".service", "\n", "service", ".", "b-c", "é"]),
+                      max_size=7).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(GUIDS, UNIT_NAMES, TEXT))
+def test_guid_and_instance_checks_match_the_regexes(text: str) -> None:
+    assert rules_common.is_guid(text) == bool(GUID.match(text))
+    instance = INSTANCE.match(text)
+    assert rules_systemd.instance_prefix(text) == (instance.group(1) if instance else None)
+
+
 STARTUP_MODULES = ("ignite.config.dataurl", "ignite.config.versions", "ignite.cmdline", "ignite.resource.settings",
-                   "ignite.resource.pipeline", "ignite.system.run", "ignite.resource.data")
+                   "ignite.resource.pipeline", "ignite.system.run", "ignite.resource.data",
+                   "ignite.config.rules.common", "ignite.config.rules.ignition", "ignite.config.rules.systemd",
+                   "ignite.config.jsonpos", "ignite.config.render")
 REGEX_KIN = {"re", "enum", "urllib.parse", "shlex", "pathlib", "base64", "typing", "logging"}
 
 
