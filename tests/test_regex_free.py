@@ -243,7 +243,7 @@ def test_guid_and_instance_checks_match_the_regexes(text: str) -> None:
 STARTUP_MODULES = ("ignite.config.dataurl", "ignite.config.versions", "ignite.cmdline", "ignite.resource.settings",
                    "ignite.resource.pipeline", "ignite.system.run", "ignite.resource.data",
                    "ignite.config.rules.common", "ignite.config.rules.ignition", "ignite.config.rules.systemd",
-                   "ignite.config.jsonpos", "ignite.config.render")
+                   "ignite.config.jsonpos", "ignite.config.render", "ignite.stages.kargs")
 REGEX_KIN = {"re", "enum", "urllib.parse", "shlex", "pathlib", "base64", "typing", "logging"}
 
 

@@ -7,15 +7,13 @@ changed; ignite itself never edits a bootloader.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+# Not typing (nor logging, nor shlex): each costs the stage's start-up. The annotations'
+# modules are imported for real: the stage has loaded both before it gets here.
+from ignite.config.model import KernelArguments
 from ignite.errors import CommandError, StageError, ToolMissingError
-from ignite.log import get_logger  # not logging, nor shlex: each costs the stage's start-up
+from ignite.log import get_logger
+from ignite.stages import StageContext
 from ignite.system import run as system_run
-
-if TYPE_CHECKING:
-    from ignite.config.model import KernelArguments
-    from ignite.stages import StageContext
 
 log = get_logger("ignite.kargs")
 
