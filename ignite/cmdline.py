@@ -87,11 +87,10 @@ _HOST_SCHEMES = frozenset({"http", "https", "tftp", "s3", "gs"})
 
 def check_config_url(url: str, key: str = CONFIG_URL[0]) -> None:
     """UsageError naming the kernel argument when a network URL cannot be parsed or has no host."""
-    from urllib.parse import urlsplit
-
     scheme = url.partition(":")[0].lower() if ":" in url else ""
     if scheme not in _HOST_SCHEMES:
         return  # data:, oem:, a bare path, or a scheme the fetch refuses by name
+    from urllib.parse import urlsplit  # only here: ~2.5 ms of start-up that data: URLs never need
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (parses the port: ValueError when out of range)
