@@ -176,6 +176,18 @@ def test_simple_base64_header_matches_the_regex(header: str, body: str) -> None:
     assert data.simple_base64_start(url) == (match.end() if match else None)
 
 
+@pytest.mark.parametrize("url", [
+    "data:;base64,QQ==", "data:,QQ==", "data:;a=b;base64,", "data:;a=b=c;base64,", "data:;a;base64,",
+    "data:;=b;base64,", "data:;a=;base64,", "data:;a=b;;base64,", "data:t/s;a=b;c=d;base64,QQ==",
+    "data:t/s/;base64,", "data:/s;base64,", "data:t/;base64,", "data:t/s;base64;base64,", "data:;base64",
+    "data:;a=b;c;d=e;base64,", "data:;a=b;c=d=e;f;base64,", "data:é/s;base64,", "data:t/s;a=b,;base64,",
+    "data:" + ";a=b" * 10_000 + ";base64,QQ==", "data:" + ";a=b" * 10_000 + ";a=b=c;base64,QQ==",
+])
+def test_simple_base64_header_adversarial(url: str) -> None:
+    match = SIMPLE_BASE64.match(url)
+    assert data.simple_base64_start(url) == (match.end() if match else None)
+
+
 def old_resource_decode(url: str) -> bytes:
     import base64
 
