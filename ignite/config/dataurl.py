@@ -5,7 +5,6 @@ decides whether a config is valid, so this follows its lexer rather than a lenie
 from __future__ import annotations
 
 import binascii
-import re
 from collections.abc import Callable
 
 from ignite.errors import ConfigError
@@ -13,19 +12,52 @@ from ignite.errors import ConfigError
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 _TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
-# The data part is scanned with one regex, not a Python loop: data URLs can be megabytes.
-_BAD_BASE64_CHAR = re.compile(r"[^A-Za-z0-9+/=\n]")
-_BAD_URL_CHAR = re.compile(r'[^\x21-\x7e]|[<>#"{}|\\^\[\]`]')
-_PLAIN_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})[0-9A-Fa-f]?")
+# What the data part may hold, checked with bytes.translate (in C: data URLs can be megabytes).
+_URL_DATA_BYTES = bytes(c for c in range(0x21, 0x7F) if chr(c) not in '<>#"{}|\\^[]`')
+_BASE64_DATA_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n"
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _DISCRETE = ("text", "image", "audio", "video", "application", "message", "multipart")
-# A run of token characters (RFC 2045: printable ASCII but tspecials), skipped in C.
-_TOKEN_CLASS = "[" + re.escape("".join(c for c in map(chr, range(0x21, 0x7F)) if c not in _TSPECIALS)) + "]"
-_TOKEN_RUN = re.compile(_TOKEN_CLASS + "*")
-# Plain `;attr=value` parameters, up to a thousand at a time: the lexer walks only what
-# this does not cover (quoted values, base64, errors).
-# Bounded: re keeps state per repeat.
-_PLAIN_PARAMS = re.compile(f"(?:;{_TOKEN_CLASS}+={_TOKEN_CLASS}+){{1,1000}}(?=[;,])")
+
+
+class _Patterns:
+    """The lexer's and the error paths' regexes. Compiled on first use (`_patterns()`):
+    `re` costs every process ~7 ms of start-up, and the plain `data:,` and
+    `data:;base64,` URLs the files stage decodes never need it."""
+
+    def __init__(self) -> None:
+        import re
+
+        # A run of token characters (RFC 2045: printable ASCII but tspecials), skipped in C.
+        token = "[" + re.escape("".join(c for c in map(chr, range(0x21, 0x7F)) if c not in _TSPECIALS)) + "]"
+        self.token_run = re.compile(token + "*")
+        # Plain `;attr=value` parameters, up to a thousand at a time: the lexer walks only
+        # what this does not cover (quoted values, base64, errors).
+        # Bounded: re keeps state per repeat.
+        self.plain_params = re.compile(f"(?:;{token}+={token}+){{1,1000}}(?=[;,])")
+        self.bad_escape = re.compile(r"%(?![0-9A-Fa-f]{2})[0-9A-Fa-f]?")
+
+
+_compiled: list[_Patterns] = []
+
+
+def _patterns() -> _Patterns:
+    if not _compiled:
+        _compiled.append(_Patterns())
+    return _compiled[0]
+
+
+def has_bad_data_char(data: str, base64: bool) -> bool:
+    """Whether the data part holds a character Go's lexer refuses there (base64: any but
+    the alphabet, `=` and newline; otherwise: any but printable ASCII, and `<>#"{}|\\^[]` and the backquote)."""
+    if not data.isascii():
+        return True
+    return bool(data.encode().translate(None, _BASE64_DATA_BYTES if base64 else _URL_DATA_BYTES))
+
+
+def is_plain_base64(s: str) -> bool:
+    """`[A-Za-z0-9+/]*={0,2}` matches all of `s`."""
+    body = s.rstrip("=")
+    return len(s) - len(body) <= 2 and body.isascii() and not body.encode().translate(None, _BASE64_ALPHABET)
 
 
 def _is_token(c: str) -> bool:
@@ -44,7 +76,7 @@ class _DataURLLexer:
         self.base64 = False
 
     def skip_tokens(self) -> None:
-        run = _TOKEN_RUN.match(self.s, self.pos)  # always matches (possibly empty)
+        run = _patterns().token_run.match(self.s, self.pos)  # always matches (possibly empty)
         if run is not None:
             self.pos = run.end()
 
@@ -120,9 +152,10 @@ class _DataURLLexer:
 
     def _after_params(self) -> None:
         # at a ';' (parameter sequence) until the data comma
+        patterns = _patterns()
         while True:
-            plain = _PLAIN_PARAMS.match(self.s, self.pos)
-            if plain and not ("%" in plain.group() and _BAD_ESCAPE.search(plain.group())):
+            plain = patterns.plain_params.match(self.s, self.pos)
+            if plain and not ("%" in plain.group() and patterns.bad_escape.search(plain.group())):
                 # every value is ASCII with valid escapes: what the item checks would find
                 self.pos = self.start = plain.end()
                 if self.s[self.pos] == ",":
@@ -211,9 +244,7 @@ class _DataURLLexer:
     def _data(self) -> None:
         self.next()
         self.emit("comma")
-        bad = (_BAD_BASE64_CHAR if self.base64 else _BAD_URL_CHAR).search(self.s, self.pos)
-        if bad:
-            self.pos = bad.end()
+        if has_bad_data_char(self.s[self.pos :], self.base64):
             return self.fail("invalid data character")
         self.pos = len(self.s)
         if self.pos > self.start:
@@ -224,16 +255,21 @@ class _DataURLLexer:
 def _rfc2396_unescape(s: str) -> bytes:
     if not s.isascii():
         raise ConfigError("rfc2396: non-ASCII char detected")
-    bad = _BAD_ESCAPE.search(s)
+    if "%" not in s:
+        return s.encode()
+    # Quoted-printable decoding runs in C; the only bytes it treats specially are '='
+    # (escaped first) and CR/LF after one, which a data URL cannot contain.
+    decoded = binascii.a2b_qp(s.replace("=", "=3D").replace("%", "=").encode())
+    # Each valid escape (`%` and two hex digits) shrinks the text by two bytes, a broken one
+    # by one at most: the length proves every escape valid, in C.
+    if len(decoded) == len(s) - 2 * s.count("%") and "\n" not in s and "\r" not in s:
+        return decoded
+    bad = _patterns().bad_escape.search(s)
     if bad:
         if len(bad.group()) < 3 and bad.end() == len(s):
             raise ConfigError("rfc2396: unexpected end of unescape sequence")
         raise ConfigError("rfc2396: invalid char 0x25 in unescape sequence")
-    if "%" not in s:
-        return s.encode()
-    # Quoted-printable decoding runs in C; the only bytes it treats specially are '='
-    # (escaped first) and whitespace, which a data URL cannot contain.
-    return binascii.a2b_qp(s.replace("=", "=3D").replace("%", "=").encode())
+    return decoded
 
 
 _GO_ESCAPES = frozenset("abfnrtv\\\"")
@@ -268,11 +304,11 @@ def _check_go_unquote(s: str) -> None:
 def _go_base64_decode(s: str) -> bytes:
     """base64.StdEncoding.DecodeString: padding required, CR/LF skipped, Go's error offsets."""
     plain = s.replace("\n", "").replace("\r", "")
-    if len(plain) % 4 == 0 and _PLAIN_BASE64.fullmatch(plain):
+    if len(plain) % 4 == 0 and is_plain_base64(plain):
         return binascii.a2b_base64(plain)
     # Invalid input: the exact walk below finds Go's error offset.
     src = s.encode("latin-1")
-    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    alphabet = _BASE64_ALPHABET
     out = bytearray()
     si = 0
     n = len(src)
@@ -354,12 +390,12 @@ def decode_data_url(url: str) -> bytes:
     # data check): the files stage decodes one URL per file.
     if url.startswith("data:,"):
         data = url[6:]
-        if _BAD_URL_CHAR.search(data):
+        if has_bad_data_char(data, base64=False):
             raise ConfigError("invalid data character")
         return _rfc2396_unescape(data)
     if url.startswith("data:;base64,"):
         data = url[13:]
-        if _BAD_BASE64_CHAR.search(data):
+        if has_bad_data_char(data, base64=True):
             raise ConfigError("invalid data character")
         return _go_base64_decode(data)
     decoded = _Decoded()

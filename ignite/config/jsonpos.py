@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ from ignite.config.report import JsonPath
 
 TYPE_CHECKING = False  # not typing's: every fetch stage parses its config
 if TYPE_CHECKING:
+    import re
     from typing import Any, Protocol
 
     class _AlwaysMatches(Protocol):
@@ -339,9 +339,11 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 class _Patterns:
-    """Compiled on first use: the fast path of a valid config needs none of them."""
+    """Compiled on first use: the fast path of a valid config needs none of them (nor `re`)."""
 
     def __init__(self) -> None:
+        import re
+
         self.ws: _AlwaysMatches = re.compile(r"[ \t\n\r]*")  # type: ignore[assignment]
         self.number = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
         self.surrogate_escape = re.compile(r"\\u[dD][89a-fA-F]")

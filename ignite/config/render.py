@@ -3,8 +3,6 @@ references fetched and merged (recursively), CAs fetched and inlined, the result
 validated. Used by the fetch stages and by `ignite apply`."""
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
-
 from ignite import record
 from ignite.config import codec
 from ignite.config.merge import merge
@@ -102,6 +100,8 @@ def _url_path(url: str) -> str:
     _, colon, rest = url.partition(":")
     if colon and not rest.startswith("/"):
         return ""
+    from urllib.parse import unquote, urlsplit  # here: opaque URLs (data:, the usual case) never need it
+
     return unquote(urlsplit(url).path)
 
 

@@ -10,9 +10,6 @@ unparseable one or none at all falls through to the v1 parser, which wants the i
 """
 from __future__ import annotations
 
-import re
-from functools import cache
-
 from ignite.config.gojson import fold_key
 
 TYPE_CHECKING = False  # not typing's: stages with work import the version strings
@@ -34,9 +31,8 @@ ERR_SCRIPT = "not a config (found coreos-cloudinit script)"
 ERR_UNPARSEABLE = "invalid config version (couldn't parse)"
 ERR_UNSUPPORTED = "unsupported config version"
 
-# go-semver's identifier rule for pre-release and build metadata.
-_IDENTIFIER = r"[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*"
-_GO_INT = r"[+-]?[0-9]+"
+# go-semver's identifier characters for pre-release and build metadata.
+_IDENTIFIER_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"
 
 Semver = tuple[int, int, int, str, str]
 
@@ -64,9 +60,9 @@ def semver(version: str) -> Semver | None:
     version, _, metadata = version.partition("+")
     version, _, pre = version.partition("-")
     parts = version.split(".", 2)
-    if len(parts) != 3 or not all(re.fullmatch(_GO_INT, p) for p in parts):
+    if len(parts) != 3 or not all(map(is_go_int, parts)):
         return None
-    if any(ident and not re.fullmatch(_IDENTIFIER, ident) for ident in (pre, metadata)):
+    if any(ident and not is_identifier(ident) for ident in (pre, metadata)):
         return None
     numbers = [int(p) for p in parts]
     if any(not -(2**63) <= n < 2**63 for n in numbers):
@@ -74,10 +70,27 @@ def semver(version: str) -> Semver | None:
     return numbers[0], numbers[1], numbers[2], pre, metadata
 
 
-@cache
+def is_go_int(text: str) -> bool:
+    """`[+-]?[0-9]+`: what strconv.ParseInt reads (the range aside). No regex: `re`
+    costs every stage ~7 ms of start-up."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return digits.isascii() and digits.isdigit()
+
+
+def is_identifier(text: str) -> bool:
+    """`[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*`: dot-separated pre-release or metadata identifiers."""
+    return all(part and not part.strip(_IDENTIFIER_CHARS) for part in text.split("."))
+
+
+_known_versions: dict[Semver, str] = {}
+
+
 def _known() -> dict[Semver, str]:
+    # Built on first use, without functools.cache (functools costs start-up).
     # Every known version parses: semver() returns None only for malformed ones.
-    return {parsed: v for v in V3 + LEGACY_V2 if (parsed := semver(v)) is not None}
+    if not _known_versions:
+        _known_versions.update({parsed: v for v in V3 + LEGACY_V2 if (parsed := semver(v)) is not None})
+    return _known_versions
 
 
 def detect(obj: Any) -> str:

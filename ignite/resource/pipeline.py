@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from urllib.parse import urlsplit
 
 from ignite import record
 from ignite.errors import FetchError, redact_url
@@ -132,6 +131,8 @@ _AUTHORITY_SCHEMES = frozenset({"http", "https", "tftp", "s3", "gs"})
 def _check_authority(url: str) -> None:
     """A host or port no URL parser accepts (port > 65535, a stray `]`) can never be
     fetched: fail at once, naming it, rather than retry or crash in a reader."""
+    from urllib.parse import urlsplit  # here: the data: URLs of every files stage never need it
+
     try:
         urlsplit(url).port  # noqa: B018 - raises ValueError when out of range
     except ValueError as exc:

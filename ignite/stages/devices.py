@@ -4,7 +4,6 @@ stages (and plan, apply), as cache and state are: no stage reaches into another'
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -13,11 +12,30 @@ from ignite.errors import DeviceError
 from ignite.system import udev
 
 if TYPE_CHECKING:
+
     from ignite.config.model import Storage
 
-_PART_SUFFIX = re.compile(r"^p?(\d+)$")
-_BY_LINK = re.compile(r"^/dev/disk/by-(partlabel|label|uuid|partuuid)/(.+)$")
+_BY_LINK_PREFIX = "/dev/disk/by-"
 _BLKID_KEY = {"partlabel": "PART_ENTRY_NAME", "label": "LABEL", "uuid": "UUID", "partuuid": "PART_ENTRY_UUID"}
+
+
+def partition_number(suffix: str) -> int | None:
+    """N of a partition suffix `N` or `pN`: what `^p?(\\d+)$` matched (a final newline allowed)."""
+    digits = suffix[1:] if suffix.startswith("p") else suffix
+    digits = digits[:-1] if digits.endswith("\n") else digits
+    return int(digits) if digits.isdecimal() else None
+
+
+def by_link(path: str) -> tuple[str, str] | None:
+    """(kind, name) of /dev/disk/by-{partlabel,label,uuid,partuuid}/name: what
+    `^/dev/disk/by-(partlabel|label|uuid|partuuid)/(.+)$` matched (a final newline allowed)."""
+    if not path.startswith(_BY_LINK_PREFIX):
+        return None
+    kind, slash, name = path[len(_BY_LINK_PREFIX):].partition("/")
+    name = name[:-1] if name.endswith("\n") else name
+    if not slash or kind not in _BLKID_KEY or not name or "\n" in name:
+        return None
+    return kind, name
 
 
 def partition_node(disk: str, number: int) -> str:
@@ -54,15 +72,15 @@ class Devices:
         if path in self.device_map:
             return self.device_map[path]
         for disk, target in self.device_map.items():
-            if path.startswith(disk) and (m := _PART_SUFFIX.match(path[len(disk):])):
-                return partition_node(target, int(m.group(1)))
+            if path.startswith(disk) and (number := partition_number(path[len(disk):])) is not None:
+                return partition_node(target, number)
         return path
 
     def resolve(self, path: str, timeout: float | None = None, json_path: str = "") -> str:
         """The device node for `path`, waiting for it to appear; DeviceError naming it, and
         where the config names it (`json_path`), if not."""
         target = self.mapped(path)
-        if self.device_map and target == path and not _BY_LINK.match(path) and path not in self.created:
+        if self.device_map and target == path and not by_link(path) and path not in self.created:
             raise DeviceError(path, "not in the device map: refusing to use a device of this machine", json_path)
         from ignite.progress import Waiting
 
@@ -71,7 +89,7 @@ class Devices:
         waiting = Waiting(path if target == path else f"{path} ({target})", limit)
         delay = 0.01
         while True:
-            if self.device_map and _BY_LINK.match(target):
+            if self.device_map and by_link(target):
                 if found := self._probe_link(target):
                     return found
             else:
@@ -87,12 +105,12 @@ class Devices:
             delay = min(delay * 2, 0.25)
 
     def _probe_link(self, path: str) -> str | None:
-        match = _BY_LINK.match(path)
-        if not match:
+        link = by_link(path)
+        if not link:
             return None
         from ignite.system import blkid, mounts
 
-        key, wanted = _BLKID_KEY[match.group(1)], match.group(2)
+        key, wanted = _BLKID_KEY[link[0]], link[1]
         for disk in self.device_map.values():
             if not disk.startswith("/dev/"):
                 continue

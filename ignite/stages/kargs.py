@@ -7,18 +7,15 @@ changed; ignite itself never edits a bootloader.
 """
 from __future__ import annotations
 
-import logging
-import shlex
-from typing import TYPE_CHECKING
-
+# Not typing (nor logging, nor shlex): each costs the stage's start-up. The annotations'
+# modules are imported for real: the stage has loaded both before it gets here.
+from ignite.config.model import KernelArguments
 from ignite.errors import CommandError, StageError, ToolMissingError
+from ignite.log import get_logger
+from ignite.stages import StageContext
 from ignite.system import run as system_run
 
-if TYPE_CHECKING:
-    from ignite.config.model import KernelArguments
-    from ignite.stages import StageContext
-
-log = logging.getLogger("ignite.kargs")
+log = get_logger("ignite.kargs")
 
 
 def helper_args(kargs: KernelArguments) -> list[str]:
@@ -45,7 +42,7 @@ def run(ctx: StageContext) -> None:
 
 
 def _run_helper(args: list[str]) -> None:
-    log.info("kargs: running the kernel-arguments helper with %s", shlex.join(args))
+    log.info("kargs: running the kernel-arguments helper with %s", system_run.shell_join(args))
     done = system_run.run("kargs-helper", *args)
     for line in done.stdout.splitlines():
         log.info("kargs helper: %s", line)

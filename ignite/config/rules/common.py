@@ -5,8 +5,6 @@ entries to the report in upstream's order (a node's own rules, then its children
 """
 from __future__ import annotations
 
-import re
-
 from ignite.config import urls
 from ignite.config.report import JsonPath, Report
 
@@ -32,7 +30,7 @@ ERR_HASH_FUNCTION = "unrecognized hash function"
 ERR_HASH_SIZE = "incorrect size for hash sum"
 ERR_SOURCE_REQUIRED = "source is required"
 
-_GUID = re.compile(r"(|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\Z")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 
 
 class Ctx:
@@ -148,9 +146,17 @@ def hint_decimal_mode(mode: int | None) -> str | None:
 
 
 def check_guid(guid: str | None) -> str | None:
-    if guid is not None and not _GUID.match(guid):
+    if guid is not None and not is_guid(guid):
         return ERR_GUID
     return None
+
+
+def is_guid(guid: str) -> bool:
+    """Empty, or 8-4-4-4-12 hex digits: `(|[0-9a-fA-F]{8}-…-[0-9a-fA-F]{12})\\Z` (no `re`: it
+    costs every fetch stage ~7 ms of start-up)."""
+    groups = guid.split("-")
+    return not guid or ([len(group) for group in groups] == [8, 4, 4, 4, 12]
+                        and not "".join(groups).strip(_HEX_DIGITS))
 
 
 def check_id_or_name(owner: dict[str, Any]) -> str | None:

@@ -1,10 +1,9 @@
 """Rules of the `ignition` section: version, merge/replace, proxy, TLS CAs."""
 from __future__ import annotations
 
-import re
-
 from ignite.config import urls
 from ignite.config.rules.common import Ctx, check_required_source, validate_resource
+from ignite.config.versions import is_go_int, is_identifier
 
 TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
 if TYPE_CHECKING:
@@ -15,8 +14,6 @@ ERR_UNKNOWN_VERSION = "unsupported config version"
 ERR_INVALID_PROXY = "proxies must be http(s)"
 ERR_INSECURE_PROXY = "insecure plaintext HTTP proxy specified for HTTPS resources"
 
-_IDENTIFIER = re.compile(r"[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*\Z")
-_INT64 = re.compile(r"[+-]?[0-9]+\Z")
 
 
 def parse_semver(version: str) -> tuple | None:
@@ -27,11 +24,11 @@ def parse_semver(version: str) -> tuple | None:
     if len(parts) != 3:
         return None
     for ident in (prerelease, metadata):
-        if ident and not _IDENTIFIER.match(ident):
+        if ident and not is_identifier(ident):
             return None
     numbers = []
     for part in parts:
-        if not _INT64.match(part) or not -(2**63) <= int(part) < 2**63:
+        if not is_go_int(part) or not -(2**63) <= int(part) < 2**63:
             return None
         numbers.append(int(part))
     return (*numbers, prerelease, metadata)

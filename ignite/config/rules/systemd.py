@@ -2,8 +2,6 @@
 and paths of storage nodes that would collide with a unit or drop-in."""
 from __future__ import annotations
 
-import re
-
 from ignite.config.rules.common import Ctx, go_ext
 from ignite.config.unitfile import UnitOption, go_quote, has_install_section, parse_unit_contents
 from ignite.errors import ConfigError
@@ -18,7 +16,6 @@ ERR_PATH_CONFLICTS_SYSTEMD = "path conflicts with systemd unit or dropin"
 
 UNIT_EXTENSIONS = frozenset({".service", ".socket", ".device", ".mount", ".automount", ".swap",
                              ".target", ".path", ".timer", ".snapshot", ".slice", ".scope"})
-_INSTANCE = re.compile(r"(.+?)@(.+?)\.service\Z")
 SYSTEMD_DIR = "/etc/systemd/system/"
 
 
@@ -48,14 +45,24 @@ def _parse(contents: str | None) -> tuple[list[UnitOption] | None, str | None]:
         return None, err.message
 
 
+def instance_prefix(name: str) -> str | None:
+    """`prefix` of an instance `prefix@instance.service`: group 1 of `(.+?)@(.+?)\\.service\\Z`
+    (neither part empty nor holding a newline), without `re`."""
+    at = name.find("@", 1)
+    if at < 0 or not name.endswith(".service") or at + 1 >= len(name) - len(".service"):
+        return None
+    prefix, instance = name[:at], name[at + 1 : -len(".service")]
+    return None if "\n" in prefix or "\n" in instance else prefix
+
+
 def validate_systemd(ctx: Ctx, systemd: dict[str, Any]) -> None:
     units = systemd.get("units") or ()
     by_name = {unit.get("name", ""): unit for unit in units}
     for i, unit in enumerate(units):
-        match = _INSTANCE.match(unit.get("name", ""))
-        if not match or not unit.get("enabled"):
+        prefix = instance_prefix(unit.get("name", ""))
+        if prefix is None or not unit.get("enabled"):
             continue
-        template_name = match.group(1) + "@.service"
+        template_name = prefix + "@.service"
         template = by_name.get(template_name)
         if template is None or not template.get("contents"):
             continue
