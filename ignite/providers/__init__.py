@@ -59,6 +59,12 @@ class ProviderContext:
         return self.settings.offline
 
 
+# Platforms whose provider lends credentials to resource fetches (S3, GCS, Azure blobs):
+# known here so that a files stage elsewhere imports no provider module (tests check
+# this against the modules).
+CREDENTIAL_PLATFORMS = frozenset({"aws", "gcp", "azure"})
+
+
 def canonical(platform: str) -> str:
     return LEGACY.get(platform, platform)
 
@@ -80,7 +86,7 @@ def credentials_for(platform: str | None) -> PlatformCredentials | None:
     if not platform:
         return None
     name = canonical(platform)
-    lookups = credentials_hook(get(name))
+    lookups = credentials_hook(get(name)) if name in CREDENTIAL_PLATFORMS else None
     loaders = dict(lookups()) if lookups is not None else {}
     if name != "gcp" and _on_gce():
         from ignite.providers import gcp

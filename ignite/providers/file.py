@@ -2,7 +2,7 @@
 A read error (missing file included) is an error; an empty file is no config."""
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from ignite import distro
 from ignite.errors import ProviderError
@@ -12,8 +12,9 @@ CONFIG_FILE_ENV = distro.CONFIG_FILE_ENV
 
 
 def fetch(pctx: ProviderContext) -> bytes | None:
-    path = Path(pctx.config_file or distro.env(CONFIG_FILE_ENV) or "config.ign")
+    path = os.fspath(pctx.config_file or distro.env(CONFIG_FILE_ENV) or "config.ign")
     try:
-        return path.read_bytes() or None
+        with open(path, "rb") as f:
+            return f.read() or None
     except OSError as exc:
         raise ProviderError("file", f"cannot read the config file {path}: {exc.strerror or exc}") from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from ignite import distro
 from ignite.errors import IgniteError, ProviderError
@@ -28,15 +27,15 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     device = _block_device()
     if device is not None:
         return _from_block_device(device)
-    return _from_fw_cfg(Path(os.environ.get(FW_CFG_ENV, FW_CFG)))
+    return _from_fw_cfg(os.environ.get(FW_CFG_ENV, FW_CFG))
 
 
-def _block_device() -> Path | None:
+def _block_device() -> str | None:
     """The block device that holds the config on this machine, or None: fw_cfg."""
     if BLOCK_DEVICE_ENV in os.environ:
-        return Path(os.environ[BLOCK_DEVICE_ENV])
+        return os.environ[BLOCK_DEVICE_ENV]
     if os.uname().machine in ("s390x", "ppc64le") and FW_CFG_ENV not in os.environ:
-        return Path(BLOCK_DEVICE)
+        return BLOCK_DEVICE
     return None
 
 
@@ -48,37 +47,37 @@ def preload() -> bytes | None:
     is left for `fetch` to meet, and report, after the flag."""
     if _block_device() is not None:
         return None
-    root = Path(os.environ.get(FW_CFG_ENV, FW_CFG))
-    if not root.exists():
+    root = os.environ.get(FW_CFG_ENV, FW_CFG)
+    if not os.path.exists(root):
         try:
             _modprobe("qemu_fw_cfg")
         except IgniteError:
             return None
-    entry = root / ENTRY
+    entry = os.path.join(root, ENTRY)
     try:
-        size = int((entry / "size").read_text().strip())
+        size = _read_size(entry)
         if size > 1 << 20:
             return None
         data = _read_raw(entry, size)
     except (OSError, ValueError, IgniteError):
         return None
     if data:
-        _early[os.fspath(root)] = data
+        _early[root] = data
     return data or None
 
 
 _early: dict[str, bytes] = {}  # fw_cfg folder -> the config `preload` read from it
 
 
-def _from_fw_cfg(root: Path) -> bytes | None:
-    early = _early.pop(os.fspath(root), None)
+def _from_fw_cfg(root: str) -> bytes | None:
+    early = _early.pop(root, None)
     if early is not None:
         return early
-    if not root.exists():
+    if not os.path.exists(root):
         _modprobe("qemu_fw_cfg")
-    entry = root / ENTRY
+    entry = os.path.join(root, ENTRY)
     try:
-        size = int((entry / "size").read_text().strip())
+        size = _read_size(entry)
     except FileNotFoundError:
         log.info("qemu: no config in fw_cfg (%s)", entry)
         return None
@@ -89,32 +88,39 @@ def _from_fw_cfg(root: Path) -> bytes | None:
     return _read_raw(entry, size) or None
 
 
-def _read_raw(entry: Path, size: int) -> bytes:
+def _read_size(entry: str) -> int:
+    with open(os.path.join(entry, "size")) as f:
+        return int(f.read().strip())
+
+
+def _read_raw(entry: str, size: int) -> bytes:
     data = bytearray()
+    raw_path = os.path.join(entry, "raw")
     try:
-        with (entry / "raw").open("rb", buffering=0) as raw:
+        with open(raw_path, "rb", buffering=0) as raw:
             while len(data) < size:
                 chunk = raw.read(min(READ_CHUNK, size - len(data)))
                 if not chunk:
                     break
                 data += chunk
     except OSError as exc:
-        raise ProviderError("qemu", f"cannot read {entry / 'raw'}: {exc.strerror}") from None
+        raise ProviderError("qemu", f"cannot read {raw_path}: {exc.strerror}") from None
     if len(data) != size:
         raise ProviderError("qemu", f"fw_cfg config is truncated: read {len(data)} of {size} bytes")
     return bytes(data)
 
 
-def _from_block_device(device: Path) -> bytes | None:
-    if not Path(VIRTIO_BLK_DRIVER).exists():
+def _from_block_device(device: str) -> bytes | None:
+    if not os.path.exists(VIRTIO_BLK_DRIVER):
         _modprobe("virtio_blk")
     end = time.monotonic() + BLOCK_TIMEOUT
-    while not device.exists():
+    while not os.path.exists(device):
         if time.monotonic() >= end:
             raise ProviderError("qemu", f"config device {device} did not appear within {BLOCK_TIMEOUT:g} s")
         time.sleep(BLOCK_POLL)
     try:
-        data = device.read_bytes()
+        with open(device, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise ProviderError("qemu", f"cannot read {device}: {exc.strerror}") from None
     return data.rstrip(b"\0") or None

@@ -55,6 +55,11 @@ def preload(ctx: StageContext) -> None:
     except UsageError:
         args, provider = {}, None
     url = cmdline.config_url(args)
+    if url is not None:
+        try:
+            cmdline.check_config_url(url)  # what the check loads for a network URL (urllib.parse)
+        except UsageError:
+            pass
     if url is not None and ctx.stage == "fetch-offline" and needs_network(url):
         return  # a network boot: this stage only signals neednet, parsing nothing
     for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):

@@ -46,3 +46,8 @@ def test_platforms_said_to_need_the_network_ask_for_it_before_any_io(network_gua
         else:
             raise AssertionError(f"{row.id}: fetch-offline did not ask for the network")
     assert network_guard == []
+
+
+def test_the_credential_platforms_are_those_whose_provider_lends_credentials() -> None:
+    having = {p for p in providers.PLATFORMS if providers.credentials_hook(providers.get(p)) is not None}
+    assert having == providers.CREDENTIAL_PLATFORMS

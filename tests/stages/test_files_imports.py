@@ -4,7 +4,9 @@ bench/files_bench.py compares with Ignition 2.14's), nor subprocess and what it 
 (threading, selectors, signal, locale: ~6 ms; the runner spawns with os.posix_spawn),
 contextlib, hashlib (OpenSSL: ~2 ms; Python's own sha256 does), datetime (the time
 module writes the dates), the ctypes package (~2.5 ms: syncfs goes through _ctypes,
-ignite.system.libc). (The no-op stages' contract is in test_startup.py.)"""
+ignite.system.libc), nor re with enum and functools (~7 ms; json's package loads it:
+ignite.jsonio reads and writes JSON through _json), pathlib with urllib.parse and
+ipaddress (~10 ms), shlex or base64. (The no-op stages' contract is in test_startup.py.)"""
 from __future__ import annotations
 
 import json
@@ -21,7 +23,8 @@ from import_probe import modules_loaded_by
 REPO = Path(__file__).resolve().parents[2]
 
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "subprocess", "threading", "selectors", "signal",
-         "locale", "contextlib", "hashlib", "_hashlib", "datetime", "ctypes")
+         "locale", "contextlib", "hashlib", "_hashlib", "datetime", "ctypes", "re", "enum", "functools", "json",
+         "pathlib", "urllib.parse", "ipaddress", "shlex", "base64")
 
 
 def config(with_users: bool) -> dict:
