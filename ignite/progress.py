@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 
-Clock = Callable[[], float]
-Say = Callable[..., None]
+TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Clock = Callable[[], float]
+    Say = Callable[..., None]
 
 PROGRESS_INTERVAL = 5.0  # seconds between lines
 FIRST_AFTER = 2.0  # seconds before the first line

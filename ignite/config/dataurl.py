@@ -5,9 +5,12 @@ decides whether a config is valid, so this follows its lexer rather than a lenie
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable
 
 from ignite.errors import ConfigError
+
+TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 

@@ -8,10 +8,13 @@ and their imports would cost it ~7 ms of start-up."""
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterator
 
 from ignite.config.dataurl import is_plain_base64
 from ignite.errors import ConfigError, FetchError
+
+TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # The characters of a media type, subtype, parameter name or value in the simple form.
 _SIMPLE_TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-"

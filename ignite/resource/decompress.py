@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
 
 from ignite.errors import FetchError
+
+TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 # Output per inflate call: bounds memory even for a gzip bomb.
 _OUT_CHUNK = 1 << 20

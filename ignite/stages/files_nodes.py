@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Callable
 
 from ignite.errors import FetchError, NodeError
 from ignite.root import remove_tree
@@ -28,6 +27,7 @@ from ignite.stages.files_journal import file_sha256
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import BinaryIO
 
     from ignite.config.model import Directory, File, Link, NodeGroup, NodeUser, Resource, Storage

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from ignite import distro
 from ignite.errors import DeviceError
+
+TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:

@@ -79,8 +79,8 @@ def test_umount_failure_is_reported(runner):
 # What a mount or umount stage process must not load at start-up: each is its own process at
 # boot, and these cost it ~15 ms here (re with enum and functools, pathlib with urllib.parse,
 # the json package), ten times that under TCG.
-HEAVY_FOR_MOUNTS = ("re", "enum", "pathlib", "json", "urllib.parse", "ipaddress", "shlex", "typing", "dataclasses",
-                    "logging", "subprocess", "datetime", "hashlib")
+HEAVY_FOR_MOUNTS = ("re", "enum", "functools", "collections", "pathlib", "json", "urllib.parse", "ipaddress", "shlex",
+                    "typing", "dataclasses", "logging", "subprocess", "datetime", "hashlib")
 
 
 def test_mount_and_umount_processes_import_nothing_heavy(loopdevs, tmp_path):

@@ -6,7 +6,9 @@ contextlib, hashlib (OpenSSL: ~2 ms; Python's own sha256 does), datetime (the ti
 module writes the dates), the ctypes package (~2.5 ms: syncfs goes through _ctypes,
 ignite.system.libc), nor re with enum and functools (~7 ms; json's package loads it:
 ignite.jsonio reads and writes JSON through _json), pathlib with urllib.parse and
-ipaddress (~10 ms), shlex or base64. (The no-op stages' contract is in test_startup.py.)"""
+ipaddress (~10 ms), shlex, base64 or the collections package (~1.5 ms; the
+annotations' collections.abc names are imported for type checkers only). (The no-op
+stages' contract is in test_startup.py.)"""
 from __future__ import annotations
 
 import json
@@ -24,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "subprocess", "threading", "selectors", "signal",
          "locale", "contextlib", "hashlib", "_hashlib", "datetime", "ctypes", "re", "enum", "functools", "json",
-         "pathlib", "urllib.parse", "ipaddress", "shlex", "base64")
+         "pathlib", "urllib.parse", "ipaddress", "shlex", "base64", "collections")
 
 
 def config(with_users: bool) -> dict:

@@ -44,11 +44,13 @@ STARTUP_MODULES = NOOP_STAGE_MODULES | {
 FILES_WORK_MODULES = frozenset({
     "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.system.run",
     "ignite.providers",
-    "ignite.resource", "ignite.resource.pipeline", "ignite.resource.settings",
+    "ignite.resource", "ignite.resource.pipeline", "ignite.resource.settings", "ignite.resource.data",
+    "ignite.resource.decompress", "ignite.config.dataurl", "ignite.progress",
 })
 # The mount and umount stages run at every boot whose config has a filesystem with a path;
 # they are kept as lean (bench/disks_bench.py measures mount+files+umount against 2.14).
-LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount", "ignite.system.libc"})
+LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount", "ignite.system.libc",
+                                "ignite.system.mounts"})
 # The fetch-offline and fetch stages parse, validate, render and cache the config at every
 # first boot (tests/stages/test_fetch_imports.py holds them).
 FETCH_WORK_MODULES = frozenset({
