@@ -52,11 +52,24 @@ class _Context:
 _scan = make_scanner(_Context())  # type: ignore[arg-type]  # typeshed wants a scanner; _json reads attributes
 
 
-def loads(data: bytes | bytearray | str) -> Any:
-    """json.loads(data): bytes are UTF-8 (a leading byte order mark dropped, encoded
-    surrogates kept, as json does; json's guess of UTF-16 or UTF-32 from zero bytes is
-    not made: ignite's files are UTF-8); raises JSONError, or UnicodeDecodeError for
-    bytes that are not UTF-8."""
+def _scanner(object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None,
+             parse_constant: Callable[[str], Any] | None) -> Callable[[str, int], tuple[Any, int]]:
+    if object_pairs_hook is None and parse_constant is None:
+        return _scan
+    context = _Context()
+    context.object_pairs_hook = object_pairs_hook  # type: ignore[assignment]
+    if parse_constant is not None:
+        context.parse_constant = parse_constant  # type: ignore[method-assign]
+    return make_scanner(context)  # type: ignore[arg-type]
+
+
+def loads(data: bytes | bytearray | str, *, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+          parse_constant: Callable[[str], Any] | None = None) -> Any:
+    """json.loads(data, object_pairs_hook=..., parse_constant=...): bytes are UTF-8 (a
+    leading byte order mark dropped, encoded surrogates kept, as json does; json's guess
+    of UTF-16 or UTF-32 from zero bytes is not made: ignite's files are UTF-8); raises
+    JSONError, or UnicodeDecodeError for bytes that are not UTF-8. What a hook raises
+    passes as it is."""
     if isinstance(data, str):
         if data.startswith("\ufeff"):
             raise JSONError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
@@ -69,7 +82,7 @@ def loads(data: bytes | bytearray | str) -> Any:
     while idx < end and text[idx] in WHITESPACE:
         idx += 1
     try:
-        value, idx = _scan(text, idx)
+        value, idx = _scanner(object_pairs_hook, parse_constant)(text, idx)
     except StopIteration as stop:
         raise JSONError("Expecting value", text, stop.value) from None
     except (SystemError, ValueError) as exc:  # see _reraise

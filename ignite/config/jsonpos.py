@@ -2,8 +2,9 @@
 
 `load(data)` returns the decoded value and a `Document` that can later say where a JSON
 path is in the text (line, column; both 1-based, columns count characters). The typical
-valid config pays for one `json.loads`; positions are looked up only when a report entry
-needs one, expanding the text's tree along that path only.
+valid config pays for one parse (ignite.jsonio: json's C scanner without the json package,
+whose import loads re); positions are looked up only when a report entry needs one,
+expanding the text's tree along that path only, with json's own string reader.
 
 Go semantics reproduced (what Ignition accepts, checked against ignition-validate):
 - invalid UTF-8 is replaced by U+FFFD (inside strings that is accepted; elsewhere it is a
@@ -19,16 +20,17 @@ character (Go reports the byte after it).
 from __future__ import annotations
 
 import codecs
-import json
 from bisect import bisect_right
-from collections.abc import Callable
 
+from ignite import jsonio
 from ignite.config.gojson import fold_key, merge_objects
 from ignite.config.report import JsonPath
 
 TYPE_CHECKING = False  # not typing's: every fetch stage parses its config
 if TYPE_CHECKING:
+    import json
     import re
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     class _AlwaysMatches(Protocol):
@@ -207,6 +209,8 @@ def _c_scanner() -> Callable[[str, int], tuple[Any, int]]:
     global _scan_once
     if _scan_once is None:
         # set by JSONDecoder.__init__ (the C scanner), not declared in typeshed
+        import json
+
         _scan_once = json.JSONDecoder(parse_int=_skip_int).scan_once  # type: ignore[attr-defined]
     return _scan_once
 
@@ -244,7 +248,7 @@ def load(data: bytes) -> tuple[Any, Document]:
         return obj
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant)
+        value = jsonio.loads(text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant)
     except (ValueError, RecursionError, _ConstantError):
         # Syntax errors get Go's wording and position from our own scanner; deep nesting
         # (Python's recursion limit is lower than Go's 10000) and huge integer literals
@@ -362,8 +366,21 @@ def _patterns() -> _Patterns:
 
 
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-# The C scanner's string reader (typeshed does not declare it): (text, after the quote, strict).
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _scanstring(text: str, end: int, strict: bool) -> tuple[str, int]:
+    """json's string reader (the C one): (text, after the quote, strict) -> (string, end).
+    Imported on first use: only positions and syntax errors need it."""
+    import json.decoder
+
+    return json.decoder.scanstring(text, end, strict)  # type: ignore[attr-defined,no-any-return]
+
+
+def _string_error_type() -> type[json.JSONDecodeError]:
+    """What _scanstring raises (json is loaded once it ran)."""
+    import json
+
+    return json.JSONDecodeError
 
 
 class _Frame:
@@ -442,7 +459,7 @@ class _Scanner:
             elif ch == '"':
                 try:
                     value, pos = _scanstring(text, pos + 1, True)
-                except json.JSONDecodeError as e:
+                except _string_error_type() as e:
                     raise self._string_error(e) from None
             elif ch == "-" or "0" <= ch <= "9":
                 m = self.number.match(text, pos)
@@ -495,7 +512,7 @@ class _Scanner:
             raise self.fail("looking for beginning of object key string", pos)
         try:
             key, end = _scanstring(text, pos + 1, True)
-        except json.JSONDecodeError as e:
+        except _string_error_type() as e:
             raise self._string_error(e) from None
         frame.key, frame.key_offset = key, pos
         end = self.ws.match(text, end).end()

@@ -5,9 +5,9 @@ fetch stage, and pathlib costs several milliseconds to import where nothing else
 """
 from __future__ import annotations
 
-import json
 import os
-from functools import cache
+
+from ignite import jsonio
 
 TYPE_CHECKING = False  # not typing's: the fetch stages load a schema
 if TYPE_CHECKING:
@@ -23,12 +23,21 @@ def schema_path(version: str) -> str:
     return os.path.join(SCHEMA_DIR, f"{name}.json")
 
 
-@cache
+_LOADED: dict[str, dict[str, Any]] = {}
+
+
 def load_schema(version: str) -> dict[str, Any]:
+    """The schema of `version`, read once per process (json and functools stay unloaded:
+    ~7 ms of every fetch stage's start-up)."""
+    schema = _LOADED.get(version)
+    if schema is not None:
+        return schema
     path = schema_path(version)
     try:
         with open(path, "rb") as f:
-            schema: dict[str, Any] = json.load(f)
-            return schema
+            schema = jsonio.loads(f.read())
     except FileNotFoundError:
         raise LookupError(f"no schema for config version {version!r} (looked for {path})") from None
+    assert isinstance(schema, dict)
+    _LOADED[version] = schema
+    return schema

@@ -1,8 +1,7 @@
 """Rules of block devices: disks and partitions, RAID arrays, LUKS volumes (clevis, tang, cex)."""
 from __future__ import annotations
 
-import json
-
+from ignite import jsonio
 from ignite.config import urls
 from ignite.config.rules.common import Ctx, byte_len, check_guid, check_path, validate_resource
 
@@ -179,7 +178,7 @@ def _validate_tang(ctx: Ctx, tang: dict[str, Any], path: tuple) -> None:
     advertisement = tang.get("advertisement")
     if ctx.minor >= 4 and advertisement:
         try:
-            json.loads(advertisement)
+            jsonio.loads(advertisement)
         except ValueError:
             ctx.error(ERR_ADVERTISEMENT, path + ("advertisement",))
 

@@ -1,9 +1,6 @@
 """Rules of `storage`: cross-node checks, files, directories, links and filesystems."""
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 from ignite.config.rules.common import (
     Ctx,
     byte_len,
@@ -21,6 +18,7 @@ from ignite.config.rules.devices import validate_disk, validate_luks, validate_r
 
 TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 ERR_FILE_USES_LINK = "file path includes link in config"
@@ -60,13 +58,22 @@ def filesystem_formats(minor: int) -> frozenset[str]:
     return frozenset(formats)
 
 
+def _count(keys: Iterable[str]) -> dict[str, int]:
+    """How many times each key comes (collections.Counter's count, without the collections
+    package's import in every fetch stage)."""
+    counts: dict[str, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 class _LinkPrefixes:
     """How many configured links a path lies under (`link path + "/"` is a prefix of it,
     counted once per link as upstream reports once per link). One dictionary lookup per
     "/" of the path whose prefix has the length of some link's: no walk over every link."""
 
     def __init__(self, links: Iterable[dict[str, Any]]):
-        self.count = Counter(link.get("path", "") + "/" for link in links)
+        self.count = _count(link.get("path", "") + "/" for link in links)
         self.lengths = {len(prefix) for prefix in self.count}
 
     def under(self, path: str) -> int:
@@ -89,7 +96,7 @@ def _validate_cross_nodes(ctx: Ctx, storage: dict[str, Any]) -> None:
         for i, node in enumerate(storage.get(kind) or ()):
             for _ in range(prefixes.under(node.get("path", ""))):
                 ctx.error(message, S + (kind, i))
-    directories = Counter(d.get("path", "") for d in storage.get("directories") or ())
+    directories = _count(d.get("path", "") for d in storage.get("directories") or ())
     for i, link in enumerate(links):
         link_path = link.get("path", "")
         for _ in range(prefixes.under(link_path)):

@@ -7,8 +7,6 @@ reported, so the output is valid for that version's Ignition.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ignite.config import urls
 from ignite.config.rules.devices import CLEVIS_PINS
 from ignite.config.validate import VERSIONS_3X, minor_of
@@ -16,6 +14,7 @@ from ignite.config.versions import NEWEST
 
 TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     Config = dict[str, Any]
