@@ -165,11 +165,14 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         why = f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?"
         raise NodeError(RESULT_FILE, why) from None
     journal.begin("result", new_sha256(data).hexdigest(), old_sha)
+    pending = journal.sync_pending()
     try:
-        write_atomic(root, host, data, 0o600, durable=True)  # in place of whatever node is there
+        # In place of whatever node is there. Its directory is synced only when no sync of
+        # the target is pending anyway (a files stage with nothing else to do).
+        write_atomic(root, host, data, 0o600, durable=True, sync_dir=not pending)
     except OSError as exc:
         raise NodeError(RESULT_FILE, f"cannot write the result file: {exc.strerror or exc}") from None
-    journal.finish("result", synced=True)
+    journal.finish("result", synced=not pending)
     actions.record("write result file", RESULT_FILE)
 
 

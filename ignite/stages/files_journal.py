@@ -186,12 +186,18 @@ class Journal:
         """`durable`: for an action that cannot simply be done again (a user added while
         others were added after it): synced and written at once, not held back.
         `synced`: the caller made the action's result durable itself (the result file,
-        fsynced with its directory): its `done` needs no sync of the target."""
+        fsynced with its directory when no sync of the target is pending): its `done`
+        needs no sync of the target."""
         self.done.add(key)
         self._held.append(f"done {key}\n")
         self._unsynced = self._unsynced or not synced
         if durable:
             self.flush(durable)
+
+    def sync_pending(self) -> bool:
+        """Whether a held `done` waits for a sync of the target (which then makes any other
+        action's result durable too, before its own `done`)."""
+        return self._unsynced
 
     def flush(self, durable: bool = False) -> None:
         """Syncs the target (unless every held action is durable already), then writes

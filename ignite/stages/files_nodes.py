@@ -453,11 +453,15 @@ class _HashingWriter:
 
 
 def write_atomic(
-    root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None, durable: bool = False
+    root: Root, host: str, data: bytes, mode: int, keep_from: os.stat_result | None = None, durable: bool = False,
+    sync_dir: bool = False,
 ) -> None:
     """Replaces `host` (below `root`) with `data` in one rename; owner and mode are those
     of `keep_from` when given (an existing file being extended), else 0:0 and `mode`.
-    `durable`: the data is synced before the rename, and the directory after it."""
+    `durable`: the data is synced before the rename, so that a crash leaves the old content
+    or the new, never a torn file. The rename itself becomes durable with the journal's sync
+    of the target, before the action's `done` is written (files_journal), or with
+    `sync_dir`, the directory's sync after it."""
     root.makedirs(posixpath.dirname(host))
     fd, tmp = root.open_temp(host)
     try:
@@ -473,10 +477,10 @@ def write_atomic(
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    if durable:
-        from ignite.stages.files_journal import sync_dir
+    if sync_dir:
+        from ignite.stages.files_journal import sync_dir as sync_directory
 
-        sync_dir(posixpath.dirname(host))
+        sync_directory(posixpath.dirname(host))
 
 
 def _write_all(out: BinaryIO, data: bytes) -> None:
