@@ -86,6 +86,8 @@ def credentials_for(platform: str | None) -> PlatformCredentials | None:
     if not platform:
         return None
     name = canonical(platform)
+    if name not in PLATFORMS:
+        get(name)  # an unknown platform: get's error, as when its module was always loaded
     lookups = credentials_hook(get(name)) if name in CREDENTIAL_PLATFORMS else None
     loaders = dict(lookups()) if lookups is not None else {}
     if name != "gcp" and _on_gce():

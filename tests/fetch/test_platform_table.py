@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ignite import providers
+from ignite.errors import UsageError
 from ignite.providers import table
 from ignite.stages import DELETE_CONFIG_PLATFORMS, STATUS_PLATFORMS
 
@@ -51,3 +54,9 @@ def test_platforms_said_to_need_the_network_ask_for_it_before_any_io(network_gua
 def test_the_credential_platforms_are_those_whose_provider_lends_credentials() -> None:
     having = {p for p in providers.PLATFORMS if providers.credentials_hook(providers.get(p)) is not None}
     assert having == providers.CREDENTIAL_PLATFORMS
+
+
+def test_credentials_of_an_unknown_platform_are_refused_by_name() -> None:
+    with pytest.raises(UsageError, match="unknown platform 'nonesuch'"):
+        providers.credentials_for("nonesuch")
+    assert providers.credentials_for("qemu") is None or providers._on_gce()
