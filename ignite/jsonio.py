@@ -17,7 +17,7 @@ from _json import encode_basestring, encode_basestring_ascii, make_encoder, make
 
 TYPE_CHECKING = False  # not typing's: this module is on every stage's start-up path
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any, NoReturn
 
 WHITESPACE = " \t\n\r"  # JSON's, and json's
@@ -175,12 +175,8 @@ class _Indented:
         text = self.scalar(obj)
         if text is not None:
             self.out.append(text)
-        elif isinstance(obj, (list, tuple)):
-            self.array(obj, level)
-        elif isinstance(obj, dict):
-            self.object(obj, level)
         else:
-            _unserializable(obj)
+            self._container(obj, level)
 
     def scalar(self, obj: Any) -> str | None:
         """The text of a str, None, bool, int or float; None for anything else."""
@@ -203,46 +199,43 @@ class _Indented:
             raise ValueError("Circular reference detected")
         self.markers[id(obj)] = obj
 
-    def array(self, items: list[Any] | tuple[Any, ...], level: int) -> None:
+    def _container(self, obj: Any, level: int) -> None:
+        """An array's items or an object's members, one per line at `level` + 1. The items'
+        dispatch is inline: one Python frame per nesting level, as json's encoder, so that
+        both reach the recursion limit at the same depth."""
+        entries: Iterator[tuple[str | None, Any]]
+        if isinstance(obj, (list, tuple)):
+            opening, closing, entries = "[", "]", ((None, item) for item in obj)
+        elif isinstance(obj, dict):
+            opening, closing, entries = "{", "}", self._members(obj)
+        else:
+            _unserializable(obj)
         out, scalar = self.out, self.scalar
-        if not items:
-            out.append("[]")
+        if not obj:
+            out.append(opening + closing)
             return
-        self._enter(items)
-        level += 1
-        newline_indent = "\n" + self.indent * level
+        self._enter(obj)
+        newline_indent = "\n" + self.indent * (level + 1)
         separator = self.item_separator + newline_indent
-        out.append("[" + newline_indent)
+        out.append(opening + newline_indent)
         first = True
-        for item in items:
-            if first:
-                first = False
-            else:
+        for name, item in entries:
+            if not first:
                 out.append(separator)
-            # value()'s dispatch, inline: one Python frame per container, as json's encoder
+            first = False
+            if name is not None:
+                out.append(name)
             text = scalar(item)
             if text is not None:
                 out.append(text)
-            elif isinstance(item, (list, tuple)):
-                self.array(item, level)
-            elif isinstance(item, dict):
-                self.object(item, level)
             else:
-                _unserializable(item)
-        out.append("\n" + self.indent * (level - 1) + "]")
-        del self.markers[id(items)]
+                self._container(item, level + 1)
+        out.append("\n" + self.indent * level + closing)
+        del self.markers[id(obj)]
 
-    def object(self, members: dict[Any, Any], level: int) -> None:
-        out, scalar = self.out, self.scalar
-        if not members:
-            out.append("{}")
-            return
-        self._enter(members)
-        level += 1
-        newline_indent = "\n" + self.indent * level
-        separator = self.item_separator + newline_indent
-        out.append("{" + newline_indent)
-        first = True
+    def _members(self, members: dict[Any, Any]) -> Iterator[tuple[str, Any]]:
+        """(name and key separator, value) of each member, as json writes the names: keys
+        that are not str converted first, sorted when asked."""
         for key, item in sorted(members.items()) if self.sort_keys else members.items():
             if isinstance(key, str):
                 pass
@@ -258,21 +251,4 @@ class _Indented:
                 key = int.__repr__(key)
             else:
                 raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
-            if first:
-                first = False
-            else:
-                out.append(separator)
-            out.append(self.encoder(key))
-            out.append(self.key_separator)
-            # value()'s dispatch, inline: one Python frame per container, as json's encoder
-            text = scalar(item)
-            if text is not None:
-                out.append(text)
-            elif isinstance(item, (list, tuple)):
-                self.array(item, level)
-            elif isinstance(item, dict):
-                self.object(item, level)
-            else:
-                _unserializable(item)
-        out.append("\n" + self.indent * (level - 1) + "}")
-        del self.markers[id(members)]
+            yield self.encoder(key) + self.key_separator, item

@@ -86,9 +86,14 @@ class StageContext:
         # `ignite apply`: the config's device paths mapped to image files or loop devices.
         self.device_map: dict[str, str] = {} if device_map is None else device_map
         self._config: Config | None = None
+        self._cache_bytes: bytes | None = None
 
     def __repr__(self) -> str:
         return f"StageContext(stage={self.stage!r}, root={self.root!r}, platform={self.platform!r})"
+
+    def offline_done_flag(self) -> str:
+        """Where fetch-offline says it is done: beside the state file."""
+        return os.path.join(os.path.dirname(self.state_file), distro.OFFLINE_DONE)
 
     def config(self) -> Config:
         """The rendered config the fetch stages cached, read once, never re-validated."""
@@ -100,6 +105,17 @@ class StageContext:
 
     def set_config(self, config: Config) -> None:
         self._config = config
+
+    def cache_bytes(self) -> bytes:
+        """The config cache as the fetch stage wrote it, read once (the config and its
+        digest both come from it). OSError as open's."""
+        if self._cache_bytes is None:
+            with open(self.config_cache, "rb") as f:
+                self._cache_bytes = f.read()
+        return self._cache_bytes
+
+    def set_cache_bytes(self, data: bytes) -> None:
+        self._cache_bytes = data
 
 
 def run_stage(ctx: StageContext) -> None:
@@ -119,7 +135,7 @@ def run_stage(ctx: StageContext) -> None:
     record.open_for(ctx.state_file, ctx.stage)
     record.stage_started(ctx.stage, wall)
     current = state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
-    record_skipped_before(ctx.stage, os.fspath(ctx.state_file), dict(current))
+    record_skipped_before(ctx.stage, ctx.state_file, dict(current))
     module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     # The modules' objects live as long as the process: frozen out of the collector's
     # sight, neither the stage's collections nor the final ones at exit walk them (~3 ms
@@ -142,8 +158,7 @@ def run_stage(ctx: StageContext) -> None:
     if ctx.stage in FETCH_STAGES:
         mark_idle_stages(ctx.config_cache, ctx.state_file, ctx.platform, ctx.cmdline_file)
     if ctx.stage == "fetch-offline":
-        os.close(os.open(os.path.join(os.path.dirname(ctx.state_file), distro.OFFLINE_DONE),
-                         os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(ctx.offline_done_flag(), os.O_WRONLY | os.O_CREAT, 0o600))
     if ctx.stage == "files" and _push_wanted(ctx.cmdline_file):
         from ignite.report_push import push_after_files
 
@@ -187,7 +202,7 @@ def _wait_for_after_file(ctx: StageContext) -> bool:
 
     gc.freeze()
     if ctx.stage == "fetch" and distro.env(distro.FETCH_EARLY_ENV):
-        _wait_for(os.path.join(os.path.dirname(ctx.state_file), distro.OFFLINE_DONE), "ignite-fetch-offline")
+        _wait_for(ctx.offline_done_flag(), "ignite-fetch-offline")
         if os.path.exists(ctx.config_cache) or not os.path.exists(ctx.neednet_file):
             sys.stderr.write("ignite: fetch: fetch-offline needed no network: nothing to fetch\n")
             return False

@@ -36,8 +36,7 @@ def system_dirs() -> list[str]:
 
 def load_config(ctx: StageContext) -> Config:
     try:
-        with open(ctx.config_cache, "rb") as f:
-            data = jsonio.loads(f.read())
+        data = jsonio.loads(ctx.cache_bytes())
     except FileNotFoundError:
         raise ConfigError(f"no cached config at {ctx.config_cache}: did the fetch stages run?") from None
     except (OSError, ValueError) as exc:
@@ -129,8 +128,9 @@ def _merged(paths: list[str], *, fatal: bool) -> Config | None:
 
 def save_config(ctx: StageContext, config: Config) -> None:
     """Atomically, mode 0600: the config may hold secrets."""
-    text = jsonio.dumps(codec.to_json(config), separators=(",", ":"))
-    state.write_private(ctx.config_cache, text.encode(), fsync=True, what="the config cache")
+    data = jsonio.dumps(codec.to_json(config), separators=(",", ":")).encode()
+    state.write_private(ctx.config_cache, data, fsync=True, what="the config cache")
+    ctx.set_cache_bytes(data)
 
 
 def record_fetched(

@@ -12,7 +12,6 @@ from ignite.errors import DeviceError
 from ignite.system import udev
 
 if TYPE_CHECKING:
-
     from ignite.config.model import Storage
 
 _BY_LINK_PREFIX = "/dev/disk/by-"

@@ -20,6 +20,7 @@ from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, cu
 from ignite.root import Root
 from ignite.stages.files_journal import JOURNAL, Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
+from ignite.stages.state import read as read_state
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def run(ctx: StageContext) -> None:
     root = Root(ctx.root)
     if not os.path.isdir(root.path):
         raise UsageError(f"target root {root.path} is not a directory")
-    state = _read_state(ctx.state_file)
+    state: dict[str, Any] = dict(read_state(ctx.state_file))
 
     # plan
     entries = plan_nodes(config.storage, root)
@@ -232,17 +233,6 @@ def _relabel(root: Root, actions: ActionLog) -> None:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _read_state(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            data = jsonio.loads(f.read())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the state file {path}: {exc}") from None
-    return data if isinstance(data, dict) else {}
-
-
 def _open_journal(root: Root, config_sha: str) -> Journal:
     host = root.resolve(JOURNAL)
     try:
@@ -262,8 +252,7 @@ def _sync_target(root: Root) -> None:
 
 def _config_sha256(ctx: StageContext, config: Config) -> str:
     try:
-        with open(ctx.config_cache, "rb") as f:
-            return new_sha256(f.read()).hexdigest()
+        return new_sha256(ctx.cache_bytes()).hexdigest()
     except OSError:
         from ignite.config import codec
 

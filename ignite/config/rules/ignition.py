@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ignite.config import urls
 from ignite.config.rules.common import Ctx, check_required_source, validate_resource
-from ignite.config.versions import is_go_int, is_identifier
+from ignite.config.versions import semver
 
 TYPE_CHECKING = False  # not typing's: every fetch stage validates its config
 if TYPE_CHECKING:
@@ -15,30 +15,11 @@ ERR_INVALID_PROXY = "proxies must be http(s)"
 ERR_INSECURE_PROXY = "insecure plaintext HTTP proxy specified for HTTPS resources"
 
 
-
-def parse_semver(version: str) -> tuple | None:
-    """coreos/go-semver's NewVersion: (major, minor, patch, prerelease, metadata) or None."""
-    version, _, metadata = version.partition("+")
-    version, _, prerelease = version.partition("-")
-    parts = version.split(".", 2)
-    if len(parts) != 3:
-        return None
-    for ident in (prerelease, metadata):
-        if ident and not is_identifier(ident):
-            return None
-    numbers = []
-    for part in parts:
-        if not is_go_int(part) or not -(2**63) <= int(part) < 2**63:
-            return None
-        numbers.append(int(part))
-    return (*numbers, prerelease, metadata)
-
-
 def _check_version(version: str, expected: str) -> str | None:
-    parsed = parse_semver(version)
+    parsed = semver(version)
     if parsed is None:
         return ERR_INVALID_VERSION
-    if parsed != parse_semver(expected):
+    if parsed != semver(expected):
         return ERR_UNKNOWN_VERSION
     return None
 
