@@ -42,6 +42,16 @@ IGNITE_REPORT = "/etc/ignite/report.json"  # ignite's own, fuller report
 UNITS_DIR = "/etc/systemd/system"
 PRESET_FILE = "/etc/systemd/system-preset/20-ignition.preset"
 LUKS_KEY_DIR = "/etc/luks"  # key files of LUKS volumes that persist their keys
+USERADD_DEFAULTS = "/etc/default/useradd"  # HOME=: where useradd puts homes (default /home)
+DEFAULT_HOME_BASE = "/home"
+# What shadow-utils' useradd, groupadd and chpasswd may create or replace besides homes:
+# the account files (with their backups "-", locks ".lock" and temporaries "+"), the mail
+# spools and the login records. Paths that start with one of these.
+ACCOUNT_TOOL_PATHS = (
+    "/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid", "/etc/subgid",
+    "/etc/.pwd.lock", "/var/mail", "/var/spool/mail", "/var/log/lastlog", "/var/log/faillog",
+    "/var/log/tallylog",
+)
 
 # --- on the machine -------------------------------------------------------------------
 BOOT_ID = "/proc/sys/kernel/random/boot_id"

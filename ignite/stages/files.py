@@ -20,6 +20,7 @@ from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, cu
 from ignite.root import Root
 from ignite.stages.files_journal import JOURNAL, Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
+from ignite.stages.files_snapshot import take_early
 from ignite.stages.state import read as read_state
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
@@ -48,11 +49,12 @@ def run(ctx: StageContext) -> None:
     # plan
     entries = plan_nodes(config.storage, root)
     legacy = legacy_filesystems(config)
+    presets = False
     if config.systemd.units:
         from ignite.stages.files_units import check_units, presets_of
 
         check_units(config.systemd.units)
-        presets_of(config.systemd.units)
+        presets = bool(presets_of(config.systemd.units))
     accounts = None
     if entries or legacy or config.passwd.users or config.passwd.groups:
         from ignite.system.users import Accounts
@@ -72,13 +74,19 @@ def run(ctx: StageContext) -> None:
     config_sha = _config_sha256(ctx, config)
     journal = _open_journal(root, config_sha)
     try:
+        passwd = None
         if config.passwd.users or config.passwd.groups:
             from ignite.stages.files_users import PasswdWriter
 
             assert accounts is not None  # made above whenever there are accounts or nodes
 
             notated = list(state.get("notatedDirectories") or ())
-            PasswdWriter(root, accounts, journal, actions.record, notated).apply(config.passwd)
+            passwd = PasswdWriter(root, accounts, journal, actions.record, notated)
+            passwd.note_ahead(config.passwd)
+        take_early(journal, root, entries, config.passwd, presets)
+        journal.start()  # all the above under one sync, before the first change
+        if passwd is not None:
+            passwd.apply(config.passwd)
         if entries or legacy:
             assert accounts is not None  # made above whenever there are accounts or nodes
             settings = _fetch_settings(ctx, config)
@@ -146,15 +154,17 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         return
     host = root.resolve(RESULT_FILE)
     root.guard(host)
-    if journal.committed("result", host):
+    # Absent before the stage: whatever is there, the interrupted run made (files_snapshot).
+    fresh = journal.absent_before("result") and (journal.resumed or not os.path.lexists(host))
+    if not fresh and journal.committed("result", host):
         journal.finish("result")
         return
-    previous = None
-    try:
-        old = open(host, "rb").read() if stat.S_ISREG(os.lstat(host).st_mode) else None
-    except FileNotFoundError:
-        old = None
-    old_sha = new_sha256(old or b"").hexdigest()
+    previous = old = None
+    if not fresh:
+        try:
+            old = open(host, "rb").read() if stat.S_ISREG(os.lstat(host).st_mode) else None
+        except FileNotFoundError:
+            pass
     if old is not None and not _is_live_image():
         log.warning(ALREADY_RAN)
         previous = old
@@ -165,15 +175,17 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
     except OSError as exc:  # the boot id: /proc not mounted (an image build in a bare chroot)
         why = f"cannot read the boot id ({exc.filename}: {exc.strerror}); is /proc mounted?"
         raise NodeError(RESULT_FILE, why) from None
-    journal.begin("result", new_sha256(data).hexdigest(), old_sha)
-    pending = journal.sync_pending()
+    if not fresh:
+        journal.begin("result", new_sha256(data).hexdigest(), new_sha256(old or b"").hexdigest())
+    # Synced here, with its directory, only when no sync of the target is pending anyway (a
+    # files stage with nothing else to do). Else a fresh one waits for that sync; another
+    # one's data is synced before its rename (its `begin` must recognise it).
+    synced = not journal.sync_pending()
     try:
-        # In place of whatever node is there. Its directory is synced only when no sync of
-        # the target is pending anyway (a files stage with nothing else to do).
-        write_atomic(root, host, data, 0o600, durable=True, sync_dir=not pending)
+        write_atomic(root, host, data, 0o600, durable=synced or not fresh, sync_dir=synced)
     except OSError as exc:
         raise NodeError(RESULT_FILE, f"cannot write the result file: {exc.strerror or exc}") from None
-    journal.finish("result", synced=not pending)
+    journal.finish("result", synced=synced)
     actions.record("write result file", RESULT_FILE)
 
 

@@ -6,6 +6,7 @@ action here commits in one atomic step (a rename, a link, an idempotent command)
 the journal records:
   `exists KEY`        the node of KEY was there before the stage first wrote any node
   `snapshot TAG`      the `exists` lines of the nodes written from TAG on are complete
+  `sealed SHA256`     ends a new journal's first block: its digest (see below)
   `begin KEY SHA256`  just before a commit to a node that was there before (an append,
                       the result file, the preset file): its result, recognised by content
   `base KEY SHA256`   with `begin`, for an append: the content appended to
@@ -15,12 +16,18 @@ the journal records:
 It lives in the target (`/etc/ignite/files.journal`), next to ignite's report, so that
 it survives a power loss (a journal in /run did not, and the rerun then failed at the
 first file already written, and repeated appends). What is flushed when:
-- the header (naming the config) is on disk before any action, so a rerun knows it
-  resumes this config's run;
-- the snapshot (which nodes already existed) is synced before the first node is written:
+- before any action, one synced write (`start`) holds the header (naming the config, so
+  a rerun knows it resumes this config's run) and all that can be known then: the users'
+  notes and the snapshots the stage can take before anything changes. A new journal ends
+  that first block with `sealed SHA256` of it: a power loss during the write leaves no
+  journal rather than a torn one;
+- the snapshot (which nodes already existed) is synced before the first node is written,
+  in that first block unless the users could change what it would say (files_snapshot):
   a rerun that finds a node the snapshot does not list knows the interrupted run made it
   and makes it again, whatever the power loss left of it (a zero-length file too);
-  one the snapshot lists is judged as a clean run would judge it;
+  one the snapshot lists is judged as a clean run would judge it. The preset file and
+  the result file have snapshots of their own (keys `presets`, `result`): absent before,
+  they are written whole, with no `begin` and no sync of their own;
 - `note`, and `base`+`begin` of an append (whose temporary file is synced too), are
   synced before the action they announce: an append is never repeated, a user never
   taken for one that existed before;
@@ -39,9 +46,11 @@ journal for another config is replaced. It is 0600: it holds the sha256 of conte
 """
 from __future__ import annotations
 
+import errno
 import os
 
 from ignite.errors import NodeError
+from ignite.record import new_sha256
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
@@ -67,9 +76,11 @@ class Journal:
         self._held: list[str] = []
         self._unsynced = False  # whether a held `done` needs the target synced first
         self._sync = sync
-        header = f"ignite-files-journal {identity}\n"
+        self._header = f"ignite-files-journal {identity}\n"
+        self._block: list[str] = []  # synced lines written before `start`, in its one write
+        self._fd = -1
         lines = self._read()
-        self.resumed = bool(lines) and lines[0] + "\n" == header
+        self.resumed = bool(lines) and lines[0] + "\n" == self._header and _sealed(lines)
         if self.resumed:
             for line in lines[1:]:
                 kind, _, rest = line.partition(" ")
@@ -85,25 +96,44 @@ class Journal:
                     self.existed.add(rest)
                 elif kind == "snapshot":
                     self.snapshots.add(rest)
-            self._fd = self._guard(lambda: os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC))
-        else:
-            self._fd = self._guard(lambda: self._create(header))
 
-    def _create(self, header: str) -> int:
-        """A new journal holding only the header, on disk before anything else happens.
-        Made under a random name and renamed: nothing planted at the name is written."""
+    def start(self) -> None:
+        """Before the stage's first action: the header (for a new journal) and the synced
+        lines written so far, on disk in one write."""
+        block = "".join(self._block)
+        self._block.clear()
+        if self.resumed:
+            self._fd = self._guard(lambda: os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC))
+            if block:
+                self._write(block, sync=True)
+        else:
+            text = self._header + block
+            self._fd = self._guard(lambda: self._create(f"{text}sealed {new_sha256(text.encode()).hexdigest()}\n"))
+
+    def _create(self, text: str) -> int:
+        """A new journal holding `text`, on disk before anything else happens. Made under a
+        random name and renamed: nothing planted at the name is written. Renamed before the
+        sync: on ext4 and XFS the file's sync then carries the rename too (one journal
+        commit, the directory's sync finds nothing left), and the seal makes a journal that
+        the power loss cut short read as none."""
         parent, name = os.path.split(self.path)
         tmp = os.path.join(parent, f".{name}.{os.urandom(8).hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
-            os.write(fd, header.encode())
-            os.fsync(fd)
+            data = text.encode()
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.rename(tmp, self.path)
         except BaseException:
             os.close(fd)
-            os.unlink(tmp)
+            _unlink_quietly(tmp)
             raise
-        sync_dir(parent)
+        try:
+            os.fsync(fd)
+            sync_dir(parent)
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
 
     def _read(self) -> list[str]:
@@ -131,6 +161,11 @@ class Journal:
             ) from None
 
     def _write(self, text: str, sync: bool = False) -> None:
+        if self._fd < 0:  # before `start`: only what must be on disk before the first action
+            assert sync, "an action before the journal's start"
+            self._block.append(text)
+            return
+
         def write() -> None:
             os.write(self._fd, text.encode())
             if sync:
@@ -148,6 +183,11 @@ class Journal:
         the content recorded when it began."""
         sha = self.begun.get(key)
         return sha is not None and file_sha256(host_path) == sha
+
+    def absent_before(self, key: str) -> bool:
+        """Whether the snapshot of `key` alone (the preset file, the result file) found
+        its node absent: then whatever is there now, the interrupted run made."""
+        return key in self.snapshots and key not in self.existed
 
     def made_here(self, key: str) -> bool:
         """Whether the node of `key`, found in place, was made by this config's run (an
@@ -216,8 +256,25 @@ class Journal:
         self.notes[key] = value
 
     def close(self) -> None:
+        if self._fd < 0:  # never started: the stage failed in its plan
+            return
         self.flush()
         os.close(self._fd)
+
+
+def _sealed(lines: list[str]) -> bool:
+    """Whether the first block (header to `sealed`) is whole: its digest matches."""
+    for i, line in enumerate(lines):
+        if line.startswith("sealed "):
+            return new_sha256("".join(f"{kept}\n" for kept in lines[:i]).encode()).hexdigest() == line[7:]
+    return False
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def sync_dir(path: str) -> None:

@@ -24,6 +24,7 @@ import stat
 from ignite.errors import FetchError, NodeError
 from ignite.root import remove_tree
 from ignite.stages.files_journal import file_sha256
+from ignite.stages.files_snapshot import existing_keys
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
@@ -149,7 +150,8 @@ class NodeWriter:
     def apply(self, entries: list[NodeEntry]) -> None:
         if not entries:
             return
-        self.journal.snapshot(self.prefix + entries[0].key, lambda: self._existing(entries))
+        # Already in the journal's first block unless the users could have changed it.
+        self.journal.snapshot(self.prefix + entries[0].key, lambda: existing_keys(entries, self.prefix))
         for e in entries:
             key = self.prefix + e.key
             if self.journal.is_done(key):
@@ -163,17 +165,6 @@ class NodeWriter:
             except FetchError as exc:
                 raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
             self.journal.finish(key)
-
-    def _existing(self, entries: list[NodeEntry]) -> list[str]:
-        """The keys whose node a clean run would find in place: there now, or at the path
-        of an earlier entry (legacy configs may name one path twice)."""
-        found = []
-        seen: set[str] = set()
-        for e in entries:
-            if e.host in seen or os.path.lexists(e.host):
-                found.append(self.prefix + e.key)
-            seen.add(e.host)
-        return found
 
     def _apply(self, e: NodeEntry, key: str) -> None:
         self.root.guard(e.host)

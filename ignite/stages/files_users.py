@@ -2,13 +2,14 @@
 as upstream runs them; SSH keys written as the user into the file upstream uses.
 
 Crash safety: before creating a user, the journal notes whether the user and its home
-existed; a rerun that finds users the interrupted run created but did not finish removes
-them, last first (and the homes they made), and creates them again, rather than falling
-into the "modify an existing user" path: useradd then gives them the ids one clean run
-gives. So the users' `done` lines need no sync of their own: they are held with the
-nodes' and units' and go out after the stage's one sync of the target at the end (or at
-a deletion, which frees ids: what came before is made durable first). A power loss in
-between loses them; the rerun then makes the users again, as above, and one clean run's
+existed (for most users all at once, in the journal's first block: `note_ahead`); a
+rerun that finds users the interrupted run created but did not finish removes them, last
+first (and the homes they made), and creates them again, rather than falling into the
+"modify an existing user" path: useradd then gives them the ids one clean run gives. So
+the users' `done` lines need no sync of their own: they are held with the nodes' and
+units' and go out after the stage's one sync of the target at the end (or at a deletion,
+which frees ids: what came before is made durable first). A power loss in between loses
+them; the rerun then makes the users again, as above, and one clean run's
 tree follows (tests/files/test_power_loss_*.py).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import posixpath
 
 from ignite import distro, jsonio
 from ignite.errors import CommandError, NodeError
+from ignite.stages.files_snapshot import nested
 from ignite.system import users as tools
 
 TYPE_CHECKING = False  # not typing's: users are in most configs
@@ -103,6 +105,27 @@ class PasswdWriter:
             if not before["existed"] and self.accounts.user(users[i].name) is not None:
                 self._undo_new_user(users[i], before)
 
+    def note_ahead(self, passwd: Passwd) -> None:
+        """The notes of the users whose state before the stage no earlier user can change,
+        written before the journal starts: one sync for them all, not one each. That is
+        every user up to the first deletion, but one named twice or whose home is, holds
+        or lies in an earlier user's home: those are noted at their turn."""
+        earlier: list[tuple[str, str]] = []
+        for i, user in enumerate(passwd.users):
+            if user.should_exist is False:
+                return
+            key = f"passwd.users.{i}"
+            home = posixpath.normpath(user.home_dir or f"/home/{user.name}")
+            alone = all(name != user.name and not nested(home, other) for name, other in earlier)
+            earlier.append((user.name, home))
+            if alone and key not in self.journal.notes and not self.journal.is_done(key):
+                self._note(user, key, self.accounts.user(user.name) is not None)
+
+    def _note(self, user: PasswdUser, key: str, exists: bool) -> None:
+        home = user.home_dir or f"/home/{user.name}"
+        home_exists = os.path.lexists(self.root.resolve(home))
+        self.journal.note(key, jsonio.dumps({"existed": exists, "home": home_exists}))
+
     def _user(self, user: PasswdUser, key: str) -> None:
         exists = self.accounts.user(user.name) is not None
         if user.should_exist is False:
@@ -128,10 +151,8 @@ class PasswdWriter:
     def _before(self, user: PasswdUser, key: str, exists: bool) -> bool:
         """Whether the user existed before this stage first touched it (see module doc)."""
         note = self.journal.notes.get(key)
-        home = user.home_dir or f"/home/{user.name}"
         if note is None:
-            home_exists = os.path.lexists(self.root.resolve(home))
-            self.journal.note(key, jsonio.dumps({"existed": exists, "home": home_exists}))
+            self._note(user, key, exists)
             return exists
         before = jsonio.loads(note)
         if exists and not before["existed"]:

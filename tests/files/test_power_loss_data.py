@@ -26,7 +26,7 @@ from files_helpers import (
 from ignite.stages import files_journal
 
 JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
-SYNCED = ("note ", "base ", "exists ", "snapshot ")
+SYNCED = ("note ", "base ", "exists ", "snapshot ", "sealed ")
 
 
 @pytest.fixture(autouse=True)

@@ -47,13 +47,14 @@ def config() -> dict[str, Any]:
 
 def keep_only_synced_lines(root: Path) -> None:
     """What a power loss leaves of the journal at worst: the header and the lines written
-    with a sync (notes; the snapshot of what existed; base+begin of appends). `done` lines
-    are synced only with a durable one, other `begin` lines never."""
+    with a sync (the first block and its seal; notes; the snapshot of what existed;
+    base+begin of appends). `done` lines are synced only with a durable one, other `begin`
+    lines never."""
     if not (root / JOURNAL).exists():
         return
     lines = (root / JOURNAL).read_text().splitlines(keepends=True)
     kept = [lines[0]]
-    synced = ("note ", "base ", "exists ", "snapshot ")
+    synced = ("note ", "base ", "exists ", "snapshot ", "sealed ")
     for i, line in enumerate(lines[1:], 1):
         if line.startswith(synced) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
             kept.append(line)

@@ -38,7 +38,7 @@ NOOP_STAGE_MODULES = frozenset({"ignite", "ignite.cli", "ignite.distro", "ignite
 STARTUP_MODULES = NOOP_STAGE_MODULES | {
     "ignite.config", "ignite.config.codec", "ignite.config.gojson", "ignite.config.model", "ignite.config.record",
     "ignite.config.versions", "ignite.log", "ignite.report", "ignite.root", "ignite.stages.cache",
-    "ignite.stages.files", "ignite.stages.files_journal", "ignite.stages.files_nodes",
+    "ignite.stages.files", "ignite.stages.files_journal", "ignite.stages.files_nodes", "ignite.stages.files_snapshot",
 }
 # What a files stage with users, units and contents adds, kept as lean (tests/stages/test_files_imports.py).
 FILES_WORK_MODULES = frozenset({

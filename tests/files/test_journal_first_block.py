@@ -1,0 +1,218 @@
+"""The journal's first block: before the files stage changes anything, one synced write
+holds the header, the users' notes and the snapshots that the users cannot change, sealed
+by its digest. A typical config then costs the stage two syncs of its own (the journal
+and its directory) and the target's one sync at the end, where it used to cost a dozen.
+Where the users could change what a snapshot says (a node in a new home, an account
+file), or where a later user's state depends on an earlier one, the old order holds, and
+the tree is the one a clean run makes, power loss or not."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from files_helpers import Died, data, diff_manifests, make_root, require_root_user, run_ignite, tree_without_journal
+
+from ignite.errors import NodeError
+from ignite.stages import files_journal
+
+JOURNAL = files_journal.JOURNAL.lstrip("/")
+
+
+@pytest.fixture(autouse=True)
+def _root_user() -> None:
+    require_root_user()
+
+
+def typical() -> dict[str, Any]:
+    return {
+        "ignition": {"version": "3.4.0"},
+        "passwd": {"users": [{"name": f"u{i}", "sshAuthorizedKeys": [f"ssh-ed25519 AAAA u{i}"]} for i in range(3)]},
+        "storage": {"files": [{"path": f"/etc/app/f{i}", "contents": {"source": data(f"{i}\n")}} for i in range(5)]},
+        "systemd": {"units": [{"name": f"a{i}.service", "enabled": True,
+                               "contents": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"}
+                              for i in range(2)]},
+    }
+
+
+def first_block(root: Path) -> list[str]:
+    lines = (root / JOURNAL).read_text().splitlines()
+    return lines[: next(i for i, line in enumerate(lines) if line.startswith("sealed ")) + 1]
+
+
+def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, Any], root: Path, work: Path) -> None:
+    """The stage dies when `step` is done, before its `done`; of the journal only what was
+    synced stays (the first block, notes, snapshots, an append's base and begin)."""
+    from ignite.stages.files_journal import Journal
+
+    real_finish, real_close = Journal.finish, Journal.close
+
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
+        if k == step:
+            raise Died(k)
+        real_finish(self, k, durable, synced)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    monkeypatch.setattr(Journal, "close", lambda self: os.close(self._fd))
+    with pytest.raises(Died):
+        run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real_finish)
+    monkeypatch.setattr(Journal, "close", real_close)
+    shutil.rmtree(work)
+    lines = (root / JOURNAL).read_text().splitlines(keepends=True)
+    kept = [line for i, line in enumerate(lines) if not line.startswith(("done ", "begin "))
+            or (line.startswith("begin ") and lines[i - 1].startswith("base "))]
+    (root / JOURNAL).write_text("".join(kept))
+
+
+def steps_of(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work: Path) -> list[str]:
+    from ignite.stages.files_journal import Journal
+
+    keys: list[str] = []
+    real = Journal.finish
+
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
+        keys.append(k)
+        real(self, k, durable, synced)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real)
+    return keys
+
+
+def rerun_after_every_step_equals_a_clean_run(
+    monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], work: Path, prepare: Any = make_root
+) -> None:
+    reference = prepare(work / "ref")
+    keys = steps_of(monkeypatch, cfg, reference, work / "ref-w")
+    expected = tree_without_journal(reference)
+    for index, key in enumerate(keys):
+        root = prepare(work / f"r{index}")
+        lose_power_after(monkeypatch, key, cfg, root, work / f"w{index}")
+        run_ignite(cfg, root, work / f"w{index}-again")
+        problems = diff_manifests(tree_without_journal(root), expected)
+        assert not problems, f"power lost at {key}:\n" + "\n".join(problems[:20])
+
+
+def test_a_typical_config_syncs_the_journal_once_before_acting_and_the_target_once_at_the_end(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ignite.system import mounts
+
+    fsyncs: list[int] = []
+    syncs: list[list[str]] = []
+    real_fsync, real_sync = os.fsync, mounts.sync_filesystems
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd) or real_fsync(fd))
+    monkeypatch.setattr(mounts, "sync_filesystems", lambda paths: syncs.append(list(paths)) or real_sync(paths))
+    root = make_root(work / "root")
+    run_ignite(typical(), root, work / "w")
+    assert len(fsyncs) == 2 and len(syncs) == 1  # the journal and its directory; the target
+    block = first_block(root)
+    assert [line.split()[1] for line in block if line.startswith("note ")] == [f"passwd.users.{i}" for i in range(3)]
+    assert {line for line in block if line.startswith("snapshot ")} == {
+        "snapshot files.0", "snapshot presets", "snapshot result"}
+    assert not [line for line in block if line.startswith("exists ")]
+    assert (root / "etc/systemd/system-preset/20-ignition.preset").read_text() == (
+        "enable a0.service\nenable a1.service\n")
+
+
+def test_a_typical_config_reruns_after_a_power_loss_at_every_step_as_one_clean_run(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rerun_after_every_step_equals_a_clean_run(monkeypatch, typical(), work)
+
+
+def with_skel(path: Path, home_base: str | None = None) -> Path:
+    """A target whose useradd copies a .profile into new homes (and puts them in
+    `home_base` when given)."""
+    make_root(path)
+    (path / "etc/skel").mkdir()
+    (path / "etc/skel/.profile").write_text("# skel\n")
+    if home_base:
+        (path / "etc/default").mkdir()
+        (path / "etc/default/useradd").write_text(f"SHELL=/bin/sh\nHOME={home_base}\n")
+        (path / home_base.lstrip("/")).mkdir(parents=True)
+    return path
+
+
+@pytest.mark.parametrize("home_base", [None, "/var/home"])
+def test_a_file_in_a_new_home_is_judged_after_the_user_is_made(
+    work: Path, home_base: str | None
+) -> None:
+    """useradd copies .profile into core's new home; the config's own .profile (no
+    overwrite) is then refused, as by upstream: the snapshot of it waits for the users."""
+    base = home_base or "/home"
+    cfg = {"ignition": {"version": "3.4.0"}, "passwd": {"users": [{"name": "core"}]},
+           "storage": {"files": [{"path": f"{base}/core/.profile", "contents": {"source": data("mine\n")}}]}}
+    root = with_skel(work / "root", home_base)
+    with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
+        run_ignite(cfg, root, work / "w")
+    assert "snapshot files.0" not in first_block(root)
+    assert (root / base.lstrip("/") / "core/.profile").read_text() == "# skel\n"
+
+
+def test_a_file_useradd_makes_is_judged_after_the_users(work: Path) -> None:
+    """useradd leaves a backup of the passwd file (`/etc/passwd-`); a config that writes
+    that path too is refused, as by upstream: the snapshot waits for the users."""
+    cfg = {"ignition": {"version": "3.4.0"}, "passwd": {"users": [{"name": "core"}]},
+           "storage": {"files": [{"path": "/etc/passwd-", "contents": {"source": data("mine\n")}}]}}
+    root = make_root(work / "root")
+    with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
+        run_ignite(cfg, root, work / "w")
+    assert "snapshot files.0" not in first_block(root)
+    assert "mine" not in (root / "etc/passwd-").read_text()
+
+
+def test_the_preset_file_a_config_entry_writes_is_appended_to(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry writes the preset file before the units add to it: it is recorded as there,
+    and keeps the append protocol (a rerun adds the units' lines once)."""
+    preset = "/etc/systemd/system-preset/20-ignition.preset"
+    cfg = {"ignition": {"version": "3.4.0"},
+           "storage": {"files": [{"path": preset, "contents": {"source": data("disable old.service\n")}}]},
+           "systemd": {"units": [{"name": "a.service", "enabled": True,
+                                  "contents": "[Service]\nExecStart=/bin/true\n"}]}}
+    root = make_root(work / "root")
+    run_ignite(cfg, root, work / "w")
+    assert "exists presets" in first_block(root)
+    assert (root / preset.lstrip("/")).read_text() == "disable old.service\nenable a.service\n"
+    rerun_after_every_step_equals_a_clean_run(monkeypatch, cfg, work / "rerun")
+
+
+def test_users_whose_state_depends_on_an_earlier_user_are_noted_at_their_turn(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A home inside an earlier user's home (which useradd makes): noted when its turn
+    comes, after the earlier users are made, and a rerun still ends as one clean run."""
+    cfg = {"ignition": {"version": "3.4.0"}, "passwd": {"users": [
+        {"name": "a", "homeDir": "/srv/a"},
+        {"name": "b", "homeDir": "/srv/a/b"},
+        {"name": "c"},
+    ]}}
+    root = make_root(work / "root")
+    (root / "srv").mkdir()
+    run_ignite(cfg, root, work / "w")
+    noted = [line.split()[1] for line in first_block(root) if line.startswith("note ")]
+    assert noted == ["passwd.users.0", "passwd.users.2"]
+    assert "note passwd.users.1 " in (root / JOURNAL).read_text()
+    def prepare(path: Path) -> Path:
+        make_root(path)
+        (path / "srv").mkdir()
+        return path
+
+    rerun_after_every_step_equals_a_clean_run(monkeypatch, cfg, work / "rerun", prepare)
+
+
+def test_a_first_block_cut_short_reads_as_no_journal(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A power loss during the first write may keep part of it: without a seal that matches,
+    the journal is not trusted (its snapshot could be missing lines) and is made anew, so
+    a node the interrupted run made counts as there before, and is refused as upstream."""
+    cfg = typical()
+    root = make_root(work / "root")
+    lose_power_after(monkeypatch, "files.2", cfg, root, work / "w")
+    text = (root / JOURNAL).read_text()
+    (root / JOURNAL).write_text(text.replace("snapshot files.0\n", ""))  # the seal no longer matches
+    with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
+        run_ignite(cfg, root, work / "w2")
