@@ -103,11 +103,16 @@ def run(ctx: StageContext) -> None:
         if state.get("providerOutputFiles"):
             _write_provider_files(ctx, config, root, journal, state["providerOutputFiles"], actions)
         _write_result_file(root, journal, state, actions)
-    finally:
+    except BaseException:
         journal.close()
-    _write_ignite_report(ctx, root, actions.seconds(), config_sha, config.ignition.version)
-    _relabel(root, actions)
-    _delete_platform_config(ctx)
+        raise
+    finish = journal.closing()  # the target's sync runs while the report is written
+    try:
+        _write_ignite_report(ctx, root, actions.seconds(), config_sha, config.ignition.version)
+        _relabel(root, actions)
+    finally:
+        finish()
+    _delete_platform_config(ctx)  # only once the target is durable: a rerun needs the config
 
 
 # --- crypttab, result file and report -----------------------------------------------------------

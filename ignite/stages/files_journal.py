@@ -261,6 +261,39 @@ class Journal:
         self.flush()
         os.close(self._fd)
 
+    def closing(self) -> Callable[[], None]:
+        """`close`, begun: the target's sync (when one is due) runs in a thread, since
+        syncfs waits for the disk with the GIL released, while the caller goes on with
+        work the sync need not cover (the report). The function returned waits for it,
+        then writes the `done` lines and closes (raising the sync's error, if any)."""
+        if self._fd < 0 or not (self._held and self._unsynced):
+            return self.close
+        import _thread
+
+        failed: list[BaseException] = []
+        running = _thread.allocate_lock()
+        running.acquire()
+
+        def sync() -> None:
+            try:
+                self._guard(self._sync)
+            except BaseException as exc:  # noqa: BLE001  (handed over: finish() raises it)
+                failed.append(exc)
+            finally:
+                running.release()
+
+        _thread.start_new_thread(sync, ())
+
+        def finish() -> None:
+            running.acquire()
+            if failed:
+                os.close(self._fd)
+                raise failed[0]
+            self._unsynced = False
+            self.close()
+
+        return finish
+
 
 def _sealed(lines: list[str]) -> bool:
     """Whether the first block (header to `sealed`) is whole: its digest matches."""

@@ -216,3 +216,43 @@ def test_a_first_block_cut_short_reads_as_no_journal(work: Path, monkeypatch: py
     (root / JOURNAL).write_text(text.replace("snapshot files.0\n", ""))  # the seal no longer matches
     with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
         run_ignite(cfg, root, work / "w2")
+
+
+def test_the_target_is_synced_while_the_report_is_written_and_done_lines_wait_for_it(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The final sync runs in a thread while the report is written; the `done` lines go out
+    only once it has returned."""
+    import time
+
+    from ignite.stages import files
+
+    root = make_root(work / "root")
+    seen: dict[str, Any] = {}
+
+    def sync(_root: Any) -> None:
+        deadline = time.monotonic() + 10
+        while not (root / "etc/ignite/report.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen["report during sync"] = (root / "etc/ignite/report.json").exists()
+        seen["done before sync returned"] = "\ndone " in (root / JOURNAL).read_text()
+
+    monkeypatch.setattr(files, "_sync_target", sync)
+    run_ignite(typical(), root, work / "w")
+    assert seen == {"report during sync": True, "done before sync returned": False}
+    assert "\ndone result\n" in (root / JOURNAL).read_text()
+
+
+def test_a_failed_final_sync_fails_the_stage_without_done_lines(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from ignite.stages import files
+
+    def sync(_root: Any) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(files, "_sync_target", sync)
+    root = make_root(work / "root")
+    with pytest.raises(NodeError, match="Input/output error"):
+        run_ignite(typical(), root, work / "w")
+    assert "\ndone " not in (root / JOURNAL).read_text()
