@@ -40,9 +40,10 @@ first file already written, and repeated appends). What is flushed when:
 The sync is the target's own (`sync --file-system` on the root and the mounts below it:
 syncfs(2)), not the machine's: a files stage does not wait for other disks' writeback.
 The final one runs while the stage writes its report (`closing`). The journal stays
-after the stage has finished (the last `done` lines go out after that sync): a rerun of the same config, even in a later boot, has nothing left to do,
-and a kill between the last action and the end of the process changes nothing. A
-journal for another config is replaced. It is 0600: it holds the sha256 of contents.
+after the stage has finished (the last `done` lines go out after that sync): a rerun of
+the same config, even in a later boot, has nothing left to do, and a kill between the
+last action and the end of the process changes nothing. A journal for another config is
+replaced. It is 0600: it holds the sha256 of contents.
 """
 from __future__ import annotations
 

@@ -77,13 +77,10 @@ def _account_paths(root: Root, passwd: Passwd) -> tuple[list[str], list[str]]:
 
 def _home_base(root: Root) -> str:
     """useradd's HOME= in the target (the last one counts), else /home."""
+    from ignite.system.users import read_text
+
     base = distro.DEFAULT_HOME_BASE
-    try:
-        with open(root.resolve_all(distro.USERADD_DEFAULTS), "rb") as f:
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return base
-    for line in text.splitlines():
+    for line in (read_text(root, distro.USERADD_DEFAULTS) or "").splitlines():
         name, sep, value = line.strip().partition("=")
         if sep and name.strip() == "HOME" and value.strip().startswith("/"):
             base = value.strip()

@@ -43,7 +43,7 @@ class Account:
         return f"Account(name={self.name!r}, uid={self.uid!r}, gid={self.gid!r}, home={self.home!r})"
 
 
-def _read(root: Root, path: str) -> str | None:
+def read_text(root: Root, path: str) -> str | None:
     """Text of the target's `path`, found as a tool inside the root would find it."""
     host = root.resolve_all(path)
     root.guard(host)
@@ -57,7 +57,7 @@ def _read(root: Root, path: str) -> str | None:
 
 def _databases(root: Root, name: str) -> list[str]:
     paths = [f"/etc/{name}"]
-    if "altfiles" in (_read(root, "/etc/nsswitch.conf") or ""):
+    if "altfiles" in (read_text(root, "/etc/nsswitch.conf") or ""):
         paths.append(f"/usr/lib/{name}")
     return paths
 
@@ -67,7 +67,7 @@ def account_rows(root: Root, name: str) -> list[list[str]]:
     shadow-utils tools find them: through the root's resolver."""
     rows = []
     for db in _databases(root, name):
-        text = _read(root, db)
+        text = read_text(root, db)
         if text is None:
             continue
         for line in text.splitlines():
