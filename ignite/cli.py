@@ -319,6 +319,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 70
 
 
+def main_and_exit() -> NoReturn:
+    """main(), then the end of the process without the interpreter's teardown, which frees
+    every loaded module's objects one by one: 4.6 million instructions of a fetch-offline
+    stage's 66 (about 0.07 s of CPU under TCG, where the boot's one vCPU is never idle).
+    The initramfs's `ignite` (dracut/30ignite/ignite.py.in) ends this way. What the
+    teardown does that matters is done first: the atexit callbacks (logging's flush, a
+    weakref.finalize) and the standard streams' buffers. A non-daemon thread still
+    running, or a stream that cannot be flushed, gets the ordinary exit."""
+    status = main()
+    threading = sys.modules.get("threading")
+    if threading is not None and any(t.is_alive() and not t.daemon and t is not threading.main_thread()
+                                     for t in threading.enumerate()):
+        sys.exit(status)
+    import atexit
+
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(status)
+    os._exit(status)
+
+
 class Args:
     """Parsed arguments, as argparse.Namespace holds them (and equal to one with the same
     values), without importing argparse."""

@@ -59,6 +59,7 @@ MOUNTINFO = "/proc/self/mountinfo"  # the target's mounts, for its own writeback
 OEM_DEVICE = "/dev/disk/by-label/OEM"  # oem:// sources
 BY_LABEL_DIR = "/dev/disk/by-label"
 UDEV_CONTROL = "/run/udev/control"  # present when udevd runs
+UDEV_QUEUE = "/run/udev/queue"  # present while udevd has events queued (the coldplug under way)
 DMI_DIR = "/sys/class/dmi/id"  # vmware's platform check; ${uuid} and ${serial} in URLs
 SYS_NET = "/sys/class/net"  # ${mac} in URLs: the NICs
 ROUTE_V4 = "/proc/net/route"  # ${mac}: the NIC with the default route
@@ -103,6 +104,7 @@ AZURE_MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # the devices Azure's provider may read,
 HYPERV_KVP_DIR_ENV = "IGNITE_HYPERV_KVP_DIR"  # instead of HYPERV_KVP_DIR
 HYPERV_KVP_DEVICE_ENV = "IGNITE_HYPERV_KVP_DEVICE"  # instead of HYPERV_KVP_DEVICE
 QEMU_FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # instead of QEMU_FW_CFG: a folder of the same shape
+UDEV_QUEUE_ENV = "IGNITE_UDEV_QUEUE"  # instead of UDEV_QUEUE (ignite-setup reads it too)
 QEMU_BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"  # instead of QEMU_BLOCK_DEVICE
 BLUEFIELD_BOOTFIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"  # instead of BLUEFIELD_BOOTFIFO
 

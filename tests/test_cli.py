@@ -396,3 +396,30 @@ def test_apply_dispatches_to_ignite_apply(monkeypatch, tmp_path):
     cfg = REPO / "examples" / "minimal.ign"
     assert cli.main(["apply", str(cfg), "--root", str(tmp_path), "--device-map", "/dev/vdb=/tmp/x.img"]) == 0
     assert calls == [((cfg, tmp_path, {"/dev/vdb": "/tmp/x.img"}), {})]
+
+
+def run_main_and_exit(prelude: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`ignite ARGS` the way the initramfs's launcher runs it (cli.main_and_exit), after
+    PRELUDE; stdout and stderr are pipes, so nothing reaches them unflushed by accident."""
+    code = (f"import sys\nsys.argv = ['ignite', *{list(args)!r}]\n{prelude}\n"
+            "from ignite.cli import main_and_exit\nmain_and_exit()\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+
+
+def test_main_and_exit_keeps_the_status_the_buffered_output_and_the_atexit_callbacks(tmp_path):
+    done = run_main_and_exit("import atexit\natexit.register(lambda: print('atexit ran', file=sys.stderr))",
+                             "--version")
+    assert done.returncode == 0 and done.stdout.startswith("ignite "), done
+    assert done.stderr == "atexit ran\n"
+    bad = tmp_path / "bad.ign"
+    bad.write_text("{")
+    done = run_main_and_exit("print('buffered', end='')", "validate", str(bad))
+    assert done.returncode == 1 and done.stdout.startswith("buffered"), done
+
+
+def test_main_and_exit_waits_for_a_non_daemon_thread(tmp_path):
+    mark = tmp_path / "thread-done"
+    prelude = ("import threading, time\n"
+               f"threading.Thread(target=lambda: (time.sleep(0.3), open({str(mark)!r}, 'w').close())).start()")
+    done = run_main_and_exit(prelude, "--version")
+    assert done.returncode == 0 and mark.exists(), done

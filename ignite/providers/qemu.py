@@ -20,6 +20,7 @@ BLOCK_DEVICE_ENV = distro.QEMU_BLOCK_DEVICE_ENV
 BLOCK_DEVICE = distro.QEMU_BLOCK_DEVICE
 VIRTIO_BLK_DRIVER = "/sys/bus/virtio/drivers/virtio_blk"
 BLOCK_POLL, BLOCK_TIMEOUT = 5.0, 300.0
+UDEV_POLL, UDEV_WAIT = 0.05, 3.0  # the preload's wait for udev to load qemu_fw_cfg
 READ_CHUNK = 1 << 20  # fw_cfg reads are slow per call: few, large reads
 
 
@@ -48,7 +49,7 @@ def preload() -> bytes | None:
     if _block_device() is not None:
         return None
     root = os.environ.get(FW_CFG_ENV, FW_CFG)
-    if not os.path.exists(root):
+    if not _loaded_by_udev(root):
         try:
             _modprobe("qemu_fw_cfg")
         except IgniteError:
@@ -64,6 +65,21 @@ def preload() -> bytes | None:
     if data:
         _early[root] = data
     return data or None
+
+
+def _loaded_by_udev(root: str) -> bool:
+    """Whether fw_cfg's folder is there, waiting for it while udev has events queued (at
+    most UDEV_WAIT s): udev's coldplug loads qemu_fw_cfg for its ACPI device, in its own
+    process, and the preload runs while setup waits for the boot disk anyway. A modprobe
+    that races it costs a process of this stage's own: 0.05-0.1 s of CPU under TCG, where
+    the boot's one vCPU is never idle."""
+    queue = distro.env(distro.UDEV_QUEUE_ENV, distro.UDEV_QUEUE)
+    deadline = time.monotonic() + UDEV_WAIT
+    while not os.path.exists(root):
+        if not os.path.exists(queue) or time.monotonic() >= deadline:
+            return False
+        time.sleep(UDEV_POLL)
+    return True
 
 
 _early: dict[str, bytes] = {}  # fw_cfg folder -> the config `preload` read from it

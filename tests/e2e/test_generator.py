@@ -19,6 +19,7 @@ def generate(tmp_path: Path, cmdline: str, live: bool | None = None) -> tuple[se
         "PATH": os.environ["PATH"],
         "IGNITE_KERNEL_CMDLINE_PATH": str(tmp_path / "cmdline"),
         "IGNITE_ENV_FILE": str(tmp_path / "run" / "ignition.env"),
+        "IGNITE_STATE_DIR": str(tmp_path / "run" / "ignite"),
         "IGNITE_GENERATOR_LOG": str(tmp_path / "log"),
     }
     if live is not None:
@@ -67,6 +68,8 @@ SUBSEQUENT = {
 def test_first_boot_detection(tmp_path, cmdline, first):
     links, _ = generate(tmp_path, cmdline)
     assert links == (FIRST if first else SUBSEQUENT)
+    # The stages' state directory, for ignite-setup (which then starts no mkdir).
+    assert (tmp_path / "run" / "ignite").is_dir() == first
 
 
 def test_platform_and_stamp(tmp_path):

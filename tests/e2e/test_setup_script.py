@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,37 @@ def test_the_root_device_ends_the_wait_before_udev_settles(tmp_path):
     assert (tmp_path / "run/ignite/stamp-fs").read_text() == "uuid-0 EFI-SYSTEM\n"
 
 
+def test_no_udevadm_process_while_udev_is_busy_and_the_root_device_comes(tmp_path):
+    """udev's queue is there (coldplug under way) until the root device appears: the wait
+    ends without a settle process."""
+    (tmp_path / "devices").mkdir()
+    (tmp_path / "devices/queue").write_text("")
+    timer = threading.Timer(0.4, root_node, (tmp_path, "/dev/disk/by-label/root"))
+    timer.start()
+    try:
+        done = run_setup(tmp_path, {}, cmdline="root=LABEL=root", SETTLE_S="20")
+    finally:
+        timer.cancel()
+    assert done.returncode == 0 and "the root device /dev/disk/by-label/root is there" in done.stdout, done
+    assert udevadm_calls(tmp_path) == []
+
+
+def test_the_settle_starts_once_udevs_queue_is_empty(tmp_path):
+    """root= names a device that never comes: once udev's queue is gone, udev settling
+    ends the wait."""
+    (tmp_path / "devices").mkdir()
+    (tmp_path / "devices/queue").write_text("")
+    timer = threading.Timer(0.4, (tmp_path / "devices/queue").unlink)
+    timer.start()
+    try:
+        done = run_setup(tmp_path, {}, cmdline="root=LABEL=root", SETTLE_S="0.3")
+    finally:
+        timer.cancel()
+    assert done.returncode == 0, done
+    assert udevadm_calls(tmp_path) == ["settle --timeout=30", "settle --timeout=30: done"]
+    assert "is there" not in done.stdout
+
+
 @pytest.mark.parametrize(("cmdline", "device"), [
     ("root=UUID=0b1e-77", "/dev/disk/by-uuid/0b1e-77"),
     ("root=PARTUUID=ab-01", "/dev/disk/by-partuuid/ab-01"),
@@ -189,8 +221,6 @@ def test_labels_are_read_from_udevs_records_once_udev_has_handled_every_device(t
     def udev_catches_up() -> None:
         record.write_text("E:ID_FS_LABEL_ENC=OEM\nE:ID_FS_UUID_ENC=uuid-0\n")
         (tmp_path / "devices/queue").unlink()
-
-    import threading
 
     timer = threading.Timer(0.5, udev_catches_up)
     timer.start()

@@ -3,6 +3,7 @@ platform, as upstream (see docs/platforms.md). Tools that fail are stand-in scri
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def test_qemu_preload_loads_fw_cfg_and_leaves_a_failure_to_fetch(tmp_path: Path,
     error there, but in fetch, with the same message as without the preload."""
     root = tmp_path / "qemu_fw_cfg"
     monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(root))
+    monkeypatch.setenv("IGNITE_UDEV_QUEUE", str(tmp_path / "no-udev-queue"))  # udev idle: nothing to wait for
     calls = tmp_path / "calls"
     script = tmp_path / "modprobe"
     script.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nmkdir -p {root}/by_name\n")
@@ -54,6 +56,55 @@ def test_qemu_preload_loads_fw_cfg_and_leaves_a_failure_to_fetch(tmp_path: Path,
     qemu.preload()  # type: ignore[attr-defined]
     with pytest.raises(ProviderError, match="cannot load the kernel module qemu_fw_cfg.*not found"):
         qemu.fetch(pctx("qemu"))
+
+
+def modprobe_recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    calls = tmp_path / "calls"
+    script = tmp_path / "modprobe"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nmkdir -p {root}/by_name\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("IGNITE_TOOL_MODPROBE", str(script))
+    return calls
+
+
+def test_qemu_preload_leaves_the_module_to_a_busy_udev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While udev has events queued (the coldplug, which loads qemu_fw_cfg itself), the
+    preload waits for fw_cfg's folder instead of starting a modprobe of its own."""
+    root = tmp_path / "qemu_fw_cfg"
+    queue = tmp_path / "udev-queue"
+    queue.write_text("")
+    monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(root))
+    monkeypatch.setenv("IGNITE_UDEV_QUEUE", str(queue))
+    calls = modprobe_recorder(tmp_path, monkeypatch, root)
+    timer = threading.Timer(0.2, lambda: (root / "by_name").mkdir(parents=True))
+    timer.start()
+    try:
+        providers.get("qemu").preload()  # type: ignore[attr-defined]
+    finally:
+        timer.cancel()
+    assert root.is_dir() and not calls.exists()
+
+
+@pytest.mark.parametrize("udev", ["goes idle", "stays busy"])
+def test_qemu_preload_loads_the_module_when_udev_did_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         udev: str) -> None:
+    root = tmp_path / "qemu_fw_cfg"
+    queue = tmp_path / "udev-queue"
+    queue.write_text("")
+    monkeypatch.setenv("IGNITE_QEMU_FW_CFG", str(root))
+    monkeypatch.setenv("IGNITE_UDEV_QUEUE", str(queue))
+    from ignite.providers import qemu
+
+    monkeypatch.setattr(qemu, "UDEV_WAIT", 0.5)
+    calls = modprobe_recorder(tmp_path, monkeypatch, root)
+    timer = threading.Timer(0.1, queue.unlink)
+    if udev == "goes idle":
+        timer.start()
+    try:
+        qemu.preload()
+    finally:
+        timer.cancel()
+    assert calls.read_text() == "qemu_fw_cfg\n" and root.is_dir()
 
 
 def test_qemu_virtio_blk_module_that_will_not_load_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
