@@ -70,7 +70,7 @@ def shipped_ignite(python: str = TARGET_PY) -> list[str]:
 
     venv = str(Path(VENV_PY).parent.parent)
     packages = sysconfig.get_paths(vars={"base": venv, "platbase": venv})["purelib"]
-    bootstrap = (f"import sys; sys.path[:0] = [{str(REPO)!r}, {packages!r}]; "
+    bootstrap = (f"import gc, sys; gc.set_threshold(50_000); sys.path[:0] = [{str(REPO)!r}, {packages!r}]; "
                  "from ignite.cli import main_and_exit; main_and_exit()")
     return [python, "-I", "-S", "-X", f"pycache_prefix={PYCACHE}", "-c", bootstrap]
 

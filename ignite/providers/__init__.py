@@ -15,8 +15,7 @@ Every network endpoint is a module constant that an environment variable
 IGNITE_ENDPOINT_<PLATFORM> overrides (tests point them at 127.0.0.1)."""
 from __future__ import annotations
 
-import importlib
-
+from ignite import import_module
 from ignite.errors import UsageError
 
 TYPE_CHECKING = False  # not typing's, nor dataclasses: every files stage asks for credentials
@@ -117,7 +116,7 @@ def get(platform: str) -> Provider:
     name = canonical(platform)
     if name not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}; platforms are: {', '.join(PLATFORMS)}")
-    provider: Provider = importlib.import_module(f"ignite.providers.{name}")  # the module is the provider
+    provider: Provider = import_module(f"ignite.providers.{name}")  # the module is the provider
     return provider
 
 

@@ -3,15 +3,15 @@
 (The module is not `fetch`: that name would shadow the function `ignite.resource.fetch`.)"""
 from __future__ import annotations
 
-import importlib
 import os
 import time
 
-from ignite import record
+from ignite import import_module, record
 from ignite.errors import FetchError, redact_url
 from ignite.log import get_logger
 from ignite.resource.decompress import decompress
 from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION
+from ignite.resource.schemes import NETWORK_FREE, PREFETCHED, READERS, scheme_of
 from ignite.resource.verify import Verifier
 
 TYPE_CHECKING = False  # not typing's, nor logging below: every files stage fetches
@@ -25,33 +25,6 @@ if TYPE_CHECKING:
 
 log = get_logger("ignite.fetch")
 
-# scheme → module with `stream(url, resource, settings) -> Iterator[bytes]`, imported on use.
-_READERS = {
-    "data": "ignite.resource.data",
-    "http": "ignite.resource.http",
-    "https": "ignite.resource.http",
-    "tftp": "ignite.resource.tftp",
-    "s3": "ignite.resource.s3",
-    "arn": "ignite.resource.s3",
-    "gs": "ignite.resource.gs",
-    "oem": "ignite.resource.oem",
-}
-NETWORK_FREE = frozenset({"", "data", "oem"})
-PREFETCHED = frozenset({"http", "https", "s3", "arn", "gs"})  # streamed from a socket
-
-
-def scheme_of(url: str) -> str:
-    """The URL's scheme, lowercase; "" for a bare path (which fetches zero bytes)."""
-    head, colon, _ = url.partition(":")
-    if not colon or not head or not (head[0].isalpha() and all(c.isalnum() or c in "+-." for c in head)):
-        return ""
-    return head.lower()
-
-
-def needs_network(url: str | None) -> bool:
-    return url is not None and scheme_of(url) not in NETWORK_FREE
-
-
 def fetch(
     resource: Resource, dest: BinaryIO, settings: FetchSettings, *, exact_hash_case: bool = False,
     limit: int | None = None,
@@ -64,7 +37,7 @@ def fetch(
     scheme = scheme_of(url)
     if scheme == "":
         return  # "" (and a bare path on the command line) is zero bytes; no hash is checked
-    if scheme not in _READERS:
+    if scheme not in READERS:
         raise FetchError(url, "scheme", f"unsupported source scheme {scheme!r}")
     if settings.offline and scheme not in NETWORK_FREE:
         raise FetchError(url, "neednet", "resource requires networking")
@@ -174,14 +147,6 @@ def free_space_reserve(filesystem_size: int) -> int:
     return min(FREE_SPACE_RESERVE, int(filesystem_size * FREE_SPACE_RESERVE_FRACTION))
 
 
-def load_reader(url: str, offline: bool) -> None:
-    """Imports the reader of `url`'s scheme ahead of the fetch (a fetch stage, before its
-    flag), unless offline forbids the scheme or there is none."""
-    scheme = scheme_of(url)
-    if scheme in _READERS and not (offline and scheme not in NETWORK_FREE):
-        importlib.import_module(_READERS[scheme])
-
-
 def _reader(scheme: str) -> Callable[[str, Resource, FetchSettings], Iterator[bytes]]:
-    stream: Callable[[str, Resource, FetchSettings], Iterator[bytes]] = importlib.import_module(_READERS[scheme]).stream
+    stream: Callable[[str, Resource, FetchSettings], Iterator[bytes]] = import_module(READERS[scheme]).stream
     return stream

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from ignite import distro
+from ignite import distro, import_module
 from ignite.errors import UsageError
 
 TYPE_CHECKING = False
@@ -126,8 +126,6 @@ def run_stage(ctx: StageContext) -> None:
     started = time.monotonic()
     if ctx.stage not in _MODULES:
         raise UsageError(f"unknown stage {ctx.stage!r}; stages are: {', '.join(STAGES)}")
-    import importlib
-
     from ignite import record
     from ignite.stages import state
 
@@ -136,7 +134,7 @@ def run_stage(ctx: StageContext) -> None:
     record.stage_started(ctx.stage, wall)
     current = state.read(ctx.state_file)  # unreadable state fails the stage before it acts, as upstream
     record_skipped_before(ctx.stage, ctx.state_file, dict(current))
-    module: Stage = importlib.import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
+    module: Stage = import_module(f"ignite.stages.{_MODULES[ctx.stage]}")
     # The modules' objects live as long as the process: frozen out of the collector's
     # sight, neither the stage's collections nor the final ones at exit walk them (~3 ms
     # of a small stage here, a tenth of a second under TCG).
@@ -189,10 +187,8 @@ def _wait_for_after_file(ctx: StageContext) -> bool:
     path = distro.env(distro.AFTER_FILE_ENV)
     if not path:
         return True
-    import importlib
-
     for name in _PRELOAD.get(ctx.stage, ()):
-        preload = getattr(importlib.import_module(name), "preload", None)
+        preload = getattr(import_module(name), "preload", None)
         if preload is not None:
             preload(ctx)
     # What the preload made lives as long as the process: out of the collector's sight, it

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from ignite import cmdline, distro, providers, record
+from ignite import cmdline, distro, import_module, providers, record
 from ignite.config.model import ClevisCustom, Config, Ignition, Resource, Tang
 from ignite.config.record import fields, is_record
 from ignite.config.versions import NEWEST
@@ -35,7 +35,11 @@ DEVICE_WAIT = 30.0
 # before it. (Imported late by the stage itself: fetch-offline that only finds the
 # network needed, as in every network boot, loads none of it.)
 PRELOADED = ("ignite.config.parse", "ignite.config.render", "ignite.config.structure", "ignite.config.rules.limits",
-             "ignite.config.translate.v3", "ignite.resource.pipeline")
+             "ignite.config.translate.v3")
+# The fetch pipeline only for a config URL on the command line, or a config that
+# references others (read ahead when the provider can): a provider's config alone is
+# fetched without it.
+REFERENCING_PRELOADED = ("ignite.resource.pipeline",)
 NETWORK_PRELOADED = ("ignite.resource.prefetch", "ignite.progress")  # what a network fetch adds
 
 
@@ -44,9 +48,7 @@ def preload(ctx: StageContext) -> None:
     what comes after it and needs no on-disk config, so that the CPU spent on it (15 times
     the host's under TCG) is off the boot's path. Never fails: whatever goes wrong here is
     met again after the flag, and reported there."""
-    import importlib
-
-    from ignite.resource.pipeline import load_reader, needs_network
+    from ignite.resource.schemes import load_reader, needs_network
 
     try:
         args = cmdline.values(cmdline.read(ctx.cmdline_file))
@@ -60,17 +62,19 @@ def preload(ctx: StageContext) -> None:
             cmdline.check_config_url(url)  # what the check loads for a network URL (urllib.parse)
         except UsageError:
             pass
+        for name in REFERENCING_PRELOADED:  # the URL is fetched through it (or found to need the network)
+            import_module(name)
     if url is not None and ctx.stage == "fetch-offline" and needs_network(url):
         return  # a network boot: this stage only signals neednet, parsing nothing
     for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):
-        importlib.import_module(name)
+        import_module(name)
     record.sha256_hex(b"")  # its module: every fetch stage records its config's digest
     try:
         if url is not None:
             load_reader(url, offline=ctx.stage == "fetch-offline")
             return
         if provider is not None and ctx.stage == "fetch":
-            importlib.import_module("ignite.resource.http")  # a metadata service's transport
+            import_module("ignite.resource.http")  # a metadata service's transport
     except ImportError:
         return  # a reader's package missing (tftpy): the fetch itself says so, on the record
     if provider is None:
@@ -79,21 +83,39 @@ def preload(ctx: StageContext) -> None:
     if warm is not None and not (args.get(cmdline.CONFIG_DEVICE) or args.get(cmdline.CONFIG_PATH)):
         data = warm()  # the provider's config, when it could read it already
         if data:
-            _compile_schema_of(data)
+            _prepare_for(data)
 
 
-def _compile_schema_of(data: bytes) -> None:
+def _prepare_for(data: bytes) -> None:
     """The schema walk of the config's spec version, compiled now (~2 ms here, 30 under
-    TCG); anything unusual (not JSON, a legacy or unknown version) is left for parse."""
+    TCG), and the fetch pipeline when the config references others; anything unusual (not
+    JSON, a legacy or unknown version) is left for parse."""
     from ignite import jsonio
     from ignite.config import structure, versions
 
     try:
-        version = versions.detect(jsonio.loads(data))
+        cfg = jsonio.loads(data)
+        version = versions.detect(cfg)
         if not versions.is_legacy(version):
             structure.compiled(version)
+        if _references_others(cfg):
+            for name in REFERENCING_PRELOADED:
+                import_module(name)
     except Exception:  # noqa: BLE001 - parse meets it again, and reports it, after the flag
         return
+
+
+def _references_others(cfg: object) -> bool:
+    """Whether a config (as JSON) names other configs or CA bundles to fetch."""
+    ignition = cfg.get("ignition") if isinstance(cfg, dict) else None
+    if not isinstance(ignition, dict):
+        return False
+    config = ignition.get("config")
+    if isinstance(config, dict) and any(config.get(key) for key in ("merge", "append", "replace")):
+        return True
+    security = ignition.get("security")
+    tls = security.get("tls") if isinstance(security, dict) else None
+    return isinstance(tls, dict) and bool(tls.get("certificateAuthorities"))
 
 
 def run(ctx: StageContext) -> None:
@@ -162,7 +184,7 @@ def _user_config_bytes(args: dict[str, str], provider: Provider, pctx: ProviderC
     device, path = args.get(cmdline.CONFIG_DEVICE), args.get(cmdline.CONFIG_PATH)
     if url is not None:
         cmdline.check_config_url(url)
-        from ignite.resource.pipeline import needs_network
+        from ignite.resource.schemes import needs_network
 
         if "${" in url and not (pctx.settings.offline and needs_network(url)):
             # Per-machine configs; fetch-offline only signals neednet for a network URL:
@@ -212,7 +234,7 @@ def _read_device(device: str | None, path: str | None) -> bytes | None:
 def config_needs_network(config: Config) -> bool:
     """A Resource with a network scheme, a tang server without advertisement, or a custom
     clevis pin that says so (docs/spec/stages.md#neednet)."""
-    from ignite.resource.pipeline import needs_network
+    from ignite.resource.schemes import needs_network
 
     stack: list[Any] = [config]
     while stack:

@@ -97,7 +97,8 @@ def _executable(name: str, env: Mapping[str, str]) -> str:
     """Where the command `name` is, as execvp(3) would find it on the command's PATH."""
     if "/" in name:
         return name
-    for directory in os.get_exec_path(env):
+    # Not os.get_exec_path: it imports warnings (~0.3 ms of every stage that runs a command).
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK) and not os.path.isdir(path):
             return path

@@ -80,7 +80,7 @@ def test_umount_failure_is_reported(runner):
 # boot, and these cost it ~15 ms here (re with enum and functools, pathlib with urllib.parse,
 # the json package), ten times that under TCG.
 HEAVY_FOR_MOUNTS = ("re", "enum", "functools", "collections", "pathlib", "json", "urllib.parse", "ipaddress", "shlex",
-                    "typing", "dataclasses", "logging", "subprocess", "datetime", "hashlib")
+                    "typing", "dataclasses", "logging", "subprocess", "datetime", "hashlib", "importlib", "warnings")
 
 
 def test_mount_and_umount_processes_import_nothing_heavy(loopdevs, tmp_path):

@@ -16,12 +16,14 @@ import pytest
 
 from import_probe import modules_loaded_by
 
+# importlib (with warnings: 1.3 M instructions) is not needed: ignite.import_module.
 # hashlib (OpenSSL's libcrypto) only when a hash is verified: the record's sha256 of the
 # config takes CPython's built-in sha256. copy (with weakref): the JSON upgrade copies by hand.
 # Nor re (with enum, functools and collections: ~7 ms; json's package would load it, the
 # config parser reads through ignite.jsonio), pathlib (with urllib.parse: ~10 ms).
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "hashlib", "_hashlib", "copy",
-         "re", "enum", "functools", "collections", "json", "pathlib", "urllib.parse", "ipaddress", "shlex")
+         "re", "enum", "functools", "collections", "json", "pathlib", "urllib.parse", "ipaddress", "shlex",
+         "importlib", "warnings")
 LOCATING = ("re", "enum", "functools", "collections", "json")
 
 MERGED = {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/etc/merged", "mode": 0o644}]}}
@@ -90,8 +92,8 @@ def test_a_fetch_stage_that_fails_validation_still_reports_with_its_location(tmp
 # The HTTP transport: http.client alone would load ssl and the email package; requests
 # and urllib3 cost ~55 ms (~0.8 s under TCG). ssl only once an https URL is fetched.
 # A network URL: the socket module loads enum (and with it functools and collections), the
-# URL check urllib.parse (and with it re and ipaddress).
-NETWORK_STACK = ("enum", "functools", "collections", "re", "urllib.parse", "ipaddress")
+# URL check urllib.parse (and with it re, ipaddress and warnings).
+NETWORK_STACK = ("enum", "functools", "collections", "re", "urllib.parse", "ipaddress", "warnings")
 HTTP_HEAVY = ("requests", "urllib3", "http.client", "email.parser", "ssl", "_ssl") + tuple(
     name for name in HEAVY if name not in NETWORK_STACK)
 
@@ -187,6 +189,23 @@ def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) ->
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
     assert after == set(), sorted(after)
+
+
+def test_fetch_offline_on_qemu_loads_no_fetch_pipeline_for_a_config_that_references_nothing(tmp_path: Path) -> None:
+    """A provider's config that merges nothing, replaces nothing and names no CA bundle: the
+    fetch pipeline (decompression, verification: 2.5 M instructions) is never imported."""
+    entry = tmp_path / "fw_cfg/by_name/opt/com.coreos/config"
+    entry.mkdir(parents=True)
+    data = json.dumps({**CONFIG, "ignition": {"version": "3.3.0"}}).encode()  # CONFIG without its merge
+    (entry / "raw").write_bytes(data)
+    (entry / "size").write_text(str(len(data)))
+    (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
+    argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
+    assert after == set(), sorted(after)
+    pipeline = {"ignite.resource.pipeline", "ignite.resource.decompress", "ignite.resource.verify", "zlib"}
+    assert not done.loaded & pipeline, sorted(done.loaded & pipeline)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("from_url", [False, True])

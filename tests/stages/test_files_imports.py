@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "subprocess", "threading", "selectors", "signal",
          "locale", "contextlib", "hashlib", "_hashlib", "datetime", "ctypes", "re", "enum", "functools", "json",
-         "pathlib", "urllib.parse", "ipaddress", "shlex", "base64", "collections")
+         "pathlib", "urllib.parse", "ipaddress", "shlex", "base64", "collections", "importlib", "warnings")
 
 
 def config(with_users: bool) -> dict:

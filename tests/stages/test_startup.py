@@ -507,7 +507,7 @@ def test_only_the_start_up_modules_keep_typing_out() -> None:
     """The start-up tricks stay contained: a module that hides its typing imports (or the
     model's, at check time only) must be one that the boot path loads."""
     tricks = {
-        "ignite." + ".".join(path.relative_to(REPO / "ignite").with_suffix("").parts).removesuffix(".__init__")
+        ("ignite." + ".".join(path.relative_to(REPO / "ignite").with_suffix("").parts)).removesuffix(".__init__")
         for path in (REPO / "ignite").rglob("*.py")
         if "TYPE_CHECKING = False" in path.read_text()
     }
