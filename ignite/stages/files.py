@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ignite.system.users import Accounts
 
 if TYPE_CHECKING:
-    from ignite.config.model import Config, Filesystem
+    from ignite.config.model import Config, File, Filesystem
     from ignite.resource import FetchSettings
     from ignite.stages import StageContext
 
@@ -84,12 +84,16 @@ def run(ctx: StageContext) -> None:
             passwd = PasswdWriter(root, accounts, journal, actions.record, notated)
             passwd.note_ahead(config.passwd)
         take_early(journal, root, entries, config.passwd, presets)
-        journal.start()  # all the above under one sync, before the first change
+        started = journal.starting()  # all the above under one sync, before the first change
+        try:  # while it runs: what the actions need, loaded and computed, changing nothing
+            settings = _fetch_settings(ctx, config) if entries or legacy else None
+            _load_action_modules(config, entries)
+        finally:
+            started()
         if passwd is not None:
             passwd.apply(config.passwd)
-        if entries or legacy:
+        if settings is not None:
             assert accounts is not None  # made above whenever there are accounts or nodes
-            settings = _fetch_settings(ctx, config)
             NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
             for name, fs in legacy:
                 device = ctx.device_map.get(fs.device, fs.device)
@@ -324,6 +328,31 @@ def _fetch_settings(ctx: StageContext, config: Config) -> FetchSettings:
     from ignite.stages.cache import stage_platform
 
     return file_settings(config, base=FetchSettings(credentials=credentials_for(stage_platform(ctx))))
+
+
+def _load_action_modules(config: Config, entries: list[NodeEntry]) -> None:
+    """The modules the actions import on first use (the commands' runner, the fetch pipeline
+    and the readers of the contents' schemes), loaded ahead while the journal's first sync
+    waits for the disk."""
+    from ignite import import_module
+
+    if config.passwd.users or config.passwd.groups:
+        import_module("ignite.system.run")
+    if not entries:
+        return
+    from ignite.resource.schemes import load_reader, scheme_of
+
+    by_scheme: dict[str, str] = {}
+    for e in entries:
+        if e.kind == "file":
+            f: File = e.node  # type: ignore[assignment]  # kind "file": a File
+            for source in (f.contents.source, *(a.source for a in f.append)):
+                if source is not None:
+                    by_scheme.setdefault(scheme_of(source), source)
+    if by_scheme:
+        import_module("ignite.resource.pipeline")
+    for source in by_scheme.values():
+        load_reader(source, offline=False)
 
 
 def legacy_filesystems(config: Config) -> list[tuple[str, Filesystem]]:

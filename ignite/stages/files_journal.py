@@ -80,6 +80,7 @@ class Journal:
         self._header = f"ignite-files-journal {identity}\n"
         self._block: list[str] = []  # synced lines written before `start`, in its one write
         self._fd = -1
+        self._pending: Callable[[], None] | None = None  # a sync running in a thread
         lines = self._read()
         self.resumed = bool(lines) and lines[0] + "\n" == self._header and _sealed(lines)
         if self.resumed:
@@ -101,22 +102,39 @@ class Journal:
     def start(self) -> None:
         """Before the stage's first action: the header (for a new journal) and the synced
         lines written so far, on disk in one write."""
+        self.starting()()
+
+    def starting(self) -> Callable[[], None]:
+        """`start`, begun: the first block is written, and its sync runs in a thread (fsync
+        waits for the disk with the GIL released) while the caller prepares what needs no
+        change to the target. The function returned waits for the sync; nothing may change
+        before it has returned."""
         block = "".join(self._block)
         self._block.clear()
         if self.resumed:
             self._fd = self._guard(lambda: os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC))
-            if block:
-                self._write(block, sync=True)
-        else:
-            text = self._header + block
-            self._fd = self._guard(lambda: self._create(f"{text}sealed {new_sha256(text.encode()).hexdigest()}\n"))
+            if not block:
+                return _nothing
+            self._write(block)
+            fd = self._fd
+            return self._in_background(lambda: os.fsync(fd))
+        text = self._header + block
+        self._fd = self._guard(lambda: self._create(f"{text}sealed {new_sha256(text.encode()).hexdigest()}\n"))
+        fd, parent = self._fd, os.path.dirname(self.path)
+
+        def sync() -> None:
+            # On ext4 and XFS the file's sync carries the rename too (one journal commit),
+            # and the directory's finds nothing left; elsewhere the directory's is needed.
+            os.fsync(fd)
+            sync_dir(parent)
+
+        return self._in_background(sync)
 
     def _create(self, text: str) -> int:
-        """A new journal holding `text`, on disk before anything else happens. Made under a
-        random name and renamed: nothing planted at the name is written. Renamed before the
-        sync: on ext4 and XFS the file's sync then carries the rename too (one journal
-        commit, the directory's sync finds nothing left), and the seal makes a journal that
-        the power loss cut short read as none."""
+        """A new journal holding `text`, synced by the caller before anything else happens.
+        Made under a random name and renamed: nothing planted at the name is written.
+        Renamed before the sync, so one sync carries both, and sealed: a power loss before
+        the sync leaves a journal that reads as none (`_sealed`)."""
         parent, name = os.path.split(self.path)
         tmp = os.path.join(parent, f".{name}.{os.urandom(8).hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND | os.O_CLOEXEC, 0o600)
@@ -129,13 +147,36 @@ class Journal:
             os.close(fd)
             _unlink_quietly(tmp)
             raise
-        try:
-            os.fsync(fd)
-            sync_dir(parent)
-        except BaseException:
-            os.close(fd)
-            raise
         return fd
+
+    def _in_background(self, work: Callable[[], None]) -> Callable[[], None]:
+        """Runs `work` (a sync) in a thread; returns what waits for it and raises its error
+        as the journal's (ENOSPC, EIO: one clear line). `close` waits for it too."""
+        import _thread
+
+        failed: list[BaseException] = []
+        running = _thread.allocate_lock()
+        running.acquire()
+
+        def run() -> None:
+            try:
+                self._guard(work)
+            except BaseException as exc:  # noqa: BLE001  (handed over: wait() raises it)
+                failed.append(exc)
+            finally:
+                running.release()
+
+        def wait() -> None:
+            if self._pending is wait:
+                self._pending = None
+            running.acquire()
+            running.release()
+            if failed:
+                raise failed[0]
+
+        self._pending = wait
+        _thread.start_new_thread(run, ())
+        return wait
 
     def _read(self) -> list[str]:
         try:
@@ -259,41 +300,39 @@ class Journal:
     def close(self) -> None:
         if self._fd < 0:  # never started: the stage failed in its plan
             return
+        self._wait_pending()
         self.flush()
         os.close(self._fd)
+
+    def _wait_pending(self) -> None:
+        """The first block's sync, if still running (a stage that failed while preparing)."""
+        if self._pending is not None:
+            self._pending()
 
     def closing(self) -> Callable[[], None]:
         """`close`, begun: the target's sync (when one is due) runs in a thread, since
         syncfs waits for the disk with the GIL released, while the caller goes on with
         work the sync need not cover (the report). The function returned waits for it,
         then writes the `done` lines and closes (raising the sync's error, if any)."""
+        self._wait_pending()
         if self._fd < 0 or not (self._held and self._unsynced):
             return self.close
-        import _thread
-
-        failed: list[BaseException] = []
-        running = _thread.allocate_lock()
-        running.acquire()
-
-        def sync() -> None:
-            try:
-                self._guard(self._sync)
-            except BaseException as exc:  # noqa: BLE001  (handed over: finish() raises it)
-                failed.append(exc)
-            finally:
-                running.release()
-
-        _thread.start_new_thread(sync, ())
+        wait = self._in_background(self._sync)
 
         def finish() -> None:
-            running.acquire()
-            if failed:
+            try:
+                wait()
+            except BaseException:
                 os.close(self._fd)
-                raise failed[0]
+                raise
             self._unsynced = False
             self.close()
 
         return finish
+
+
+def _nothing() -> None:
+    pass
 
 
 def _sealed(lines: list[str]) -> bool:

@@ -256,3 +256,51 @@ def test_a_failed_final_sync_fails_the_stage_without_done_lines(work: Path, monk
     with pytest.raises(NodeError, match="Input/output error"):
         run_ignite(typical(), root, work / "w")
     assert "\ndone " not in (root / JOURNAL).read_text()
+
+
+def test_the_first_block_is_synced_while_the_actions_modules_load_and_before_any_change(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first block's sync runs in a thread while the stage loads what its actions need;
+    no action starts before it has returned."""
+    import threading
+    import time
+
+    from ignite.stages import files, files_journal
+
+    root = make_root(work / "root")
+    loading = threading.Event()
+    seen: dict[str, bool] = {}
+    real_load, real_sync_dir = files._load_action_modules, files_journal.sync_dir
+
+    def load(*args: Any) -> None:
+        loading.set()
+        real_load(*args)
+
+    def sync_dir(path: str) -> None:
+        seen["loading during the sync"] = loading.wait(10)
+        time.sleep(0.3)  # time enough for a stage that did not wait to add its first user
+        seen["a user before the sync returned"] = "u0:" in (root / "etc/passwd").read_text()
+        real_sync_dir(path)
+
+    monkeypatch.setattr(files, "_load_action_modules", load)
+    monkeypatch.setattr(files_journal, "sync_dir", sync_dir)
+    run_ignite(typical(), root, work / "w")
+    assert seen == {"loading during the sync": True, "a user before the sync returned": False}
+    assert "u0:" in (root / "etc/passwd").read_text()
+
+
+def test_a_failed_first_sync_changes_nothing(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from ignite.stages import files_journal
+
+    def sync_dir(path: str) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(files_journal, "sync_dir", sync_dir)
+    root = make_root(work / "root")
+    passwd = (root / "etc/passwd").read_text()
+    with pytest.raises(NodeError, match="Input/output error"):
+        run_ignite(typical(), root, work / "w")
+    assert (root / "etc/passwd").read_text() == passwd and not (root / "etc/app").exists()
