@@ -265,6 +265,14 @@ def _remove_at(dir_fd: int, name: str) -> None:
         os.unlink(name, dir_fd=dir_fd)
 
 
+def unlink_quietly(path: str) -> None:
+    """Removes a file of ours that may already be gone (a temporary name, after a failure)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def remove_tree(path: str) -> None:
     """`rm -rf`, never following a symlink."""
     try:

@@ -39,7 +39,7 @@ PRELOADED = ("ignite.config.parse", "ignite.config.render", "ignite.config.struc
 # The fetch pipeline only for a config URL on the command line, or a config that
 # references others (read ahead when the provider can): a provider's config alone is
 # fetched without it.
-REFERENCING_PRELOADED = ("ignite.resource.pipeline",)
+PIPELINE = "ignite.resource.pipeline"
 NETWORK_PRELOADED = ("ignite.resource.prefetch", "ignite.progress")  # what a network fetch adds
 
 
@@ -62,8 +62,7 @@ def preload(ctx: StageContext) -> None:
             cmdline.check_config_url(url)  # what the check loads for a network URL (urllib.parse)
         except UsageError:
             pass
-        for name in REFERENCING_PRELOADED:  # the URL is fetched through it (or found to need the network)
-            import_module(name)
+        import_module(PIPELINE)  # the URL is fetched through it (or found to need the network)
     if url is not None and ctx.stage == "fetch-offline" and needs_network(url):
         return  # a network boot: this stage only signals neednet, parsing nothing
     for name in PRELOADED + (NETWORK_PRELOADED if ctx.stage == "fetch" else ()):
@@ -99,8 +98,7 @@ def _prepare_for(data: bytes) -> None:
         if not versions.is_legacy(version):
             structure.compiled(version)
         if _references_others(cfg):
-            for name in REFERENCING_PRELOADED:
-                import_module(name)
+            import_module(PIPELINE)
     except Exception:  # noqa: BLE001 - parse meets it again, and reports it, after the flag
         return
 

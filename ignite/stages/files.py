@@ -84,7 +84,7 @@ def run(ctx: StageContext) -> None:
             passwd = PasswdWriter(root, accounts, journal, actions.record, notated)
             passwd.note_ahead(config.passwd)
         take_early(journal, root, entries, config.passwd, presets)
-        started = journal.starting()  # all the above under one sync, before the first change
+        started = journal.start()  # all the above under one sync, before the first change
         try:  # while it runs: what the actions need, loaded and computed, changing nothing
             settings = _fetch_settings(ctx, config) if entries or legacy else None
             _load_action_modules(config, entries)
@@ -163,8 +163,7 @@ def _write_result_file(root: Root, journal: Journal, state: dict[str, Any], acti
         return
     host = root.resolve(RESULT_FILE)
     root.guard(host)
-    # Absent before the stage: whatever is there, the interrupted run made (files_snapshot).
-    fresh = journal.absent_before("result") and (journal.resumed or not os.path.lexists(host))
+    fresh = journal.made_anew("result", host)  # no `begin`, no data sync of its own (files_snapshot)
     if not fresh and journal.committed("result", host):
         journal.finish("result")
         return

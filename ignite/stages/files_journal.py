@@ -52,6 +52,7 @@ import os
 
 from ignite.errors import NodeError
 from ignite.record import new_sha256
+from ignite.root import unlink_quietly
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
@@ -99,16 +100,12 @@ class Journal:
                 elif kind == "snapshot":
                     self.snapshots.add(rest)
 
-    def start(self) -> None:
+    def start(self) -> Callable[[], None]:
         """Before the stage's first action: the header (for a new journal) and the synced
-        lines written so far, on disk in one write."""
-        self.starting()()
-
-    def starting(self) -> Callable[[], None]:
-        """`start`, begun: the first block is written, and its sync runs in a thread (fsync
-        waits for the disk with the GIL released) while the caller prepares what needs no
-        change to the target. The function returned waits for the sync; nothing may change
-        before it has returned."""
+        lines written so far, in one write. Its sync runs in a thread (fsync waits for the
+        disk with the GIL released) while the caller prepares what needs no change to the
+        target; the function returned waits for it, and nothing may change before it has
+        returned."""
         block = "".join(self._block)
         self._block.clear()
         if self.resumed:
@@ -145,7 +142,7 @@ class Journal:
             os.rename(tmp, self.path)
         except BaseException:
             os.close(fd)
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         return fd
 
@@ -226,10 +223,12 @@ class Journal:
         sha = self.begun.get(key)
         return sha is not None and file_sha256(host_path) == sha
 
-    def absent_before(self, key: str) -> bool:
-        """Whether the snapshot of `key` alone (the preset file, the result file) found
-        its node absent: then whatever is there now, the interrupted run made."""
-        return key in self.snapshots and key not in self.existed
+    def made_anew(self, key: str, host_path: str) -> bool:
+        """Whether the node of `key` (the preset file, the result file: a snapshot of its
+        own) is to be written whole: absent before the stage, and absent still, unless this
+        is a rerun, in which case whatever is there the interrupted run made."""
+        absent_before = key in self.snapshots and key not in self.existed
+        return absent_before and (self.resumed or not os.path.lexists(host_path))
 
     def made_here(self, key: str) -> bool:
         """Whether the node of `key`, found in place, was made by this config's run (an
@@ -341,13 +340,6 @@ def _sealed(lines: list[str]) -> bool:
         if line.startswith("sealed "):
             return new_sha256("".join(f"{kept}\n" for kept in lines[:i]).encode()).hexdigest() == line[7:]
     return False
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def sync_dir(path: str) -> None:

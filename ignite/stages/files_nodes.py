@@ -22,7 +22,7 @@ import posixpath
 import stat
 
 from ignite.errors import FetchError, NodeError
-from ignite.root import remove_tree
+from ignite.root import remove_tree, unlink_quietly
 from ignite.stages.files_journal import file_sha256
 from ignite.stages.files_snapshot import existing_keys
 
@@ -240,7 +240,7 @@ class NodeWriter:
                 self.journal.begin(key, sink.hexdigest(), base)
             self.root.replace(tmp, e.host)
         except BaseException:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         if replacing:
             self.root.forget()
@@ -311,7 +311,7 @@ class NodeWriter:
             os.chown(tmp, uid, gid, follow_symlinks=False)
             self.root.replace(tmp, e.host)
         except BaseException:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         self.root.forget()
         self.record("create symlink", e.path)
@@ -366,7 +366,7 @@ class NodeWriter:
         try:
             self.root.replace(tmp, e.host)
         finally:
-            _unlink_quietly(tmp)  # left by a rename between two names of one inode
+            unlink_quietly(tmp)  # left by a rename between two names of one inode
         self.root.forget()
         self.record("create hard link", e.path)
 
@@ -466,7 +466,7 @@ def write_atomic(
         os.chmod(tmp, mode)
         root.replace(tmp, host)
     except BaseException:
-        _unlink_quietly(tmp)
+        unlink_quietly(tmp)
         raise
     if sync_dir:
         from ignite.stages.files_journal import sync_dir as sync_directory
@@ -488,10 +488,3 @@ def _lstat(host: str) -> os.stat_result | None:
         return os.lstat(host)
     except (FileNotFoundError, NotADirectoryError):
         return None
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -172,8 +172,7 @@ class UnitWriter:
             return
         host = self.root.resolve(PRESET_FILE)
         self.root.guard(host)
-        if self.journal.absent_before("presets") and (self.journal.resumed or not os.path.lexists(host)):
-            # Absent before the stage: whatever is there, the interrupted run made (files_snapshot).
+        if self.journal.made_anew("presets", host):  # no `begin`, no data sync of its own (files_snapshot)
             write_atomic(self.root, host, "".join(lines).encode(), 0o644)
             return
         if self.journal.committed("presets", host):

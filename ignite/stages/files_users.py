@@ -115,15 +115,14 @@ class PasswdWriter:
             if user.should_exist is False:
                 return
             key = f"passwd.users.{i}"
-            home = posixpath.normpath(user.home_dir or f"/home/{user.name}")
+            home = posixpath.normpath(_noted_home(user))
             alone = all(name != user.name and not nested(home, other) for name, other in earlier)
             earlier.append((user.name, home))
             if alone and key not in self.journal.notes and not self.journal.is_done(key):
                 self._note(user, key, self.accounts.user(user.name) is not None)
 
     def _note(self, user: PasswdUser, key: str, exists: bool) -> None:
-        home = user.home_dir or f"/home/{user.name}"
-        home_exists = os.path.lexists(self.root.resolve(home))
+        home_exists = os.path.lexists(self.root.resolve(_noted_home(user)))
         self.journal.note(key, jsonio.dumps({"existed": exists, "home": home_exists}))
 
     def _user(self, user: PasswdUser, key: str) -> None:
@@ -163,7 +162,7 @@ class PasswdWriter:
         if before["home"]:
             tools.delete_user_keep_home(self.rootp, user.name)
         else:
-            self._undo_user(user.name, user.home_dir or f"/home/{user.name}")
+            self._undo_user(user.name, _noted_home(user))
         self.accounts.invalidate()
 
     def _undo_user(self, name: str, home: str) -> None:
@@ -201,6 +200,11 @@ class PasswdWriter:
         finally:
             os.close(home_fd)
         self.record("write ssh keys", inner)
+
+
+def _noted_home(user: PasswdUser) -> str:
+    """The home whose existence a user's note records (and a rerun's undo removes)."""
+    return user.home_dir or f"/home/{user.name}"
 
 
 def _write_below(top_fd: int, dirs: list[str], name: str, data: bytes) -> None:

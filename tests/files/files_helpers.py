@@ -8,6 +8,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from answer_server import Served, serving
 from ignite.config.model import Config
 from ignite.config.parse import parse
+from ignite.stages.files_journal import JOURNAL as FILES_JOURNAL
 
 REPO = Path(__file__).resolve().parents[2]
 ORACLE = REPO / ".cache" / "ignition" / "usr" / "lib" / "dracut" / "modules.d" / "30ignition" / "ignition"
@@ -232,3 +234,67 @@ def tree_without_journal(root: Path) -> Manifest:
     for volatile in ("sha256", "size"):
         m["/etc/.ignition-result.json"].pop(volatile)
     return m
+
+
+# --- power loss: the stage dies after a step, and of the journal only what was synced stays ---
+
+JOURNAL_IN_ROOT = FILES_JOURNAL.lstrip("/")
+SYNCED_LINES = ("note ", "base ", "exists ", "snapshot ", "sealed ")  # and a `begin` after its `base`
+
+
+def keep_only_synced_lines(root: Path) -> None:
+    """What a power loss leaves of the journal at worst: the header and the lines written
+    with a sync (the first block and its seal; notes; the snapshot of what existed;
+    base+begin of appends). `done` lines are synced only with a durable one, other `begin`
+    lines never."""
+    if not (root / JOURNAL_IN_ROOT).exists():
+        return
+    lines = (root / JOURNAL_IN_ROOT).read_text().splitlines(keepends=True)
+    kept = [lines[0]]
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith(SYNCED_LINES) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
+            kept.append(line)
+    (root / JOURNAL_IN_ROOT).write_text("".join(kept))
+
+
+def finished_steps(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work: Path) -> list[str]:
+    """The journal keys a clean run of `cfg` finishes, in order (each a step to lose power at)."""
+    from ignite.stages.files_journal import Journal
+
+    keys: list[str] = []
+    real = Journal.finish
+
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
+        keys.append(k)
+        real(self, k, durable, synced)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real)
+    return keys
+
+
+def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, Any], root: Path, work: Path) -> None:
+    from ignite.stages.files_journal import Journal
+
+    real = Journal.finish
+    real_close = Journal.close
+
+    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
+        if k == step:
+            raise Died(k)
+        real(self, k, durable, synced)
+
+    def close(self: Journal) -> None:  # no final flush: the power is gone
+        import os
+
+        os.close(self._fd)
+
+    monkeypatch.setattr(Journal, "finish", finish)
+    monkeypatch.setattr(Journal, "close", close)
+    with pytest.raises(Died):
+        run_ignite(cfg, root, work)
+    monkeypatch.setattr(Journal, "finish", real)
+    monkeypatch.setattr(Journal, "close", real_close)
+    shutil.rmtree(work)  # /run is gone
+    keep_only_synced_lines(root)

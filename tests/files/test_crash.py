@@ -18,6 +18,7 @@ from files_helpers import (
     Died,
     data,
     diff_manifests,
+    finished_steps,
     make_root,
     manifest,
     require_root_user,
@@ -161,30 +162,13 @@ def wait_group_gone(pgid: int, timeout: float = 10.0) -> None:
     raise AssertionError(f"process group {pgid} still alive after SIGKILL")
 
 
-def journal_keys(cfg: dict[str, Any], root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The steps a clean run records, in order."""
-    from ignite.stages.files_journal import Journal
-
-    keys: list[str] = []
-    real_finish = Journal.finish
-
-    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
-        keys.append(k)
-        real_finish(self, k, durable, synced)
-
-    monkeypatch.setattr(Journal, "finish", finish)
-    run_ignite(cfg, root, work)
-    monkeypatch.setattr(Journal, "finish", real_finish)
-    return keys
-
-
 def test_stopped_after_every_commit_then_rerun(reference, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     from ignite.stages.files_journal import Journal
 
     small = big_config(4, dirs=2)
     del reference  # only for the root check and the module's setup
     ref_root = prepare(work / "ref")
-    keys = journal_keys(small, ref_root, work / "ref-w", monkeypatch)
+    keys = finished_steps(monkeypatch, small, ref_root, work / "ref-w")
     expected = tree(ref_root)
     assert len(keys) > 15
     real_finish = Journal.finish

@@ -8,12 +8,20 @@ the tree is the one a clean run makes, power loss or not."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from files_helpers import Died, data, diff_manifests, make_root, require_root_user, run_ignite, tree_without_journal
+from files_helpers import (
+    data,
+    diff_manifests,
+    finished_steps,
+    lose_power_after,
+    make_root,
+    require_root_user,
+    run_ignite,
+    tree_without_journal,
+)
 
 from ignite.errors import NodeError
 from ignite.stages import files_journal
@@ -42,52 +50,11 @@ def first_block(root: Path) -> list[str]:
     return lines[: next(i for i, line in enumerate(lines) if line.startswith("sealed ")) + 1]
 
 
-def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, Any], root: Path, work: Path) -> None:
-    """The stage dies when `step` is done, before its `done`; of the journal only what was
-    synced stays (the first block, notes, snapshots, an append's base and begin)."""
-    from ignite.stages.files_journal import Journal
-
-    real_finish, real_close = Journal.finish, Journal.close
-
-    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
-        if k == step:
-            raise Died(k)
-        real_finish(self, k, durable, synced)
-
-    monkeypatch.setattr(Journal, "finish", finish)
-    monkeypatch.setattr(Journal, "close", lambda self: os.close(self._fd))
-    with pytest.raises(Died):
-        run_ignite(cfg, root, work)
-    monkeypatch.setattr(Journal, "finish", real_finish)
-    monkeypatch.setattr(Journal, "close", real_close)
-    shutil.rmtree(work)
-    lines = (root / JOURNAL).read_text().splitlines(keepends=True)
-    kept = [line for i, line in enumerate(lines) if not line.startswith(("done ", "begin "))
-            or (line.startswith("begin ") and lines[i - 1].startswith("base "))]
-    (root / JOURNAL).write_text("".join(kept))
-
-
-def steps_of(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work: Path) -> list[str]:
-    from ignite.stages.files_journal import Journal
-
-    keys: list[str] = []
-    real = Journal.finish
-
-    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
-        keys.append(k)
-        real(self, k, durable, synced)
-
-    monkeypatch.setattr(Journal, "finish", finish)
-    run_ignite(cfg, root, work)
-    monkeypatch.setattr(Journal, "finish", real)
-    return keys
-
-
 def rerun_after_every_step_equals_a_clean_run(
     monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], work: Path, prepare: Any = make_root
 ) -> None:
     reference = prepare(work / "ref")
-    keys = steps_of(monkeypatch, cfg, reference, work / "ref-w")
+    keys = finished_steps(monkeypatch, cfg, reference, work / "ref-w")
     expected = tree_without_journal(reference)
     for index, key in enumerate(keys):
         root = prepare(work / f"r{index}")

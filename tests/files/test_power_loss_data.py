@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from files_helpers import (
+    SYNCED_LINES,
     Died,
     data,
     diff_manifests,
@@ -26,7 +27,6 @@ from files_helpers import (
 from ignite.stages import files_journal
 
 JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
-SYNCED = ("note ", "base ", "exists ", "snapshot ", "sealed ")
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def lose_power_and_data_after(monkeypatch: pytest.MonkeyPatch, step: str, root: 
     durable_done = any(line.startswith("done ") for line in lines)  # only after a sync
     kept = [lines[0]] + [
         line for i, line in enumerate(lines[1:], 1)
-        if line.startswith(SYNCED) or (line.startswith("begin ") and lines[i - 1].startswith("base "))
+        if line.startswith(SYNCED_LINES) or (line.startswith("begin ") and lines[i - 1].startswith("base "))
         or (line.startswith("done ") and durable_done)
     ]
     (root / JOURNAL).write_text("".join(kept))

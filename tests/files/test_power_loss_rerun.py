@@ -5,15 +5,15 @@ refuses with a message saying what the interrupted run had finished. Also: accou
 reach shadow-utils after `--`."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from files_helpers import (
-    Died,
     data,
     diff_manifests,
+    finished_steps,
+    lose_power_after,
     power_loss_root,
     require_root_user,
     run_ignite,
@@ -45,68 +45,10 @@ def config() -> dict[str, Any]:
     }
 
 
-def keep_only_synced_lines(root: Path) -> None:
-    """What a power loss leaves of the journal at worst: the header and the lines written
-    with a sync (the first block and its seal; notes; the snapshot of what existed;
-    base+begin of appends). `done` lines are synced only with a durable one, other `begin`
-    lines never."""
-    if not (root / JOURNAL).exists():
-        return
-    lines = (root / JOURNAL).read_text().splitlines(keepends=True)
-    kept = [lines[0]]
-    synced = ("note ", "base ", "exists ", "snapshot ", "sealed ")
-    for i, line in enumerate(lines[1:], 1):
-        if line.startswith(synced) or (line.startswith("begin ") and lines[i - 1].startswith("base ")):
-            kept.append(line)
-    (root / JOURNAL).write_text("".join(kept))
-
-
-def steps(monkeypatch: pytest.MonkeyPatch, cfg: dict[str, Any], root: Path, work: Path) -> list[str]:
-    from ignite.stages.files_journal import Journal
-
-    keys: list[str] = []
-    real = Journal.finish
-
-    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
-        keys.append(k)
-        real(self, k, durable, synced)
-
-    monkeypatch.setattr(Journal, "finish", finish)
-    run_ignite(cfg, root, work)
-    monkeypatch.setattr(Journal, "finish", real)
-    return keys
-
-
-def lose_power_after(monkeypatch: pytest.MonkeyPatch, step: str, cfg: dict[str, Any], root: Path, work: Path) -> None:
-    from ignite.stages.files_journal import Journal
-
-    real = Journal.finish
-    real_close = Journal.close
-
-    def finish(self: Journal, k: str, durable: bool = False, synced: bool = False) -> None:
-        if k == step:
-            raise Died(k)
-        real(self, k, durable, synced)
-
-    def close(self: Journal) -> None:  # no final flush: the power is gone
-        import os
-
-        os.close(self._fd)
-
-    monkeypatch.setattr(Journal, "finish", finish)
-    monkeypatch.setattr(Journal, "close", close)
-    with pytest.raises(Died):
-        run_ignite(cfg, root, work)
-    monkeypatch.setattr(Journal, "finish", real)
-    monkeypatch.setattr(Journal, "close", real_close)
-    shutil.rmtree(work)  # /run is gone
-    keep_only_synced_lines(root)
-
-
 def test_rerun_after_power_loss_at_every_step_equals_a_clean_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = config()
     reference = power_loss_root(work / "ref")
-    keys = steps(monkeypatch, cfg, reference, work / "ref-w")
+    keys = finished_steps(monkeypatch, cfg, reference, work / "ref-w")
     expected = tree_without_journal(reference)
     assert "files.6" in keys and "units.0" in keys
     for index, key in enumerate(keys):

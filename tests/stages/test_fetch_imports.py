@@ -176,16 +176,21 @@ def boot_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) -> None:
-    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the flag."""
+def fetch_offline_on_qemu(tmp_path: Path, config: dict) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """fetch-offline on the qemu platform as at boot, `config` in a folder shaped like fw_cfg."""
     entry = tmp_path / "fw_cfg/by_name/opt/com.coreos/config"
     entry.mkdir(parents=True)
-    data = json.dumps(BOOT_CONFIG).encode()
+    data = json.dumps(config).encode()
     (entry / "raw").write_bytes(data)
     (entry / "size").write_text(str(len(data)))
     (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
     argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
-    done, after = modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    return modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+
+
+def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) -> None:
+    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the flag."""
+    done, after = fetch_offline_on_qemu(tmp_path, BOOT_CONFIG)
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
     assert after == set(), sorted(after)
@@ -194,14 +199,7 @@ def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) ->
 def test_fetch_offline_on_qemu_loads_no_fetch_pipeline_for_a_config_that_references_nothing(tmp_path: Path) -> None:
     """A provider's config that merges nothing, replaces nothing and names no CA bundle: the
     fetch pipeline (decompression, verification: 2.5 M instructions) is never imported."""
-    entry = tmp_path / "fw_cfg/by_name/opt/com.coreos/config"
-    entry.mkdir(parents=True)
-    data = json.dumps({**CONFIG, "ignition": {"version": "3.3.0"}}).encode()  # CONFIG without its merge
-    (entry / "raw").write_bytes(data)
-    (entry / "size").write_text(str(len(data)))
-    (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
-    argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
-    done, after = modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    done, after = fetch_offline_on_qemu(tmp_path, {**CONFIG, "ignition": {"version": "3.3.0"}})  # no merge
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert after == set(), sorted(after)
     pipeline = {"ignite.resource.pipeline", "ignite.resource.decompress", "ignite.resource.verify", "zlib"}
