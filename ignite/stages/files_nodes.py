@@ -208,12 +208,11 @@ class NodeWriter:
             st = None  # written afresh, then put in place of the old node
         resources = ([f.contents] if st is None and f.contents.source is not None else []) + list(f.append)
         self.root.makedirs(posixpath.dirname(e.host))
-        # Created 0600; it gets its final owner and mode before it is renamed into place.
+        # Created 0600; it gets its final owner and mode, on its descriptor, before it is renamed into place.
         fd, tmp = self.root.open_temp(e.host)
         try:
-            # Unbuffered: contents arrive in large chunks; saves the tty and seek probes.
-            with open(fd, "wb", buffering=0) as out:
-                sink = _HashingWriter(out, hashing=st is not None)  # an append's proof of commit
+            try:
+                sink = _HashingWriter(fd, hashing=st is not None)  # an append's proof of commit
                 base = None
                 if st is not None:
                     with open(e.host, "rb") as old:
@@ -221,21 +220,26 @@ class NodeWriter:
                             sink.write(chunk)
                     base = sink.hexdigest()
                 for res in resources:
-                    # The pipeline only calls write(): resource.fetch's `dest: BinaryIO` asks for more than it uses.
+                    # The pipeline only calls write() and fileno(): resource.fetch's `dest: BinaryIO` asks for more.
                     self._fetch(res, sink)  # type: ignore[arg-type]
-                if base is not None:
-                    os.fsync(out.fileno())  # an append is never repeated, even after a power loss
-                cur = os.fstat(out.fileno())
-            if st is None:
-                uid, gid = self._owner(e, cur.st_uid, cur.st_gid)
-                mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
-            else:
-                uid, gid = self._owner(e, st.st_uid, st.st_gid)
-                mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
-            # Owner before mode: a chown clears setuid/setgid bits.
-            if (uid, gid) != (cur.st_uid, cur.st_gid):
-                os.chown(tmp, uid, gid, follow_symlinks=False)
-            os.chmod(tmp, mode)
+                if st is None:
+                    # -1: the owner the temporary file was created with, unless the config names one.
+                    uid, gid = self._owner(e, -1, -1)
+                    mode = DEFAULT_FILE_MODE if f.mode is None else f.mode
+                else:
+                    os.fsync(fd)  # an append is never repeated, even after a power loss
+                    cur = os.fstat(fd)
+                    uid, gid = self._owner(e, st.st_uid, st.st_gid)
+                    if (uid, gid) == (cur.st_uid, cur.st_gid):
+                        uid = gid = -1
+                    mode = stat.S_IMODE(st.st_mode) if f.mode is None else f.mode
+                # Owner before mode: a chown clears setuid/setgid bits. On the descriptor
+                # (fchown, fchmod), spelled so that pyfakefs, which has no fchown, sees it.
+                if (uid, gid) != (-1, -1):
+                    os.chown(fd, uid, gid)
+                os.chmod(fd, mode)
+            finally:
+                os.close(fd)
             if base is not None:  # an append: a rerun must recognise its result
                 self.journal.begin(key, sink.hexdigest(), base)
             self.root.replace(tmp, e.host)
@@ -412,13 +416,14 @@ def resolve_owner(
 
 
 class _HashingWriter:
-    """Passes bytes on to a file, hashing them when `hashing` (an append: the journal's
-    proof of its commit). A new file is not hashed: nothing reads its hash. The hash is
-    hashlib's: contents may be large, and OpenSSL's sha256 is twice as fast as Python's
-    own (its ~2 ms import is paid by appends only)."""
+    """Writes bytes to a file descriptor, hashing them when `hashing` (an append: the
+    journal's proof of its commit). A new file is not hashed: nothing reads its hash. The
+    hash is hashlib's: contents may be large, and OpenSSL's sha256 is twice as fast as
+    Python's own (its ~2 ms import is paid by appends only). A bare descriptor, not a
+    FileIO: that would cost an fstat per file for nothing used here."""
 
-    def __init__(self, out: BinaryIO, hashing: bool = True):
-        self._out = out
+    def __init__(self, fd: int, hashing: bool = True):
+        self._fd = fd
         self._hash = None
         if hashing:
             import hashlib
@@ -428,15 +433,12 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         if self._hash is not None:
             self._hash.update(data)
-        _write_all(self._out, data)
+        _write_all(self._fd, data)
         return len(data)
-
-    def flush(self) -> None:
-        self._out.flush()
 
     def fileno(self) -> int:
         """For the fetch, which stops before the target filesystem is full."""
-        return self._out.fileno()
+        return self._fd
 
     def hexdigest(self) -> str:
         assert self._hash is not None, "a writer made with hashing=False has no hash"
@@ -456,14 +458,16 @@ def write_atomic(
     root.makedirs(posixpath.dirname(host))
     fd, tmp = root.open_temp(host)
     try:
-        with open(fd, "wb", buffering=0) as out:
-            _write_all(out, data)
+        try:
+            _write_all(fd, data)
             if durable:
-                os.fsync(out.fileno())
-        if keep_from is not None:
-            os.chown(tmp, keep_from.st_uid, keep_from.st_gid, follow_symlinks=False)
-            mode = stat.S_IMODE(keep_from.st_mode)
-        os.chmod(tmp, mode)
+                os.fsync(fd)
+            if keep_from is not None:  # on the descriptor, owner before mode, as in NodeWriter._file
+                os.chown(fd, keep_from.st_uid, keep_from.st_gid)
+                mode = stat.S_IMODE(keep_from.st_mode)
+            os.chmod(fd, mode)
+        finally:
+            os.close(fd)
         root.replace(tmp, host)
     except BaseException:
         unlink_quietly(tmp)
@@ -474,13 +478,11 @@ def write_atomic(
         sync_directory(posixpath.dirname(host))
 
 
-def _write_all(out: BinaryIO, data: bytes) -> None:
-    """An unbuffered write may be short."""
+def _write_all(fd: int, data: bytes) -> None:
+    """A write may be short (a full disk, a signal): the rest is written, or the error raised."""
     view = memoryview(data)
     while view:
-        view = view[out.write(view):]
-
-
+        view = view[os.write(fd, view):]
 
 
 def _lstat(host: str) -> os.stat_result | None:
