@@ -16,6 +16,12 @@ MAX_BUFFERED_BYTES = 128 << 20
 FREE_SPACE_RESERVE = 32 << 20
 FREE_SPACE_RESERVE_FRACTION = 0.05
 
+# The free space is checked only once a fetch has passed this many bytes: so little cannot
+# matter against the reserve (32 MiB, or 5 % of a small filesystem: 800 KiB of 16 MiB), and
+# the typical file (a few bytes of a data: URL) then costs no fstatvfs. A filesystem that
+# is really full still fails the write with ENOSPC, which the stage reports naming the file.
+FREE_SPACE_UNCHECKED_BYTES = 64 << 10
+
 # httpTotal for files' contents when the config sets none (upstream waits forever): the
 # deadline of each file's fetch, retries included. A config's own httpTotal wins.
 FILE_FETCH_TIMEOUT = 1800.0

@@ -10,7 +10,7 @@ from ignite import import_module, record
 from ignite.errors import FetchError, redact_url
 from ignite.log import get_logger
 from ignite.resource.decompress import decompress
-from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION
+from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_RESERVE_FRACTION, FREE_SPACE_UNCHECKED_BYTES
 from ignite.resource.schemes import NETWORK_FREE, PREFETCHED, READERS, scheme_of
 from ignite.resource.verify import Verifier
 
@@ -113,7 +113,8 @@ def _check_authority(url: str) -> None:
 
 
 class _Budget:
-    """What `dest` may still receive: a size limit, and the free space of its filesystem."""
+    """What `dest` may still receive: a size limit, and the free space of its filesystem
+    (past limits.FREE_SPACE_UNCHECKED_BYTES)."""
 
     def __init__(self, url: str, dest: BinaryIO, limit: int | None):
         self.url = url
@@ -131,7 +132,7 @@ class _Budget:
                 self.url, "size",
                 f"more than {self.limit >> 20} MiB, the limit for what is held in memory (configs, CAs, key files)",
             )
-        if self.fd is not None:
+        if self.fd is not None and self.received > FREE_SPACE_UNCHECKED_BYTES:
             st = os.fstatvfs(self.fd)
             reserve = free_space_reserve(st.f_blocks * st.f_frsize)
             if st.f_bavail * st.f_frsize - size < reserve:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ignite.resource.limits import FREE_SPACE_RESERVE, MAX_BUFFERED_BYTES
+from ignite.resource.limits import FREE_SPACE_RESERVE, FREE_SPACE_UNCHECKED_BYTES, MAX_BUFFERED_BYTES
 from ignite.resource.pipeline import free_space_reserve
 
 from .conftest import Reply, Server
@@ -164,6 +164,41 @@ def test_a_small_filesystem_still_takes_small_files(loopdevs, tmp_path: Path) ->
     run_stage(StageContext(stage="files", root=mnt, platform="metal", config_cache=cache, state_file=tmp_path / "state",
                            neednet_file=tmp_path / "neednet", cmdline_file=tmp_path / "cmdline"))
     assert (mnt / "small").read_text() == "hello"
+
+
+def test_free_space_is_checked_only_past_the_first_bytes(
+    http_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few bytes of a data: URL cost no fstatvfs; a download past FREE_SPACE_UNCHECKED_BYTES
+    is checked as it streams."""
+    from ignite.stages import StageContext, run_stage
+
+    checked: list[str] = []
+    real = os.fstatvfs
+
+    def fstatvfs(fd: int) -> os.statvfs_result:
+        checked.append(os.path.basename(os.path.dirname(os.readlink(f"/proc/self/fd/{fd}"))))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fstatvfs", fstatvfs)
+    http_server.route("/big", Reply(200, bytes(4 * FREE_SPACE_UNCHECKED_BYTES)))
+    config = {
+        "ignition": {"version": "3.4.0"},
+        "storage": {"files": [
+            {"path": "/small/f", "contents": {"source": "data:," + "x" * (FREE_SPACE_UNCHECKED_BYTES // 2)}},
+            {"path": "/big/f", "contents": {"source": http_server.url("/big")}},
+        ]},
+    }
+    cache = tmp_path / "ignition.json"
+    cache.write_text(json.dumps(config))
+    root = tmp_path / "root"
+    root.mkdir()
+    run_stage(StageContext(stage="files", root=root, platform="metal", config_cache=cache,
+                           state_file=tmp_path / "state", neednet_file=tmp_path / "neednet",
+                           cmdline_file=tmp_path / "cmdline"))
+    assert (root / "small/f").stat().st_size == FREE_SPACE_UNCHECKED_BYTES // 2
+    assert (root / "big/f").stat().st_size == 4 * FREE_SPACE_UNCHECKED_BYTES
+    assert "small" not in checked and "big" in checked
 
 
 def test_a_tftp_transfer_is_bounded(tftp_server, monkeypatch: pytest.MonkeyPatch) -> None:
