@@ -9,9 +9,10 @@ interleaved (the tools alternate which goes first); the figures are medians with
 spread, wall and CPU (user+sys) time. ignite is started as the initramfs starts it
 (common.shipped_ignite).
 
---after-flag measures what a boot waits for once the stage's flag file appears (the units
-set IGNITE_STAGE_AFTER_FILE: the process loads its code, then waits for ignite-setup's or
-the network's flag). ignite alone, as at boot: fetch-offline on the qemu platform (a
+--after-flag measures what a boot waits for once the stage's flag file appears
+(IGNITE_STAGE_AFTER_FILE: the process loads its code, then waits for the flag; fetch's unit
+waits so for the network, and for fetch-offline, whose unit does its set-up there instead,
+the flag stands for the end of the set-up). ignite alone, as at boot: fetch-offline on the qemu platform (a
 folder shaped like fw_cfg), fetch on metal with an http:// config URL on the command line
 (a server on 127.0.0.1). The flag is created once the process sits in its wait; the
 figures are the process's CPU after that (all threads) and the wall time to its exit

@@ -69,6 +69,17 @@ NETIF_LEASES = "/run/systemd/netif/leases"  # cloudstack finds its metadata serv
 HYPERV_KVP_DIR = "/run/ignite/hyperv-kvp"  # the KVP pairs read from /dev/vmbus/hv_kvp, for later stages
 HYPERV_KVP_DEVICE = "/dev/vmbus/hv_kvp"  # Hyper-V's KVP channel (ignite is the client)
 QEMU_FW_CFG = "/sys/firmware/qemu_fw_cfg"
+# The initramfs's first-boot set-up (ignite.stages.fetch_setup), run by fetch-offline:
+STATE_DIR = "/run/ignite"  # ignite's own state at boot (the generator makes it)
+STAMP_FS = "stamp-fs"  # in STATE_DIR: "UUID LABEL" of the filesystem holding the first-boot stamp
+STAMP_MISSING = "stamp-missing"  # in STATE_DIR: the labels a stamp that must be found was looked for on
+OEM_LABEL = "OEM"  # the OEM partition's filesystem label
+BOOT_LABEL = "boot"  # the boot filesystem's label (coreos-installer puts ignition/config.ign there)
+OEM_DEVICE_FILE = "/etc/ignite/oem-device"  # in the initramfs: the image's OEM device, waited for by name
+INITRAMFS_OEM_DIR = "/usr/share/oem"  # a PXE initramfs's OEM tree, as Flatcar reads it
+LIVE_CONFIG = "/config.ign"  # a live image's embedded config, in the initramfs
+SYS_BLOCK = "/sys/class/block"  # the block devices the kernel knows
+UDEV_DATA = "/run/udev/data"  # udev's database: b<major>:<minor> per block device
 QEMU_BLOCK_DEVICE = "/dev/disk/by-id/virtio-ignition"
 BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 
@@ -76,12 +87,11 @@ BLUEFIELD_BOOTFIFO = "/sys/bus/platform/devices/MLNXBF04:00/bootfifo"
 # Kernel argument: the files stage also deletes the OEM partition's config.ign and the boot
 # filesystem's ignition/ after a successful first boot (ignite.providers.local_config).
 DELETE_LOCAL_CONFIG_FLAG = "ignite.delete_local_config"
-# A file a fetch stage waits for (its unit sets it) after loading its code and before it
-# reads any config: ignite-setup's done flag for fetch-offline, the network's up flag for
-# fetch. The interpreter starts while setup waits for the boot disk, or DHCP runs.
+# A file the fetch stage waits for (its unit sets it) after loading its code and before it
+# reads any config: the network's up flag. The interpreter starts while DHCP runs.
 AFTER_FILE_ENV = "IGNITE_STAGE_AFTER_FILE"
-# Seconds: longer than ignite-setup's waits (60 s) and the network's (ignite.network.timeout=,
-# 120 s by default); a unit that fails stops the waiting stage long before.
+# Seconds: longer than the network's wait (ignite.network.timeout=, 120 s by default); a
+# unit that fails stops the waiting stage long before.
 AFTER_FILE_TIMEOUT = 900.0
 # Set by ignite-fetch-early.service (the kernel command line's config URL needs the
 # network): the fetch stage starts alongside fetch-offline, and after loading its code waits
@@ -104,7 +114,20 @@ AZURE_MEDIA_ENV = "IGNITE_AZURE_MEDIA"  # the devices Azure's provider may read,
 HYPERV_KVP_DIR_ENV = "IGNITE_HYPERV_KVP_DIR"  # instead of HYPERV_KVP_DIR
 HYPERV_KVP_DEVICE_ENV = "IGNITE_HYPERV_KVP_DEVICE"  # instead of HYPERV_KVP_DEVICE
 QEMU_FW_CFG_ENV = "IGNITE_QEMU_FW_CFG"  # instead of QEMU_FW_CFG: a folder of the same shape
-UDEV_QUEUE_ENV = "IGNITE_UDEV_QUEUE"  # instead of UDEV_QUEUE (ignite-setup reads it too)
+UDEV_QUEUE_ENV = "IGNITE_UDEV_QUEUE"  # instead of UDEV_QUEUE (the first-boot set-up reads it too)
+# "1" (ignite-fetch-offline.service sets it): fetch-offline first does the initramfs's
+# first-boot set-up (ignite.stages.fetch_setup), then reads configs.
+BOOT_SETUP_ENV = "IGNITE_BOOT_SETUP"
+FIRSTBOOT_STAMP_ENV = "IGNITE_FIRSTBOOT_STAMP"  # the generator's: ignition, flatcar or "" (kind of stamp)
+STATE_DIR_ENV = "IGNITE_STATE_DIR"  # instead of STATE_DIR
+OEM_LABEL_ENV = "IGNITE_OEM_LABEL"  # instead of OEM_LABEL
+BOOT_LABEL_ENV = "IGNITE_BOOT_LABEL"  # instead of "boot", where the local configs are deleted
+OEM_DEVICE_FILE_ENV = "IGNITE_OEM_DEVICE_FILE"  # instead of OEM_DEVICE_FILE
+INITRAMFS_OEM_DIR_ENV = "IGNITE_INITRAMFS_OEM_DIR"  # instead of INITRAMFS_OEM_DIR
+LIVE_CONFIG_ENV = "IGNITE_LIVE_CONFIG"  # instead of LIVE_CONFIG
+DEV_DIR_ENV = "IGNITE_DEV_DIR"  # instead of /dev, for the set-up's device nodes (tests)
+SYS_BLOCK_ENV = "IGNITE_SYS_BLOCK"  # instead of SYS_BLOCK
+UDEV_DATA_ENV = "IGNITE_UDEV_DATA"  # instead of UDEV_DATA
 QEMU_BLOCK_DEVICE_ENV = "IGNITE_QEMU_BLOCK_DEVICE"  # instead of QEMU_BLOCK_DEVICE
 BLUEFIELD_BOOTFIFO_ENV = "IGNITE_BLUEFIELD_BOOTFIFO"  # instead of BLUEFIELD_BOOTFIFO
 

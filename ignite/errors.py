@@ -137,6 +137,16 @@ class ProviderError(IgniteError):
         super().__init__(f"platform {platform}: {detail}")
 
 
+class SetupError(IgniteError):
+    """The initramfs's first-boot set-up cannot tell which device is this machine's, or a
+    device it must read did not appear or cannot be mounted (`device`: the one or more
+    devices concerned)."""
+
+    def __init__(self, device: str, detail: str):
+        self.device = device
+        super().__init__(f"setup: {detail}")
+
+
 class IdentityError(IgniteError):
     """A URL names an unknown identity variable (${mac}, …), or one this machine cannot tell."""
 

@@ -268,7 +268,7 @@ def classify(error: BaseException) -> str:
         (errors.ConfigError, "config"), (errors.DeviceError, "device"), (errors.NodeError, "node"),
         (errors.CommandError, "command"), (errors.ToolMissingError, "tool-missing"),
         (errors.ProviderError, "platform"), (errors.RootEscapeError, "root-escape"),
-        (errors.IdentityError, "identity"), (errors.UsageError, "usage"),
+        (errors.IdentityError, "identity"), (errors.SetupError, "setup"), (errors.UsageError, "usage"),
     )
     # The error, then what it wraps: StageError.cause, or the exception being handled when
     # a stage raised its own (kargs wraps a missing tool in its own message).

@@ -136,7 +136,6 @@ install() {
     inst_script "$moddir/ignite-generator" "$systemdutildir/system-generators/ignite-generator"
     inst_script "$moddir/ignite-kargs-helper" /usr/sbin/ignite-kargs-helper
     inst_script "$moddir/ignite-failure" /usr/libexec/ignite-failure
-    inst_script "$moddir/ignite-setup" /usr/libexec/ignite-setup
     inst_script "$moddir/ignite-firstboot-complete" /usr/libexec/ignite-firstboot-complete
     inst_simple "$moddir/99-xx-ignite-systemd-cryptsetup.rules" \
         /usr/lib/udev/rules.d/99-xx-ignite-systemd-cryptsetup.rules
@@ -145,20 +144,20 @@ install() {
 
     local unit
     for unit in ignite-complete.target ignite-subsequent.target ignite-diskful.target \
-        ignite-diskful-subsequent.target ignite-setup.service ignite-fetch-offline.service \
+        ignite-diskful-subsequent.target ignite-fetch-offline.service \
         ignite-fetch.service ignite-fetch-early.service ignite-kargs.service \
         ignite-disks.service ignite-mount.service ignite-files.service \
         ignite-remount-sysroot.service ignite-firstboot-complete.service ignite-failure.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit" || return 1
     done
-    for unit in ignite-setup ignite-fetch-offline ignite-fetch ignite-kargs ignite-disks \
+    for unit in ignite-fetch-offline ignite-fetch ignite-kargs ignite-disks \
         ignite-mount ignite-files; do
         $SYSTEMCTL -q --root "$initdir" add-requires ignite-complete.target "$unit.service" || return 1
     done
     $SYSTEMCTL -q --root "$initdir" add-requires ignite-diskful.target ignite-remount-sysroot.service || return 1
     $SYSTEMCTL -q --root "$initdir" add-wants emergency.target ignite-failure.service || return 1
     _ignite_platform_tools || return 1
-    # An image with an OEM partition says so: ignite-setup then waits for it by name
+    # An image with an OEM partition says so: fetch-offline's set-up then waits for it by name
     # instead of settling udev (IGNITE_OEM_DEVICE=/dev/disk/by-label/OEM at build time).
     if [ -n "${IGNITE_OEM_DEVICE:-}" ]; then
         mkdir -p "$initdir/etc/ignite"
@@ -206,7 +205,7 @@ _ignite_network() {
 _ignite_aliases() {
     local unit
     for unit in complete.target subsequent.target diskful.target diskful-subsequent.target \
-        setup.service fetch-offline.service fetch.service kargs.service disks.service \
+        fetch-offline.service fetch.service kargs.service disks.service \
         mount.service files.service remount-sysroot.service; do
         [ -e "$initdir$systemdsystemunitdir/ignition-$unit" ] ||
             ln -s "ignite-$unit" "$initdir$systemdsystemunitdir/ignition-$unit"

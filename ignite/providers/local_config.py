@@ -11,12 +11,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ignite import distro
 from ignite.errors import IgniteError, ProviderError
 
 log = logging.getLogger("ignite.providers")
-OEM_LABEL_ENV, BOOT_LABEL_ENV = "IGNITE_OEM_LABEL", "IGNITE_BOOT_LABEL"
-# (label, default label, what to remove on it)
-TARGETS = ((OEM_LABEL_ENV, "OEM", "config.ign"), (BOOT_LABEL_ENV, "boot", "ignition"))
+# (label's knob, default label, what to remove on it)
+TARGETS = ((distro.OEM_LABEL_ENV, distro.OEM_LABEL, "config.ign"),
+           (distro.BOOT_LABEL_ENV, distro.BOOT_LABEL, "ignition"))
 
 
 def delete_local_configs() -> list[str]:

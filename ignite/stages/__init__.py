@@ -121,7 +121,7 @@ class StageContext:
 def run_stage(ctx: StageContext) -> None:
     """Runs one stage (its module is imported only now), calls the platform's status hook
     with the outcome, and on success saves the state with the stage's timing."""
-    if ctx.stage in FETCH_STAGES and not _wait_for_after_file(ctx):
+    if ctx.stage in FETCH_STAGES and not _load_before_configs(ctx):
         return
     started = time.monotonic()
     if ctx.stage not in _MODULES:
@@ -163,7 +163,7 @@ def run_stage(ctx: StageContext) -> None:
         push_after_files(ctx)
 
 
-# What a fetch stage loads while it waits for its AFTER_FILE_ENV file: its module, whose
+# What a fetch stage loads at boot before it reads any config: its module, whose
 # `preload(ctx)` then loads the rest of what needs no on-disk config (the stage's later
 # imports, the reader of the config URL's scheme, for a network stage without one the
 # HTTP transport of the platform's metadata service, the platform's kernel module).
@@ -173,19 +173,25 @@ _PRELOAD = {
 }
 
 
-def _wait_for_after_file(ctx: StageContext) -> bool:
-    """At boot (AFTER_FILE_ENV, set by the unit): loads the fetch stage's code (_PRELOAD), then waits
-    for the file that says what the stage needs is in place: ignite-setup's done flag for
-    fetch-offline (the on-disk configs), the network's up flag for fetch. The units are not
-    ordered after those, so that the interpreter's start and imports overlap setup's wait
-    for the boot disk and the network's DHCP; the stage's timing starts after this wait. A
-    setup or network unit that fails isolates emergency.target, which stops this stage
-    too; the timeout is the last resort.
+def at_boot_setup(ctx: StageContext) -> bool:
+    """Whether this is fetch-offline at a first boot, which does the initramfs's set-up
+    first (BOOT_SETUP_ENV, set by its unit: ignite.stages.fetch_setup)."""
+    return ctx.stage == "fetch-offline" and distro.env(distro.BOOT_SETUP_ENV) == "1"
+
+
+def _load_before_configs(ctx: StageContext) -> bool:
+    """At boot (its unit sets AFTER_FILE_ENV, or BOOT_SETUP_ENV): loads the fetch stage's code
+    (_PRELOAD) before anything it waits for. fetch-offline then does the set-up, in the
+    stage (it waits for the boot disk); fetch waits for the file that says the network is up:
+    its unit is not ordered after the network units, so that the interpreter's start and
+    imports overlap DHCP. The stage's timing starts after this wait. A network unit that
+    fails isolates emergency.target, which stops this stage too; the timeout is the last
+    resort.
 
     An early fetch (FETCH_EARLY_ENV) first waits for fetch-offline to finish, and returns
     False, for nothing to run, when fetch-offline cached the config or needed no network."""
     path = distro.env(distro.AFTER_FILE_ENV)
-    if not path:
+    if not path and not at_boot_setup(ctx):
         return True
     for name in _PRELOAD.get(ctx.stage, ()):
         preload = getattr(import_module(name), "preload", None)
@@ -202,7 +208,8 @@ def _wait_for_after_file(ctx: StageContext) -> bool:
         if os.path.exists(ctx.config_cache) or not os.path.exists(ctx.neednet_file):
             sys.stderr.write("ignite: fetch: fetch-offline needed no network: nothing to fetch\n")
             return False
-    _wait_for(path, "ignite-setup" if ctx.stage == "fetch-offline" else "ignite-network")
+    if path:
+        _wait_for(path, "ignite-network" if ctx.stage == "fetch" else "the unit that writes it")
     return True
 
 

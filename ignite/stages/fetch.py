@@ -18,7 +18,7 @@ from ignite.errors import ConfigError, FetchError, ProviderError, UsageError, re
 from ignite.log import get_logger
 from ignite.providers import ProviderContext, credentials_for, output_files_hook
 from ignite.resource import FetchSettings, fetch_bytes
-from ignite.stages import cache
+from ignite.stages import at_boot_setup, cache
 
 TYPE_CHECKING = False  # not typing's, nor logging's: each fetch stage is its own process at boot
 if TYPE_CHECKING:
@@ -44,11 +44,15 @@ NETWORK_PRELOADED = ("ignite.resource.prefetch", "ignite.progress")  # what a ne
 
 
 def preload(ctx: StageContext) -> None:
-    """At boot, while the stage waits for its flag (ignite.stages._wait_for_after_file):
-    what comes after it and needs no on-disk config, so that the CPU spent on it (15 times
-    the host's under TCG) is off the boot's path. Never fails: whatever goes wrong here is
-    met again after the flag, and reported there."""
+    """At boot (ignite.stages._load_before_configs): what comes after and needs no on-disk
+    config, loaded before the stage waits: for fetch, while DHCP runs; for fetch-offline,
+    before its set-up waits for the boot disk (udev's coldplug meanwhile loads the fw_cfg
+    module the qemu provider reads). Never fails: whatever goes wrong here is met again
+    later, and reported there."""
     from ignite.resource.schemes import load_reader, needs_network
+
+    if at_boot_setup(ctx):
+        import_module("ignite.stages.fetch_setup")
 
     try:
         args = cmdline.values(cmdline.read(ctx.cmdline_file))
@@ -118,7 +122,12 @@ def _references_others(cfg: object) -> bool:
 
 def run(ctx: StageContext) -> None:
     offline = ctx.stage == "fetch-offline"
-    args = cmdline.values(cmdline.read(ctx.cmdline_file))
+    text = cmdline.read(ctx.cmdline_file)
+    if at_boot_setup(ctx):  # at a first boot: the configs on disk, before any is read
+        from ignite.stages import fetch_setup
+
+        fetch_setup.run(text)
+    args = cmdline.values(text)
     platform = ctx.platform or cmdline.platform_id(args)
     if not platform:
         raise UsageError("no platform: pass --platform or put ignition.platform.id on the kernel command line")

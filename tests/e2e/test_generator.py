@@ -68,7 +68,7 @@ SUBSEQUENT = {
 def test_first_boot_detection(tmp_path, cmdline, first):
     links, _ = generate(tmp_path, cmdline)
     assert links == (FIRST if first else SUBSEQUENT)
-    # The stages' state directory, for ignite-setup (which then starts no mkdir).
+    # The stages' state directory (fetch-offline's set-up writes the stamp's notes there).
     assert (tmp_path / "run" / "ignite").is_dir() == first
 
 

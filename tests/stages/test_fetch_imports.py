@@ -24,6 +24,7 @@ from import_probe import modules_loaded_by
 HEAVY = ("typing", "dataclasses", "logging", "inspect", "ast", "hashlib", "_hashlib", "copy",
          "re", "enum", "functools", "collections", "json", "pathlib", "urllib.parse", "ipaddress", "shlex",
          "importlib", "warnings")
+ROOT_DEVICE = "/dev/vda1"  # at boot, fetch-offline's set-up waits for it (boot_env makes it there)
 LOCATING = ("re", "enum", "functools", "collections", "json")
 
 MERGED = {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/etc/merged", "mode": 0o644}]}}
@@ -47,7 +48,7 @@ def stage_argv(tmp_path: Path, stage: str) -> list[str]:
 def write_source(tmp_path: Path, config: dict, from_url: bool) -> None:
     """The config for the `file` platform: in cfg.ign, or as a data: URL on the command line."""
     text = json.dumps(config)
-    cmdline = "ignition.platform.id=file"
+    cmdline = f"ignition.platform.id=file root={ROOT_DEVICE}"
     if from_url:
         cmdline += " ignition.config.url=data:," + quote(text)
     else:
@@ -150,12 +151,12 @@ def modules_after_the_flag(argv: list[str], env: dict[str, str]) -> tuple[subpro
     probe = ("import sys\n"
              f"sys.path[:0] = [{repo!r}, {sysconfig.get_paths()['purelib']!r}]\n"
              "import ignite.stages as stages\n"
-             "wait, seen = stages._wait_for_after_file, []\n"
+             "wait, seen = stages._load_before_configs, []\n"
              "def waited(ctx):\n"
              "    go_on = wait(ctx)\n"
              "    seen.append(set(sys.modules))\n"
              "    return go_on\n"
-             "stages._wait_for_after_file = waited\n"
+             "stages._load_before_configs = waited\n"
              "from ignite.cli import main\n"
              f"code = main({argv!r})\n"
              "sys.stdout.write(' '.join(sorted(set(sys.modules) - seen[0])) + '\\n'"
@@ -167,13 +168,23 @@ def modules_after_the_flag(argv: list[str], env: dict[str, str]) -> tuple[subpro
     return done, set(after.split())
 
 
-def boot_env(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "flag").touch()
-    env = {"IGNITE_STAGE_AFTER_FILE": str(tmp_path / "flag")}
+def boot_env(tmp_path: Path, stage: str) -> dict[str, str]:
+    """The environment the stage's unit gives it: fetch-offline does the first-boot set-up
+    (IGNITE_BOOT_SETUP; here on stand-ins: the root device there, no block device, nothing on
+    disk), fetch waits for the network's flag (IGNITE_STAGE_AFTER_FILE, here already there)."""
+    env = {}
     for knob in ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", "IGNITION_SYSTEM_LOCAL_CONFIG_DIR",
                  "IGNITION_SYSTEM_CONFIG_DIR"):
         env[knob] = str(tmp_path / "no-system-dir")
-    return env
+    if stage == "fetch-offline":
+        (tmp_path / "dev").mkdir(exist_ok=True)
+        (tmp_path / "dev" / ROOT_DEVICE.removeprefix("/dev/")).touch()
+        return env | {"IGNITE_BOOT_SETUP": "1", "IGNITE_DEV_DIR": str(tmp_path / "dev"),
+                      "IGNITE_SYS_BLOCK": str(tmp_path / "no-sys"), "IGNITE_UDEV_QUEUE": str(tmp_path / "no-queue"),
+                      "IGNITE_STATE_DIR": str(tmp_path / "run/ignite"), "IGNITE_OEM_DEVICE_FILE": str(tmp_path / "no"),
+                      "IGNITE_INITRAMFS_OEM_DIR": str(tmp_path / "no"), "IGNITE_LIVE_CONFIG": str(tmp_path / "no")}
+    (tmp_path / "flag").touch()
+    return env | {"IGNITE_STAGE_AFTER_FILE": str(tmp_path / "flag")}
 
 
 def fetch_offline_on_qemu(tmp_path: Path, config: dict) -> tuple[subprocess.CompletedProcess[str], set[str]]:
@@ -183,17 +194,24 @@ def fetch_offline_on_qemu(tmp_path: Path, config: dict) -> tuple[subprocess.Comp
     data = json.dumps(config).encode()
     (entry / "raw").write_bytes(data)
     (entry / "size").write_text(str(len(data)))
-    (tmp_path / "cmdline").write_text("ignition.platform.id=qemu\n")
+    (tmp_path / "cmdline").write_text(f"ignition.platform.id=qemu root={ROOT_DEVICE}\n")
     argv = [a if a != "file" else "qemu" for a in stage_argv(tmp_path, "fetch-offline")]
-    return modules_after_the_flag(argv, boot_env(tmp_path) | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")})
+    env = boot_env(tmp_path, "fetch-offline") | {"IGNITE_QEMU_FW_CFG": str(tmp_path / "fw_cfg")}
+    return modules_after_the_flag(argv, env)
 
 
 def test_fetch_offline_on_qemu_imports_nothing_after_its_flag(tmp_path: Path) -> None:
-    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the flag."""
+    """fw_cfg's provider and the whole parse/validate/upgrade/cache path load before the
+    first-boot set-up; the set-up itself starts no process (the root device is there) and
+    loads nothing heavy."""
     done, after = fetch_offline_on_qemu(tmp_path, BOOT_CONFIG)
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
     assert after == set(), sorted(after)
+    assert "ignite.stages.fetch_setup" in done.loaded  # type: ignore[attr-defined]
+    assert (tmp_path / "run/ignite").is_dir()  # the set-up's state directory: it ran
+    spared = set(HEAVY) | {"ignite.system.run", "threading", "subprocess"}
+    assert not done.loaded & spared, sorted(done.loaded & spared)  # type: ignore[attr-defined]
 
 
 def test_fetch_offline_on_qemu_loads_no_fetch_pipeline_for_a_config_that_references_nothing(tmp_path: Path) -> None:
@@ -210,7 +228,7 @@ def test_fetch_offline_on_qemu_loads_no_fetch_pipeline_for_a_config_that_referen
 def test_fetch_offline_from_a_file_or_a_data_url_imports_nothing_after_its_flag(tmp_path: Path,
                                                                                 from_url: bool) -> None:
     write_source(tmp_path, BOOT_CONFIG, from_url)
-    done, after = modules_after_the_flag(stage_argv(tmp_path, "fetch-offline"), boot_env(tmp_path))
+    done, after = modules_after_the_flag(stage_argv(tmp_path, "fetch-offline"), boot_env(tmp_path, "fetch-offline"))
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert (tmp_path / "run/cache.json").exists()
     assert after == set(), sorted(after)
@@ -224,7 +242,7 @@ def test_fetch_from_an_http_url_imports_nothing_after_its_flag(tmp_path: Path) -
         url = server.add("/config.ign", json.dumps({"ignition": {"version": "3.3.0"}}).encode())
         (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
         argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch")]
-        done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+        done, after = modules_after_the_flag(argv, boot_env(tmp_path, "fetch"))
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert (tmp_path / "run/cache.json").exists()
     assert after == set(), sorted(after)
@@ -243,7 +261,7 @@ def test_what_the_preload_made_is_frozen_out_of_the_collectors_sight(tmp_path: P
     monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path))  # there: no wait
     gc.unfreeze()
     try:
-        stages._wait_for_after_file(stages.StageContext("fetch-offline", platform="file",
+        stages._load_before_configs(stages.StageContext("fetch-offline", platform="file",
                                                         cmdline_file=tmp_path / "cmdline"))
         assert gc.get_freeze_count() > 0
     finally:
@@ -253,9 +271,10 @@ def test_what_the_preload_made_is_frozen_out_of_the_collectors_sight(tmp_path: P
 def test_fetch_offline_in_a_network_boot_loads_no_config_pipeline(tmp_path: Path) -> None:
     """An http:// config URL: the stage signals neednet and parses nothing, so its preload
     loads no schema walk, upgrade or reader (and nothing comes after the flag either)."""
-    (tmp_path / "cmdline").write_text("ignition.platform.id=metal ignition.config.url=http://10.0.2.100/config.ign\n")
+    (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal root={ROOT_DEVICE} "
+                                      "ignition.config.url=http://10.0.2.100/config.ign\n")
     argv = [a if a != "file" else "metal" for a in stage_argv(tmp_path, "fetch-offline")]
-    done, after = modules_after_the_flag(argv, boot_env(tmp_path))
+    done, after = modules_after_the_flag(argv, boot_env(tmp_path, "fetch-offline"))
     assert done.returncode == 0 and done.stdout.endswith("\n0"), done.stderr
     assert (tmp_path / "run/neednet").exists() and not (tmp_path / "run/cache.json").exists()
     assert after == set(), sorted(after)

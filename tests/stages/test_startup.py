@@ -54,7 +54,8 @@ LEAN_STAGE_MODULES = frozenset({"ignite.stages.mount", "ignite.stages.umount", "
 # The fetch-offline and fetch stages parse, validate, render and cache the config at every
 # first boot (tests/stages/test_fetch_imports.py holds them).
 FETCH_WORK_MODULES = frozenset({
-    "ignite.stages.fetch", "ignite.config.parse", "ignite.config.jsonpos", "ignite.config.report",
+    "ignite.stages.fetch", "ignite.stages.fetch_setup", "ignite.config.parse", "ignite.config.jsonpos",
+    "ignite.config.report",
     "ignite.config.schemas", "ignite.config.validate", "ignite.config.rules.common", "ignite.config.rules.devices",
     "ignite.config.rules.duplicates", "ignite.config.rules.ignition", "ignite.config.rules.limits",
     "ignite.config.rules.storage", "ignite.config.rules.systemd", "ignite.config.unitfile",
@@ -618,36 +619,77 @@ def test_a_system_base_config_or_a_status_hook_marks_nothing(tmp_path, monkeypat
     assert stages.mark_idle_stages(str(paths["cache"]), str(paths["state"]), "file", "/nonexistent") == ()
 
 
-def test_fetch_offline_at_boot_waits_for_setup_after_loading_its_code(tmp_path, monkeypatch) -> None:
-    """The unit sets IGNITE_STAGE_AFTER_FILE: the stage reads no config before the file exists."""
-    done = tmp_path / "setup-done"
-    monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(done))
-    timer = threading.Timer(0.5, done.write_text, args=("",))
-    timer.start()
-    try:
-        paths = fetch_offline(tmp_path, NOOP, monkeypatch)
-    finally:
-        timer.cancel()
-    assert done.exists() and paths["cache"].stat().st_mtime_ns >= done.stat().st_mtime_ns
+def test_fetch_offline_at_boot_does_the_setup_before_it_reads_any_config(tmp_path, monkeypatch) -> None:
+    """The unit sets IGNITE_BOOT_SETUP: the configs left on disk are picked up first (here a
+    live image's /config.ign, which as a system user config comes before the platform's)."""
+    live = tmp_path / "live.ign"
+    live.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/live"}]}}))
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev/vda1").write_text("")  # the root device is there: no udev settle
+    (tmp_path / "cmdline").write_text("root=/dev/vda1 ignition.platform.id=file\n")
+    (tmp_path / "sysblock").mkdir()
+    for knob, value in (("IGNITE_BOOT_SETUP", "1"), ("IGNITE_LIVE_CONFIG", str(live)),
+                        ("IGNITION_KERNEL_CMDLINE_PATH", str(tmp_path / "cmdline")),
+                        ("IGNITE_DEV_DIR", str(tmp_path / "dev")), ("IGNITE_SYS_BLOCK", str(tmp_path / "sysblock")),
+                        ("IGNITE_UDEV_QUEUE", str(tmp_path / "no-queue")),
+                        ("IGNITE_STATE_DIR", str(tmp_path / "run/ignite")),
+                        ("IGNITE_OEM_DEVICE_FILE", str(tmp_path / "none")),
+                        ("IGNITE_INITRAMFS_OEM_DIR", str(tmp_path / "none")),
+                        ("IGNITION_SYSTEM_RUNTIME_CONFIG_DIR", str(tmp_path / "run/ignition-system")),
+                        ("IGNITION_SYSTEM_LOCAL_CONFIG_DIR", str(tmp_path / "none")),
+                        ("IGNITION_SYSTEM_CONFIG_DIR", str(tmp_path / "none"))):
+        monkeypatch.setenv(knob, value)
+    paths = fetch_offline(tmp_path, NOOP, monkeypatch)
+    cached = json.loads(paths["cache"].read_text())
+    assert [f["path"] for f in cached["storage"]["files"]] == ["/etc/live"]
+    assert (tmp_path / "run/ignition-system/user.ign").read_text() == live.read_text()
 
 
-def test_fetch_offline_gives_up_on_a_setup_that_never_finishes(tmp_path, monkeypatch, capsys) -> None:
+def test_a_failed_setup_fails_fetch_offline_with_its_cause_on_the_record(tmp_path, monkeypatch, capsys) -> None:
+    """Two filesystems labelled OEM: the stage fails before it reads a config, and the boot
+    record names the set-up as the cause."""
+    (tmp_path / "sys/vda6").mkdir(parents=True)
+    (tmp_path / "sys/vdb6").mkdir(parents=True)
+    (tmp_path / "udev").mkdir()
+    for n, dev in enumerate(("vda6", "vdb6")):
+        (tmp_path / f"sys/{dev}/dev").write_text(f"254:{n}\n")
+        (tmp_path / f"udev/b254:{n}").write_text(f"E:ID_FS_LABEL_ENC=OEM\nE:ID_FS_UUID_ENC=u{n}\n")
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev/vda1").write_text("")
+    (tmp_path / "cmdline").write_text("root=/dev/vda1\n")
+    for knob, value in (("IGNITE_BOOT_SETUP", "1"), ("IGNITION_KERNEL_CMDLINE_PATH", str(tmp_path / "cmdline")),
+                        ("IGNITE_DEV_DIR", str(tmp_path / "dev")), ("IGNITE_SYS_BLOCK", str(tmp_path / "sys")),
+                        ("IGNITE_UDEV_DATA", str(tmp_path / "udev")), ("IGNITE_UDEV_QUEUE", str(tmp_path / "no-queue")),
+                        ("IGNITE_STATE_DIR", str(tmp_path / "run/ignite")),
+                        ("IGNITE_OEM_DEVICE_FILE", str(tmp_path / "none"))):
+        monkeypatch.setenv(knob, value)
+    paths = boot_dirs(tmp_path, NOOP)
+    paths["cache"].unlink()
+    assert cli.main(run_argv("fetch-offline", paths)) != 0
+    assert 'several filesystems are labelled "OEM" (/dev/vda6 /dev/vdb6)' in capsys.readouterr().err
+    assert not paths["cache"].exists()
+    from ignite import record
+
+    failed = [e for e in record.read(record.path_for(paths["state"])) if e["event"] == "failure"]
+    assert failed and failed[0]["kind"] == "setup", failed
+
+
+def test_fetch_gives_up_on_a_flag_that_never_comes(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("IGNITE_STAGE_AFTER_FILE", str(tmp_path / "never"))
     monkeypatch.setattr(stages.distro, "AFTER_FILE_TIMEOUT", 0.2)
     paths = boot_dirs(tmp_path, NOOP)
     paths["cache"].unlink()
-    assert cli.main(run_argv("fetch-offline", paths)) != 0
-    assert "ignite-setup, which writes it, did not finish" in capsys.readouterr().err
+    assert cli.main(run_argv("fetch", paths)) != 0
+    assert "ignite-network, which writes it, did not finish" in capsys.readouterr().err
     assert not paths["cache"].exists()
 
 
 def test_units_of_the_fetch_stages_wait_for_their_flags_not_for_the_units() -> None:
-    """fetch-offline and fetch start alongside ignite-setup and the network units and wait
-    in-process for the flag those write; no unit orders them after those units."""
+    """fetch starts alongside the network units and waits in-process for the flag those
+    write; no unit orders it after those units."""
     units = REPO / "dracut" / "30ignite"
     network = ("ignite-network", "ignite-network-early")
-    for unit, flag, writers in (("ignite-fetch-offline", "/run/ignite/setup-done", ("ignite-setup",)),
-                                ("ignite-fetch", "/run/ignite/network-up", network),
+    for unit, flag, writers in (("ignite-fetch", "/run/ignite/network-up", network),
                                 ("ignite-fetch-early", "/run/ignite/network-up", (*network, "ignite-fetch-offline"))):
         text = (units / f"{unit}.service").read_text()
         assert f"Environment=IGNITE_STAGE_AFTER_FILE={flag}\n" in text
