@@ -349,16 +349,15 @@ def _with_mounted(paths: _Paths, device: str, use: Callable[[str], None]) -> Non
     mnt = os.path.join(paths.state_dir, f"setup-mount.{os.urandom(4).hex()}")
     os.mkdir(mnt, 0o700)
     try:
-        try:
-            run("mount", "-o", "ro", device, mnt)
-        except IgniteError:
-            raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
-                             "check its filesystem") from None
-        try:
-            use(mnt)
-        finally:
-            umount(mnt)
+        run("mount", "-o", "ro", device, mnt)
+    except IgniteError:
+        os.rmdir(mnt)
+        raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
+                         "check its filesystem") from None
+    try:
+        use(mnt)
     finally:
+        umount(mnt)  # a failure here leaves the mount point, still in use
         os.rmdir(mnt)
 
 
