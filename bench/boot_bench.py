@@ -9,7 +9,8 @@ pairs: the tools alternate which boots first in each round. Two kinds:
 
 Each image first boots once, untimed (see main). Prints each pair's wall times (QEMU
 start to exit) and `provisioned` (the guest's clock when the last stage is done), then the
-median ratio and its spread. Every boot must pass.
+median ratio and its spread, and each tool's units' CPU (systemd's accounting, medians): the
+guest's one vCPU is never idle, so that is where a boot's time goes. Every boot must pass.
 Writes artifacts/e2e/boot-bench.json. Needs root (the e2e images) and the oracle.
 
 --stacks adds a third boot to each network round: Ignition with dracut's network-legacy
@@ -50,6 +51,7 @@ def main() -> int:
         tools["network"]["ignition-legacy"] = compare.ignition_images(True, stack="legacy")
     top = Path(tempfile.mkdtemp(prefix="ignite-boot-bench-"))
     results: dict[str, list[dict[str, dict[str, float]]]] = {kind: [] for kind in kinds}
+    cpu: dict[str, dict[str, list[dict[str, float]]]] = {kind: {} for kind in kinds}  # kind -> tool -> per boot
     try:
         # Every image boots once, untimed: the first boot of a freshly written image is about
         # 0.35 s slower, and Ignition's images are rebuilt on every run while ignite's is
@@ -72,6 +74,7 @@ def main() -> int:
                     if boot.verdict != "PASS" or boot.returncode != 0:
                         raise SystemExit(boot.describe())
                     pair[name] = compare.boot_times(boot)
+                    cpu[kind].setdefault(name, []).append(boot.unit_cpu())
                     shutil.rmtree(work)
                 results[kind].append(pair)
                 print(f"{kind} round {round_no + 1} ({order[0]} first): "
@@ -92,6 +95,13 @@ def main() -> int:
             "pairs": pairs, "wall_ratio_median": statistics.median(walls), "wall_ratios": walls,
             "provisioned_ratio_median": statistics.median(provisioned), "provisioned_ratios": provisioned}
         print(f"{kind}: wall {spread(walls)}; provisioned {spread(provisioned)}")
+        summary[kind]["unit_cpu_medians"] = {}
+        for name, boots in cpu[kind].items():
+            units = sorted({u for b in boots for u in b if not u.startswith("ignite-e2e")})
+            medians = {u: round(statistics.median(b.get(u, 0.0) for b in boots), 3) for u in units}
+            summary[kind]["unit_cpu_medians"][name] = medians
+            print(f"  {name} units' CPU, medians (s): total {sum(medians.values()):.2f}; "
+                  + ", ".join(f"{u.split('.')[0]} {v:.2f}" for u, v in medians.items() if v))
         if "ignition-legacy" in pairs[0]:
             legacy = [p["ignition-legacy"]["wall"] / p["ignition"]["wall"] for p in pairs]
             summary[kind]["legacy_over_networkd_wall_ratios"] = legacy
