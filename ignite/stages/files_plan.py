@@ -8,6 +8,7 @@ Each step names the action the stage records for it (`write file`, `append to fi
 boot record of the run that follows it. Never contents or password hashes."""
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import stat
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ignite import distro
-from ignite.errors import NodeError, ToolMissingError, UsageError, redact_url
+from ignite.errors import NodeError, RootEscapeError, ToolMissingError, UsageError, redact_url
 from ignite.report import RESULT_FILE
 from ignite.root import Root
 from ignite.stages.files_nodes import DEFAULT_DIR_MODE, DEFAULT_FILE_MODE, NodeEntry, check_owners, plan_nodes
@@ -100,6 +101,7 @@ class _Tree:
     def __init__(self, root: Root) -> None:
         self.root = root
         self.made: dict[str, str] = {}  # host path -> "file", "directory", "link"
+        self.links: dict[str, str] = {}  # host path -> target, of the symlinks this run makes
         self.removed: list[str] = []  # trees an overwrite removes
 
     def kind(self, host: str) -> str:
@@ -107,8 +109,6 @@ class _Tree:
             return self.made[host]
         if any(host.startswith(path + "/") for path in self.removed):
             return "absent"
-        if host in self.made:
-            return self.made[host]
         try:
             st = os.lstat(host)
         except (FileNotFoundError, NotADirectoryError):
@@ -128,6 +128,48 @@ class _Tree:
             return os.lstat(host)
         except OSError:
             return None
+
+    def guard(self, host: str) -> None:
+        """Root.guard as the stage will meet it: a symlink this run made earlier, above
+        `host` (its path was resolved before the link existed), is followed by the kernel
+        when the stage checks where `host` lies; an absolute target leaves the root."""
+        parent = posixpath.dirname(host)
+        above = parent
+        while above != self.root.path and above not in self.links:
+            above = posixpath.dirname(above)
+        if above == self.root.path:
+            return
+        target = self.links[above]
+        base = target if target.startswith("/") else posixpath.join(posixpath.dirname(above), target)
+        real = os.path.realpath(base + parent[len(above):])
+        if real != self.root.real and not real.startswith(self.root.real + "/"):
+            raise RootEscapeError(host, self.root.path, f"would be written through {real}, outside")
+
+    def make_parents(self, host_dir: str) -> None:
+        """What Root.makedirs meets when the stage makes `host_dir`: the nearest ancestor
+        there must be a directory (or a link to one), and the missing ones are made."""
+        missing = []
+        cur = host_dir
+        while cur != self.root.path and self.kind(cur) == "absent":
+            missing.append(cur)
+            cur = posixpath.dirname(cur)
+        if cur != self.root.path and not self._directory(cur):
+            raise NodeError(self.root.inner(cur), "a non-directory is in the way of a needed directory")
+        for d in missing:
+            self.made[d] = "directory"
+
+    def blocked(self, host: str) -> bool:
+        """Whether a non-directory stands where an ancestor of `host` should be (ENOTDIR)."""
+        cur = posixpath.dirname(host)
+        while cur != self.root.path and self.kind(cur) == "absent":
+            cur = posixpath.dirname(cur)
+        return cur != self.root.path and not self._directory(cur)
+
+    def _directory(self, host: str) -> bool:
+        kind = self.kind(host)
+        if kind == "link" and host not in self.made:
+            return os.path.isdir(host)  # as the stage's check, which follows it
+        return kind in ("directory", "unknown")
 
 
 def _legacy_steps(config: Config, accounts: Accounts, unknown: list[str]) -> list[Step]:
@@ -162,6 +204,7 @@ def _provider_steps(files: list[dict[str, Any]], root: Root, sim: _Tree, account
 
 def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
     node: Any = e.node
+    sim.guard(e.host)
     before = sim.kind(e.host)
     details: dict[str, Any] = {}
     if before == "unknown":  # a directory this user may not search
@@ -182,6 +225,8 @@ def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
     if e.kind == "directory":
         if before not in ("absent", "directory"):
             raise NodeError(e.path, "A non-directory already exists and overwrite is false", e.json_path)
+        if before == "absent" and not replaced:
+            sim.make_parents(e.host)
         _owner_mode(details, st, node, DEFAULT_DIR_MODE, accounts)
         sim.made[e.host] = "directory"
         if before == "absent":
@@ -199,8 +244,17 @@ def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
                 raise NodeError(e.path, "a file already exists at that path but is not the target and overwrite "
                                 "is false", e.json_path)
             return Step("link", e.path, None, "keep", details)
+        sim.make_parents(posixpath.dirname(e.host))
+        target_host = sim.root.resolve(target)
+        target_kind = sim.kind(target_host)  # the parents just made may be the target
         if target_kind == "absent":
+            if sim.blocked(target_host):  # os.link's ENOTDIR, not ENOENT
+                raise NodeError(e.path, f"error creating {sim.root.inner(e.host)}: {os.strerror(errno.ENOTDIR)}",
+                                e.json_path)
             raise NodeError(e.path, f"hard link target {target} does not exist", e.json_path)
+        if target_kind == "directory":  # os.link refuses a directory
+            raise NodeError(e.path, f"error creating {sim.root.inner(e.host)}: {os.strerror(errno.EPERM)}",
+                            e.json_path)
         sim.made[e.host] = "file"
         return Step("link", e.path, "create hard link", "overwrite" if replaced else "create", details)
     if before == "link":
@@ -211,7 +265,9 @@ def _node_step(e: NodeEntry, sim: _Tree, accounts: Accounts) -> Step:
                         "overwrite is false", e.json_path)
     if before != "absent":
         raise NodeError(e.path, "a non-symlink already exists at that path and overwrite is false", e.json_path)
+    sim.make_parents(posixpath.dirname(e.host))
     sim.made[e.host] = "link"
+    sim.links[e.host] = target
     return Step("link", e.path, "create symlink", "overwrite" if replaced else "create", details)
 
 
@@ -223,6 +279,8 @@ def _file_step(e: NodeEntry, node: Any, before: str, st: os.stat_result | None, 
         details["sources"] = remote
     if before not in ("absent", "file"):
         raise NodeError(e.path, "A non regular file exists there already and overwrite is false", e.json_path)
+    if before == "absent":
+        sim.make_parents(posixpath.dirname(e.host))
     _owner_mode(details, st, node, DEFAULT_FILE_MODE, accounts)
     sim.made[e.host] = "file"
     if before == "file":
