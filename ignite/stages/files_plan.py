@@ -159,11 +159,12 @@ class _Tree:
             self.made[d] = "directory"
 
     def blocked(self, host: str) -> bool:
-        """Whether a non-directory stands where an ancestor of `host` should be (ENOTDIR)."""
+        """Whether a file stands where an ancestor of `host` should be (os.link's ENOTDIR).
+        A link there is not: the stage resolves the target's path through it first."""
         cur = posixpath.dirname(host)
         while cur != self.root.path and self.kind(cur) == "absent":
             cur = posixpath.dirname(cur)
-        return cur != self.root.path and not self._directory(cur)
+        return cur != self.root.path and self.kind(cur) in ("file", "other")
 
     def _directory(self, host: str) -> bool:
         kind = self.kind(host)
