@@ -70,7 +70,7 @@ def preload() -> bytes | None:
 def _loaded_by_udev(root: str) -> bool:
     """Whether fw_cfg's folder is there, waiting for it while udev has events queued (at
     most UDEV_WAIT s): udev's coldplug loads qemu_fw_cfg for its ACPI device, in its own
-    process, and the preload runs while setup waits for the boot disk anyway. A modprobe
+    process, and the stage's set-up would wait for the boot disk next anyway. A modprobe
     that races it costs a process of this stage's own: 0.05-0.1 s of CPU under TCG, where
     the boot's one vCPU is never idle."""
     queue = distro.env(distro.UDEV_QUEUE_ENV, distro.UDEV_QUEUE)

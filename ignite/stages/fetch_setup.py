@@ -32,7 +32,7 @@ import os
 import time
 
 from ignite import distro
-from ignite.errors import IgniteError, SetupError
+from ignite.errors import DeviceError, IgniteError, SetupError
 from ignite.log import get_logger
 from ignite.stages import state
 
@@ -45,7 +45,7 @@ POLL = 0.05  # seconds between looks at a device node or udev's records
 SETTLE_TIMEOUT = 30  # udevadm settle --timeout, and the most spent waiting for udev's records
 OEM_DEVICE_TIMEOUT = 60.0
 # Labels that may hold the first-boot stamp, per kind of stamp (IGNITE_FIRSTBOOT_STAMP).
-STAMP_LABELS = {"ignition": ("boot",), "flatcar": ("EFI-SYSTEM", "boot")}
+STAMP_LABELS = {"ignition": (distro.BOOT_LABEL,), "flatcar": ("EFI-SYSTEM", distro.BOOT_LABEL)}
 
 
 class _Paths:
@@ -122,12 +122,12 @@ def _wait_for_oem_device(paths: _Paths) -> None:
     with open(paths.oem_device_file) as f:
         name = f.read().strip()
     log.info("setup: waiting for the OEM device %s (the image says it has one)", name)
-    node = paths.device(name)
-    deadline = time.monotonic() + OEM_DEVICE_TIMEOUT
-    while not os.path.exists(node):
-        if time.monotonic() >= deadline:
-            raise SetupError(name, f"the OEM device {name} did not appear within {OEM_DEVICE_TIMEOUT:.0f} s")
-        time.sleep(POLL)
+    from ignite.system.udev import wait_for
+
+    try:
+        wait_for(paths.device(name), OEM_DEVICE_TIMEOUT, "the OEM device")
+    except DeviceError:
+        raise SetupError(name, f"the OEM device {name} did not appear within {OEM_DEVICE_TIMEOUT:.0f} s") from None
 
 
 def root_device(root: str) -> str:

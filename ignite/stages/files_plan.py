@@ -148,23 +148,26 @@ class _Tree:
     def make_parents(self, host_dir: str) -> None:
         """What Root.makedirs meets when the stage makes `host_dir`: the nearest ancestor
         there must be a directory (or a link to one), and the missing ones are made."""
-        missing = []
-        cur = host_dir
-        while cur != self.root.path and self.kind(cur) == "absent":
-            missing.append(cur)
-            cur = posixpath.dirname(cur)
-        if cur != self.root.path and not self._directory(cur):
-            raise NodeError(self.root.inner(cur), "a non-directory is in the way of a needed directory")
+        there, missing = self._nearest(host_dir)
+        if there != self.root.path and not self._directory(there):
+            raise NodeError(self.root.inner(there), "a non-directory is in the way of a needed directory")
         for d in missing:
             self.made[d] = "directory"
 
     def blocked(self, host: str) -> bool:
         """Whether a file stands where an ancestor of `host` should be (os.link's ENOTDIR).
         A link there is not: the stage resolves the target's path through it first."""
-        cur = posixpath.dirname(host)
-        while cur != self.root.path and self.kind(cur) == "absent":
-            cur = posixpath.dirname(cur)
-        return cur != self.root.path and self.kind(cur) in ("file", "other")
+        there, _ = self._nearest(posixpath.dirname(host))
+        return there != self.root.path and self.kind(there) in ("file", "other")
+
+    def _nearest(self, host: str) -> tuple[str, list[str]]:
+        """The nearest of `host` and its ancestors that is there (the root at the latest),
+        and the missing ones below it."""
+        missing = []
+        while host != self.root.path and self.kind(host) == "absent":
+            missing.append(host)
+            host = posixpath.dirname(host)
+        return host, missing
 
     def _directory(self, host: str) -> bool:
         kind = self.kind(host)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from files_helpers import (
+    JOURNAL_IN_ROOT,
     data,
     diff_manifests,
     finished_steps,
@@ -25,8 +26,6 @@ from files_helpers import (
 
 from ignite.errors import NodeError
 from ignite.stages import files_journal
-
-JOURNAL = files_journal.JOURNAL.lstrip("/")
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +45,7 @@ def typical() -> dict[str, Any]:
 
 
 def first_block(root: Path) -> list[str]:
-    lines = (root / JOURNAL).read_text().splitlines()
+    lines = (root / JOURNAL_IN_ROOT).read_text().splitlines()
     return lines[: next(i for i, line in enumerate(lines) if line.startswith("sealed ")) + 1]
 
 
@@ -163,7 +162,7 @@ def test_users_whose_state_depends_on_an_earlier_user_are_noted_at_their_turn(
     run_ignite(cfg, root, work / "w")
     noted = [line.split()[1] for line in first_block(root) if line.startswith("note ")]
     assert noted == ["passwd.users.0", "passwd.users.2"]
-    assert "note passwd.users.1 " in (root / JOURNAL).read_text()
+    assert "note passwd.users.1 " in (root / JOURNAL_IN_ROOT).read_text()
     def prepare(path: Path) -> Path:
         make_root(path)
         (path / "srv").mkdir()
@@ -179,8 +178,8 @@ def test_a_first_block_cut_short_reads_as_no_journal(work: Path, monkeypatch: py
     cfg = typical()
     root = make_root(work / "root")
     lose_power_after(monkeypatch, "files.2", cfg, root, work / "w")
-    text = (root / JOURNAL).read_text()
-    (root / JOURNAL).write_text(text.replace("snapshot files.0\n", ""))  # the seal no longer matches
+    text = (root / JOURNAL_IN_ROOT).read_text()
+    (root / JOURNAL_IN_ROOT).write_text(text.replace("snapshot files.0\n", ""))  # the seal no longer matches
     with pytest.raises(NodeError, match="A file exists there already and overwrite is false"):
         run_ignite(cfg, root, work / "w2")
 
@@ -202,12 +201,12 @@ def test_the_target_is_synced_while_the_report_is_written_and_done_lines_wait_fo
         while not (root / "etc/ignite/report.json").exists() and time.monotonic() < deadline:
             time.sleep(0.01)
         seen["report during sync"] = (root / "etc/ignite/report.json").exists()
-        seen["done before sync returned"] = "\ndone " in (root / JOURNAL).read_text()
+        seen["done before sync returned"] = "\ndone " in (root / JOURNAL_IN_ROOT).read_text()
 
     monkeypatch.setattr(files, "_sync_target", sync)
     run_ignite(typical(), root, work / "w")
     assert seen == {"report during sync": True, "done before sync returned": False}
-    assert "\ndone result\n" in (root / JOURNAL).read_text()
+    assert "\ndone result\n" in (root / JOURNAL_IN_ROOT).read_text()
 
 
 def test_a_failed_final_sync_fails_the_stage_without_done_lines(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,7 +221,7 @@ def test_a_failed_final_sync_fails_the_stage_without_done_lines(work: Path, monk
     root = make_root(work / "root")
     with pytest.raises(NodeError, match="Input/output error"):
         run_ignite(typical(), root, work / "w")
-    assert "\ndone " not in (root / JOURNAL).read_text()
+    assert "\ndone " not in (root / JOURNAL_IN_ROOT).read_text()
 
 
 def test_the_first_block_is_synced_while_the_actions_modules_load_and_before_any_change(
@@ -233,7 +232,7 @@ def test_the_first_block_is_synced_while_the_actions_modules_load_and_before_any
     import threading
     import time
 
-    from ignite.stages import files, files_journal
+    from ignite.stages import files
 
     root = make_root(work / "root")
     loading = threading.Event()
@@ -260,7 +259,6 @@ def test_the_first_block_is_synced_while_the_actions_modules_load_and_before_any
 def test_a_failed_first_sync_changes_nothing(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from ignite.stages import files_journal
 
     def sync_dir(path: str) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO))

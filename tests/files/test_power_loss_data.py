@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from files_helpers import (
+    JOURNAL_IN_ROOT,
     SYNCED_LINES,
     Died,
     data,
@@ -23,10 +24,6 @@ from files_helpers import (
     run_ignite,
     tree_without_journal,
 )
-
-from ignite.stages import files_journal
-
-JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
 
 
 @pytest.fixture(autouse=True)
@@ -77,14 +74,14 @@ def lose_power_and_data_after(monkeypatch: pytest.MonkeyPatch, step: str, root: 
     monkeypatch.setattr(Journal, "finish", real_finish)
     monkeypatch.setattr(Journal, "close", real_close)
     shutil.rmtree(work)
-    lines = (root / JOURNAL).read_text().splitlines(keepends=True)
+    lines = (root / JOURNAL_IN_ROOT).read_text().splitlines(keepends=True)
     durable_done = any(line.startswith("done ") for line in lines)  # only after a sync
     kept = [lines[0]] + [
         line for i, line in enumerate(lines[1:], 1)
         if line.startswith(SYNCED_LINES) or (line.startswith("begin ") and lines[i - 1].startswith("base "))
         or (line.startswith("done ") and durable_done)
     ]
-    (root / JOURNAL).write_text("".join(kept))
+    (root / JOURNAL_IN_ROOT).write_text("".join(kept))
     emptied = []
     for rel in sorted(files_below(root) - before):
         if rel.startswith(("etc/ignite/", "home/", "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow")):
@@ -134,7 +131,7 @@ def test_the_stage_syncs_the_target_not_the_machine(work: Path, monkeypatch: pyt
     root = power_loss_root(work / "root")
     run_ignite(config(), root, work / "w")
     assert synced and all(paths[0] == os.path.realpath(root) for paths in synced)
-    assert "done files.4" in (root / JOURNAL).read_text()
+    assert "done files.4" in (root / JOURNAL_IN_ROOT).read_text()
 
 
 def test_users_and_nodes_cost_one_sync_of_the_target_and_done_lines_follow_it(
@@ -152,14 +149,14 @@ def test_users_and_nodes_cost_one_sync_of_the_target_and_done_lines_follow_it(
     real = mounts.sync_filesystems
 
     def record(paths: list[str]) -> None:
-        journal_at_sync.append((root / JOURNAL).read_text())
+        journal_at_sync.append((root / JOURNAL_IN_ROOT).read_text())
         real(paths)
 
     monkeypatch.setattr(mounts, "sync_filesystems", record)
     run_ignite(cfg, root, work / "w")
     assert len(journal_at_sync) == 1
     assert "done " not in journal_at_sync[0] and "note passwd.users.1 " in journal_at_sync[0]
-    done = [line for line in (root / JOURNAL).read_text().splitlines() if line.startswith("done ")]
+    done = [line for line in (root / JOURNAL_IN_ROOT).read_text().splitlines() if line.startswith("done ")]
     assert done[:2] == ["done passwd.users.0", "done passwd.users.1"] and "done files.4" in done
 
 
@@ -210,7 +207,7 @@ def test_users_created_before_the_power_loss_get_the_same_ids_again(
         monkeypatch.setattr(Journal, "finish", real_finish)
         monkeypatch.setattr(Journal, "close", real_close)
         shutil.rmtree(work / f"{step}-w")
-        journal = (root / JOURNAL).read_text()
+        journal = (root / JOURNAL_IN_ROOT).read_text()
         assert "done passwd" not in journal  # none was synced yet: all are lost
         run_ignite(cfg, root, work / f"{step}-again")
         for name in ("passwd", "group"):

@@ -21,9 +21,6 @@ from files_helpers import (
 )
 
 from ignite.errors import NodeError
-from ignite.stages import files_journal
-
-JOURNAL = files_journal.JOURNAL.lstrip("/")  # root-relative
 
 
 @pytest.fixture(autouse=True)
