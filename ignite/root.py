@@ -26,6 +26,7 @@ import os
 import posixpath
 import stat
 
+from ignite.entropy import random_hex
 from ignite.errors import NodeError, RootEscapeError
 
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
@@ -227,7 +228,7 @@ class Root:
 
 
 def random_temp_name(suffix: str = ".tmp") -> str:
-    return f"{TEMP_PREFIX}{os.urandom(8).hex()}{suffix}"
+    return f"{TEMP_PREFIX}{random_hex()}{suffix}"
 
 
 def is_temp_name(name: str) -> bool:

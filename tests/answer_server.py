@@ -15,6 +15,7 @@ class Served:
         self.files: dict[str, bytes] = {}
         self.url = ""  # http://127.0.0.1:PORT
         self.requests: list[float] = []  # time.monotonic() of each GET
+        self.unavailable: dict[str, int] = {}  # path -> how many GETs get 503 first
 
     def add(self, path: str, data: bytes) -> str:
         """Serves `data` at `path` ("/name"); returns its URL."""
@@ -30,7 +31,12 @@ def serving() -> Iterator[Served]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             served.requests.append(time.monotonic())
             data = served.files.get(self.path)
-            self.send_response(404 if data is None else 200)
+            if served.unavailable.get(self.path):
+                served.unavailable[self.path] -= 1
+                data = b""
+                self.send_response(503)
+            else:
+                self.send_response(404 if data is None else 200)
             self.send_header("Content-Length", str(len(data or b"")))
             self.end_headers()
             self.wfile.write(data or b"")

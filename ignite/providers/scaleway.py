@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import errno
 import http.client
-import random
 import time
 from urllib.parse import urlsplit
 
+from ignite.entropy import below
 from ignite.errors import FetchError
 from ignite.providers import ProviderContext
 from ignite.providers.common import direct_get, endpoint
@@ -32,7 +32,7 @@ def fetch(pctx: ProviderContext) -> bytes | None:
 def _connect_from_privileged_port(host: str, port: int, deadline: Deadline, url: str) -> http.client.HTTPConnection:
     timeout = deadline.cap(10.0)
     for _ in range(50):
-        source = random.randint(1, 1022)
+        source = 1 + below(1022)
         conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=("", source))
         try:
             conn.connect()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from ignite import record
+from ignite.entropy import fraction
 from ignite.errors import FetchError, redact_url
 from ignite.log import get_logger
 from ignite.resource.limits import RETRY_AFTER_MAX
@@ -102,9 +103,7 @@ def with_retries(
             previous = error
             if max_attempts is not None and number >= max_attempts:
                 raise FetchError(error.url, error.kind, f"{error.detail} (gave up after {number} attempts)") from None
-            import random  # only once an attempt failed
-
-            delay = random.uniform(0, ceiling)
+            delay = fraction() * ceiling
             left = deadline.remaining()
             asked = ""
             if failure.retry_after is not None:

@@ -32,6 +32,7 @@ import os
 import time
 
 from ignite import distro
+from ignite.entropy import random_hex
 from ignite.errors import DeviceError, IgniteError, SetupError
 from ignite.log import get_logger
 from ignite.stages import state
@@ -346,7 +347,7 @@ def _with_mounted(paths: _Paths, device: str, use: Callable[[str], None]) -> Non
     from ignite.system.mounts import umount
     from ignite.system.run import run
 
-    mnt = os.path.join(paths.state_dir, f"setup-mount.{os.urandom(4).hex()}")
+    mnt = os.path.join(paths.state_dir, f"setup-mount.{random_hex(4)}")
     os.mkdir(mnt, 0o700)
     try:
         run("mount", "-o", "ro", device, mnt)

@@ -50,6 +50,7 @@ from __future__ import annotations
 import errno
 import os
 
+from ignite.entropy import random_hex
 from ignite.errors import NodeError
 from ignite.record import new_sha256
 from ignite.root import unlink_quietly
@@ -133,7 +134,7 @@ class Journal:
         Renamed before the sync, so one sync carries both, and sealed: a power loss before
         the sync leaves a journal that reads as none (`_sealed`)."""
         parent, name = os.path.split(self.path)
-        tmp = os.path.join(parent, f".{name}.{os.urandom(8).hex()}.tmp")
+        tmp = os.path.join(parent, f".{name}.{random_hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             data = text.encode()

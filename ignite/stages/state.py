@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from ignite import jsonio
+from ignite.entropy import random_hex
 from ignite.errors import UsageError
 
 TYPE_CHECKING = False  # not typing's: the no-op stage path saves the state
@@ -65,7 +66,7 @@ def write_private(path: str | os.PathLike[str], data: bytes, *, fsync: bool = Fa
     is a UsageError naming `what` and the path."""
     path = os.fspath(path)
     parent = os.path.dirname(path) or "."
-    tmp = os.path.join(parent, f".{os.path.basename(path)}.{os.urandom(8).hex()}.tmp")
+    tmp = os.path.join(parent, f".{os.path.basename(path)}.{random_hex()}.tmp")
     try:
         private_dir(parent)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parents[2]
 GENERATOR = REPO / "dracut" / "30ignite" / "ignite-generator"
 
 
-def generate(tmp_path: Path, cmdline: str, live: bool | None = None) -> tuple[set[str], dict[str, str]]:
+def generate(tmp_path: Path, cmdline: str, live: bool | None = None,
+             uuid_path: str | None = None) -> tuple[set[str], dict[str, str]]:
+    """The links the generator made and its environment file's values, but the hash seed
+    (test_hash_seed)."""
     (tmp_path / "cmdline").write_text(cmdline + "\n")
     units = tmp_path / "units"
     env = {
@@ -21,6 +24,7 @@ def generate(tmp_path: Path, cmdline: str, live: bool | None = None) -> tuple[se
         "IGNITE_ENV_FILE": str(tmp_path / "run" / "ignition.env"),
         "IGNITE_STATE_DIR": str(tmp_path / "run" / "ignite"),
         "IGNITE_GENERATOR_LOG": str(tmp_path / "log"),
+        **({"IGNITE_RANDOM_UUID_PATH": uuid_path} if uuid_path else {}),
     }
     if live is not None:
         bindir = tmp_path / "bin"
@@ -36,7 +40,29 @@ def generate(tmp_path: Path, cmdline: str, live: bool | None = None) -> tuple[se
             assert os.readlink(link) == "../" + link.name
             links.add(f"{link.parent.name}/{link.name}")
     values = dict(line.split("=", 1) for line in (tmp_path / "run" / "ignition.env").read_text().splitlines())
+    seed = values.pop("PYTHONHASHSEED")
+    assert seed.isdigit() and int(seed) < 2**32, seed  # what Python accepts
+    (tmp_path / "seed").write_text(seed)
     return links, values
+
+
+def test_hash_seed(tmp_path):
+    """Every boot's stages get a new hash seed from the kernel's random UUID (so that the
+    interpreter never reads /dev/urandom, docs/boot.md); without one, 0 rather than a boot
+    that stops."""
+    seeds = set()
+    for n in ("0", "1", "2", "3", "fixed", "none"):
+        (tmp_path / n).mkdir()
+    for n in range(4):
+        generate(tmp_path / str(n), "ignition.firstboot")
+        seeds.add((tmp_path / str(n) / "seed").read_text())
+    assert len(seeds) == 4
+    (tmp_path / "uuid").write_text("0000abcd-1111-2222-3333-444455556666\n")
+    generate(tmp_path / "fixed", "ignition.firstboot", uuid_path=str(tmp_path / "uuid"))
+    assert (tmp_path / "fixed" / "seed").read_text() == str(0xABCD)
+    for unreadable in (str(tmp_path / "missing"), "/dev/null"):
+        generate(tmp_path / "none", "quiet", uuid_path=unreadable)
+        assert (tmp_path / "none" / "seed").read_text() == "0"
 
 
 FIRST = {
