@@ -50,3 +50,48 @@ def test_jitter_and_picks_stay_in_range() -> None:
     assert all(0 <= f < 1 for f in fractions) and max(fractions) > 0.9 and min(fractions) < 0.1
     picks = {entropy.below(10) for _ in range(500)}
     assert picks == set(range(10))
+
+
+# Modules that may wait for the kernel's pool: host commands (apply, the CLI's writes, the
+# plan); LUKS, whose keys must come from it; TFTP, whose library (tftpy) imports random
+# anyway, so that its spool past 8 MiB may as well use tempfile (docs/boot.md).
+WAITING_MODULES = ("tempfile", "random", "secrets", "uuid")
+MAY_WAIT = {"ignite/apply.py", "ignite/cli.py", "ignite/stages/files_plan.py", "ignite/stages/disks_luks.py",
+            "ignite/stages/disks.py", "ignite/resource/tftp.py"}
+
+
+def test_nothing_else_on_the_boot_path_takes_randomness_that_waits() -> None:
+    """tempfile's names and random seed themselves from the pool, as os.urandom, secrets and
+    uuid4 read it: at boot each of them costs about a second of CPU (test_entropy_at_boot)."""
+    import ast
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted((repo / "ignite").rglob("*.py")):
+        rel = str(path.relative_to(repo))
+        if rel in MAY_WAIT:
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{rel}: import {n}" for n in names if n.split(".")[0] in WAITING_MODULES]
+            if isinstance(node, ast.Attribute) and node.attr == "urandom":
+                found.append(f"{rel}: os.urandom")
+    assert found == []
+
+
+def test_scratch_dir_is_private_and_never_removes_what_is_on_it(tmp_path, monkeypatch) -> None:
+    from ignite.system.mounts import ScratchDir
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with ScratchDir("ignite-t-") as path:
+        assert os.path.dirname(path) == str(tmp_path) and os.stat(path).st_mode & 0o777 == 0o700
+    assert not os.path.exists(path)
+    # What a failed umount leaves: the filesystem's contents, which must survive the error.
+    with pytest.raises(RuntimeError, match="umount failed"), ScratchDir("ignite-t-") as path:
+        open(os.path.join(path, "on-the-mount"), "w").close()
+        raise RuntimeError("umount failed")
+    assert os.listdir(path) == ["on-the-mount"]
+    with pytest.raises(OSError), ScratchDir("ignite-t-") as path:  # left behind with no error: said
+        open(os.path.join(path, "left"), "w").close()

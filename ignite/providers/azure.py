@@ -10,7 +10,6 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from ignite.errors import CommandError, FetchError, IgniteError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64, endpoint, http_get
 from ignite.resource.credentials import AZURE, Loader, credential_error
+from ignite.system.mounts import ScratchDir
 
 if TYPE_CHECKING:
     from ignite.resource import FetchSettings
@@ -107,7 +107,7 @@ def _read_media(platform: str, device: str, fstype: str) -> tuple[bool, bytes | 
     """(is a provisioning medium, CustomData.bin or None)."""
     from ignite.system.run import run
 
-    with tempfile.TemporaryDirectory(prefix="ignite-ovf-") as mnt:
+    with ScratchDir("ignite-ovf-") as mnt:
         try:
             run("mount", "-o", "ro", "-t", fstype, device, mnt)
         except IgniteError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from ignite import distro
 from ignite.errors import IgniteError, ProviderError
+from ignite.system.mounts import ScratchDir
 
 log = logging.getLogger("ignite.providers")
 BY_LABEL_ENV = distro.BY_LABEL_ENV  # tests: a folder of symlinks to their loop devices
@@ -55,7 +55,7 @@ def read_files(
     or the OSError that reading it gave."""
     from ignite.system.run import run
 
-    with tempfile.TemporaryDirectory(prefix="ignite-drive-") as mnt:
+    with ScratchDir("ignite-drive-") as mnt:
         try:
             run("mount", "-o", "ro", "-t", fstype, str(device), mnt)
         except IgniteError as exc:

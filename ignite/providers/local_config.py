@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ignite import distro
 from ignite.errors import IgniteError, ProviderError
+from ignite.system.mounts import ScratchDir
 
 log = logging.getLogger("ignite.providers")
 # (label's knob, default label, what to remove on it)
@@ -37,7 +37,7 @@ def _remove_on(device: Path, rel: str) -> bool:
     from ignite.providers.configdrive import unmount
     from ignite.system.run import run
 
-    with tempfile.TemporaryDirectory(prefix="ignite-localcfg-") as mnt:
+    with ScratchDir("ignite-localcfg-") as mnt:
         try:
             run("mount", "-o", "rw", str(device), mnt)
         except IgniteError as exc:

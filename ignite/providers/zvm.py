@@ -2,11 +2,11 @@
 cio_ignore, as upstream). No such file is no config."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from ignite.errors import CommandError, IgniteError, ProviderError
 from ignite.providers import ProviderContext
+from ignite.system.mounts import ScratchDir
 
 READER = "000c"
 
@@ -29,13 +29,15 @@ def fetch(pctx: ProviderContext) -> bytes | None:
     if spool is None:
         return None
     spool_id, name = spool
-    with tempfile.TemporaryDirectory(prefix="ignite-zvm-") as tmp:
+    with ScratchDir("ignite-zvm-") as tmp:
         target = Path(tmp) / f"{name}.ign"
         try:
             run("vmur", "re", "-f", spool_id, str(target))
             return target.read_bytes().strip(b"\0") or None
         except (IgniteError, OSError) as exc:
             raise ProviderError("zvm", f"cannot read spool file {spool_id}: {exc}") from None
+        finally:
+            target.unlink(missing_ok=True)
 
 
 def spool_file(listing: str) -> tuple[str, str] | None:

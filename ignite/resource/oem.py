@@ -3,7 +3,6 @@ labelled OEM, mounted read-only for the one read."""
 from __future__ import annotations
 
 import posixpath
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from ignite import distro
 from ignite.errors import FetchError, IgniteError
+from ignite.system.mounts import ScratchDir
 
 if TYPE_CHECKING:
     from ignite.config.model import Resource
@@ -43,7 +43,7 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
 def _read_from_partition(rel: str, url: str) -> Iterator[bytes]:
     from ignite.system.run import run
 
-    with tempfile.TemporaryDirectory(prefix="ignite-oem-") as mnt:
+    with ScratchDir("ignite-oem-") as mnt:
         try:
             run("mount", "-o", "ro", "-t", "ext4", str(OEM_DEVICE), mnt)
         except IgniteError as exc:

@@ -384,13 +384,10 @@ def _apply_on_filesystem(
     actions: ActionLog,
 ) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
-    import tempfile
-
-    from ignite.system.mounts import mount, umount
+    from ignite.system.mounts import ScratchDir, mount, umount
 
     assert fs.format is not None  # legacy_filesystems refuses a filesystem without a format
-    mountpoint = tempfile.mkdtemp(prefix="ignite-fs-")
-    try:
+    with ScratchDir("ignite-fs-") as mountpoint:
         mount(device, mountpoint, fs.format, fs.mount_options)
         try:
             fs_root = Root(mountpoint)
@@ -399,5 +396,3 @@ def _apply_on_filesystem(
             writer.apply(entries)
         finally:
             umount(mountpoint)
-    finally:
-        os.rmdir(mountpoint)

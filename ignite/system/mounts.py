@@ -11,6 +11,38 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
+class ScratchDir:
+    """A new private (0700) directory under $TMPDIR or /tmp, for a mount point or a scratch
+    file, named without waiting for the kernel's random pool (tempfile's names seed random
+    from it: ignite.entropy). Removed on exit with rmdir, never recursively: a filesystem
+    whose umount failed stays mounted on it, and nothing on it is deleted."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.path = ""
+
+    def __enter__(self) -> str:
+        from ignite.entropy import random_hex
+
+        base = os.environ.get(distro.SCRATCH_DIR_ENV) or distro.SCRATCH_DIR
+        while True:
+            path = os.path.join(base, f"{self.prefix}{random_hex()}")
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                continue
+            self.path = path
+            return path
+
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
+        try:
+            os.rmdir(self.path)
+        except OSError:
+            if error is None:
+                raise
+            # The error on its way out says why the directory is not empty (a mount left on it).
+
+
 def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:
     from ignite.system.run import run
 

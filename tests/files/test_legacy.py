@@ -27,7 +27,10 @@ def test_duplicate_paths_apply_in_order(root: Path, work: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
-def test_nodes_on_a_named_filesystem_go_into_it(root: Path, work: Path, loopdevs) -> None:  # noqa: ANN001
+def test_nodes_on_a_named_filesystem_go_into_it(root: Path, work: Path, loopdevs, monkeypatch) -> None:  # noqa: ANN001
+    scratch = work / "scratch"  # where the filesystem is mounted meanwhile (ScratchDir)
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     dev = loopdevs.create(64)
     loopdevs.mkfs(dev, "ext4", "-q")
     config = {"ignition": {"version": "3.6.0"}, "storage": {
@@ -40,6 +43,7 @@ def test_nodes_on_a_named_filesystem_go_into_it(root: Path, work: Path, loopdevs
     run_ignite(config, root, work / "w", raw=True)
     assert (root / "etc/on-root").read_text() == "root"
     assert not (root / "app").exists()
+    assert list(scratch.iterdir()) == []  # unmounted, its mount point removed
     mnt = work / "mnt"
     loopdevs.mount(dev, mnt)
     assert (mnt / "app/conf").read_text() == "on data"

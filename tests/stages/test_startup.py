@@ -33,8 +33,8 @@ FORBIDDEN = (
 # The start-up-critical modules, listed once: all of ignite that a no-op stage loads, and
 # what the files stage (never skipped) adds on an empty config. Only these keep typing out
 # of their imports and import late; everything else is ordinary Python.
-NOOP_STAGE_MODULES = frozenset({"ignite", "ignite.cli", "ignite.distro", "ignite.entropy", "ignite.errors", "ignite.jsonio",
-                                "ignite.record", "ignite.stages", "ignite.stages.state"})
+NOOP_STAGE_MODULES = frozenset({"ignite", "ignite.cli", "ignite.distro", "ignite.entropy", "ignite.errors",
+                                "ignite.jsonio", "ignite.record", "ignite.stages", "ignite.stages.state"})
 STARTUP_MODULES = NOOP_STAGE_MODULES | {
     "ignite.config", "ignite.config.codec", "ignite.config.gojson", "ignite.config.model", "ignite.config.record",
     "ignite.config.versions", "ignite.log", "ignite.report", "ignite.root", "ignite.stages.cache",
