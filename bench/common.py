@@ -61,11 +61,13 @@ def print_busy_note() -> None:
 
 
 def shipped_ignite(python: str = TARGET_PY) -> list[str]:
-    """How the initramfs starts ignite (dracut/30ignite/ignite.py.in): isolated, without site,
-    its packages in one directory on sys.path. Here: the target's interpreter (TARGET_PY), the
-    tree, then the venv's packages, and
-    bytecode under the bench's private prefix (-I ignores PYTHONPYCACHEPREFIX). Without this
-    every stage would also pay for site and the editable-install finder, which boot never does."""
+    """How the initramfs starts ignite (dracut/30ignite/ignite.py.in): without site, its
+    packages in one directory on sys.path. Here: the target's interpreter (TARGET_PY), the
+    tree, then the venv's packages, and bytecode under the bench's private prefix (-I ignores
+    PYTHONPYCACHEPREFIX). Isolated here, unlike the launcher (-PsS, for the generator's
+    PYTHONHASHSEED): the host's random pool is ready, so the seed changes nothing, and the
+    bench's own environment stays out. Without this every stage would also pay for site and
+    the editable-install finder, which boot never does."""
     import sysconfig
 
     venv = str(Path(VENV_PY).parent.parent)

@@ -95,3 +95,22 @@ def test_scratch_dir_is_private_and_never_removes_what_is_on_it(tmp_path, monkey
     assert os.listdir(path) == ["on-the-mount"]
     with pytest.raises(OSError), ScratchDir("ignite-t-") as path:  # left behind with no error: said
         open(os.path.join(path, "left"), "w").close()
+
+
+def test_every_unit_that_starts_ignite_passes_the_hash_seed() -> None:
+    """The generator's PYTHONHASHSEED reaches every interpreter the module starts: a unit
+    that runs /usr/bin/ignite, or a script of the module that does, reads /run/ignition.env."""
+    import re
+    from pathlib import Path
+
+    module = Path(__file__).resolve().parents[1] / "dracut" / "30ignite"
+    starting = []
+    for unit in sorted(module.glob("*.service")):
+        text = unit.read_text()
+        commands = re.findall(r"^Exec\w+=-?(\S+)", text, re.M)
+        scripts = [module / Path(c).name for c in commands if c.startswith("/usr/libexec/")]
+        if "/usr/bin/ignite" in commands or any(
+                s.exists() and re.search(r"^\s*ignite\s", s.read_text(), re.M) for s in scripts):
+            starting.append(unit.name)
+            assert re.search(r"^EnvironmentFile=-?/run/ignition.env$", text, re.M), unit.name
+    assert {"ignite-fetch-offline.service", "ignite-files.service", "ignite-failure.service"} <= set(starting)
