@@ -54,7 +54,8 @@ def test_jitter_and_picks_stay_in_range() -> None:
 
 # Modules that may wait for the kernel's pool: host commands (apply, the CLI's writes, the
 # plan); LUKS, whose keys must come from it; TFTP, whose library (tftpy) imports random
-# anyway, so that its spool past 8 MiB may as well use tempfile (docs/boot.md).
+# anyway, and importlib.metadata, which imports tempfile, so that its spool past 8 MiB may
+# as well use tempfile (docs/boot.md).
 WAITING_MODULES = ("tempfile", "random", "secrets", "uuid")
 MAY_WAIT = {"ignite/apply.py", "ignite/cli.py", "ignite/stages/files_plan.py", "ignite/stages/disks_luks.py",
             "ignite/stages/disks.py", "ignite/resource/tftp.py"}

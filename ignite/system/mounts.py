@@ -24,7 +24,7 @@ class ScratchDir:
     def __enter__(self) -> str:
         from ignite.entropy import random_hex
 
-        base = os.environ.get(distro.SCRATCH_DIR_ENV) or distro.SCRATCH_DIR
+        base = distro.env(distro.SCRATCH_DIR_ENV, distro.SCRATCH_DIR)
         while True:
             path = os.path.join(base, f"{self.prefix}{random_hex()}")
             try:

@@ -17,39 +17,12 @@ from pathlib import Path
 import pytest
 
 from answer_server import serving
+from entropy_probe import LAUNCHER, ignite_traced, waits_for_entropy
 from ignite.config import codec
 
 sys.path.insert(0, str(Path(__file__).parent))  # the import contracts' configs and roots
 from test_fetch_imports import CONFIG, stage_argv, write_source
 from test_files_imports import config as files_config
-
-REPO = Path(__file__).resolve().parents[2]
-# The launcher's flags (dracut/30ignite/ignite.py.in) and a seed as the generator writes it.
-LAUNCHER = ("-PsS",)
-SEED = {"PYTHONHASHSEED": "2718281828"}
-# glibc's malloc asks for 8 bytes with GRND_NONBLOCK and, when the pool is not ready, goes
-# on without them: that call never waits. Python's own GRND_NONBLOCK calls (the hash seed,
-# random's seeding) fall back to reading /dev/urandom, which does.
-GLIBC_MALLOC = re.compile(r'getrandom\(\S*, 8, GRND_NONBLOCK\)')
-
-
-def traced(tmp_path: Path, argv: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """`ignite argv` as the unit runs it, under strace -f: the process and every line of
-    getrandom calls and opens of the kernel's random devices."""
-    log = tmp_path / "strace.log"
-    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from ignite.cli import main_and_exit; main_and_exit()"
-    done = subprocess.run(
-        ["strace", "-f", "-qq", "-s", "0", "-e", "trace=getrandom,open,openat", "-o", str(log),
-         sys.executable, *LAUNCHER, "-c", code, *argv],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **env})
-    lines = log.read_text().splitlines()
-    return done, [line for line in lines if "getrandom(" in line or "/dev/urandom" in line or "/dev/random" in line]
-
-
-def waits_for_entropy(lines: list[str]) -> list[str]:
-    return [line for line in lines
-            if "/dev/urandom" in line or "/dev/random" in line
-            or ("getrandom(" in line and "GRND_INSECURE" not in line and not GLIBC_MALLOC.search(line))]
 
 
 def test_the_check_sees_what_waits(tmp_path: Path) -> None:
@@ -68,7 +41,7 @@ def test_the_check_sees_what_waits(tmp_path: Path) -> None:
 @pytest.mark.parametrize("from_url", [False, True])
 def test_fetch_offline(tmp_path: Path, from_url: bool) -> None:
     write_source(tmp_path, CONFIG, from_url)
-    done, lines = traced(tmp_path, stage_argv(tmp_path, "fetch-offline"), SEED)
+    done, lines = ignite_traced(tmp_path / "strace.log", stage_argv(tmp_path, "fetch-offline"))
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "run/cache.json").read_text())["passwd"]["users"][0]["name"] == "core"
     assert waits_for_entropy(lines) == []
@@ -81,7 +54,7 @@ def test_fetch_over_http_with_a_retry(tmp_path: Path) -> None:
         (tmp_path / "cmdline").write_text(f"ignition.platform.id=metal ignition.config.url={url}\n")
         argv = stage_argv(tmp_path, "fetch")
         argv[argv.index("file")] = "metal"
-        done, lines = traced(tmp_path, argv, SEED)
+        done, lines = ignite_traced(tmp_path / "strace.log", argv)
     assert done.returncode == 0, done.stderr
     assert len(server.requests) == 2  # the retry happened
     assert waits_for_entropy(lines) == []
@@ -97,9 +70,9 @@ def test_files_with_users(tmp_path: Path) -> None:
         (root / "etc" / name).parent.mkdir(exist_ok=True)
         (root / "etc" / name).write_text(text)
     (tmp_path / "cache.json").write_text(json.dumps(codec.to_json(codec.config_from_json(files_config(True)))))
-    done, lines = traced(tmp_path, ["run", "--stage", "files", "--platform", "file", "--root", str(tmp_path / "root"),
-                                    "--config-cache", str(tmp_path / "cache.json"),
-                                    "--state-file", str(tmp_path / "run/state")], SEED)
+    done, lines = ignite_traced(tmp_path / "strace.log", [
+        "run", "--stage", "files", "--platform", "file", "--root", str(tmp_path / "root"),
+        "--config-cache", str(tmp_path / "cache.json"), "--state-file", str(tmp_path / "run/state")])
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "root/srv/d/f2").read_text() == "file 2"
     assert waits_for_entropy(lines) == []
