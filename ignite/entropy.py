@@ -2,9 +2,10 @@
 jitter, which need names nobody guesses and spread, not secrets.
 
 In the initramfs the kernel's random generator is often not initialised yet (no RDRAND, no
-virtio-rng, few interrupts). Then `os.urandom`, a read of /dev/urandom, and the seeding of
-`random` and `tempfile` make Linux ≥ 5.18 generate entropy from CPU timing jitter until the
-pool is ready: about a second of CPU at boot, under QEMU's TCG (docs/boot.md). Ignition's
+virtio-rng, few interrupts). Then `os.urandom` (a getrandom that may block: Linux ≥ 5.4),
+a read of /dev/urandom (≥ 5.18), and so the seeding of `random` and `tempfile`, make the
+kernel generate entropy from CPU timing jitter until the pool is ready: about a second of
+CPU at boot, under QEMU's TCG (docs/boot.md). Ignition's
 stages do not pay it; neither do ignite's. What needs real secrets (LUKS keys) still takes
 them from `secrets`, and waits when it must.
 

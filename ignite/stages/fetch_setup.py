@@ -32,7 +32,6 @@ import os
 import time
 
 from ignite import distro
-from ignite.entropy import random_hex
 from ignite.errors import DeviceError, IgniteError, SetupError
 from ignite.log import get_logger
 from ignite.stages import state
@@ -343,23 +342,21 @@ def _copy(source: str, dest: str, what: str) -> None:
 
 
 def _with_mounted(paths: _Paths, device: str, use: Callable[[str], None]) -> None:
-    """`use(mountpoint)` with `device` mounted read-only."""
-    from ignite.system.mounts import umount
+    """`use(mountpoint)` with `device` mounted read-only, on a mount point in the state
+    directory (a failed umount leaves it, still in use)."""
+    from ignite.system.mounts import ScratchDir, umount
     from ignite.system.run import run
 
-    mnt = os.path.join(paths.state_dir, f"setup-mount.{random_hex(4)}")
-    os.mkdir(mnt, 0o700)
-    try:
-        run("mount", "-o", "ro", device, mnt)
-    except IgniteError:
-        os.rmdir(mnt)
-        raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
-                         "check its filesystem") from None
-    try:
-        use(mnt)
-    finally:
-        umount(mnt)  # a failure here leaves the mount point, still in use
-        os.rmdir(mnt)
+    with ScratchDir("setup-mount.", paths.state_dir) as mnt:
+        try:
+            run("mount", "-o", "ro", device, mnt)
+        except IgniteError:
+            raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
+                             "check its filesystem") from None
+        try:
+            use(mnt)
+        finally:
+            umount(mnt)
 
 
 # --- the first-boot stamp -----------------------------------------------------------------

@@ -12,21 +12,22 @@ if TYPE_CHECKING:
 
 
 class ScratchDir:
-    """A new private (0700) directory under $TMPDIR or /tmp, for a mount point or a scratch
-    file, named without waiting for the kernel's random pool (tempfile's names seed random
-    from it: ignite.entropy). Removed on exit with rmdir, never recursively: a filesystem
-    whose umount failed stays mounted on it, and nothing on it is deleted."""
+    """A new private (0700) directory in `base` ($TMPDIR or /tmp by default), for a mount
+    point or a scratch file, named without waiting for the kernel's random pool (tempfile's
+    names seed random from it: ignite.entropy). Removed on exit with rmdir, never
+    recursively: a filesystem whose umount failed stays mounted on it, and nothing on it is
+    deleted."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, base: str = "") -> None:
         self.prefix = prefix
+        self.base = base or distro.env(distro.SCRATCH_DIR_ENV, distro.SCRATCH_DIR)
         self.path = ""
 
     def __enter__(self) -> str:
         from ignite.entropy import random_hex
 
-        base = distro.env(distro.SCRATCH_DIR_ENV, distro.SCRATCH_DIR)
         while True:
-            path = os.path.join(base, f"{self.prefix}{random_hex()}")
+            path = os.path.join(self.base, f"{self.prefix}{random_hex()}")
             try:
                 os.mkdir(path, 0o700)
             except FileExistsError:
