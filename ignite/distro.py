@@ -52,6 +52,15 @@ ACCOUNT_TOOL_PATHS = (
     "/etc/.pwd.lock", "/var/mail", "/var/spool/mail", "/var/log/lastlog", "/var/log/faillog",
     "/var/log/tallylog",
 )
+# What they read in the target, which they chroot to: their settings, the skeleton copied
+# into new homes, NSS and the libraries and helpers (nscd, sss_cache) run there, SELinux's
+# policy, the time zone of their log lines. Paths that are, hold or lie in one of these.
+ACCOUNT_TOOL_INPUTS = (
+    "/etc/login.defs", USERADD_DEFAULTS, "/etc/skel", "/etc/nsswitch.conf", "/etc/selinux",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ld.so.preload", "/etc/localtime",
+    "/etc/pam.d", "/etc/security", "/etc/libaudit.conf", "/usr", "/lib", "/lib64", "/lib32", "/libx32",
+    "/bin", "/sbin",
+)
 
 # --- on the machine -------------------------------------------------------------------
 BOOT_ID = "/proc/sys/kernel/random/boot_id"

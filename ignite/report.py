@@ -21,7 +21,12 @@ TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
-    from typing import Any
+    from typing import Any, Protocol
+
+    class Recorder(Protocol):
+        """ActionLog.record, or what stands in for it."""
+
+        def __call__(self, action: str, target: str, seconds: float | None = None) -> None: ...
 
 log = get_logger("ignite.actions")  # not logging: 7 ms at every boot
 
@@ -44,13 +49,16 @@ class ActionLog:
         self.actions: list[dict[str, str]] = [] if actions is None else actions
         self._last = self.started
 
-    def record(self, action: str, target: str) -> None:
+    def record(self, action: str, target: str, seconds: float | None = None) -> None:
         """One line per action in the log and the boot record too; never contents or hashes.
         An action's time is the time since the previous one (or the stage's start): what
-        `ignite status --timings` blames."""
-        now = time.monotonic()
-        seconds = now - self._last
-        self._last = now
+        `ignite status --timings` blames. `seconds`: its own time, measured by the caller,
+        for an action recorded after it was done (a node written while a command ran, see
+        files_alongside, is recorded at its place in Ignition's order)."""
+        if seconds is None:
+            now = time.monotonic()
+            seconds = now - self._last
+            self._last = now
         log.info("%s: %s %s", self.stage, action, target)
         self.actions.append({"action": action, "target": target})
         record.action(self.stage, action, target, seconds)

@@ -19,6 +19,7 @@ SEED = {"PYTHONHASHSEED": "2718281828"}
 # on without them: that call never waits. Python's own GRND_NONBLOCK calls (the hash seed,
 # random's seeding) fall back to reading /dev/urandom, which does.
 GLIBC_MALLOC = re.compile(r"getrandom\(\S*, 8, GRND_NONBLOCK\)")
+RESUMED = re.compile(r"<\.\.\. \w+ resumed>\s?(.*)")
 
 
 def traced(log: Path, code: str, args: Sequence[str] = (),
@@ -34,8 +35,25 @@ def traced(log: Path, code: str, args: Sequence[str] = (),
         ["strace", "-f", "-qq", "-s", "0", "-e", "trace=getrandom,open,openat", "-o", str(log),
          sys.executable, *LAUNCHER, "-c", code, *args],
         capture_output=True, text=True, timeout=120, env={**os.environ, **SEED, **(env or {})})
-    lines = log.read_text().splitlines()
+    lines = _whole_calls(log.read_text().splitlines())
     return done, [line for line in lines if "getrandom(" in line or "/dev/urandom" in line or "/dev/random" in line]
+
+
+def _whole_calls(lines: list[str]) -> list[str]:
+    """strace -f splits a call another process's call interrupts ("<unfinished ...>", then
+    "<... NAME resumed>"): each one whole again, on one line (the files stage writes nodes
+    while useradd runs)."""
+    whole, cut = [], {}
+    for line in lines:
+        pid, _, call = line.partition(" ")
+        if call.endswith("<unfinished ...>"):
+            cut[pid] = line.removesuffix("<unfinished ...>").rstrip()
+            continue
+        resumed = RESUMED.match(call)
+        if resumed and pid in cut:
+            line = cut.pop(pid) + resumed.group(1)
+        whole.append(line)
+    return whole + list(cut.values())
 
 
 def ignite_traced(log: Path, argv: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:

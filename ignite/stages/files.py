@@ -88,16 +88,29 @@ def run(ctx: StageContext) -> None:
         try:  # while it runs: what the actions need, loaded and computed, changing nothing
             settings = _fetch_settings(ctx, config) if entries or legacy else None
             _load_action_modules(config, entries)
+            meanwhile: list[NodeEntry] = []
+            if passwd is not None and entries:
+                from ignite.stages.files_alongside import entries_meanwhile
+
+                meanwhile = entries_meanwhile(entries, root, config.passwd, journal)
         finally:
             started()
-        if passwd is not None:
-            passwd.apply(config.passwd)
+        writer = None
         if settings is not None:
             assert accounts is not None  # made above whenever there are accounts or nodes
-            NodeWriter(root, accounts, journal, settings, actions.record).apply(entries)
+            writer = NodeWriter(root, accounts, journal, settings, actions.record)
+        if passwd is not None:
+            if writer is not None and meanwhile:  # written while the users' commands run
+                from ignite.stages.files_alongside import run_beside
+
+                run_beside(lambda: passwd.apply(config.passwd), writer.ahead(meanwhile), writer.record_ahead)
+            else:
+                passwd.apply(config.passwd)
+        if writer is not None:
+            writer.apply(entries)
             for name, fs in legacy:
                 device = ctx.device_map.get(fs.device, fs.device)
-                _apply_on_filesystem(config, name, fs, device, accounts, journal, settings, actions)
+                _apply_on_filesystem(config, name, fs, device, writer.accounts, journal, writer.settings, actions)
         if config.systemd.units:
             from ignite.stages.files_units import UnitWriter
 

@@ -286,11 +286,13 @@ class Journal:
         the held-back `done` lines."""
         if not self._held:
             return
+        # Only the lines held when the sync starts go out after it: what is done meanwhile
+        # may not be covered (nodes are written while commands run: files_alongside).
+        held, self._held = self._held, []
         if self._unsynced:
+            self._unsynced = False
             self._guard(self._sync)
-        self._write("".join(self._held), sync=durable)
-        self._held.clear()
-        self._unsynced = False
+        self._write("".join(held), sync=durable)
 
     def note(self, key: str, value: str) -> None:
         """A decision a rerun must repeat rather than recompute (`value`: one line)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+import time
 
 from ignite.errors import FetchError, NodeError
 from ignite.root import remove_tree, unlink_quietly
@@ -28,10 +29,11 @@ from ignite.stages.files_snapshot import existing_keys
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Iterator
     from typing import BinaryIO
 
     from ignite.config.model import Directory, File, Link, NodeGroup, NodeUser, Resource, Storage
+    from ignite.report import Recorder
     from ignite.resource import FetchSettings
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
@@ -137,7 +139,7 @@ class NodeWriter:
         accounts: Accounts,
         journal: Journal,
         settings: FetchSettings,
-        record: Callable[[str, str], None],
+        record: Recorder,
         journal_prefix: str = "",
     ):
         self.root = root
@@ -146,25 +148,64 @@ class NodeWriter:
         self.settings = settings
         self.record = record
         self.prefix = journal_prefix
+        self._written: dict[str, list[tuple[str, str, float]]] = {}  # by `ahead`: a key's records
+        self._holding: list[tuple[str, str, float]] | None = None  # while `ahead` writes one
+        self._since = 0.0
 
     def apply(self, entries: list[NodeEntry]) -> None:
+        """The entries, in order. Those written `ahead` are recorded at their place."""
         if not entries:
             return
         # Already in the journal's first block unless the users could have changed it.
         self.journal.snapshot(self.prefix + entries[0].key, lambda: existing_keys(entries, self.prefix))
         for e in entries:
             key = self.prefix + e.key
+            if key in self._written:
+                for action, target, seconds in self._written.pop(key):
+                    self.record(action, target, seconds)
+                continue
             if self.journal.is_done(key):
                 continue
+            self._write(e, key)
+
+    def ahead(self, entries: list[NodeEntry]) -> Iterator[None]:
+        """Some of the entries `apply` will get, written first (files_alongside), a step
+        each; recorded when `apply` reaches them. Their snapshot is taken already."""
+        for e in entries:
+            key = self.prefix + e.key
+            if self.journal.is_done(key):
+                continue
+            self._holding, self._since = [], time.monotonic()
             try:
-                self._apply(e, key)
-            except OSError as exc:
-                raise NodeError(
-                    e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path
-                ) from None
-            except FetchError as exc:
-                raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
-            self.journal.finish(key)
+                self._write(e, key)
+                self._written[key] = self._holding
+            finally:
+                self._holding = None
+            yield
+
+    def record_ahead(self) -> None:
+        """The records of the entries written `ahead`, at once: the stage failed before
+        `apply` reached them."""
+        for key in list(self._written):
+            for action, target, seconds in self._written.pop(key):
+                self.record(action, target, seconds)
+
+    def _note(self, action: str, target: str) -> None:
+        if self._holding is None:
+            self.record(action, target)
+        else:
+            self._holding.append((action, target, time.monotonic() - self._since))
+
+    def _write(self, e: NodeEntry, key: str) -> None:
+        try:
+            self._apply(e, key)
+        except OSError as exc:
+            raise NodeError(
+                e.path, f"error creating {self.root.inner(e.host)}: {exc.strerror or exc}", e.json_path
+            ) from None
+        except FetchError as exc:
+            raise NodeError(e.path, f"failed to fetch contents: {exc}", e.json_path) from None
+        self.journal.finish(key)
 
     def _apply(self, e: NodeEntry, key: str) -> None:
         self.root.guard(e.host)
@@ -202,7 +243,7 @@ class NodeWriter:
                 )
             elif not f.append:
                 self._set_owner_mode(e, e.host, f.mode, st.st_uid, st.st_gid)
-                self.record("set permissions", e.path)
+                self._note("set permissions", e.path)
                 return
         if replacing:
             st = None  # written afresh, then put in place of the old node
@@ -248,7 +289,7 @@ class NodeWriter:
             raise
         if replacing:
             self.root.forget()
-        self.record("append to file" if st is not None else "write file", e.path)
+        self._note("append to file" if st is not None else "write file", e.path)
 
     def _fetch(self, resource: Resource, sink: BinaryIO) -> None:
         from ignite.resource import fetch
@@ -272,7 +313,7 @@ class NodeWriter:
         os.chown(e.host, uid, gid, follow_symlinks=False)
         if d.mode is not None:
             os.chmod(e.host, d.mode)
-        self.record("create directory" if st is None else "set permissions", e.path)
+        self._note("create directory" if st is None else "set permissions", e.path)
 
     def _replace_directory(self, e: NodeEntry, d: Directory) -> None:
         tmp = self.root.temp_name(e.host)
@@ -286,7 +327,7 @@ class NodeWriter:
             remove_tree(tmp)
             raise
         self.root.forget()
-        self.record("create directory", e.path)
+        self._note("create directory", e.path)
 
     # links
 
@@ -318,7 +359,7 @@ class NodeWriter:
             unlink_quietly(tmp)
             raise
         self.root.forget()
-        self.record("create symlink", e.path)
+        self._note("create symlink", e.path)
 
     def _link_target_owner(self, e: NodeEntry, target: str) -> tuple[int, int]:
         """Upstream stats the new link, so the kernel follows it from the initramfs: a
@@ -358,7 +399,7 @@ class NodeWriter:
             os.link(target_host, e.host, follow_symlinks=False)
         except FileNotFoundError:
             raise NodeError(e.path, f"hard link target {link.target} does not exist", e.json_path) from None
-        self.record("create hard link", e.path)
+        self._note("create hard link", e.path)
 
     def _replace_hard_link(self, e: NodeEntry, link: Link, target_host: str) -> None:
         self.root.guard(target_host)
@@ -372,7 +413,7 @@ class NodeWriter:
         finally:
             unlink_quietly(tmp)  # left by a rename between two names of one inode
         self.root.forget()
-        self.record("create hard link", e.path)
+        self._note("create hard link", e.path)
 
     # owners and modes
 

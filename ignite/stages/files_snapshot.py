@@ -44,7 +44,7 @@ def existing_keys(entries: list[NodeEntry], prefix: str = "") -> list[str]:
 
 def take_early(journal: Journal, root: Root, entries: list[NodeEntry], passwd: Passwd, presets: bool) -> None:
     """The snapshots that can go into the journal's first block (before `start`)."""
-    names, homes = _account_paths(root, passwd) if passwd.users or passwd.groups else ([], [])
+    names, homes = account_paths(root, passwd) if passwd.users or passwd.groups else ([], [])
     nodes = [e.host for e in entries if e.kind != "directory"]  # a directory's is never judged
     if entries and not any(nested(n, h) for n in nodes for h in homes) and not any(
         n.startswith(a) or a.startswith(n + "/") for n in nodes for a in names
@@ -62,7 +62,7 @@ def _keys(keys: list[str]) -> Callable[[], list[str]]:
     return lambda: keys
 
 
-def _account_paths(root: Root, passwd: Passwd) -> tuple[list[str], list[str]]:
+def account_paths(root: Root, passwd: Passwd) -> tuple[list[str], list[str]]:
     """Host paths shadow-utils may make or replace for this config's users and groups:
     those of the account files and records (a path starting with one of them counts: the
     backups and locks), and the users' homes."""

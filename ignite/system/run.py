@@ -10,6 +10,7 @@ back to their defaults, stdin from /dev/null unless there is input.
 """
 from __future__ import annotations
 
+import _thread
 import os
 import time
 
@@ -19,10 +20,56 @@ from ignite.system.tools import tool
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from typing import Any
 
 log = get_logger("ignite.run")  # not logging: its import costs every stage that runs a command ~6 ms
+
+class meanwhile:
+    """Within the block, `steps` advances a step at a time whenever a command this thread
+    runs has nothing to say, until the steps are exhausted or one raises. Its error is
+    then `error`, for the block's owner to raise once its own work is done: a command is
+    never killed half done for it. A step must be short: the command's end is noticed
+    between steps (files_alongside)."""
+
+    def __init__(self, steps: Iterator[None]) -> None:
+        self.steps: Iterator[None] | None = steps
+        self.error: Exception | None = None
+        self._thread = _thread.get_ident()
+        self._stepping = False
+
+    def __enter__(self) -> meanwhile:
+        global _meanwhile
+        _meanwhile = self
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        global _meanwhile
+        _meanwhile = None
+
+    def pending(self) -> bool:
+        """Whether steps are left for this thread's command (not one a step runs)."""
+        return self.steps is not None and not self._stepping and self._thread == _thread.get_ident()
+
+    def step(self) -> bool:
+        """One step; False when none was left (or it raised)."""
+        assert self.steps is not None
+        self._stepping = True
+        try:
+            next(self.steps)
+            return True
+        except StopIteration:
+            pass
+        except Exception as exc:  # noqa: BLE001  (handed over: the block's owner raises it)
+            self.error = exc
+        finally:
+            self._stepping = False
+        self.steps = None
+        return False
+
+
+_meanwhile: meanwhile | None = None
+
 
 # Linux's numbers (the same on every architecture ignite targets), not the signal module's:
 # its import builds enums, ~0.5 ms.
@@ -180,6 +227,7 @@ class _Child:
             else:
                 self._close_stdin()
         open_fds = len(self.fds) + (self.stdin is not None)
+        work = _meanwhile if _meanwhile is not None and _meanwhile.pending() else None
         while open_fds:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
@@ -190,7 +238,13 @@ class _Child:
                 progress.still_running(" ".join(shown[:3]) + (" …" if len(shown) > 3 else ""), now - started)
                 notice_at = now + progress.PROGRESS_INTERVAL
             wake = notice_at if deadline is None else min(notice_at, deadline)
-            for fd, _ in poller.poll(max(wake - now, 0.0) * 1000):
+            events = poller.poll(max(wake - now, 0.0) * 1000) if work is None else poller.poll(0)
+            if not events and work is not None:
+                if work.step():
+                    continue
+                work = None
+                events = poller.poll(max(wake - now, 0.0) * 1000)
+            for fd, _ in events:
                 if fd == self.stdin:
                     try:
                         view = view[os.write(fd, view[:select.PIPE_BUF]):]

@@ -42,7 +42,8 @@ STARTUP_MODULES = NOOP_STAGE_MODULES | {
 }
 # What a files stage with users, units and contents adds, kept as lean (tests/stages/test_files_imports.py).
 FILES_WORK_MODULES = frozenset({
-    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.system.users", "ignite.system.run",
+    "ignite.stages.files_units", "ignite.stages.files_users", "ignite.stages.files_alongside", "ignite.system.users",
+    "ignite.system.run",
     "ignite.providers",
     "ignite.resource", "ignite.resource.pipeline", "ignite.resource.settings", "ignite.resource.data",
     "ignite.resource.decompress", "ignite.config.dataurl", "ignite.progress",

@@ -1,17 +1,20 @@
 """The one runner (ignite/system/run.py) spawns without subprocess: what subprocess.Popen
 did for ignite still holds (PATH lookup on the command's own environment, stdin from
 /dev/null, large input and output, a command that stops reading, no inherited
-descriptors, SIGPIPE at its default, typed errors)."""
+descriptors, SIGPIPE at its default, typed errors). And the work it does while a command
+runs (`meanwhile`)."""
 from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from ignite.errors import CommandError, ToolMissingError
-from ignite.system.run import run
+from ignite.system.run import meanwhile, run
 
 
 @pytest.fixture
@@ -91,3 +94,72 @@ def test_a_missing_absolute_tool_is_tool_missing(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ToolMissingError):
         run("sgdisk", input="x")
     assert set(os.listdir("/proc/self/fd")) == fds  # no pipe left open
+
+
+# --- work done while a command runs (files_alongside) ----------------------------------------
+
+
+def test_steps_run_while_a_command_runs_and_its_output_is_whole(tool) -> None:
+    tool("import time\ntime.sleep(0.3)\nsys.stdout.write('o' * 200000)")
+    steps: list[float] = []
+
+    def work():
+        for _ in range(20):
+            steps.append(time.monotonic())
+            yield
+
+    started = time.monotonic()
+    with meanwhile(work()) as during:
+        done = run("sgdisk")
+    ended = time.monotonic()
+    assert done.stdout == "o" * 200000 and during.error is None
+    assert len(steps) == 20 and all(started < t < started + 0.3 for t in steps)
+    assert ended - started < 1.0  # the command's end is noticed once the steps are done
+
+
+def test_a_step_s_error_is_handed_over_and_the_command_ends_as_it_would(tool, tmp_path: Path) -> None:
+    tool(f"import time\ntime.sleep(0.2)\nopen({str(tmp_path / 'ended')!r}, 'w').close()")
+    taken: list[int] = []
+
+    def work():
+        for i in range(5):
+            if i == 2:
+                raise OSError(28, "No space left on device")
+            taken.append(i)
+            yield
+
+    with meanwhile(work()) as during:
+        run("sgdisk")
+        run("sgdisk")  # no step is left for the next command
+    assert isinstance(during.error, OSError) and taken == [0, 1]
+    assert (tmp_path / "ended").exists()
+
+
+def test_steps_wait_for_a_command_and_never_run_in_another_thread_s(tool) -> None:
+    tool("import time\ntime.sleep(0.2)")
+    steps: list[str] = []
+
+    def work():
+        while True:
+            steps.append("step")
+            yield
+
+    with meanwhile(work()):
+        assert steps == []
+        thread = threading.Thread(target=run, args=("sgdisk",))
+        thread.start()
+        thread.join()
+    assert steps == []
+
+
+def test_a_command_a_step_runs_does_not_step_again(tool) -> None:
+    tool("pass")
+    nested: list[str] = []
+
+    def work():
+        nested.append(run("sgdisk").stdout)  # would raise "generator already executing"
+        yield
+
+    with meanwhile(work()) as during:
+        run("sgdisk")
+    assert during.error is None and nested == [""]
