@@ -54,12 +54,10 @@ ACCOUNT_TOOL_PATHS = (
 )
 # What they read in the target, which they chroot to: their settings, the skeleton copied
 # into new homes, NSS and the libraries and helpers (nscd, sss_cache) run there, SELinux's
-# policy, the time zone of their log lines. Paths that are, hold or lie in one of these.
+# policy, the time zone of their log lines. Paths that start with one of these, as above.
 ACCOUNT_TOOL_INPUTS = (
-    "/etc/login.defs", USERADD_DEFAULTS, "/etc/skel", "/etc/nsswitch.conf", "/etc/selinux",
-    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ld.so.preload", "/etc/localtime",
-    "/etc/pam.d", "/etc/security", "/etc/libaudit.conf", "/usr", "/lib", "/lib64", "/lib32", "/libx32",
-    "/bin", "/sbin",
+    "/etc/login.defs", USERADD_DEFAULTS, "/etc/skel", "/etc/nsswitch.conf", "/etc/selinux", "/etc/ld.so",
+    "/etc/localtime", "/etc/pam.d", "/etc/security", "/etc/libaudit.conf", "/usr", "/lib", "/bin", "/sbin",
 )
 
 # --- on the machine -------------------------------------------------------------------

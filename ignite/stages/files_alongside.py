@@ -13,7 +13,8 @@ alongside when:
   fetch's retries never hold up the users;
 - it neither is, holds nor lies in anything the tools make, replace or read: the account
   files and records, the homes, and the tools' inputs (distro.ACCOUNT_TOOL_INPUTS), so
-  the users come out as Ignition's order makes them;
+  the users come out as Ignition's order makes them. Except for homes, a name counts with
+  whatever it begins (`/etc/passwd-`, `/etc/login.defs.d`);
 - none of the directories it would make on its way holds one of those (useradd makes a
   home's parents itself);
 - it neither holds nor lies in a node written after the users (their order is kept).
@@ -46,8 +47,10 @@ def entries_meanwhile(entries: list[NodeEntry], root: Root, passwd: Passwd, jour
         return []
     top = root.path.rstrip("/")
     names, homes = account_paths(root, passwd)
-    touched = set(homes) | {root.resolve(p) for p in distro.ACCOUNT_TOOL_INPUTS}
-    stems: dict[str, tuple[str, ...]] = {}  # an account file's directory: its names' beginnings
+    # Names are beginnings: an account file's backups and locks, `login.defs.d`, `useradd.d`.
+    names += [root.resolve(p) for p in distro.ACCOUNT_TOOL_INPUTS]
+    touched = set(homes)
+    stems: dict[str, tuple[str, ...]] = {}  # a directory: the beginnings of the names in it
     for name in names:
         parent, _, base = name.rpartition("/")
         stems[parent] = (*stems.get(parent, ()), base)

@@ -46,6 +46,7 @@ def test_only_nodes_the_account_tools_cannot_touch_go_meanwhile(tmp_path: Path) 
             {"path": "/etc/motd", "mode": 0o644, "user": {"id": 1000}},  # yes: an owner by id
             {"path": "/etc/passwd-extra"},  # an account file's name: its backups and locks
             {"path": "/etc/login.defs"},  # read by useradd
+            {"path": "/etc/login.defs.d/50-uid.conf"},  # where shadow-utils built with libeconf reads it
             {"path": "/etc/default/useradd"},
             {"path": "/etc/skel/.bashrc"},  # copied into new homes
             {"path": "/home/core/.profile"},  # in a home
