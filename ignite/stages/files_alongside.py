@@ -19,10 +19,10 @@ alongside when:
   home's parents itself);
 - it neither holds nor lies in a node written after the users (their order is kept).
 
-Only on a first run whose snapshot of the nodes went into the journal's first block
-(files_snapshot): on a rerun, or when the users could change what a node finds, every
-node follows the users. The users' error comes first: a node's is raised once the users
-are done (a command is never killed half done for it), and no node is written after it.
+Only on a first run, and for nodes whose snapshot went into the journal's first block
+(files_snapshot): on a rerun every node follows the users. The users' error comes first:
+a node's is raised once the users are done (a command is never killed half done for it),
+and no node is written after it.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 def entries_meanwhile(entries: list[NodeEntry], root: Root, passwd: Passwd, journal: Journal) -> list[NodeEntry]:
     """The entries written while the users are made, in the planned order."""
-    if not entries or journal.resumed or entries[0].key not in journal.snapshots:
+    if not entries or journal.resumed:
         return []
     top = root.path.rstrip("/")
     names, homes = account_paths(root, passwd)
@@ -73,10 +73,11 @@ def entries_meanwhile(entries: list[NodeEntry], root: Root, passwd: Passwd, jour
                                     and free_dir(d[:d.rfind("/")]))
         return found
 
+    tag = entries[0].key
     after = {
         e.host for e in entries
-        if e.hard or e.node.user.name or e.node.group.name or not _local(e) or not clear(e.host) or e.host in holding
-        or not free_dir(e.host[:e.host.rfind("/")])
+        if not journal.covered(e.key, tag) or e.hard or e.node.user.name or e.node.group.name or not _local(e)
+        or not clear(e.host) or e.host in holding or not free_dir(e.host[:e.host.rfind("/")])
     }
     while after and len(after) < len(entries):  # what holds or lies in a node written after the users follows them
         held = _holding(after, top)

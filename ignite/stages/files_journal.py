@@ -6,6 +6,8 @@ action here commits in one atomic step (a rename, a link, an idempotent command)
 the journal records:
   `exists KEY`        the node of KEY was there before the stage first wrote any node
   `snapshot TAG`      the `exists` lines of the nodes written from TAG on are complete
+  `later TAG KEY`     with a snapshot taken before the users: KEY's existence is left to
+                      the snapshot TAG, taken after them (the users could change it)
   `sealed SHA256`     ends a new journal's first block: its digest (see below)
   `begin KEY SHA256`  just before a commit to a node that was there before (an append,
                       the result file, the preset file): its result, recognised by content
@@ -22,7 +24,8 @@ first file already written, and repeated appends). What is flushed when:
   that first block with `sealed SHA256` of it: a power loss during the write leaves no
   journal rather than a torn one;
 - the snapshot (which nodes already existed) is synced before the first node is written,
-  in that first block unless the users could change what it would say (files_snapshot):
+  in that first block but for the nodes whose existence the users could change, which get
+  a snapshot of their own after the users (files_snapshot; `later` lines name them):
   a rerun that finds a node the snapshot does not list knows the interrupted run made it
   and makes it again, whatever the power loss left of it (a zero-length file too);
   one the snapshot lists is judged as a clean run would judge it. The preset file and
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 JOURNAL = "/etc/ignite/files.journal"
+BEFORE_USERS = "before-users"  # the tag of a snapshot that leaves some nodes to a later one
 
 
 class Journal:
@@ -76,6 +80,7 @@ class Journal:
         self.notes: dict[str, str] = {}
         self.existed: set[str] = set()
         self.snapshots: set[str] = set()
+        self.later: dict[str, set[str]] = {}  # a snapshot's tag: the only keys it covers
         self._held: list[str] = []
         self._unsynced = False  # whether a held `done` needs the target synced first
         self._sync = sync
@@ -100,6 +105,9 @@ class Journal:
                     self.existed.add(rest)
                 elif kind == "snapshot":
                     self.snapshots.add(rest)
+                elif kind == "later":
+                    tag, _, key = rest.partition(" ")
+                    self.later.setdefault(tag, set()).add(key)
 
     def start(self) -> Callable[[], None]:
         """Before the stage's first action: the header (for a new journal) and the synced
@@ -254,15 +262,27 @@ class Journal:
             self.bases[key] = base
         self.begun[key] = sha
 
-    def snapshot(self, tag: str, existing: Callable[[], list[str]]) -> None:
+    def snapshot(self, tag: str, existing: Callable[[], list[str]], later: tuple[str, set[str]] | None = None) -> None:
         """Before the first node from `tag` on is written: records (and syncs) the keys
-        whose node is already there, `existing()`, unless a run of this config did."""
+        whose node is already there, `existing()`, unless a run of this config did. One
+        taken before the users may leave some keys to a snapshot taken after them: `later`
+        (its tag, those keys), which then records only those."""
         if tag in self.snapshots:
             return
         keys = existing()
-        self._write("".join(f"exists {k}\n" for k in keys) + f"snapshot {tag}\n", sync=True)
+        if tag in self.later:
+            keys = [k for k in keys if k in self.later[tag]]
+        lines = "".join(f"later {later[0]} {k}\n" for k in sorted(later[1])) if later else ""
+        self._write(lines + "".join(f"exists {k}\n" for k in keys) + f"snapshot {tag}\n", sync=True)
+        if later:
+            self.later.setdefault(later[0], set()).update(later[1])
         self.existed.update(keys)
         self.snapshots.add(tag)
+
+    def covered(self, key: str, tag: str) -> bool:
+        """Whether the snapshot of `tag`'s nodes that says whether `key`'s was there is
+        taken already."""
+        return tag in self.snapshots or (BEFORE_USERS in self.snapshots and key not in self.later.get(tag, ()))
 
     def finish(self, key: str, durable: bool = False, synced: bool = False) -> None:
         """`durable`: for an action that cannot simply be done again (a user added while

@@ -5,8 +5,9 @@ A snapshot must say what one clean run would find when it reaches each node. Tak
 the users are made, it says so unless shadow-utils can make or replace a node the config
 also writes: the account files, mail spools and login records, and whatever lies in,
 holds or is a home of a user the config names. Otherwise it goes into the journal's first
-block, with the users' notes, under one sync; when the users could change it, it is taken
-after them, right before the first node, as before.
+block, with the users' notes, under one sync; for the nodes whose existence the users could
+change, it is taken after them, right before the first node, as before (the journal's
+`later` lines name them).
 
 The preset file and the result file get snapshots of their own (their journal keys as
 tags): absent before the stage, they are written whole and a rerun writes them again,
@@ -19,6 +20,7 @@ import os
 import posixpath
 
 from ignite import distro
+from ignite.stages.files_journal import BEFORE_USERS
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
@@ -45,11 +47,18 @@ def existing_keys(entries: list[NodeEntry], prefix: str = "") -> list[str]:
 def take_early(journal: Journal, root: Root, entries: list[NodeEntry], passwd: Passwd, presets: bool) -> None:
     """The snapshots that can go into the journal's first block (before `start`)."""
     names, homes = account_paths(root, passwd) if passwd.users or passwd.groups else ([], [])
-    nodes = [e.host for e in entries if e.kind != "directory"]  # a directory's is never judged
-    if entries and not any(nested(n, h) for n in nodes for h in homes) and not any(
-        n.startswith(a) or a.startswith(n + "/") for n in nodes for a in names
-    ):
+    later = {
+        e.key for e in entries
+        if e.kind != "directory"  # a directory's is never judged
+        and (any(nested(e.host, h) for h in homes) or any(e.host.startswith(a) or a.startswith(e.host + "/")
+                                                             for a in names))
+    }
+    if entries and not later:
         journal.snapshot(entries[0].key, lambda: existing_keys(entries))
+    elif later and len(later) < sum(e.kind != "directory" for e in entries):
+        # The others now; those the users could make or replace after them.
+        journal.snapshot(BEFORE_USERS, lambda: [k for k in existing_keys(entries) if k not in later],
+                         later=(entries[0].key, later))
     movers = [e.host for e in entries] + homes
     for key, path in (("presets", distro.PRESET_FILE), ("result", distro.RESULT_FILE)):
         if key != "presets" or presets:

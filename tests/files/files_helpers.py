@@ -239,12 +239,12 @@ def tree_without_journal(root: Path) -> Manifest:
 # --- power loss: the stage dies after a step, and of the journal only what was synced stays ---
 
 JOURNAL_IN_ROOT = FILES_JOURNAL.lstrip("/")
-SYNCED_LINES = ("note ", "base ", "exists ", "snapshot ", "sealed ")  # and a `begin` after its `base`
+SYNCED_LINES = ("note ", "base ", "later ", "exists ", "snapshot ", "sealed ")  # and a `begin` after its `base`
 
 
 def keep_only_synced_lines(root: Path) -> None:
     """What a power loss leaves of the journal at worst: the header and the lines written
-    with a sync (the first block and its seal; notes; the snapshot of what existed;
+    with a sync (the first block and its seal; notes; the snapshots of what existed;
     base+begin of appends). `done` lines are synced only with a durable one, other `begin`
     lines never."""
     if not (root / JOURNAL_IN_ROOT).exists():

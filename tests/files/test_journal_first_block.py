@@ -132,6 +132,24 @@ def test_a_file_useradd_makes_is_judged_after_the_users(work: Path) -> None:
     assert "mine" not in (root / "etc/passwd-").read_text()
 
 
+def test_the_nodes_the_users_cannot_change_are_snapshot_first_and_written_while_useradd_runs(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in a new home leaves only its own snapshot to after the users: the others are
+    in the first block (`later` names the one left), and are written while useradd runs
+    (files_alongside). A power loss at any step, then a rerun: one clean run's tree."""
+    cfg = typical()
+    cfg["storage"]["files"].append({"path": "/home/u1/.config", "contents": {"source": data("mine\n")}})
+    root = with_skel(work / "root")
+    run_ignite(cfg, root, work / "w")
+    block = first_block(root)
+    assert "snapshot before-users" in block and "later files.0 files.5" in block
+    assert "snapshot files.0" not in block and not [line for line in block if line.startswith("exists ")]
+    assert os.stat(root / "etc/app/f0").st_mtime_ns < os.stat(root / "etc/passwd").st_mtime_ns
+    assert (root / "home/u1/.config").read_text() == "mine\n"
+    rerun_after_every_step_equals_a_clean_run(monkeypatch, cfg, work / "rerun", with_skel)
+
+
 def test_the_preset_file_a_config_entry_writes_is_appended_to(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry writes the preset file before the units add to it: it is recorded as there,
     and keeps the append protocol (a rerun adds the units' lines once)."""
