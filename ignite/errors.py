@@ -112,6 +112,10 @@ class DeviceError(TargetError):
         super().__init__(device, detail, json_path)
 
 
+class MountError(DeviceError):
+    """A filesystem would not mount: the device, and mount's stderr."""
+
+
 class RootEscapeError(IgniteError):
     """A path in the target root would resolve outside of it."""
 

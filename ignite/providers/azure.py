@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ignite import distro
-from ignite.errors import CommandError, FetchError, IgniteError, ProviderError
+from ignite.errors import CommandError, FetchError, MountError, ProviderError
 from ignite.providers import ProviderContext
 from ignite.providers.common import decode_base64, endpoint, http_get
 from ignite.resource.credentials import AZURE, Loader, credential_error
-from ignite.system.mounts import ScratchDir
+from ignite.system.mounts import Mounted
 
 if TYPE_CHECKING:
     from ignite.resource import FetchSettings
@@ -105,20 +105,14 @@ def _disc_present(device: str) -> bool:
 
 def _read_media(platform: str, device: str, fstype: str) -> tuple[bool, bytes | None]:
     """(is a provisioning medium, CustomData.bin or None)."""
-    from ignite.system.run import run
-
-    with ScratchDir("ignite-ovf-") as mnt:
-        try:
-            run("mount", "-o", "ro", "-t", fstype, device, mnt)
-        except IgniteError as exc:
-            log.info("%s: cannot mount %s as %s: %s", platform, device, fstype, exc)
-            return False, None
-        try:
+    try:
+        with Mounted(device, "ignite-ovf-", fstype=fstype) as mnt:
             if not (Path(mnt) / "ovf-env.xml").exists():
                 return False, None
             try:
                 return True, (Path(mnt) / "CustomData.bin").read_bytes() or None
             except FileNotFoundError:
                 return True, None
-        finally:
-            run("umount", mnt)
+    except MountError as exc:
+        log.info("%s: cannot mount %s as %s: %s", platform, device, fstype, exc)
+        return False, None

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import IgniteError, ProviderError
-from ignite.system.mounts import ScratchDir
+from ignite.errors import DeviceError, ProviderError
+from ignite.system.mounts import Mounted
 
 log = logging.getLogger("ignite.providers")
 BY_LABEL_ENV = distro.BY_LABEL_ENV  # tests: a folder of symlinks to their loop devices
@@ -53,14 +53,8 @@ def read_files(
 ) -> list[tuple[str, bytes | OSError | None]]:
     """Each of `paths` on `device`, in one read-only mount: its bytes, None when absent,
     or the OSError that reading it gave."""
-    from ignite.system.run import run
-
-    with ScratchDir("ignite-drive-") as mnt:
-        try:
-            run("mount", "-o", "ro", "-t", fstype, str(device), mnt)
-        except IgniteError as exc:
-            raise ProviderError(platform, f"cannot mount {device}: {exc}") from None
-        try:
+    try:
+        with Mounted(str(device), "ignite-drive-", fstype=fstype, attempts=UMOUNT_ATTEMPTS) as mnt:
             found: list[tuple[str, bytes | OSError | None]] = []
             for path in paths:
                 target = Path(mnt) / posixpath.normpath("/" + path).lstrip("/")
@@ -72,22 +66,8 @@ def read_files(
                 except OSError as exc:
                     found.append((path, exc))
             return found
-        finally:
-            unmount(mnt, platform)
-
-
-def unmount(mnt: str, platform: str) -> None:
-    """`umount MNT`, retried a few times (a device briefly busy); then a ProviderError."""
-    from ignite.system.run import run
-
-    for attempt in range(UMOUNT_ATTEMPTS):
-        try:
-            run("umount", mnt)
-            return
-        except IgniteError as exc:
-            if attempt == UMOUNT_ATTEMPTS - 1:
-                raise ProviderError(platform, f"cannot unmount {mnt}: {exc}") from None
-            time.sleep(0.2 * (attempt + 1))
+    except DeviceError as exc:  # a mount refused (MountError), or an unmount
+        raise ProviderError(platform, str(exc)) from None
 
 
 def from_label(

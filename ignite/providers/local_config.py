@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 from ignite import distro
-from ignite.errors import IgniteError, ProviderError
-from ignite.system.mounts import ScratchDir
+from ignite.errors import DeviceError, ProviderError
+from ignite.system.mounts import Mounted
 
 log = logging.getLogger("ignite.providers")
 # (label's knob, default label, what to remove on it)
@@ -34,15 +34,10 @@ def delete_local_configs() -> list[str]:
 
 
 def _remove_on(device: Path, rel: str) -> bool:
-    from ignite.providers.configdrive import unmount
-    from ignite.system.run import run
+    from ignite.providers.configdrive import UMOUNT_ATTEMPTS
 
-    with ScratchDir("ignite-localcfg-") as mnt:
-        try:
-            run("mount", "-o", "rw", str(device), mnt)
-        except IgniteError as exc:
-            raise ProviderError("local config", f"cannot mount {device} read-write to delete {rel}: {exc}") from None
-        try:
+    try:
+        with Mounted(str(device), "ignite-localcfg-", options=("rw",), attempts=UMOUNT_ATTEMPTS) as mnt:
             target = Path(mnt) / rel
             try:
                 if target.is_dir() and not target.is_symlink():
@@ -56,5 +51,5 @@ def _remove_on(device: Path, rel: str) -> bool:
             os.sync()
             log.info("deleted %s from %s", rel, device)
             return True
-        finally:
-            unmount(mnt, "local config")
+    except DeviceError as exc:  # a mount refused (MountError), or an unmount
+        raise ProviderError("local config", f"cannot delete {rel}: {exc}") from None

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ignite import distro
-from ignite.errors import FetchError, IgniteError
-from ignite.system.mounts import ScratchDir
+from ignite.errors import FetchError, MountError
+from ignite.system.mounts import Mounted
 
 if TYPE_CHECKING:
     from ignite.config.model import Resource
@@ -41,17 +41,11 @@ def stream(url: str, resource: Resource, settings: FetchSettings) -> Iterator[by
 
 
 def _read_from_partition(rel: str, url: str) -> Iterator[bytes]:
-    from ignite.system.run import run
-
-    with ScratchDir("ignite-oem-") as mnt:
-        try:
-            run("mount", "-o", "ro", "-t", "ext4", str(OEM_DEVICE), mnt)
-        except IgniteError as exc:
-            raise FetchError(url, "io", f"cannot mount the OEM partition: {exc}") from None
-        try:
+    try:
+        with Mounted(str(OEM_DEVICE), "ignite-oem-", fstype="ext4") as mnt:
             data = b"".join(_read(Path(mnt) / rel, url))  # small, and the mount must go before we yield
-        finally:
-            run("umount", mnt)
+    except MountError as exc:
+        raise FetchError(url, "io", f"cannot mount the OEM partition: {exc}") from None
     yield data
 
 

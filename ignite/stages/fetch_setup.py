@@ -344,19 +344,15 @@ def _copy(source: str, dest: str, what: str) -> None:
 def _with_mounted(paths: _Paths, device: str, use: Callable[[str], None]) -> None:
     """`use(mountpoint)` with `device` mounted read-only, on a mount point in the state
     directory (a failed umount leaves it, still in use)."""
-    from ignite.system.mounts import ScratchDir, umount
-    from ignite.system.run import run
+    from ignite.errors import MountError
+    from ignite.system.mounts import Mounted
 
-    with ScratchDir("setup-mount.", paths.state_dir) as mnt:
-        try:
-            run("mount", "-o", "ro", device, mnt)
-        except IgniteError:
-            raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
-                             "check its filesystem") from None
-        try:
-            use(mnt)
-        finally:
-            umount(mnt)
+    try:
+        with Mounted(device, "setup-mount.", base=paths.state_dir) as mnt:
+            use(mnt)  # reads files: a MountError is the mount's
+    except MountError:
+        raise SetupError(device, f"cannot mount {device} ({os.path.realpath(device)}) read-only: "
+                         "check its filesystem") from None
 
 
 # --- the first-boot stamp -----------------------------------------------------------------

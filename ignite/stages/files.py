@@ -397,15 +397,11 @@ def _apply_on_filesystem(
     actions: ActionLog,
 ) -> None:
     """2.x: nodes on a named filesystem go to its root, mounted on a temporary directory."""
-    from ignite.system.mounts import ScratchDir, mount, umount
+    from ignite.system.mounts import Mounted
 
     assert fs.format is not None  # legacy_filesystems refuses a filesystem without a format
-    with ScratchDir("ignite-fs-") as mountpoint:
-        mount(device, mountpoint, fs.format, fs.mount_options)
-        try:
-            fs_root = Root(mountpoint)
-            entries = plan_nodes(config.storage, fs_root, filesystem=name)
-            writer = NodeWriter(fs_root, accounts, journal, settings, actions.record, journal_prefix=f"fs.{name}.")
-            writer.apply(entries)
-        finally:
-            umount(mountpoint)
+    with Mounted(device, "ignite-fs-", fstype=fs.format, options=fs.mount_options) as mountpoint:
+        fs_root = Root(mountpoint)
+        entries = plan_nodes(config.storage, fs_root, filesystem=name)
+        writer = NodeWriter(fs_root, accounts, journal, settings, actions.record, journal_prefix=f"fs.{name}.")
+        writer.apply(entries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ignite import distro
-from ignite.errors import DeviceError
+from ignite.errors import DeviceError, MountError
 
 TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
 if TYPE_CHECKING:
@@ -44,10 +44,55 @@ class ScratchDir:
             # The error on its way out says why the directory is not empty (a mount left on it).
 
 
-def mount(device: str, target: str, fstype: str, options: Sequence[str]) -> None:
+class Mounted:
+    """`device` mounted on a new ScratchDir (`prefix`, in `base`) for the block, then
+    unmounted and the directory removed: a config drive, the OEM partition or a 2.x named
+    filesystem, for one read or one change. A mount that fails raises MountError, before
+    the block. The unmount is tried `attempts` times, a fifth of a second more apart each
+    time (a device briefly busy: a CD-ROM's udev probe); then its DeviceError is raised
+    and the directory stays, still in use."""
+
+    def __init__(self, device: str, prefix: str, *, fstype: str | None = None,
+                 options: Sequence[str] = ("ro",), base: str = "", attempts: int = 1) -> None:
+        self.device, self.fstype, self.options, self.attempts = device, fstype, options, attempts
+        self.scratch = ScratchDir(prefix, base)
+
+    def __enter__(self) -> str:
+        from ignite.errors import CommandError
+
+        path = self.scratch.__enter__()
+        try:
+            mount(self.device, path, self.fstype, self.options)
+        except CommandError as exc:
+            self.scratch.__exit__(None)
+            raise MountError(self.device, f"cannot mount: {exc}") from None
+        except BaseException:
+            self.scratch.__exit__(None)
+            raise
+        return path
+
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
+        import time
+
+        for attempt in range(self.attempts):
+            try:
+                umount(self.scratch.path)
+                break
+            except DeviceError as exc:
+                if attempt == self.attempts - 1:
+                    self.scratch.__exit__(type(exc))  # not removed: still mounted
+                    if error is None:
+                        raise
+                    return  # the block's own error says more
+                time.sleep(0.2 * (attempt + 1))
+        self.scratch.__exit__(error)
+
+
+def mount(device: str, target: str, fstype: str | None, options: Sequence[str]) -> None:
+    """mount(8), which guesses the type when `fstype` is None."""
     from ignite.system.run import run
 
-    run("mount", "-o", ",".join(options), "-t", fstype, device, target)
+    run("mount", "-o", ",".join(options), *(("-t", fstype) if fstype else ()), device, target)
 
 
 def umount(target: str) -> None:
