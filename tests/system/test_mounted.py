@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -16,7 +18,8 @@ from ignite.errors import DeviceError, MountError
 from ignite.system.mounts import Mounted, umount
 
 
-def ext4(loopdevs: LoopDevices, tmp_path: Path) -> str:  # noqa: F811
+def ext4(loopdevs: LoopDevices, tmp_path: Path) -> tuple[str, Path]:  # noqa: F811
+    """An attached ext4 image holding config.ign, and an empty directory for scratch dirs."""
     if shutil.which("mkfs.ext4") is None:
         pytest.skip("needs mkfs.ext4")
     tree = tmp_path / "tree"
@@ -24,7 +27,21 @@ def ext4(loopdevs: LoopDevices, tmp_path: Path) -> str:  # noqa: F811
     (tree / "config.ign").write_text("{}\n")
     image = loopdevs.image(8, "fs.img")
     subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(image)], check=True)
-    return loopdevs.attach(image)
+    base = tmp_path / "scratch"
+    base.mkdir()
+    return loopdevs.attach(image), base
+
+
+@pytest.fixture
+def keep_busy() -> Iterator[Callable[[str], None]]:
+    """Holds a file open on a mount until the test ends; then unmounts it and removes its
+    directory."""
+    held: list[tuple[IO[str], str]] = []
+    yield lambda mnt: held.append((open(Path(mnt) / "config.ign"), mnt))
+    for f, mnt in held:
+        f.close()
+        umount(mnt)
+        os.rmdir(mnt)
 
 
 def scratch(base: Path) -> list[str]:
@@ -32,9 +49,7 @@ def scratch(base: Path) -> list[str]:
 
 
 def test_a_read_then_the_filesystem_and_its_directory_are_gone(loopdevs: LoopDevices, tmp_path: Path) -> None:  # noqa: F811
-    device = ext4(loopdevs, tmp_path)
-    base = tmp_path / "scratch"
-    base.mkdir()
+    device, base = ext4(loopdevs, tmp_path)
     with Mounted(device, "t-", base=str(base)) as mnt:
         assert Path(mnt).parent == base and os.stat(mnt).st_dev != os.stat(base).st_dev
         assert (Path(mnt) / "config.ign").read_text() == "{}\n"
@@ -58,35 +73,20 @@ def test_a_refused_mount_is_a_mount_error_before_the_block(tmp_path: Path) -> No
     assert entered == [] and scratch(base) == []
 
 
-def test_a_busy_unmount_is_retried_then_fails_and_leaves_the_directory(loopdevs: LoopDevices, tmp_path: Path) -> None:  # noqa: F811
-    device = ext4(loopdevs, tmp_path)
-    base = tmp_path / "scratch"
-    base.mkdir()
-    busy = None
-    try:
-        with pytest.raises(DeviceError, match="umount failed: Device or resource busy"):
-            with Mounted(device, "t-", base=str(base), attempts=2) as mnt:
-                busy = open(Path(mnt) / "config.ign")
-        assert scratch(base) == [os.path.basename(mnt)]
-        assert os.path.ismount(mnt)
-    finally:
-        if busy is not None:
-            busy.close()
-            umount(mnt)
-            os.rmdir(mnt)
+def test_a_busy_unmount_is_retried_then_fails_and_leaves_the_directory(
+    loopdevs: LoopDevices, tmp_path: Path, keep_busy: Callable[[str], None]  # noqa: F811
+) -> None:
+    device, base = ext4(loopdevs, tmp_path)
+    with pytest.raises(DeviceError, match="umount failed: Device or resource busy"):
+        with Mounted(device, "t-", base=str(base), attempts=2) as mnt:
+            keep_busy(mnt)
+    assert scratch(base) == [os.path.basename(mnt)] and os.path.ismount(mnt)
 
 
-def test_the_block_s_error_wins_over_a_busy_unmount(loopdevs: LoopDevices, tmp_path: Path) -> None:  # noqa: F811
-    device = ext4(loopdevs, tmp_path)
-    base = tmp_path / "scratch"
-    base.mkdir()
-    busy = None
-    try:
-        with pytest.raises(KeyError, match="the block's"), Mounted(device, "t-", base=str(base)) as mnt:
-            busy = open(Path(mnt) / "config.ign")
-            raise KeyError("the block's")
-    finally:
-        if busy is not None:
-            busy.close()
-            umount(mnt)
-            os.rmdir(mnt)
+def test_the_block_s_error_wins_over_a_busy_unmount(
+    loopdevs: LoopDevices, tmp_path: Path, keep_busy: Callable[[str], None]  # noqa: F811
+) -> None:
+    device, base = ext4(loopdevs, tmp_path)
+    with pytest.raises(KeyError, match="the block's"), Mounted(device, "t-", base=str(base)) as mnt:
+        keep_busy(mnt)
+        raise KeyError("the block's")
