@@ -92,10 +92,9 @@ def with_retries(
     while True:
         number += 1
         record.note_attempt(url)
-        if number > 1 and deadline.expired():
-            raise FetchError(
-                url, "timeout", f"unable to fetch resource in time ({deadline.seconds:g} s, {number - 1} attempts)"
-            )
+        if number > 1 and deadline.expired():  # the last wait ended past it (a busy machine)
+            assert previous is not None  # set by the attempt that failed before the wait
+            raise _out_of_time(previous, deadline, number - 1, "")
         try:
             return attempt(deadline)
         except Retryable as failure:
@@ -112,15 +111,20 @@ def with_retries(
                 if failure.retry_after > delay:
                     asked = f"; the server asked to retry after {failure.retry_after:g} s"
             if left is not None and delay >= left:
-                raise FetchError(
-                    error.url,
-                    "timeout",
-                    f"unable to fetch resource in time ({deadline.seconds:g} s, {number} attempts); last error: "
-                    f"{error.kind}: {error.detail}{asked}",
-                ) from None
+                raise _out_of_time(error, deadline, number, asked) from None
             log.warning(
                 "fetch %s failed (attempt %d): %s: %s; retrying in %.2f s",
                 redact_url(url), number, error.kind, error.detail, delay,
             )
             sleep(delay)
             ceiling = min(cap, ceiling * 2)
+
+
+def _out_of_time(error: FetchError, deadline: Deadline, attempts: int, asked: str) -> FetchError:
+    """The deadline's error, naming the last attempt's cause."""
+    return FetchError(
+        error.url,
+        "timeout",
+        f"unable to fetch resource in time ({deadline.seconds:g} s, {attempts} attempts); last error: "
+        f"{error.kind}: {error.detail}{asked}",
+    )

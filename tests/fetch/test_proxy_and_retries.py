@@ -87,6 +87,18 @@ def test_retry_after_beyond_the_deadline_fails_now() -> None:
         with_retries(_failing(1, retry_after=60)[0], "http://h/x", Deadline(5), sleep=lambda s: None)
 
 
+def test_a_wait_that_ends_past_the_deadline_still_names_the_last_cause() -> None:
+    """A busy machine may wake the retry's sleep after the deadline: the error still says
+    why the last attempt failed (this flaked in tests/fetch/test_http.py)."""
+    deadline = Deadline(5)
+
+    def overslept(seconds: float) -> None:
+        deadline.at = time.monotonic() - 0.001
+
+    with pytest.raises(FetchError, match=r"in time \(5 s, 1 attempts\); last error: connect: refused"):
+        with_retries(_failing(3)[0], "http://h/x", deadline, initial=0.01, sleep=overslept)
+
+
 def test_parse_retry_after() -> None:
     assert parse_retry_after("7") == 7.0
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
