@@ -76,6 +76,7 @@ NETIF_LEASES = "/run/systemd/netif/leases"  # cloudstack finds its metadata serv
 HYPERV_KVP_DIR = "/run/ignite/hyperv-kvp"  # the KVP pairs read from /dev/vmbus/hv_kvp, for later stages
 HYPERV_KVP_DEVICE = "/dev/vmbus/hv_kvp"  # Hyper-V's KVP channel (ignite is the client)
 QEMU_FW_CFG = "/sys/firmware/qemu_fw_cfg"
+MEDIA_UMOUNT_ATTEMPTS = 3  # a config drive or local medium briefly busy after a read (as upstream)
 SCRATCH_DIR = "/tmp"  # where mount points and scratch files go (TMPDIR instead, as tempfile's)
 SCRATCH_DIR_ENV = "TMPDIR"
 # The initramfs's first-boot set-up (ignite.stages.fetch_setup), run by fetch-offline:

@@ -46,6 +46,7 @@ def _whole_calls(lines: list[str]) -> list[str]:
     whole, cut = [], {}
     for line in lines:
         pid, _, call = line.partition(" ")
+        call = call.lstrip()  # strace pads a shorter pid to the width of the others
         if call.endswith("<unfinished ...>"):
             cut[pid] = line.removesuffix("<unfinished ...>").rstrip()
             continue

@@ -16,7 +16,6 @@ from ignite.system.mounts import Mounted
 
 log = logging.getLogger("ignite.providers")
 BY_LABEL_ENV = distro.BY_LABEL_ENV  # tests: a folder of symlinks to their loop devices
-UMOUNT_ATTEMPTS = 3
 
 
 def by_label_dir() -> Path:
@@ -54,7 +53,7 @@ def read_files(
     """Each of `paths` on `device`, in one read-only mount: its bytes, None when absent,
     or the OSError that reading it gave."""
     try:
-        with Mounted(str(device), "ignite-drive-", fstype=fstype, attempts=UMOUNT_ATTEMPTS) as mnt:
+        with Mounted(str(device), "ignite-drive-", fstype=fstype, attempts=distro.MEDIA_UMOUNT_ATTEMPTS) as mnt:
             found: list[tuple[str, bytes | OSError | None]] = []
             for path in paths:
                 target = Path(mnt) / posixpath.normpath("/" + path).lstrip("/")

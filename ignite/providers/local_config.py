@@ -34,10 +34,8 @@ def delete_local_configs() -> list[str]:
 
 
 def _remove_on(device: Path, rel: str) -> bool:
-    from ignite.providers.configdrive import UMOUNT_ATTEMPTS
-
     try:
-        with Mounted(str(device), "ignite-localcfg-", options=("rw",), attempts=UMOUNT_ATTEMPTS) as mnt:
+        with Mounted(str(device), "ignite-localcfg-", options=("rw",), attempts=distro.MEDIA_UMOUNT_ATTEMPTS) as mnt:
             target = Path(mnt) / rel
             try:
                 if target.is_dir() and not target.is_symlink():

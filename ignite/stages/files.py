@@ -20,7 +20,7 @@ from ignite.report import ALREADY_RAN, IGNITE_REPORT, RESULT_FILE, ActionLog, cu
 from ignite.root import Root
 from ignite.stages.files_journal import JOURNAL, Journal
 from ignite.stages.files_nodes import NodeEntry, NodeWriter, check_owners, plan_nodes, write_atomic
-from ignite.stages.files_snapshot import take_early
+from ignite.stages.files_snapshot import account_paths, take_early
 from ignite.stages.state import read as read_state
 
 TYPE_CHECKING = False  # not typing's: 3 ms of every files stage's start-up
@@ -83,7 +83,10 @@ def run(ctx: StageContext) -> None:
             notated = list(state.get("notatedDirectories") or ())
             passwd = PasswdWriter(root, accounts, journal, actions.record, notated)
             passwd.note_ahead(config.passwd)
-        take_early(journal, root, entries, config.passwd, presets)
+        # What shadow-utils may make or replace (account files, homes): both the snapshot and
+        # the nodes written while it runs (files_alongside) go by it.
+        touched = account_paths(root, config.passwd) if passwd is not None else ([], [])
+        take_early(journal, root, entries, touched, presets)
         started = journal.start()  # all the above under one sync, before the first change
         try:  # while it runs: what the actions need, loaded and computed, changing nothing
             settings = _fetch_settings(ctx, config) if entries or legacy else None
@@ -92,7 +95,7 @@ def run(ctx: StageContext) -> None:
             if passwd is not None and entries:
                 from ignite.stages.files_alongside import entries_meanwhile
 
-                meanwhile = entries_meanwhile(entries, root, config.passwd, journal)
+                meanwhile = entries_meanwhile(entries, root, touched, journal)
         finally:
             started()
         writer = None

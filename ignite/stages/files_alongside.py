@@ -29,38 +29,39 @@ from __future__ import annotations
 import os
 
 from ignite import distro
-from ignite.stages.files_snapshot import account_paths
 
 TYPE_CHECKING = False  # not typing's: the files stage runs at every boot
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from ignite.config.model import File, Passwd
+    from ignite.config.model import File
     from ignite.root import Root
     from ignite.stages.files_journal import Journal
     from ignite.stages.files_nodes import NodeEntry
 
 
-def entries_meanwhile(entries: list[NodeEntry], root: Root, passwd: Passwd, journal: Journal) -> list[NodeEntry]:
-    """The entries written while the users are made, in the planned order."""
+def entries_meanwhile(
+    entries: list[NodeEntry], root: Root, touched: tuple[list[str], list[str]], journal: Journal
+) -> list[NodeEntry]:
+    """The entries written while the users are made, in the planned order. `touched`:
+    files_snapshot.account_paths of the config's users and groups."""
     if not entries or journal.resumed:
         return []
     top = root.path.rstrip("/")
-    names, homes = account_paths(root, passwd)
     # Names are beginnings: an account file's backups and locks, `login.defs.d`, `useradd.d`.
-    names += [root.resolve(p) for p in distro.ACCOUNT_TOOL_INPUTS]
-    touched = set(homes)
+    names = [*touched[0], *(root.resolve(p) for p in distro.ACCOUNT_TOOL_INPUTS)]
+    homes = set(touched[1])
     stems: dict[str, tuple[str, ...]] = {}  # a directory: the beginnings of the names in it
     for name in names:
         parent, _, base = name.rpartition("/")
         stems[parent] = (*stems.get(parent, ()), base)
-    holding = _holding(touched | set(names), top)  # the directories that hold one of those
+    holding = _holding(homes | set(names), top)  # the directories that hold one of those
 
     def clear(host: str) -> bool:
         """Neither one of those nor in one; `root.resolve` has made every path canonical."""
         parent, _, base = host.rpartition("/")
         stem = stems.get(parent)
-        return host not in touched and not (stem and base.startswith(stem))
+        return host not in homes and not (stem and base.startswith(stem))
 
     free_dirs: dict[str, bool] = {top: True}
 

@@ -161,8 +161,7 @@ class NodeWriter:
         for e in entries:
             key = self.prefix + e.key
             if key in self._written:
-                for action, target, seconds in self._written.pop(key):
-                    self.record(action, target, seconds)
+                self._record_written(key)
                 continue
             if self.journal.is_done(key):
                 continue
@@ -187,8 +186,11 @@ class NodeWriter:
         """The records of the entries written `ahead`, at once: the stage failed before
         `apply` reached them."""
         for key in list(self._written):
-            for action, target, seconds in self._written.pop(key):
-                self.record(action, target, seconds)
+            self._record_written(key)
+
+    def _record_written(self, key: str) -> None:
+        for action, target, seconds in self._written.pop(key):
+            self.record(action, target, seconds)
 
     def _note(self, action: str, target: str) -> None:
         if self._holding is None:

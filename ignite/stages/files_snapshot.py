@@ -44,9 +44,12 @@ def existing_keys(entries: list[NodeEntry], prefix: str = "") -> list[str]:
     return found
 
 
-def take_early(journal: Journal, root: Root, entries: list[NodeEntry], passwd: Passwd, presets: bool) -> None:
-    """The snapshots that can go into the journal's first block (before `start`)."""
-    names, homes = account_paths(root, passwd) if passwd.users or passwd.groups else ([], [])
+def take_early(
+    journal: Journal, root: Root, entries: list[NodeEntry], touched: tuple[list[str], list[str]], presets: bool
+) -> None:
+    """The snapshots that can go into the journal's first block (before `start`).
+    `touched`: account_paths of the config's users and groups (none: two empty lists)."""
+    names, homes = touched
     later = {
         e.key for e in entries
         if e.kind != "directory"  # a directory's is never judged

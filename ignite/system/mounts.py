@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from ignite import distro
-from ignite.errors import DeviceError, MountError
+from ignite.errors import CommandError, DeviceError, MountError
 
 TYPE_CHECKING = False  # not typing's, nor collections': this module is on a boot stage's start-up path
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ class Mounted:
         self.scratch = ScratchDir(prefix, base)
 
     def __enter__(self) -> str:
-        from ignite.errors import CommandError
-
         path = self.scratch.__enter__()
         try:
             mount(self.device, path, self.fstype, self.options)
@@ -78,9 +76,8 @@ class Mounted:
             try:
                 umount(self.scratch.path)
                 break
-            except DeviceError as exc:
-                if attempt == self.attempts - 1:
-                    self.scratch.__exit__(type(exc))  # not removed: still mounted
+            except DeviceError:
+                if attempt == self.attempts - 1:  # the directory stays: still mounted
                     if error is None:
                         raise
                     return  # the block's own error says more

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 log = get_logger("ignite.run")  # not logging: its import costs every stage that runs a command ~6 ms
 
+
 class meanwhile:
     """Within the block, `steps` advances a step at a time whenever a command this thread
     runs has nothing to say, until the steps are exhausted or one raises. Its error is

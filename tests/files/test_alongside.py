@@ -18,6 +18,7 @@ from ignite.root import Root
 from ignite.stages.files_alongside import entries_meanwhile
 from ignite.stages.files_journal import Journal
 from ignite.stages.files_nodes import plan_nodes
+from ignite.stages.files_snapshot import account_paths
 
 DATA = "data:,x"
 
@@ -33,7 +34,7 @@ def meanwhile(root: Path, cfg: dict[str, Any], *, snapshot: bool = True, journal
     log = Journal(journal or root.parent / "journal", "test")
     if snapshot:  # files_snapshot.take_early's, when the users cannot change what it says
         log.snapshot(entries[0].key, lambda: [])
-    return [e.path for e in entries_meanwhile(entries, target, parsed.passwd, log)]
+    return [e.path for e in entries_meanwhile(entries, target, account_paths(target, parsed.passwd), log)]
 
 
 def test_only_nodes_the_account_tools_cannot_touch_go_meanwhile(tmp_path: Path) -> None:
